@@ -1,0 +1,253 @@
+"""Introduction: the REST API of a node (FastAPI; JSON through orjson).
+
+Writes enter only through ``POST /v1/txs`` as signed envelopes; admission refuses bad input
+with an RFC 9457 problem and changes nothing. Reads serve committed data from the ledger, and
+``GET /v1/txs/{id}`` returns a proof bundle that the client can verify offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from yulian import __version__
+from yulian.api.problems import Problem, problem_response
+from yulian.api.views import block_view, commit_view, header_view, receipt_view
+from yulian.mempool.admission import AdmissionError
+from yulian.sdk.jsonvalue import from_json, to_json
+from yulian.sdk.verify import VerificationError, verify_bundle
+from yulian.types.commit import CommitCertificate
+from yulian.types.encoding import decode
+from yulian.types.tx import SignedTx
+
+if TYPE_CHECKING:
+    from yulian.node.node import Node
+
+MAX_WAIT_S = 60.0
+MAX_HISTORY = 1000
+MAX_QUERY_BODY = 64 * 1024
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+class QueryBody(BaseModel):
+    contract: str = Field(max_length=64)
+    method: str = Field(max_length=64)
+    args: list[Any] = Field(default_factory=list, max_length=32)
+
+
+async def read_body_limited(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything over ``limit`` bytes before buffering it."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem("tx_too_large", 413, f"body of {declared} bytes exceeds {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem("tx_too_large", 413, f"body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_tx_id(text: str) -> bytes:
+    try:
+        tx_id = bytes.fromhex(text)
+    except ValueError:
+        raise Problem("malformed_id", 400, "a tx id is hex") from None
+    if not 16 <= len(tx_id) <= 64:
+        raise Problem("malformed_id", 400, "a tx id is 16..64 bytes")
+    return tx_id
+
+
+def create_app(node: Node) -> FastAPI:
+    app = FastAPI(
+        title="Yulian node API",
+        version=__version__,
+        description="REST API of a Yulian (渝链) consortium-chain node. Errors are RFC 9457 "
+        "problem details with a stable `code`.",
+    )
+
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> Response:
+        return problem_response(exc.code, exc.status, exc.detail)
+
+    @app.exception_handler(AdmissionError)
+    async def _admission(_: Request, exc: AdmissionError) -> Response:
+        return problem_response(exc.code, exc.status, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        return problem_response("malformed_request", 400, str(exc.errors())[:500])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem_response(code, exc.status_code, str(exc.detail))
+
+    @app.post(
+        "/v1/txs",
+        summary="Submit a signed transaction",
+        description="Body: the msgpack envelope (`application/msgpack`) or JSON "
+        '`{"tx": "<base64 envelope>"}`. With `wait=true` the answer comes once the tx '
+        "is committed (or `timeout` seconds pass).",
+    )
+    async def submit_tx(request: Request, wait: bool = False, timeout: float = 10.0) -> Response:
+        limit = node.params.max_tx_bytes
+        raw = await read_body_limited(request, limit * 2 + 64)
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                doc = orjson.loads(raw)
+                data = base64.b64decode(doc["tx"], validate=True)
+            except (orjson.JSONDecodeError, KeyError, TypeError, binascii.Error, ValueError):
+                raise Problem(
+                    "malformed_tx", 400, 'expected JSON {"tx": "<base64 envelope>"}'
+                ) from None
+        else:
+            data = raw
+        tx = node.submit(data)
+        body: dict[str, Any] = {"id": tx.tx_id.hex(), "status": "pending"}
+        if not wait:
+            return json_response(body, 202)
+        status = await node.wait_committed(tx.tx_id, min(max(timeout, 0.0), MAX_WAIT_S))
+        body["status"] = status.status
+        if status.status == "committed":
+            receipt = node.receipt(status.height, status.index)
+            assert receipt is not None
+            body.update(height=status.height, index=status.index, receipt=receipt_view(receipt))
+            return json_response(body, 200)
+        return json_response(body, 202)
+
+    @app.get("/v1/txs/{tx_id}", summary="Status, receipt and offline-verifiable proof of a tx")
+    async def get_tx(tx_id: str) -> Response:
+        ident = parse_tx_id(tx_id)
+        status = node.tx_status(ident)
+        if status.status == "unknown":
+            raise Problem("unknown_tx", 404, f"no tx {tx_id}")
+        if status.status == "pending":
+            return json_response({"id": tx_id, "status": "pending"})
+        bundle = node.proof(ident)
+        assert bundle is not None
+        try:
+            verified = verify_bundle(bundle, node.genesis)
+        except VerificationError as e:  # never serve a proof that does not verify
+            raise Problem("internal_proof_error", 500, str(e)) from None
+        return json_response(
+            {
+                "id": tx_id,
+                "status": "committed",
+                "height": status.height,
+                "index": status.index,
+                "receipt": receipt_view(verified.receipt),
+                "events": receipt_view(verified.receipt)["events"],
+                "header": header_view(verified.header, node.suite.hash(bundle.header)),
+                "commit": commit_view(verified.commit),
+                "proof": bundle.to_json(),
+                "summary": verified.summary,
+            }
+        )
+
+    def _block(height: int) -> Response:
+        block = node.block(height)
+        if block is None:
+            raise Problem("unknown_block", 404, f"no block at height {height}")
+        commit_bytes = node.ledger.commit(height)
+        commit = CommitCertificate.decode(commit_bytes) if commit_bytes else None
+        tx_ids = [node.suite.hash(SignedTx.decode(t).body) for t in block.txs]
+        block_hash = node.ledger.block_hash(height) or b""
+        return json_response(block_view(block, block_hash, tx_ids, commit))
+
+    @app.get("/v1/blocks/latest", summary="The latest committed block")
+    async def latest_block() -> Response:
+        if node.tip.height == 0:
+            raise Problem("unknown_block", 404, "no block has been committed yet")
+        return _block(node.tip.height)
+
+    @app.get("/v1/blocks/{height}", summary="A committed block by height")
+    async def get_block(height: int) -> Response:
+        if height < 1:
+            raise Problem("unknown_block", 404, "heights start at 1")
+        return _block(height)
+
+    @app.get("/v1/state/{contract}/{key:path}/history", summary="Version history of a key")
+    async def state_history(contract: str, key: str, limit: int = 100) -> Response:
+        limit = max(1, min(limit, MAX_HISTORY))
+        versions = node.state_history(contract, key, limit)
+        return json_response(
+            {
+                "contract": contract,
+                "key": key,
+                "versions": [
+                    {
+                        "height": h,
+                        "deleted": v is None,
+                        "value": to_json(decode(v)) if v is not None else None,
+                    }
+                    for h, v in versions
+                ],
+            }
+        )
+
+    @app.get("/v1/state/{contract}/{key:path}", summary="Current value of a key")
+    async def state_get(contract: str, key: str) -> Response:
+        value = node.state_get(contract, key)
+        if value is None:
+            raise Problem("unknown_key", 404, f"{contract}/{key} has no value")
+        return json_response(
+            {
+                "contract": contract,
+                "key": key,
+                "height": node.tip.height,
+                "value": to_json(decode(value)),
+            }
+        )
+
+    @app.post("/v1/query", summary="Read-only contract call on the committed state")
+    async def query(body: QueryBody) -> Response:
+        try:
+            args = from_json(body.args)
+        except ValueError as e:
+            raise Problem("bad_args", 400, str(e)) from None
+        receipt = node.query(body.contract, body.method, args)
+        if receipt.status == "unknown_contract":
+            raise Problem("unknown_contract", 404, receipt.message)
+        return json_response(
+            {
+                "height": node.tip.height,
+                "status": receipt.status,
+                "message": receipt.message,
+                "value": to_json(receipt.value),
+                "steps": receipt.steps,
+            }
+        )
+
+    @app.get("/v1/health", summary="Liveness and chain head")
+    async def health() -> Response:
+        return json_response(
+            {
+                "status": "ok",
+                "version": __version__,
+                "node": node.config.name,
+                "org": node.config.org,
+                "chain_id": node.chain_id,
+                "suite": node.suite.name,
+                "height": node.tip.height,
+                "last_block_time_ms": node.tip.time_ms,
+                "mempool": len(node.mempool),
+                "validators": [v.name for v in node.genesis.validators],
+                "contracts": node.registry.names(),
+            }
+        )
+
+    return app

@@ -1,0 +1,32 @@
+"""Introduction: RFC 9457 problem details with stable codes.
+
+Every refused request answers ``application/problem+json`` with ``type``
+(``urn:yulian:problem:<code>``), ``title``, ``status``, ``detail`` and the extension member
+``code``; clients branch on ``code``, never on ``detail``.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.responses import Response
+
+PROBLEM_TYPE_PREFIX = "urn:yulian:problem:"
+
+
+class Problem(Exception):
+    def __init__(self, code: str, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.status = status
+        self.detail = detail
+
+
+def problem_response(code: str, status: int, detail: str) -> Response:
+    body = {
+        "type": PROBLEM_TYPE_PREFIX + code,
+        "title": code.replace("_", " "),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    return Response(orjson.dumps(body), status_code=status, media_type="application/problem+json")

@@ -1,0 +1,1 @@
+"""Reference applications: a contract each, with its SDK helpers and CLI commands."""

@@ -1,0 +1,1 @@
+"""The ``yulian`` command line."""

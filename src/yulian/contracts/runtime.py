@@ -1,0 +1,200 @@
+"""Introduction: compile a contract once; invoke its methods deterministically.
+
+``compile_contract`` runs the dialect checker, then RestrictedPython's transformer (whose
+guards ``safe_builtins`` provides), then the metering transform, and compiles the result.
+``CompiledContract.invoke`` executes the module in fresh globals (so nothing a call mutates
+survives it), calls one public method with ``ctx`` and the arguments, and turns whatever the
+contract does into an ``Outcome``.
+
+Invariants:
+- ``invoke`` never raises for anything the contract does; it raises only when the host fails
+  (the ``ContractState`` raised, or bad host inputs such as a non-positive step limit).
+- The outcome depends only on the code, the arguments, ``sender``/``block``/``tx`` and the
+  state: not on the clock, hash seed, CPython version (messages carry exception type names
+  only), warning filters, decimal context or ``int_max_str_digits`` of the host.
+- ``steps <= step_limit``, and ``== step_limit`` when out of steps whatever the cause (the
+  call depth or a memory cap end the invocation as if the budget were spent).
+- Writes reach the state, and events the outcome, only when the status is ``ok``.
+"""
+
+from __future__ import annotations
+
+import ast
+import decimal
+import sys
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import CodeType
+from typing import Any
+
+from RestrictedPython import compile_restricted_exec
+from RestrictedPython.transformer import RestrictingNodeTransformer
+
+from yulian.contracts.dialect import ContractRejected, check_contract
+from yulian.contracts.host import (
+    HOST_ATTRIBUTES,
+    MAX_RETURN_BYTES,
+    BlockInfo,
+    Context,
+    ContractState,
+    Host,
+    HostFailure,
+    Revert,
+    Sender,
+    TxInfo,
+    export_value,
+    import_args,
+)
+from yulian.contracts.metering import (
+    DEFAULT_STEP_LIMIT,
+    Meter,
+    OutOfSteps,
+    SandboxFault,
+    instrument,
+)
+from yulian.contracts.safe_builtins import DECIMAL_CONTEXT, Environment
+
+# Python frames guaranteed free below ``invoke``: MAX_CALL_DEPTH levels of contract calls take
+# at most a few frames each, and every walk over values is iterative.
+RECURSION_HEADROOM = 1000
+MAX_NAME_IN_MESSAGE = 64
+
+OK = "ok"
+REVERTED = "reverted"
+OUT_OF_STEPS = "out_of_steps"
+FAULT = "fault"
+UNKNOWN_METHOD = "unknown_method"
+BAD_ARGS = "bad_args"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # "ok" | "reverted" | "out_of_steps" | "fault" | "unknown_method" | "bad_args"
+    message: str  # "" when ok; deterministic text otherwise
+    value: Any  # canonical return value (to_canonical applied) or None
+    events: tuple[tuple[str, Any], ...]  # (name, canonical payload) in order; empty unless ok
+    steps: int
+
+
+def _failure(status: str, message: str, steps: int = 0) -> Outcome:
+    return Outcome(status, message, None, (), steps)
+
+
+def _ensure_recursion_headroom() -> None:
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back  # type: ignore[assignment]
+    if sys.getrecursionlimit() < depth + RECURSION_HEADROOM:
+        sys.setrecursionlimit(depth + RECURSION_HEADROOM)
+
+
+def _policy(private_names: frozenset[str]) -> type[RestrictingNodeTransformer]:
+    """RestrictedPython's transformer, followed by the metering transform.
+
+    Private module functions (``_helper``) passed the dialect's stricter naming rule, so
+    RestrictedPython's blanket ban on leading underscores is lifted for exactly those names.
+    """
+
+    class ContractPolicy(RestrictingNodeTransformer):
+        def check_name(
+            self, node: Any, name: str | None, allow_magic_methods: bool = False
+        ) -> None:
+            if name in private_names:
+                return
+            super().check_name(node, name, allow_magic_methods)
+
+        def visit_Module(self, node: ast.Module) -> Any:
+            super().visit_Module(node)
+            return instrument(node)
+
+    return ContractPolicy
+
+
+def compile_contract(name: str, source: str) -> CompiledContract:
+    """Check and compile ``source``; raise ``ContractRejected`` with the line on refusal."""
+    if type(name) is not str or not name:
+        raise ContractRejected("contract name must be a non-empty str")
+    _ensure_recursion_headroom()  # the parser and compiler recurse over the tree too
+    checked = check_contract(source, f"<contract {name}>")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = compile_restricted_exec(
+                checked.tree, filename=f"<contract {name}>", policy=_policy(checked.private_names)
+            )
+    except SyntaxError as e:  # e.g. 'break' outside a loop, found by the compiler
+        raise ContractRejected(f"syntax error: {e.msg}", e.lineno) from None
+    except (ValueError, RecursionError, MemoryError) as e:
+        raise ContractRejected(f"cannot compile: {type(e).__name__}") from None
+    if result.errors or result.code is None:
+        raise ContractRejected("; ".join(result.errors) or "cannot compile")
+    return CompiledContract(name, result.code, checked.methods)
+
+
+class CompiledContract:
+    """A checked, instrumented module; immutable and safe to share between invocations."""
+
+    __slots__ = ("_arity", "_code", "methods", "name")
+
+    def __init__(self, name: str, code: CodeType, arity: Mapping[str, tuple[int, int]]) -> None:
+        self.name = name
+        self._code = code
+        self._arity = dict(arity)
+        self.methods: tuple[str, ...] = tuple(sorted(arity))
+
+    def __repr__(self) -> str:
+        return f"CompiledContract({self.name!r}, methods={self.methods})"
+
+    def invoke(
+        self,
+        method: str,
+        args: tuple[Any, ...] | list[Any],
+        *,
+        sender: Sender,
+        block: BlockInfo,
+        tx: TxInfo,
+        state: ContractState,
+        read_only: bool = False,
+        step_limit: int = DEFAULT_STEP_LIMIT,
+    ) -> Outcome:
+        """Run ``method(ctx, *args)``; see the module docstring for the guarantees."""
+        meter = Meter(step_limit)
+        if type(method) is not str or method not in self._arity:
+            shown = repr(method)[:MAX_NAME_IN_MESSAGE] if type(method) is str else "(not a str)"
+            return _failure(UNKNOWN_METHOD, f"unknown method {shown}")
+        if type(args) not in (tuple, list):
+            return _failure(BAD_ARGS, "arguments must be a list")
+        low, high = self._arity[method]
+        if not low <= len(args) <= high:
+            expected = str(low) if low == high else f"{low} to {high}"
+            return _failure(BAD_ARGS, f"{method} takes {expected} arguments, got {len(args)}")
+        try:
+            plain_args = import_args(args)
+        except SandboxFault as e:
+            return _failure(BAD_ARGS, f"arguments: {e}")
+
+        host = Host(meter, state, read_only=read_only, height=block.height)
+        ctx = Context(host, sender, block, tx)
+        namespace = Environment(meter, HOST_ATTRIBUTES).namespace()
+        try:
+            with decimal.localcontext(DECIMAL_CONTEXT), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _ensure_recursion_headroom()
+                exec(self._code, namespace)
+                result = namespace[method](ctx, *plain_args)
+                value, _ = export_value(result, MAX_RETURN_BYTES, meter)
+        except HostFailure as e:
+            raise e.original from e
+        except OutOfSteps as e:  # also call depth and memory caps: the whole budget is spent
+            return _failure(OUT_OF_STEPS, str(e), meter.limit)
+        except Revert as e:
+            return _failure(REVERTED, str(e), meter.used)
+        except SandboxFault as e:
+            return _failure(FAULT, f"{type(e).__name__}: {e}", meter.used)
+        except Exception as e:  # anything the contract's own code raised: the type is enough
+            return _failure(FAULT, type(e).__name__, meter.used)
+        host.flush()
+        return Outcome(OK, "", value, tuple(host.events), meter.used)

@@ -1,0 +1,466 @@
+"""Introduction: X.509 identities — organisation root CAs and the certificates they issue.
+
+Every organisation of a consortium has a self-signed root CA; the CA issues certificates to its
+members, one of three roles: ``client`` (submits transactions), ``admin`` (acts for the
+organisation in governance) and ``node`` (runs a node; the certificate doubles as the node's
+mutual-TLS certificate). The subject names the member: ``O=<org>``, ``OU=<role>``,
+``CN=<name>``. Optional attributes for attribute-based access (``role=doctor``) ride in a
+non-critical private extension (``YULIAN_ATTRIBUTES_OID``) whose value is the canonical msgpack
+encoding of a ``{str: str}`` map.
+
+Everything that depends on the signature scheme — signing a certificate, reading a public key
+out of one, checking an issuer's signature — goes through the small ``_sign_certificate``,
+``_read_public_key`` and ``_verify_certificate_signature`` dispatchers, keyed on the suite name
+or the public-key algorithm. The standard suite (Ed25519) is implemented with ``cryptography``;
+the gm suite (SM2 certificates through a libcrypto binding) plugs in there later.
+
+Whether a certificate belongs to the consortium (chain to an org root, validity at a time, role)
+is decided by ``yulian.crypto.membership``, not here: this module only builds and reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+from yulian.crypto.suite import PrivateKey, Suite
+from yulian.types.encoding import DecodeError, Limits, decode, encode
+
+ROLES = ("client", "admin", "node")
+CA_ROLE = "ca"  # the OU of an organisation's root CA; never a member role
+
+YULIAN_ATTRIBUTES_OID = ObjectIdentifier("1.3.6.1.4.1.61839.1.1")
+
+ED25519_OID = "1.3.101.112"
+
+MAX_CERTIFICATE_BYTES = 16 * 1024
+MAX_NAME_CHARS = 64  # ub-common-name / ub-organization-name in RFC 5280
+MAX_ATTRIBUTES = 32
+MAX_ATTRIBUTE_KEY_BYTES = 64
+MAX_ATTRIBUTE_VALUE_BYTES = 1024
+_ATTRIBUTE_LIMITS = Limits(max_bytes=64 * 1024, max_depth=1, max_items=MAX_ATTRIBUTES)
+
+# Extensions whose meaning we know; any other extension marked critical makes a certificate
+# unusable (RFC 5280 §4.2).
+_KNOWN_EXTENSIONS = frozenset(
+    {
+        x509.BasicConstraints.oid,
+        x509.KeyUsage.oid,
+        x509.ExtendedKeyUsage.oid,
+        x509.SubjectAlternativeName.oid,
+        x509.SubjectKeyIdentifier.oid,
+        x509.AuthorityKeyIdentifier.oid,
+        YULIAN_ATTRIBUTES_OID,
+    }
+)
+
+_PEM_HEADER = "-----BEGIN CERTIFICATE-----"
+_PEM_FOOTER = "-----END CERTIFICATE-----"
+
+
+class CertificateError(ValueError):
+    """A certificate that is malformed, or a request to build one that cannot be honoured."""
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    """What Yulian reads out of one certificate; ``der`` is the exact bytes parsed."""
+
+    org: str
+    role: str
+    name: str
+    attributes: Mapping[str, str]
+    public_key: bytes  # raw, as in validator sets (32 bytes for Ed25519)
+    not_before_ms: int
+    not_after_ms: int
+    serial: int
+    issuer_org: str
+    is_ca: bool
+    der: bytes
+    # For checking the issuer's signature without parsing again:
+    public_key_algorithm: str = field(repr=False, default="")  # dotted OID
+    signature_algorithm: str = field(repr=False, default="")  # dotted OID
+    tbs: bytes = field(repr=False, default=b"")
+    signature: bytes = field(repr=False, default=b"")
+    subject_name: bytes = field(repr=False, default=b"")  # DER of the subject Name
+    issuer_name: bytes = field(repr=False, default=b"")  # DER of the issuer Name
+    can_sign_certificates: bool = field(repr=False, default=False)  # keyUsage keyCertSign
+
+
+# --- building ---------------------------------------------------------------------------
+
+
+def create_ca(
+    suite: Suite,
+    org: str,
+    key: PrivateKey,
+    *,
+    not_before: datetime,
+    not_after: datetime,
+) -> bytes:
+    """A self-signed root CA certificate for ``org`` (DER): ``O=org, OU=ca, CN=ca.org``."""
+    _check_name("org", org)
+    _check_validity(not_before, not_after)
+    name = _subject(org, CA_ROLE, f"ca.{org}"[:MAX_NAME_CHARS])
+    public = _public_key_object(suite, key.public_key())
+    ski = x509.SubjectKeyIdentifier.from_public_key(public)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(_key_usage(ca=True), critical=True)
+        .add_extension(ski, critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        )
+    )
+    return _sign_certificate(suite, builder, key)
+
+
+def issue_certificate(
+    suite: Suite,
+    *,
+    ca_cert: bytes,
+    ca_key: PrivateKey,
+    org: str,
+    role: str,
+    name: str,
+    public_key: bytes,
+    not_before: datetime,
+    not_after: datetime,
+    attributes: Mapping[str, str] | None = None,
+    serial: int | None = None,
+) -> bytes:
+    """A member certificate (DER) for ``public_key``, signed by ``ca_key`` under ``ca_cert``.
+
+    Node certificates carry ExtendedKeyUsage clientAuth + serverAuth and the subject
+    alternative names ``localhost`` / ``127.0.0.1`` so the BFT transport can use them for
+    mutual TLS.
+    """
+    _check_name("org", org)
+    _check_name("name", name)
+    if role not in ROLES:
+        raise CertificateError(f"role must be one of {ROLES}, got {role!r}")
+    _check_validity(not_before, not_after)
+    ca = parse_certificate(ca_cert)
+    if not ca.is_ca:
+        raise CertificateError("the issuing certificate is not a CA")
+    if ca.public_key != ca_key.public_key():
+        raise CertificateError("the CA key does not match the CA certificate")
+    if ca.org != org:
+        raise CertificateError(f"a CA of {ca.org!r} cannot issue certificates for {org!r}")
+    if serial is None:
+        serial = x509.random_serial_number()
+    if not 0 < serial < (1 << 159):
+        raise CertificateError("serial must be a positive integer of at most 20 bytes")
+    ca_cert_obj = x509.load_der_x509_certificate(ca.der)
+    public = _public_key_object(suite, public_key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_subject(org, role, name))
+        .issuer_name(ca_cert_obj.subject)
+        .public_key(public)
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(ca=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                _public_key_object(suite, ca.public_key)
+            ),
+            critical=False,
+        )
+    )
+    if role == "node":
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]
+            ),
+            critical=False,
+        ).add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+    if attributes:
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(YULIAN_ATTRIBUTES_OID, encode_attributes(attributes)),
+            critical=False,
+        )
+    return _sign_certificate(suite, builder, ca_key)
+
+
+def encode_attributes(attributes: Mapping[str, str]) -> bytes:
+    """The canonical msgpack of an attribute map (keys in ascending UTF-8 order)."""
+    _check_attributes(attributes)
+    ordered = {k: attributes[k] for k in sorted(attributes, key=lambda k: k.encode("utf-8"))}
+    return encode(ordered)
+
+
+def decode_attributes(data: bytes) -> dict[str, str]:
+    try:
+        value = decode(data, _ATTRIBUTE_LIMITS)
+    except DecodeError as e:
+        raise CertificateError(f"attributes extension: {e}") from None
+    if not isinstance(value, dict):
+        raise CertificateError("attributes extension: expected a map")
+    _check_attributes(value)
+    return dict(value)
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def parse_certificate(der: bytes) -> CertInfo:
+    """Read a DER certificate; raises ``CertificateError`` for anything malformed."""
+    if not isinstance(der, bytes | bytearray | memoryview):
+        raise CertificateError(f"expected DER bytes, got {type(der).__name__}")
+    der = bytes(der)
+    if not der:
+        raise CertificateError("empty certificate")
+    if len(der) > MAX_CERTIFICATE_BYTES:
+        raise CertificateError(f"certificate of {len(der)} bytes exceeds {MAX_CERTIFICATE_BYTES}")
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        return _read(cert, der)
+    except CertificateError:
+        raise
+    except Exception as e:  # cryptography parses lazily and raises several types
+        raise CertificateError(f"malformed certificate: {type(e).__name__}: {e}") from None
+
+
+def _read(cert: x509.Certificate, der: bytes) -> CertInfo:
+    if cert.version != x509.Version.v3:
+        raise CertificateError("only X.509 v3 certificates are accepted")
+    org = _single(cert.subject, NameOID.ORGANIZATION_NAME, "subject O")
+    name = _single(cert.subject, NameOID.COMMON_NAME, "subject CN")
+    role = _single(cert.subject, NameOID.ORGANIZATIONAL_UNIT_NAME, "subject OU")
+    issuer_org = _single(cert.issuer, NameOID.ORGANIZATION_NAME, "issuer O")
+    extensions = cert.extensions
+    for ext in extensions:
+        if ext.critical and ext.oid not in _KNOWN_EXTENSIONS:
+            raise CertificateError(f"unknown critical extension {ext.oid.dotted_string}")
+    try:
+        basic = extensions.get_extension_for_class(x509.BasicConstraints).value
+        is_ca = basic.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    try:
+        usage = extensions.get_extension_for_class(x509.KeyUsage).value
+        can_sign_certificates = usage.key_cert_sign
+    except x509.ExtensionNotFound:
+        can_sign_certificates = False
+    try:
+        raw = extensions.get_extension_for_oid(YULIAN_ATTRIBUTES_OID).value
+    except x509.ExtensionNotFound:
+        attributes = {}
+    else:
+        if not isinstance(raw, x509.UnrecognizedExtension):
+            raise CertificateError("attributes extension: unexpected form")
+        attributes = decode_attributes(raw.value)
+    key_algorithm = cert.public_key_algorithm_oid.dotted_string
+    not_before_ms = _ms(cert.not_valid_before_utc)
+    not_after_ms = _ms(cert.not_valid_after_utc)
+    if not_after_ms < not_before_ms:
+        raise CertificateError("validity window ends before it starts")
+    return CertInfo(
+        org=org,
+        role=role,
+        name=name,
+        attributes=MappingProxyType(attributes),
+        public_key=_read_public_key(cert, key_algorithm),
+        not_before_ms=not_before_ms,
+        not_after_ms=not_after_ms,
+        serial=cert.serial_number,
+        issuer_org=issuer_org,
+        is_ca=is_ca,
+        der=der,
+        public_key_algorithm=key_algorithm,
+        signature_algorithm=cert.signature_algorithm_oid.dotted_string,
+        tbs=cert.tbs_certificate_bytes,
+        signature=cert.signature,
+        subject_name=cert.subject.public_bytes(),
+        issuer_name=cert.issuer.public_bytes(),
+        can_sign_certificates=can_sign_certificates,
+    )
+
+
+def verify_issued_by(suite: Suite, cert_der: bytes, issuer_der: bytes) -> bool:
+    """True iff ``issuer_der`` is a CA that names and signed ``cert_der`` under ``suite``.
+
+    Raises ``CertificateError`` if either certificate is malformed; the validity windows are
+    not looked at (that is the membership check's business, with a time handed in).
+    """
+    return verify_signed_by(suite, parse_certificate(cert_der), parse_certificate(issuer_der))
+
+
+def verify_signed_by(suite: Suite, cert: CertInfo, issuer: CertInfo) -> bool:
+    """``verify_issued_by`` on certificates already parsed."""
+    if not (issuer.is_ca and issuer.can_sign_certificates):
+        return False
+    if cert.issuer_name != issuer.subject_name:
+        return False
+    return _verify_certificate_signature(
+        suite, issuer.public_key, cert.signature_algorithm, cert.tbs, cert.signature
+    )
+
+
+# --- PEM --------------------------------------------------------------------------------
+
+
+def der_to_pem(der: bytes) -> bytes:
+    body = base64.b64encode(der).decode("ascii")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return ("\n".join([_PEM_HEADER, *lines, _PEM_FOOTER]) + "\n").encode("ascii")
+
+
+def pem_to_der(pem: bytes | str) -> bytes:
+    """The DER inside the first ``CERTIFICATE`` block of ``pem``; raises ``CertificateError``."""
+    text = pem.decode("ascii", errors="replace") if isinstance(pem, bytes) else pem
+    start = text.find(_PEM_HEADER)
+    end = text.find(_PEM_FOOTER, start + 1)
+    if start < 0 or end < 0:
+        raise CertificateError("no PEM CERTIFICATE block found")
+    body = "".join(text[start + len(_PEM_HEADER) : end].split())
+    try:
+        der = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise CertificateError("invalid base64 in PEM CERTIFICATE block") from None
+    if not der:
+        raise CertificateError("empty PEM CERTIFICATE block")
+    return der
+
+
+# --- the suite dispatchers --------------------------------------------------------------
+
+
+def _sign_certificate(suite: Suite, builder: x509.CertificateBuilder, key: PrivateKey) -> bytes:
+    if suite.name == "standard":
+        from yulian.crypto.standard import Ed25519PrivateKey
+
+        if not isinstance(key, Ed25519PrivateKey):
+            raise CertificateError("the standard suite signs certificates with Ed25519 keys")
+        cert = builder.sign(key.crypto_key(), None)
+        return cert.public_bytes(serialization.Encoding.DER)
+    raise CertificateError(f"suite {suite.name!r} cannot sign certificates yet")
+
+
+def _public_key_object(suite: Suite, public_key: bytes) -> ed25519.Ed25519PublicKey:
+    """A ``cryptography`` public key for the builder, from the suite's raw key bytes."""
+    if suite.name == "standard":
+        try:
+            return ed25519.Ed25519PublicKey.from_public_bytes(bytes(public_key))
+        except ValueError:
+            raise CertificateError("an Ed25519 public key is 32 bytes") from None
+    raise CertificateError(f"suite {suite.name!r} cannot build certificates yet")
+
+
+def _read_public_key(cert: x509.Certificate, algorithm: str) -> bytes:
+    """The raw public key of ``cert``, dispatched on its SubjectPublicKeyInfo algorithm."""
+    if algorithm == ED25519_OID:
+        key = cert.public_key()
+        if not isinstance(key, ed25519.Ed25519PublicKey):
+            raise CertificateError("public key does not match its algorithm identifier")
+        return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    raise CertificateError(f"unsupported public key algorithm {algorithm}")
+
+
+def _verify_certificate_signature(
+    suite: Suite, issuer_public_key: bytes, algorithm: str, tbs: bytes, signature: bytes
+) -> bool:
+    if suite.name == "standard":
+        # PureEdDSA signs the TBSCertificate bytes directly (RFC 8410 §6).
+        return algorithm == ED25519_OID and suite.verify(issuer_public_key, tbs, signature)
+    return False
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _subject(org: str, role: str, name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+        ]
+    )
+
+
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _single(name: x509.Name, oid: ObjectIdentifier, what: str) -> str:
+    values = name.get_attributes_for_oid(oid)
+    if len(values) != 1:
+        raise CertificateError(f"{what}: expected exactly one value, found {len(values)}")
+    value = values[0].value
+    if not isinstance(value, str):
+        raise CertificateError(f"{what}: expected a string")
+    _check_name(what, value)
+    return value
+
+
+def _check_name(what: str, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise CertificateError(f"{what} must be a non-empty string")
+    if len(value) > MAX_NAME_CHARS:
+        raise CertificateError(f"{what} is longer than {MAX_NAME_CHARS} characters")
+    if value != value.strip() or not value.isprintable():
+        raise CertificateError(f"{what} {value!r} has surrounding space or control characters")
+
+
+def _check_attributes(attributes: Mapping[Any, Any]) -> None:
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise CertificateError(f"at most {MAX_ATTRIBUTES} attributes")
+    for key, value in attributes.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise CertificateError("attribute keys and values must be strings")
+        if not key or len(key.encode("utf-8")) > MAX_ATTRIBUTE_KEY_BYTES:
+            raise CertificateError(f"attribute key must be 1..{MAX_ATTRIBUTE_KEY_BYTES} bytes")
+        if len(value.encode("utf-8")) > MAX_ATTRIBUTE_VALUE_BYTES:
+            raise CertificateError(f"attribute {key!r} longer than {MAX_ATTRIBUTE_VALUE_BYTES}")
+
+
+def _check_validity(not_before: datetime, not_after: datetime) -> None:
+    if not_before.tzinfo is None or not_after.tzinfo is None:
+        raise CertificateError("validity times must be timezone-aware")
+    if not_after <= not_before:
+        raise CertificateError("not_after must be later than not_before")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)

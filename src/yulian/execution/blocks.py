@@ -1,0 +1,105 @@
+"""Introduction: making and checking a block around ``execute_block``.
+
+``make_block`` is what a proposer does: execute the chosen transactions on the tip's state and
+write the resulting roots into a header. ``check_block`` is what every other validator does with
+a proposal (and what block sync does with a fetched block): re-execute and compare every root,
+raising ``InvalidBlock`` on the first mismatch, in the manner of execution-specs'
+``state_transition``. Both are pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from yulian.crypto.suite import Suite
+from yulian.execution.executor import (
+    BlockContext,
+    BlockResult,
+    ContractResolver,
+    ExecTx,
+    execute_block,
+)
+from yulian.execution.overlay import StateView
+from yulian.execution.roots import result_root, state_root, tx_root
+from yulian.types.block import Block, Header
+
+
+class InvalidBlock(ValueError):
+    """A block whose header does not match what executing it produces."""
+
+
+@dataclass(frozen=True)
+class ChainTip:
+    """The last committed block as the next block builds on it (height 0 = genesis)."""
+
+    height: int
+    block_hash: bytes
+    state_root: bytes
+    time_ms: int
+
+
+def make_block(
+    suite: Suite,
+    chain_id: str,
+    view: StateView,
+    tip: ChainTip,
+    *,
+    time_ms: int,
+    proposer: str,
+    validators_hash: bytes,
+    txs: Sequence[ExecTx],
+    resolve: ContractResolver,
+    step_limit: int,
+) -> tuple[Block, BlockResult]:
+    height = tip.height + 1
+    assert time_ms > tip.time_ms, "block time strictly increases"
+    result = execute_block(view, BlockContext(height, time_ms, step_limit), txs, resolve)
+    envelopes = tuple(t.signed.encode() for t in txs)
+    header = Header(
+        chain_id=chain_id,
+        height=height,
+        time_ms=time_ms,
+        prev_hash=tip.block_hash,
+        tx_count=len(envelopes),
+        tx_root=tx_root(suite, envelopes),
+        result_root=result_root(suite, [r.encode() for r in result.receipts]),
+        state_root=state_root(suite, tip.state_root, height, result.writes),
+        validators_hash=validators_hash,
+        proposer=proposer,
+    )
+    return Block(header=header, txs=envelopes), result
+
+
+def check_block(
+    suite: Suite,
+    chain_id: str,
+    view: StateView,
+    tip: ChainTip,
+    block: Block,
+    *,
+    validators_hash: bytes,
+    txs: Sequence[ExecTx],
+    resolve: ContractResolver,
+    step_limit: int,
+) -> BlockResult:
+    """Re-execute ``block`` (whose txs the caller admitted as ``txs``) and compare every root."""
+    h = block.header
+    checks = [
+        (h.chain_id == chain_id, "chain_id"),
+        (h.height == tip.height + 1, "height"),
+        (h.prev_hash == tip.block_hash, "prev_hash"),
+        (h.time_ms > tip.time_ms, "time_ms"),
+        (h.validators_hash == validators_hash, "validators_hash"),
+        (tuple(t.signed.encode() for t in txs) == block.txs, "txs"),
+        (h.tx_root == tx_root(suite, block.txs), "tx_root"),
+    ]
+    for ok, name in checks:
+        if not ok:
+            raise InvalidBlock(f"block {h.height}: {name} mismatch")
+    result = execute_block(view, BlockContext(h.height, h.time_ms, step_limit), txs, resolve)
+    if h.result_root != result_root(suite, [r.encode() for r in result.receipts]):
+        raise InvalidBlock(f"block {h.height}: result_root mismatch")
+    if h.state_root != state_root(suite, tip.state_root, h.height, result.writes):
+        raise InvalidBlock(f"block {h.height}: state_root mismatch")
+    return result

@@ -1,0 +1,127 @@
+"""Introduction: ``execute_block`` — the state transition, as a pure function.
+
+``execute_block(view, block_ctx, txs, resolve)`` runs every transaction of a block in order on
+an overlay of ``view`` and returns one receipt per transaction and the block's sorted write
+set. It reads nothing but its arguments: no clock, no randomness, no environment, no iteration
+over unordered sets, so every node computes identical receipts and writes for the same block.
+
+A transaction that fails (revert, fault, out of steps, unknown contract or method) gets a
+failure receipt and its writes are rolled back; it is still included, so its id is spent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from yulian.contracts import BlockInfo, CompiledContract, Sender, TxInfo
+from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
+from yulian.types.encoding import to_plain
+from yulian.types.receipt import Event, Receipt
+from yulian.types.tx import SignedTx
+
+ContractResolver = Callable[[str], CompiledContract | None]
+
+
+@dataclass(frozen=True)
+class SenderInfo:
+    """Who signed a transaction, as admission established it from the certificate."""
+
+    org: str
+    role: str
+    id: str
+    attributes: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ExecTx:
+    tx_id: bytes
+    signed: SignedTx
+    sender: SenderInfo
+
+
+@dataclass(frozen=True)
+class BlockContext:
+    height: int
+    time_ms: int
+    step_limit: int
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    receipts: tuple[Receipt, ...]
+    writes: tuple[tuple[bytes, bytes | None], ...]
+
+
+def execute_block(
+    view: StateView, block: BlockContext, txs: Sequence[ExecTx], resolve: ContractResolver
+) -> BlockResult:
+    overlay = Overlay(view, block.height)
+    receipts = tuple(apply_tx(overlay, block, tx, resolve) for tx in txs)
+    return BlockResult(receipts=receipts, writes=overlay.writes())
+
+
+def apply_tx(
+    overlay: Overlay, block: BlockContext, tx: ExecTx, resolve: ContractResolver
+) -> Receipt:
+    call = tx.signed.tx
+    contract = resolve(call.contract)
+    if contract is None:
+        return Receipt(
+            tx.tx_id, "unknown_contract", f"no contract named {call.contract!r}", 0, None, ()
+        )
+    overlay.begin_tx()
+    outcome = contract.invoke(
+        call.method,
+        to_plain(call.args),
+        sender=Sender(
+            org=tx.sender.org,
+            role=tx.sender.role,
+            id=tx.sender.id,
+            attributes=dict(tx.sender.attributes),
+        ),
+        block=BlockInfo(height=block.height, time_ms=block.time_ms),
+        tx=TxInfo(id=tx.tx_id.hex()),
+        state=ContractStateAdapter(overlay, call.contract),
+        read_only=False,
+        step_limit=block.step_limit,
+    )
+    if outcome.status == "ok":
+        overlay.commit_tx()
+        events = tuple(Event(call.contract, name, payload) for name, payload in outcome.events)
+        return Receipt(tx.tx_id, "ok", "", outcome.steps, outcome.value, events)
+    overlay.rollback_tx()
+    return Receipt(tx.tx_id, outcome.status, outcome.message, outcome.steps, None, ())
+
+
+def query_contract(
+    view: StateView,
+    block: BlockContext,
+    contract_name: str,
+    method: str,
+    args: Sequence[object],
+    resolve: ContractResolver,
+    sender: SenderInfo,
+) -> Receipt:
+    """A read-only call on the committed state; any write attempt ends it as reverted."""
+    contract = resolve(contract_name)
+    if contract is None:
+        return Receipt(b"", "unknown_contract", f"no contract named {contract_name!r}", 0, None, ())
+    overlay = Overlay(view, block.height)
+    overlay.begin_tx()
+    try:
+        outcome = contract.invoke(
+            method,
+            tuple(args),
+            sender=Sender(
+                org=sender.org, role=sender.role, id=sender.id, attributes=dict(sender.attributes)
+            ),
+            block=BlockInfo(height=block.height, time_ms=block.time_ms),
+            tx=TxInfo(id=""),
+            state=ContractStateAdapter(overlay, contract_name),
+            read_only=True,
+            step_limit=block.step_limit,
+        )
+    finally:
+        overlay.rollback_tx()
+    return Receipt(b"", outcome.status, outcome.message, outcome.steps, outcome.value, ())

@@ -1,0 +1,369 @@
+"""The ledger interface: what every storage backend promises.
+
+Introduction
+------------
+The ledger keeps, for a chain of blocks at heights 1, 2, 3, ... (no gaps):
+
+* the encoded block, its commit certificate, its hash and the state root after it;
+* a transaction index ``tx_id -> (height, index)`` and the encoded receipts of each block;
+* the state: the current value of every key, and the version history of every key
+  (one entry per block that wrote the key; a delete is an entry with value ``None``);
+* a small table of named metadata (e.g. the genesis hash) and the head.
+
+It is byte-oriented: it never decodes a block, a receipt or a value. Callers hand it bytes.
+
+Invariant
+---------
+**One block is one atomic, durable write.** After ``commit_block(c)`` returns, every record of
+block ``c.height`` is on disk and the head says ``c.height``; if the process dies at any moment
+before that, a reopened ledger shows none of them. A reader therefore always sees the ledger at a
+block boundary: ``height() == h`` implies blocks, commits, receipts, indexes and state of 1..h
+and nothing of h+1. A rejected ``commit_block`` (wrong height, duplicate tx id, invalid record)
+changes nothing.
+
+Backends: ``lmdb_store.LmdbLedger`` (embedded default). A PostgreSQL backend implements the same
+``Ledger`` protocol; the validation in ``check_block_commit`` is shared so that both reject the
+same inputs with the same errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "MAX_HASH_BYTES",
+    "MAX_HEIGHT",
+    "MAX_HISTORY_LIMIT",
+    "MAX_KEY_BYTES",
+    "MAX_META_NAME_BYTES",
+    "MAX_RECORD_BYTES",
+    "MAX_SCAN_LIMIT",
+    "MAX_TXS_PER_BLOCK",
+    "MAX_TX_ID_BYTES",
+    "MAX_WRITES_PER_BLOCK",
+    "BlockCommit",
+    "CorruptLedger",
+    "DuplicateBlockHash",
+    "DuplicateTx",
+    "HeightMismatch",
+    "InvalidInput",
+    "Ledger",
+    "LedgerClosed",
+    "LedgerError",
+    "LedgerFull",
+    "check_block_commit",
+    "check_height",
+    "check_key",
+    "check_limit",
+    "check_meta_name",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Limits. Every one is checked before anything is written.
+# ---------------------------------------------------------------------------------------------
+
+#: Longest state key, in bytes. LMDB's default max key size is 511 bytes and the history
+#: table keys are ``2 (length) + key + 8 (height)`` bytes, so 500 leaves a margin.
+MAX_KEY_BYTES = 500
+#: Longest transaction id, in bytes (hash outputs are 32 bytes).
+MAX_TX_ID_BYTES = 64
+#: Longest block hash or state root, in bytes.
+MAX_HASH_BYTES = 64
+#: Largest single stored value (block, commit, receipt, state value, meta value), in bytes.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+#: Most transactions (and receipts) in one block.
+MAX_TXS_PER_BLOCK = 1_000_000
+#: Most state writes in one block.
+MAX_WRITES_PER_BLOCK = 1_000_000
+#: Longest metadata name, in UTF-8 bytes.
+MAX_META_NAME_BYTES = 128
+#: Most rows returned by one ``scan_prefix``.
+MAX_SCAN_LIMIT = 10_000
+#: Most entries returned by one ``history``.
+MAX_HISTORY_LIMIT = 10_000
+#: Highest representable height (heights are stored as unsigned 64-bit big-endian).
+MAX_HEIGHT = 2**64 - 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises on purpose."""
+
+
+class InvalidInput(LedgerError):
+    """An argument or a ``BlockCommit`` field is malformed or over a limit. Nothing was written."""
+
+
+class HeightMismatch(LedgerError):
+    """``commit_block`` got a height other than ``height() + 1``. Nothing was written."""
+
+    def __init__(self, expected: int, got: int) -> None:
+        super().__init__(f"expected block height {expected}, got {got}")
+        self.expected = expected
+        self.got = got
+
+
+class DuplicateTx(LedgerError):
+    """A tx id of the block is already committed (or repeated in the block). Nothing written."""
+
+    def __init__(self, tx_id: bytes, location: tuple[int, int] | None) -> None:
+        where = f"at (height, index) {location}" if location else "twice in the block"
+        super().__init__(f"tx id {tx_id.hex()} already committed {where}")
+        self.tx_id = tx_id
+        self.location = location
+
+
+class DuplicateBlockHash(LedgerError):
+    """The block hash is already committed at another height. Nothing was written."""
+
+    def __init__(self, block_hash: bytes, height: int) -> None:
+        super().__init__(f"block hash {block_hash.hex()} already committed at height {height}")
+        self.block_hash = block_hash
+        self.height = height
+
+
+class LedgerFull(LedgerError):
+    """The storage cannot grow any further (map size limit or disk). Nothing was written."""
+
+
+class LedgerClosed(LedgerError):
+    """The ledger was closed, or is read-only and a write was attempted."""
+
+
+class CorruptLedger(LedgerError):
+    """Stored data fails a consistency or checksum check. The node must not continue on it."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The record of one block
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockCommit:
+    """Everything written for one block, in one atomic write.
+
+    ``writes`` is the block's write set: ``(key, new value)`` pairs, ``None`` meaning delete,
+    keys unique and strictly ascending (bytewise). ``receipts[i]`` belongs to ``tx_ids[i]``.
+    """
+
+    height: int
+    block_hash: bytes
+    block: bytes
+    commit: bytes
+    tx_ids: tuple[bytes, ...]
+    receipts: tuple[bytes, ...]
+    writes: tuple[tuple[bytes, bytes | None], ...]
+    state_root: bytes
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation shared by every backend
+# ---------------------------------------------------------------------------------------------
+
+
+def check_height(height: object, *, allow_zero: bool = True) -> int:
+    """Return ``height`` if it is an int in ``[0 or 1, MAX_HEIGHT]``; raise ``InvalidInput``."""
+    if type(height) is not int:
+        raise InvalidInput(f"height must be an int, got {type(height).__name__}")
+    low = 0 if allow_zero else 1
+    if not low <= height <= MAX_HEIGHT:
+        raise InvalidInput(f"height {height} outside [{low}, {MAX_HEIGHT}]")
+    return height
+
+
+def check_key(key: object, what: str = "key", max_bytes: int = MAX_KEY_BYTES) -> bytes:
+    """Return ``key`` if it is non-empty ``bytes`` of at most ``max_bytes``."""
+    if type(key) is not bytes:
+        raise InvalidInput(f"{what} must be bytes, got {type(key).__name__}")
+    if not 1 <= len(key) <= max_bytes:
+        raise InvalidInput(f"{what} length {len(key)} outside [1, {max_bytes}]")
+    return key
+
+
+def check_limit(limit: object, max_limit: int) -> int:
+    """Return ``limit`` if it is an int in ``[0, max_limit]``."""
+    if type(limit) is not int or not 0 <= limit <= max_limit:
+        raise InvalidInput(f"limit must be an int in [0, {max_limit}], got {limit!r}")
+    return limit
+
+
+def check_meta_name(name: object) -> bytes:
+    """Return the UTF-8 bytes of a metadata name (printable, 1..MAX_META_NAME_BYTES bytes)."""
+    if type(name) is not str or not name.isprintable():
+        raise InvalidInput(f"meta name must be a printable str, got {name!r}")
+    raw = name.encode("utf-8")
+    if not 1 <= len(raw) <= MAX_META_NAME_BYTES:
+        raise InvalidInput(f"meta name length {len(raw)} outside [1, {MAX_META_NAME_BYTES}]")
+    return raw
+
+
+def check_record(value: object, what: str) -> bytes:
+    """Return ``value`` if it is ``bytes`` of at most ``MAX_RECORD_BYTES`` (may be empty)."""
+    if type(value) is not bytes:
+        raise InvalidInput(f"{what} must be bytes, got {type(value).__name__}")
+    if len(value) > MAX_RECORD_BYTES:
+        raise InvalidInput(f"{what} is {len(value)} bytes, over {MAX_RECORD_BYTES}")
+    return value
+
+
+def check_block_commit(c: BlockCommit) -> None:
+    """Check every field of ``c`` against its type and limit; raise ``InvalidInput`` or
+    ``DuplicateTx`` (tx id repeated inside the block). Does not look at stored data."""
+    if not isinstance(c, BlockCommit):
+        raise InvalidInput(f"expected BlockCommit, got {type(c).__name__}")
+    check_height(c.height, allow_zero=False)
+    check_key(c.block_hash, "block_hash", MAX_HASH_BYTES)
+    check_key(c.state_root, "state_root", MAX_HASH_BYTES)
+    check_record(c.block, "block")
+    check_record(c.commit, "commit")
+    _check_txs(c.tx_ids, c.receipts)
+    _check_writes(c.writes)
+
+
+def _check_txs(tx_ids: object, receipts: object) -> None:
+    if type(tx_ids) is not tuple or type(receipts) is not tuple:
+        raise InvalidInput("tx_ids and receipts must be tuples")
+    if len(tx_ids) != len(receipts):
+        raise InvalidInput(f"{len(tx_ids)} tx ids but {len(receipts)} receipts")
+    if len(tx_ids) > MAX_TXS_PER_BLOCK:
+        raise InvalidInput(f"{len(tx_ids)} txs, over {MAX_TXS_PER_BLOCK}")
+    for tx_id in tx_ids:
+        check_key(tx_id, "tx id", MAX_TX_ID_BYTES)
+    for receipt in receipts:
+        check_record(receipt, "receipt")
+    if len(set(tx_ids)) != len(tx_ids):
+        seen: set[bytes] = set()
+        for tx_id in tx_ids:
+            if tx_id in seen:
+                raise DuplicateTx(tx_id, None)
+            seen.add(tx_id)
+
+
+def _check_writes(writes: object) -> None:
+    if type(writes) is not tuple:
+        raise InvalidInput("writes must be a tuple")
+    if len(writes) > MAX_WRITES_PER_BLOCK:
+        raise InvalidInput(f"{len(writes)} writes, over {MAX_WRITES_PER_BLOCK}")
+    previous: bytes | None = None
+    for item in writes:
+        if type(item) is not tuple or len(item) != 2:
+            raise InvalidInput("each write must be a (key, value | None) tuple")
+        key, value = item
+        check_key(key, "state key")
+        if value is not None:
+            check_record(value, "state value")
+        if previous is not None and key <= previous:
+            raise InvalidInput(f"write keys not strictly ascending at {key!r}")
+        previous = key
+
+
+# ---------------------------------------------------------------------------------------------
+# The interface
+# ---------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Ledger(Protocol):
+    """The storage of one node's copy of the chain. See the module docstring for the invariant.
+
+    Reads may run from any thread while one writer commits; each read sees one consistent
+    snapshot (a block boundary). Heights are ints; querying a height above the head returns
+    ``None`` for per-block records and raises ``InvalidInput`` for versioned state reads
+    (the answer would not be final yet). Every argument is validated (``InvalidInput``).
+    """
+
+    def height(self) -> int:
+        """Height of the last committed block; 0 when none."""
+        ...
+
+    def commit_block(self, c: BlockCommit) -> None:
+        """Write all of ``c`` in one atomic durable transaction (see module invariant).
+
+        Raises ``HeightMismatch`` unless ``c.height == height() + 1``, ``DuplicateTx`` if a tx
+        id is already committed or repeated, ``DuplicateBlockHash``, ``InvalidInput`` for a
+        malformed field (e.g. a key over ``MAX_KEY_BYTES``), ``LedgerFull``. On any error
+        nothing is written.
+        """
+        ...
+
+    def block(self, height: int) -> bytes | None:
+        """The encoded block at ``height``, or None."""
+        ...
+
+    def commit(self, height: int) -> bytes | None:
+        """The encoded commit certificate of the block at ``height``, or None."""
+        ...
+
+    def block_hash(self, height: int) -> bytes | None:
+        """The hash of the block at ``height``, or None."""
+        ...
+
+    def block_height(self, block_hash: bytes) -> int | None:
+        """The height of the block with hash ``block_hash``, or None."""
+        ...
+
+    def state_root(self, height: int | None = None) -> bytes | None:
+        """The state root after block ``height`` (None: the head); None if no such block."""
+        ...
+
+    def tx_location(self, tx_id: bytes) -> tuple[int, int] | None:
+        """``(height, index in block)`` of a committed tx, or None."""
+        ...
+
+    def has_tx(self, tx_id: bytes) -> bool:
+        """Whether ``tx_id`` is committed."""
+        ...
+
+    def receipt(self, height: int, index: int) -> bytes | None:
+        """The encoded receipt of tx ``index`` of block ``height``, or None."""
+        ...
+
+    def receipts(self, height: int) -> list[bytes] | None:
+        """All receipts of block ``height`` in block order, or None if no such block."""
+        ...
+
+    def get(self, key: bytes) -> bytes | None:
+        """The current value of ``key`` (as of the head), or None if absent/deleted."""
+        ...
+
+    def get_at(self, key: bytes, height: int) -> bytes | None:
+        """The value of ``key`` at the end of block ``height`` (0 <= height <= head)."""
+        ...
+
+    def history(
+        self, key: bytes, limit: int = 100, before_height: int | None = None
+    ) -> list[tuple[int, bytes | None]]:
+        """Versions of ``key``, newest first: ``(height, value or None for a delete)``, only
+        heights ``< before_height`` when given, at most ``limit`` (<= MAX_HISTORY_LIMIT)."""
+        ...
+
+    def scan_prefix(
+        self, prefix: bytes, limit: int, start_after: bytes | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        """Current ``(key, value)`` pairs whose key starts with ``prefix``, ascending, keys
+        ``> start_after`` when given, at most ``limit`` (<= MAX_SCAN_LIMIT). Page by passing
+        the last key returned as ``start_after``."""
+        ...
+
+    def get_meta(self, name: str) -> bytes | None:
+        """The metadata value stored under ``name``, or None."""
+        ...
+
+    def put_meta(self, name: str, value: bytes) -> None:
+        """Store ``value`` under ``name`` durably (its own atomic write)."""
+        ...
+
+    def check_integrity(self) -> None:
+        """Walk every record and cross-check tables; raise ``CorruptLedger`` on any mismatch.
+        Cost is linear in the size of the ledger: for tools and tests, not the hot path."""
+        ...
+
+    def close(self) -> None:
+        """Release the storage. Idempotent; later calls raise ``LedgerClosed``."""
+        ...

@@ -1,0 +1,1 @@
+"""Mempool: admission of incoming transactions and the bounded pool of pending ones."""

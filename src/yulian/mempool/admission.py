@@ -1,0 +1,116 @@
+"""Introduction: admission — the boundary check every transaction passes before the mempool.
+
+Order of checks (cheap first, each failure a stable problem code, none with a side effect):
+size → decode (limits, canonical) → chain_id → expiry window → contract known → signer
+certificate (chain to an organisation root, validity at ``now_ms``, role) → signature →
+duplicate (pending or committed). Only a transaction that passes all of them becomes an
+``ExecTx``; nothing invalid reaches the mempool, a block or the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from yulian.crypto.membership import Membership, MembershipError
+from yulian.crypto.suite import Suite
+from yulian.execution.executor import ExecTx, SenderInfo
+from yulian.types.encoding import DecodeError
+from yulian.types.genesis import ChainParams
+from yulian.types.tx import SignedTx, tx_sign_bytes
+
+TX_ROLES = ("client", "admin")
+
+
+@dataclass
+class AdmissionError(Exception):
+    """A refused transaction: ``code`` is stable API, ``status`` the HTTP status to answer."""
+
+    code: str
+    status: int
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
+
+
+_MEMBERSHIP_STATUS = {
+    "malformed_certificate": 400,
+    "unknown_ca": 403,
+    "organisation_mismatch": 403,
+    "certificate_expired": 403,
+    "certificate_not_yet_valid": 403,
+    "certificate_revoked": 403,
+    "role_not_allowed": 403,
+}
+
+
+class Admission:
+    def __init__(
+        self,
+        suite: Suite,
+        chain_id: str,
+        params: ChainParams,
+        membership: Membership,
+        *,
+        contract_exists: Callable[[str], bool],
+        is_known: Callable[[bytes], bool],
+    ) -> None:
+        self._suite = suite
+        self._chain_id = chain_id
+        self._params = params
+        self._membership = membership
+        self._contract_exists = contract_exists
+        self._is_known = is_known
+
+    def admit(self, data: bytes, *, next_height: int, now_ms: int) -> ExecTx:
+        """Check ``data`` (an encoded envelope) for inclusion at ``next_height``."""
+        if len(data) > self._params.max_tx_bytes:
+            raise AdmissionError(
+                "tx_too_large",
+                413,
+                f"{len(data)} bytes exceed the limit of {self._params.max_tx_bytes}",
+            )
+        try:
+            signed = SignedTx.decode(data)
+        except DecodeError as e:
+            raise AdmissionError("malformed_tx", 400, str(e)) from None
+        tx = signed.tx
+        if tx.chain_id != self._chain_id:
+            raise AdmissionError(
+                "wrong_chain", 400, f"tx is for chain {tx.chain_id!r}, this is {self._chain_id!r}"
+            )
+        if tx.expires_at < next_height:
+            raise AdmissionError(
+                "tx_expired",
+                400,
+                f"tx expired at height {tx.expires_at}; next block is {next_height}",
+            )
+        if tx.expires_at > next_height + self._params.max_tx_ttl_blocks:
+            raise AdmissionError(
+                "tx_ttl_too_long",
+                400,
+                f"expires_at may be at most {self._params.max_tx_ttl_blocks} blocks ahead",
+            )
+        if not self._contract_exists(tx.contract):
+            raise AdmissionError("unknown_contract", 404, f"no contract named {tx.contract!r}")
+        try:
+            identity = self._membership.validate(tx.signer, at_ms=now_ms, roles=TX_ROLES)
+        except MembershipError as e:
+            raise AdmissionError(e.code, _MEMBERSHIP_STATUS.get(e.code, 403), str(e)) from None
+        if not self._suite.verify(
+            identity.public_key, tx_sign_bytes(tx.chain_id, signed.body), signed.signature
+        ):
+            raise AdmissionError(
+                "bad_signature", 401, "the signature does not verify under the signer's certificate"
+            )
+        tx_id = self._suite.hash(signed.body)
+        if self._is_known(tx_id):
+            raise AdmissionError("duplicate_tx", 409, f"tx {tx_id.hex()} was already submitted")
+        return ExecTx(
+            tx_id=tx_id,
+            signed=signed,
+            sender=SenderInfo(
+                org=identity.org, role=identity.role, id=identity.id, attributes=identity.attributes
+            ),
+        )

@@ -1,0 +1,48 @@
+"""Introduction: the bounded pool of admitted, not yet committed transactions.
+
+FIFO by admission order (deterministic for a given arrival order); bounded by ``max_size``;
+a transaction leaves when it is committed or expires. The pool holds only admitted txs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from yulian.execution.executor import ExecTx
+from yulian.mempool.admission import AdmissionError
+
+
+class Mempool:
+    def __init__(self, max_size: int) -> None:
+        assert max_size > 0
+        self._max_size = max_size
+        self._txs: dict[bytes, ExecTx] = {}
+
+    def __len__(self) -> int:
+        return len(self._txs)
+
+    def __contains__(self, tx_id: bytes) -> bool:
+        return tx_id in self._txs
+
+    def add(self, tx: ExecTx) -> None:
+        if tx.tx_id in self._txs:
+            raise AdmissionError("duplicate_tx", 409, f"tx {tx.tx_id.hex()} is already pending")
+        if len(self._txs) >= self._max_size:
+            raise AdmissionError("mempool_full", 503, f"{self._max_size} txs are pending; retry")
+        self._txs[tx.tx_id] = tx
+
+    def reap(self, max_txs: int, next_height: int) -> list[ExecTx]:
+        """Up to ``max_txs`` pending txs in arrival order; expired ones are dropped."""
+        expired = [i for i, t in self._txs.items() if t.signed.tx.expires_at < next_height]
+        for tx_id in expired:
+            del self._txs[tx_id]
+        out: list[ExecTx] = []
+        for tx in self._txs.values():
+            if len(out) >= max_txs:
+                break
+            out.append(tx)
+        return out
+
+    def remove(self, tx_ids: Iterable[bytes]) -> None:
+        for tx_id in tx_ids:
+            self._txs.pop(tx_id, None)

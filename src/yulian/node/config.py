@@ -1,0 +1,217 @@
+"""Introduction: a node's configuration file (TOML).
+
+One file per node, written by ``yulian network init`` and read by ``yulian node start``::
+
+    [node]
+    name = "org1-node0"
+    org = "org1"
+    data_dir = "data"
+    genesis = "../../genesis.json"
+    key = "../../orgs/org1/nodes/org1-node0/node.key"
+    cert = "../../orgs/org1/nodes/org1-node0/node.crt"
+
+    [api]
+    host = "127.0.0.1"
+    port = 8600
+
+    [p2p]
+    host = "127.0.0.1"
+    port = 9600
+    peers = ["127.0.0.1:9601"]
+
+    [mempool]
+    size = 20000
+
+    [log]
+    file = "node.log"        # optional; without it the node logs to stderr
+
+Relative paths are relative to the directory of the config file, so a network directory can be
+moved as a whole. ``load_config`` rejects unknown sections and keys (a typo must not silently
+fall back to a default) and names the file and field of every problem in a ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+DEFAULT_API_PORT = 8600
+DEFAULT_P2P_PORT = 9600
+DEFAULT_MEMPOOL_SIZE = 20_000
+MAX_PEERS = 1024
+
+
+class ConfigError(ValueError):
+    """A node configuration that cannot be read or is invalid; names the file and field."""
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    name: str
+    org: str
+    data_dir: Path
+    genesis: Path
+    key: Path
+    cert: Path
+    api_host: str = "127.0.0.1"
+    api_port: int = DEFAULT_API_PORT
+    p2p_host: str = "127.0.0.1"
+    p2p_port: int = DEFAULT_P2P_PORT
+    peers: tuple[str, ...] = ()  # "host:port"
+    mempool_size: int = DEFAULT_MEMPOOL_SIZE
+    log_file: Path | None = None
+
+    @property
+    def p2p_address(self) -> str:
+        return f"{self.p2p_host}:{self.p2p_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+
+_SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
+    # section -> key -> (type, required)
+    "node": {
+        "name": (str, True),
+        "org": (str, True),
+        "data_dir": (str, True),
+        "genesis": (str, True),
+        "key": (str, True),
+        "cert": (str, True),
+    },
+    "api": {"host": (str, False), "port": (int, False)},
+    "p2p": {"host": (str, False), "port": (int, False), "peers": (list, False)},
+    "mempool": {"size": (int, False)},
+    "log": {"file": (str, False)},
+}
+
+
+def load_config(path: str | os.PathLike[str]) -> NodeConfig:
+    """Read and check a node configuration; raises ``ConfigError``."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            doc = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    return _from_doc(doc, path)
+
+
+def save_config(cfg: NodeConfig, path: str | os.PathLike[str]) -> None:
+    """Write ``cfg`` to ``path``; absolute paths are stored relative to the file's directory."""
+    path = Path(path)
+    base = Path(os.path.abspath(path.parent))
+    doc: dict[str, Any] = {
+        "node": {
+            "name": cfg.name,
+            "org": cfg.org,
+            "data_dir": _relative(cfg.data_dir, base),
+            "genesis": _relative(cfg.genesis, base),
+            "key": _relative(cfg.key, base),
+            "cert": _relative(cfg.cert, base),
+        },
+        "api": {"host": cfg.api_host, "port": cfg.api_port},
+        "p2p": {"host": cfg.p2p_host, "port": cfg.p2p_port, "peers": list(cfg.peers)},
+        "mempool": {"size": cfg.mempool_size},
+    }
+    if cfg.log_file is not None:
+        doc["log"] = {"file": _relative(cfg.log_file, base)}
+    _from_doc(doc, path)  # never write a file that load_config would refuse
+    path.write_text(tomli_w.dumps(doc), encoding="utf-8")
+
+
+def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
+    def fail(field: str, problem: str) -> ConfigError:
+        return ConfigError(f"{path}: {field}: {problem}")
+
+    for section, body in doc.items():
+        if section not in _SCHEMA:
+            raise fail(f"[{section}]", f"unknown section (known: {', '.join(_SCHEMA)})")
+        if not isinstance(body, dict):
+            raise fail(f"[{section}]", "must be a table")
+    values: dict[str, dict[str, Any]] = {}
+    for section, fields in _SCHEMA.items():
+        body = doc.get(section, {})
+        for key in body:
+            if key not in fields:
+                raise fail(f"[{section}] {key}", f"unknown key (known: {', '.join(fields)})")
+        values[section] = {}
+        for key, (kind, required) in fields.items():
+            if key not in body:
+                if required:
+                    raise fail(f"[{section}] {key}", "missing")
+                continue
+            value = body[key]
+            if kind is int and (type(value) is not int):
+                raise fail(f"[{section}] {key}", f"expected an integer, got {value!r}")
+            if kind is str and not (isinstance(value, str) and value):
+                raise fail(f"[{section}] {key}", f"expected a non-empty string, got {value!r}")
+            if kind is list and not isinstance(value, list):
+                raise fail(f"[{section}] {key}", f"expected an array, got {value!r}")
+            values[section][key] = value
+
+    base = Path(os.path.abspath(path.parent))
+    node, api, p2p = values["node"], values["api"], values["p2p"]
+    api_port = api.get("port", DEFAULT_API_PORT)
+    p2p_port = p2p.get("port", DEFAULT_P2P_PORT)
+    for field, port in (("[api] port", api_port), ("[p2p] port", p2p_port)):
+        if not 0 <= port <= 65535:
+            raise fail(field, f"{port} is not a port number (0..65535)")
+    peers = p2p.get("peers", [])
+    if len(peers) > MAX_PEERS:
+        raise fail("[p2p] peers", f"more than {MAX_PEERS} peers")
+    for peer in peers:
+        if not (isinstance(peer, str) and _is_address(peer)):
+            raise fail("[p2p] peers", f"{peer!r} is not a host:port address")
+    mempool_size = values["mempool"].get("size", DEFAULT_MEMPOOL_SIZE)
+    if mempool_size <= 0:
+        raise fail("[mempool] size", f"must be positive, got {mempool_size}")
+    log_file = values["log"].get("file")
+    return NodeConfig(
+        name=node["name"],
+        org=node["org"],
+        data_dir=_resolve(node["data_dir"], base),
+        genesis=_resolve(node["genesis"], base),
+        key=_resolve(node["key"], base),
+        cert=_resolve(node["cert"], base),
+        api_host=api.get("host", "127.0.0.1"),
+        api_port=api_port,
+        p2p_host=p2p.get("host", "127.0.0.1"),
+        p2p_port=p2p_port,
+        peers=tuple(peers),
+        mempool_size=mempool_size,
+        log_file=None if log_file is None else _resolve(log_file, base),
+    )
+
+
+def _resolve(value: str | Path, base: Path) -> Path:
+    """``value`` made absolute against ``base`` and normalised (symlinks are not followed)."""
+    return Path(os.path.normpath(base / Path(value).expanduser()))
+
+
+def _relative(value: Path, base: Path) -> str:
+    if not value.is_absolute():
+        return value.as_posix()
+    try:
+        return Path(os.path.relpath(value, base)).as_posix()
+    except ValueError:  # another drive on Windows
+        return str(value)
+
+
+def _is_address(text: str) -> bool:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return False
+    if host.startswith("[") != host.endswith("]"):
+        return False
+    return 0 < int(port) <= 65535

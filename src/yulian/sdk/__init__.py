@@ -1,0 +1,7 @@
+"""Python SDK: ``Wallet`` (key + certificate), ``Client`` (REST), offline ``verify_receipt``."""
+
+from yulian.sdk.client import ApiError, Client
+from yulian.sdk.verify import VerificationError, verify_receipt
+from yulian.sdk.wallet import Wallet
+
+__all__ = ["ApiError", "Client", "VerificationError", "Wallet", "verify_receipt"]

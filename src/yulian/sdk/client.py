@@ -1,0 +1,128 @@
+"""Introduction: the REST client of a node.
+
+``submit`` signs with the wallet, posts the msgpack envelope and (with ``wait=True``) returns
+once the tx is committed, with its receipt. Refusals raise ``ApiError`` carrying the RFC 9457
+problem's stable ``code``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from yulian.sdk.jsonvalue import to_json
+from yulian.sdk.wallet import Wallet
+
+DEFAULT_TTL_BLOCKS = 1000
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.problem = problem
+        self.code = str(problem.get("code", "http_error"))
+        super().__init__(f"{status} {self.code}: {problem.get('detail', '')}")
+
+
+class Client:
+    def __init__(self, url: str, wallet: Wallet | None = None, *, timeout_s: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.wallet = wallet
+        self._http = httpx.Client(base_url=self.url, timeout=timeout_s)
+        self._chain_id: str | None = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _check(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"code": "http_error", "detail": response.text[:200]}
+            raise ApiError(response.status_code, problem)
+        return response.json()
+
+    # --- reads ----------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._check(self._http.get("/v1/health"))
+        self._chain_id = result["chain_id"]
+        return result
+
+    def tx(self, tx_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._check(self._http.get(f"/v1/txs/{tx_id}"))
+        return result
+
+    def block(self, height: int | str = "latest") -> dict[str, Any]:
+        result: dict[str, Any] = self._check(self._http.get(f"/v1/blocks/{height}"))
+        return result
+
+    def state(self, contract: str, key: str) -> Any:
+        return self._check(self._http.get(f"/v1/state/{contract}/{key}"))["value"]
+
+    def history(self, contract: str, key: str, limit: int = 100) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._check(
+            self._http.get(f"/v1/state/{contract}/{key}/history", params={"limit": limit})
+        )["versions"]
+        return result
+
+    def query(self, contract: str, method: str, args: Sequence[Any] = ()) -> Any:
+        result = self._check(
+            self._http.post(
+                "/v1/query",
+                json={"contract": contract, "method": method, "args": to_json(list(args))},
+            )
+        )
+        if result["status"] != "ok":
+            raise ApiError(400, {"code": result["status"], "detail": result["message"]})
+        return result["value"]
+
+    # --- writes ---------------------------------------------------------------------------
+    def submit(
+        self,
+        contract: str,
+        method: str,
+        args: Sequence[Any] = (),
+        *,
+        wait: bool = True,
+        timeout_s: float = 30.0,
+        expires_at: int | None = None,
+    ) -> dict[str, Any]:
+        if self.wallet is None:
+            raise ValueError("submitting needs a wallet")
+        if expires_at is None or self._chain_id is None:
+            head = self.health()
+            expires_at = (
+                expires_at if expires_at is not None else head["height"] + DEFAULT_TTL_BLOCKS
+            )
+        assert self._chain_id is not None
+        signed = self.wallet.sign_tx(self._chain_id, contract, method, args, expires_at=expires_at)
+        return self.submit_envelope(signed.encode(), wait=wait, timeout_s=timeout_s)
+
+    def submit_envelope(
+        self, envelope: bytes, *, wait: bool = True, timeout_s: float = 30.0
+    ) -> dict[str, Any]:
+        response = self._http.post(
+            "/v1/txs",
+            content=envelope,
+            params={"wait": "true" if wait else "false", "timeout": timeout_s},
+            headers={"content-type": "application/msgpack"},
+            timeout=timeout_s + 10,
+        )
+        result: dict[str, Any] = self._check(response)
+        return result
+
+    def export_receipt(self, tx_id: str) -> dict[str, Any]:
+        """The offline-verifiable document of a committed tx: ``{"proof", "summary"}``."""
+        doc = self.tx(tx_id)
+        if doc.get("status") != "committed":
+            raise ApiError(409, {"code": "not_committed", "detail": f"tx is {doc.get('status')}"})
+        return {"proof": doc["proof"], "summary": doc["summary"]}

@@ -1,0 +1,119 @@
+"""Introduction: block headers and blocks.
+
+The header is what validators sign (through its hash) and what a light client needs: it binds
+the ordered transactions (``tx_root``), their receipts (``result_root``) and the state after
+the block (``state_root``), so one commit certificate over the header hash proves all three.
+A header's hash is the suite hash of its canonical encoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from yulian.types.encoding import DecodeError, Limits, Value, decode, encode
+from yulian.types.fields import (
+    expect_array,
+    expect_bytes,
+    expect_int,
+    expect_list,
+    expect_str,
+    expect_version,
+)
+from yulian.types.tx import MAX_CHAIN_ID_BYTES, MAX_TX_BYTES
+
+HEADER_VERSION = 1
+MAX_BLOCK_TXS = 10_000
+MAX_BLOCK_BYTES = 32 * 1024 * 1024
+BLOCK_LIMITS = Limits(
+    max_bytes=MAX_BLOCK_BYTES,
+    max_depth=4,
+    max_items=MAX_BLOCK_TXS,
+    max_str=1024,
+    max_bin=MAX_TX_BYTES * 2,
+)
+HASH_BYTES_MAX = 64
+
+
+@dataclass(frozen=True)
+class Header:
+    chain_id: str
+    height: int
+    time_ms: int
+    prev_hash: bytes  # hash of the previous header; the genesis hash at height 1
+    tx_count: int
+    tx_root: bytes
+    result_root: bytes
+    state_root: bytes
+    validators_hash: bytes
+    proposer: str  # validator name
+
+    def to_value(self) -> tuple[Value, ...]:
+        return (
+            HEADER_VERSION,
+            self.chain_id,
+            self.height,
+            self.time_ms,
+            self.prev_hash,
+            self.tx_count,
+            self.tx_root,
+            self.result_root,
+            self.state_root,
+            self.validators_hash,
+            self.proposer,
+        )
+
+    def encode(self) -> bytes:
+        return encode(self.to_value())
+
+    def hash(self, hash_fn: Callable[[bytes], bytes]) -> bytes:
+        return hash_fn(self.encode())
+
+    @classmethod
+    def from_value(cls, value: Value) -> Header:
+        f = expect_array(value, "header", 11)
+        expect_version(f[0], "header.version", HEADER_VERSION)
+        return cls(
+            chain_id=expect_str(f[1], "header.chain_id", MAX_CHAIN_ID_BYTES),
+            height=expect_int(f[2], "header.height", 1),
+            time_ms=expect_int(f[3], "header.time_ms"),
+            prev_hash=expect_bytes(f[4], "header.prev_hash", HASH_BYTES_MAX),
+            tx_count=expect_int(f[5], "header.tx_count", 0, MAX_BLOCK_TXS),
+            tx_root=expect_bytes(f[6], "header.tx_root", HASH_BYTES_MAX),
+            result_root=expect_bytes(f[7], "header.result_root", HASH_BYTES_MAX),
+            state_root=expect_bytes(f[8], "header.state_root", HASH_BYTES_MAX),
+            validators_hash=expect_bytes(f[9], "header.validators_hash", HASH_BYTES_MAX),
+            proposer=expect_str(f[10], "header.proposer", 128),
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> Header:
+        return cls.from_value(decode(data, BLOCK_LIMITS))
+
+
+@dataclass(frozen=True)
+class Block:
+    header: Header
+    txs: tuple[bytes, ...]  # encoded SignedTx envelopes, in execution order
+
+    def to_value(self) -> tuple[Value, ...]:
+        return (self.header.to_value(), self.txs)
+
+    def encode(self) -> bytes:
+        return encode(self.to_value())
+
+    @classmethod
+    def from_value(cls, value: Value) -> Block:
+        f = expect_array(value, "block", 2)
+        header = Header.from_value(f[0])
+        txs = tuple(
+            expect_bytes(t, "block.tx", MAX_TX_BYTES)
+            for t in expect_list(f[1], "block.txs", MAX_BLOCK_TXS)
+        )
+        if len(txs) != header.tx_count:
+            raise DecodeError(f"block: header.tx_count {header.tx_count} != {len(txs)} txs")
+        return cls(header=header, txs=txs)
+
+    @classmethod
+    def decode(cls, data: bytes) -> Block:
+        return cls.from_value(decode(data, BLOCK_LIMITS))

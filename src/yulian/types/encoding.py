@@ -1,0 +1,132 @@
+"""Introduction: canonical msgpack encoding with explicit limits.
+
+Everything Yulian hashes or signs is encoded here. The invariant: for any bytes ``b`` that
+``decode`` accepts, ``encode(decode(b)) == b``. A value has exactly one encoding, so the hash of
+the bytes we received is the hash of the value.
+
+Allowed values: ``None``, ``bool``, ``int`` (64-bit range), ``str`` (UTF-8), ``bytes``, tuples /
+lists (decoded as tuples) and maps with ``str`` keys in strictly ascending UTF-8 order. Floats,
+extension types and non-string map keys are rejected: they have no place in signed data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+Value = Any  # None | bool | int | str | bytes | tuple[Value, ...] | dict[str, Value]
+
+
+class DecodeError(ValueError):
+    """Bytes that are not a canonical, in-limits encoding of an allowed value."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper bounds for one decode; every field is a hard limit, never a hint."""
+
+    max_bytes: int = 1 << 20
+    max_depth: int = 16
+    max_items: int = 1 << 16  # per array / map
+    max_str: int = 1 << 16
+    max_bin: int = 1 << 20
+
+
+DEFAULT_LIMITS = Limits()
+
+INT_MIN = -(1 << 63)
+INT_MAX = (1 << 64) - 1
+
+
+def encode(value: Value) -> bytes:
+    """Encode ``value`` canonically; raises ``ValueError`` for values outside the model."""
+    _check_value(value, depth=0, limits=None)
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Value:
+    """Decode ``data`` strictly: in limits, an allowed value, and canonical."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise DecodeError(f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if len(data) > limits.max_bytes:
+        raise DecodeError(f"encoding of {len(data)} bytes exceeds the limit of {limits.max_bytes}")
+    try:
+        value = msgpack.unpackb(
+            data,
+            raw=False,
+            use_list=False,
+            strict_map_key=True,
+            max_str_len=limits.max_str,
+            max_bin_len=limits.max_bin,
+            max_array_len=limits.max_items,
+            max_map_len=limits.max_items,
+            max_ext_len=0,
+        )
+    except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as e:
+        raise DecodeError(f"malformed msgpack: {type(e).__name__}: {e}") from None
+    except Exception as e:  # the C unpacker raises a few other types for hostile input
+        raise DecodeError(f"malformed msgpack: {type(e).__name__}") from None
+    try:
+        _check_value(value, depth=0, limits=limits)
+    except ValueError as e:
+        raise DecodeError(str(e)) from None
+    if msgpack.packb(value, use_bin_type=True) != data:
+        raise DecodeError("non-canonical encoding")
+    return value
+
+
+def _check_value(value: Value, depth: int, limits: Limits | None) -> None:
+    max_depth = limits.max_depth if limits else DEFAULT_LIMITS.max_depth
+    if depth > max_depth:
+        raise ValueError(f"nesting deeper than {max_depth}")
+    if value is None or isinstance(value, bool | str | bytes):
+        return
+    if isinstance(value, int):
+        if not INT_MIN <= value <= INT_MAX:
+            raise ValueError("integer out of 64-bit range")
+        return
+    if isinstance(value, tuple | list):
+        for item in value:
+            _check_value(item, depth + 1, limits)
+        return
+    if isinstance(value, dict):
+        previous: bytes | None = None
+        for key in value:
+            if not isinstance(key, str):
+                raise ValueError("map keys must be strings")
+            key_bytes = key.encode("utf-8")
+            if previous is not None and key_bytes <= previous:
+                raise ValueError("map keys must be unique and in ascending order")
+            previous = key_bytes
+            _check_value(value[key], depth + 1, limits)
+        return
+    raise ValueError(f"type {type(value).__name__} is not encodable")
+
+
+def canonical_map(mapping: dict[str, Value]) -> dict[str, Value]:
+    """Return ``mapping`` with keys in canonical (ascending UTF-8) order, recursively."""
+    out: dict[str, Value] = {}
+    for key in sorted(mapping, key=lambda k: k.encode("utf-8")):
+        out[key] = to_canonical(mapping[key])
+    return out
+
+
+def to_canonical(value: Value) -> Value:
+    """Convert JSON-like input (lists, unsorted dicts) into the canonical value model."""
+    if isinstance(value, dict):
+        return canonical_map(value)
+    if isinstance(value, list | tuple):
+        return tuple(to_canonical(v) for v in value)
+    return value
+
+
+def to_plain(value: Value) -> Value:
+    """Convert decoded tuples into lists, for contracts and JSON output."""
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,201 @@
+"""Introduction: the genesis — the consortium's founding agreement.
+
+It fixes the chain id, the crypto suite, the organisations with their CA roots, the validators
+with their voting power, the policies, the chain parameters and the contracts installed at
+height 0. Every node of the chain holds the same genesis; its hash (the suite hash of its
+canonical encoding) is the ``prev_hash`` of block 1, so a node with another genesis can never
+accept this chain's blocks. The JSON file form is for humans; the hash is over msgpack.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yulian.types.encoding import Value, encode
+
+GENESIS_VERSION = 1
+POLICIES = ("ANY", "MAJORITY", "ALL")
+
+
+class GenesisError(ValueError):
+    """A genesis that is malformed or internally inconsistent."""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    ca_cert: bytes  # DER of the organisation's root CA certificate
+
+    def to_value(self) -> tuple[Value, ...]:
+        return (self.name, self.ca_cert)
+
+
+@dataclass(frozen=True)
+class Validator:
+    name: str
+    org: str
+    public_key: bytes
+    power: int = 1
+
+    def to_value(self) -> tuple[Value, ...]:
+        return (self.name, self.org, self.public_key, self.power)
+
+
+@dataclass(frozen=True)
+class ChainParams:
+    block_interval_ms: int = 200
+    max_block_txs: int = 2000
+    max_tx_bytes: int = 64 * 1024
+    step_limit: int = 1_000_000
+    max_tx_ttl_blocks: int = 10_000
+
+    def to_value(self) -> tuple[Value, ...]:
+        return (
+            self.block_interval_ms,
+            self.max_block_txs,
+            self.max_tx_bytes,
+            self.step_limit,
+            self.max_tx_ttl_blocks,
+        )
+
+
+@dataclass(frozen=True)
+class Genesis:
+    chain_id: str
+    suite: str
+    time_ms: int
+    organisations: tuple[Organisation, ...]
+    validators: tuple[Validator, ...]
+    policies: dict[str, str] = field(default_factory=dict)
+    params: ChainParams = ChainParams()
+    contracts: tuple[tuple[str, str], ...] = ()  # (name, source) installed at height 0
+
+    def __post_init__(self) -> None:
+        check_genesis(self)
+
+    def to_value(self) -> tuple[Value, ...]:
+        return (
+            GENESIS_VERSION,
+            self.chain_id,
+            self.suite,
+            self.time_ms,
+            tuple(o.to_value() for o in self.organisations),
+            tuple(v.to_value() for v in self.validators),
+            tuple(sorted(self.policies.items())),
+            self.params.to_value(),
+            tuple(self.contracts),
+        )
+
+    def encode(self) -> bytes:
+        return encode(self.to_value())
+
+    def organisation(self, name: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.name == name), None)
+
+    def total_power(self) -> int:
+        return sum(v.power for v in self.validators)
+
+    def validators_value(self) -> tuple[Value, ...]:
+        return tuple(v.to_value() for v in self.validators)
+
+    # --- the JSON file form -------------------------------------------------------------
+    def to_json(self) -> str:
+        doc: dict[str, Any] = {
+            "version": GENESIS_VERSION,
+            "chain_id": self.chain_id,
+            "suite": self.suite,
+            "time_ms": self.time_ms,
+            "organisations": [
+                {"name": o.name, "ca_cert": _b64(o.ca_cert)} for o in self.organisations
+            ],
+            "validators": [
+                {"name": v.name, "org": v.org, "public_key": v.public_key.hex(), "power": v.power}
+                for v in self.validators
+            ],
+            "policies": dict(sorted(self.policies.items())),
+            "params": {
+                "block_interval_ms": self.params.block_interval_ms,
+                "max_block_txs": self.params.max_block_txs,
+                "max_tx_bytes": self.params.max_tx_bytes,
+                "step_limit": self.params.step_limit,
+                "max_tx_ttl_blocks": self.params.max_tx_ttl_blocks,
+            },
+            "contracts": [{"name": n, "source": s} for n, s in self.contracts],
+        }
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Genesis:
+        try:
+            doc = json.loads(text)
+            if doc.get("version") != GENESIS_VERSION:
+                raise GenesisError(f"unsupported genesis version {doc.get('version')!r}")
+            return cls(
+                chain_id=doc["chain_id"],
+                suite=doc["suite"],
+                time_ms=int(doc["time_ms"]),
+                organisations=tuple(
+                    Organisation(o["name"], base64.b64decode(o["ca_cert"], validate=True))
+                    for o in doc["organisations"]
+                ),
+                validators=tuple(
+                    Validator(v["name"], v["org"], bytes.fromhex(v["public_key"]), int(v["power"]))
+                    for v in doc["validators"]
+                ),
+                policies=dict(doc.get("policies", {})),
+                params=ChainParams(**doc.get("params", {})),
+                contracts=tuple((c["name"], c["source"]) for c in doc.get("contracts", [])),
+            )
+        except GenesisError:
+            raise
+        except (KeyError, TypeError, ValueError) as e:
+            raise GenesisError(f"malformed genesis: {type(e).__name__}: {e}") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Genesis:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def check_genesis(g: Genesis) -> None:
+    """Raise ``GenesisError`` unless the genesis is internally consistent."""
+    if not g.chain_id or len(g.chain_id.encode()) > 64:
+        raise GenesisError("chain_id must be 1..64 bytes")
+    org_names = [o.name for o in g.organisations]
+    if not org_names:
+        raise GenesisError("a consortium needs at least one organisation")
+    if len(set(org_names)) != len(org_names):
+        raise GenesisError("organisation names must be unique")
+    if not g.validators:
+        raise GenesisError("at least one validator is required")
+    names = [v.name for v in g.validators]
+    if len(set(names)) != len(names):
+        raise GenesisError("validator names must be unique")
+    keys = [v.public_key for v in g.validators]
+    if len(set(keys)) != len(keys):
+        raise GenesisError("validator public keys must be unique")
+    for v in g.validators:
+        if v.org not in org_names:
+            raise GenesisError(f"validator {v.name} names unknown organisation {v.org}")
+        if v.power <= 0:
+            raise GenesisError(f"validator {v.name} needs a positive power")
+    for scope, policy in g.policies.items():
+        if policy not in POLICIES and not _is_n_of_m(policy):
+            raise GenesisError(f"policy {scope}={policy!r} is not ANY, MAJORITY, ALL or N-of-M")
+    contract_names = [n for n, _ in g.contracts]
+    if len(set(contract_names)) != len(contract_names):
+        raise GenesisError("contract names must be unique")
+
+
+def _is_n_of_m(policy: str) -> bool:
+    parts = policy.split("-of-")
+    return (
+        len(parts) == 2 and all(p.isdigit() for p in parts) and 0 < int(parts[0]) <= int(parts[1])
+    )

@@ -1,0 +1,123 @@
+"""Introduction: transactions.
+
+A transaction is a signed body. The body is a positional msgpack array; the signer signs
+``tx_sign_bytes(chain_id, body)`` (domain-separated, so a signature cannot be replayed as a vote
+or on another chain). The envelope ``[body, signature]`` travels through the API, the mempool
+and blocks. The tx id is the hash of the *body bytes* — never of the envelope, so no one can
+mint a second id for the same signed intent by re-encoding.
+
+The signer is identified by its X.509 certificate (DER) carried in the body: a receipt is then
+verifiable offline with nothing but the genesis (organisation roots and validators).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from yulian.types.encoding import DecodeError, Limits, Value, decode, encode, to_canonical
+from yulian.types.fields import (
+    expect_array,
+    expect_bytes,
+    expect_int,
+    expect_list,
+    expect_str,
+    expect_version,
+)
+
+TX_VERSION = 1
+TX_DOMAIN = "yulian/tx/v1"
+MAX_TX_BYTES = 64 * 1024
+MAX_NAME_BYTES = 64
+MAX_CHAIN_ID_BYTES = 64
+MAX_ARGS = 32
+MAX_CERT_BYTES = 4096
+MAX_SIGNATURE_BYTES = 128
+TX_LIMITS = Limits(
+    max_bytes=MAX_TX_BYTES, max_depth=8, max_items=1024, max_str=MAX_TX_BYTES, max_bin=MAX_TX_BYTES
+)
+
+
+@dataclass(frozen=True)
+class Tx:
+    """The signed intent: call ``contract.method(*args)`` on ``chain_id`` as ``signer``."""
+
+    chain_id: str
+    contract: str
+    method: str
+    args: tuple[Value, ...]
+    signer: bytes  # DER X.509 certificate of the signer
+    nonce: int  # chosen by the client so that two equal calls have distinct ids
+    expires_at: int  # last height at which the tx may be included
+
+    def to_value(self) -> tuple[Value, ...]:
+        return (
+            TX_VERSION,
+            self.chain_id,
+            self.contract,
+            self.method,
+            to_canonical(tuple(self.args)),
+            self.signer,
+            self.nonce,
+            self.expires_at,
+        )
+
+    def encode(self) -> bytes:
+        return encode(self.to_value())
+
+    @classmethod
+    def from_value(cls, value: Value) -> Tx:
+        fields = expect_array(value, "tx", 8)
+        expect_version(fields[0], "tx.version", TX_VERSION)
+        return cls(
+            chain_id=expect_str(fields[1], "tx.chain_id", MAX_CHAIN_ID_BYTES),
+            contract=expect_str(fields[2], "tx.contract", MAX_NAME_BYTES),
+            method=expect_str(fields[3], "tx.method", MAX_NAME_BYTES),
+            args=expect_list(fields[4], "tx.args", MAX_ARGS),
+            signer=expect_bytes(fields[5], "tx.signer", MAX_CERT_BYTES),
+            nonce=expect_int(fields[6], "tx.nonce", 0, (1 << 64) - 1),
+            expires_at=expect_int(fields[7], "tx.expires_at"),
+        )
+
+
+def tx_sign_bytes(chain_id: str, body: bytes) -> bytes:
+    """What the signer signs: domain, chain and body, canonically encoded."""
+    return encode((TX_DOMAIN, chain_id, body))
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """The envelope as received: the body bytes (hashed and signed as they are) and a signature."""
+
+    body: bytes
+    signature: bytes
+    tx: Tx = field(compare=False)
+
+    def encode(self) -> bytes:
+        return encode((self.body, self.signature))
+
+    @classmethod
+    def decode(cls, data: bytes) -> SignedTx:
+        envelope = expect_array(decode(data, TX_LIMITS), "envelope", 2)
+        body = expect_bytes(envelope[0], "envelope.body", MAX_TX_BYTES)
+        signature = expect_bytes(envelope[1], "envelope.signature", MAX_SIGNATURE_BYTES)
+        tx = Tx.from_value(decode(body, TX_LIMITS))
+        return cls(body=body, signature=signature, tx=tx)
+
+    @classmethod
+    def create(cls, tx: Tx, sign: object) -> SignedTx:
+        """Encode ``tx`` and sign it with ``sign(bytes) -> bytes`` (a ``PrivateKey.sign``)."""
+        body = tx.encode()
+        if not callable(sign):
+            raise TypeError("sign must be callable")
+        signature = sign(tx_sign_bytes(tx.chain_id, body))
+        return cls(body=body, signature=bytes(signature), tx=tx)
+
+
+__all__ = [
+    "MAX_TX_BYTES",
+    "TX_LIMITS",
+    "DecodeError",
+    "SignedTx",
+    "Tx",
+    "tx_sign_bytes",
+]

@@ -1,0 +1,627 @@
+"""The ledger store: records, versioned state, validation, reopen, corruption, concurrency.
+
+The last part is a hypothesis state machine that runs random sequences of blocks (and rejected
+blocks, and reopens) against the LMDB ledger and a plain in-memory model side by side.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from yulian.ledger import (
+    MAX_KEY_BYTES,
+    MAX_SCAN_LIMIT,
+    BlockCommit,
+    CorruptLedger,
+    DuplicateBlockHash,
+    DuplicateTx,
+    HeightMismatch,
+    InvalidInput,
+    Ledger,
+    LedgerClosed,
+    LedgerError,
+    LmdbLedger,
+    open_ledger,
+)
+
+Writes = dict[bytes, bytes | None]
+
+
+def make_commit(
+    height: int,
+    writes: Writes | None = None,
+    tx_ids: tuple[bytes, ...] = (),
+    tag: bytes = b"",
+) -> BlockCommit:
+    """A block whose records are derived from its height (and ``tag``, to vary the hash)."""
+    return BlockCommit(
+        height=height,
+        block_hash=b"hash-%d" % height + tag,
+        block=b"block-%d" % height + tag,
+        commit=b"commit-%d" % height,
+        tx_ids=tx_ids,
+        receipts=tuple(b"receipt-" + t for t in tx_ids),
+        writes=tuple(sorted((writes or {}).items())),
+        state_root=b"root-%d" % height,
+    )
+
+
+def _replace(c: BlockCommit, **changes: object) -> BlockCommit:
+    return BlockCommit(**{**c.__dict__, **changes})
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    store = open_ledger(tmp_path / "ledger")
+    yield store
+    store.close()
+
+
+def commit_chain(ledger: Ledger) -> None:
+    """Heights 1..5: ``a`` written, overwritten, deleted (3), re-created (5); ``b`` deleted
+    before it ever existed (2); ``c`` only at 1."""
+    ledger.commit_block(make_commit(1, {b"a": b"a1", b"c": b"c1"}, (b"tx1", b"tx2")))
+    ledger.commit_block(make_commit(2, {b"a": b"a2", b"b": None}, (b"tx3",)))
+    ledger.commit_block(make_commit(3, {b"a": None, b"b": b"b3"}))
+    ledger.commit_block(make_commit(4, {b"b": b"b4"}, (b"tx4", b"tx5", b"tx6")))
+    ledger.commit_block(make_commit(5, {b"a": b"a5"}))
+
+
+def snapshot(ledger: Ledger) -> tuple[object, ...]:
+    """Everything a failed commit must leave untouched."""
+    h = ledger.height()
+    return (
+        h,
+        ledger.state_root(),
+        ledger.scan_prefix(b"", MAX_SCAN_LIMIT),
+        [ledger.history(k, limit=100) for k in (b"a", b"b", b"c", b"new")],
+        ledger.block(h + 1),
+        ledger.receipts(h + 1),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Records and versioned state
+# ---------------------------------------------------------------------------------------------
+
+
+def test_empty_ledger(ledger: Ledger) -> None:
+    assert ledger.height() == 0
+    assert ledger.state_root() is None
+    assert ledger.block(1) is None
+    assert ledger.get(b"a") is None
+    assert ledger.get_at(b"a", 0) is None
+    assert ledger.history(b"a") == []
+    assert ledger.scan_prefix(b"", 10) == []
+    ledger.check_integrity()
+
+
+def test_current_values_follow_writes_and_deletes(ledger: Ledger) -> None:
+    commit_chain(ledger)
+    assert ledger.height() == 5
+    assert ledger.get(b"a") == b"a5"
+    assert ledger.get(b"b") == b"b4"
+    assert ledger.get(b"c") == b"c1"
+    assert ledger.get(b"zzz") is None
+
+
+def test_get_at_every_height(ledger: Ledger) -> None:
+    commit_chain(ledger)
+    expected = {
+        b"a": [None, b"a1", b"a2", None, None, b"a5"],
+        b"b": [None, None, None, b"b3", b"b4", b"b4"],
+        b"c": [None, b"c1", b"c1", b"c1", b"c1", b"c1"],
+    }
+    for key, values in expected.items():
+        assert [ledger.get_at(key, h) for h in range(6)] == values, key
+    with pytest.raises(InvalidInput):
+        ledger.get_at(b"a", 6)  # above the head: not final yet
+    with pytest.raises(InvalidInput):
+        ledger.get_at(b"a", -1)
+
+
+def test_history_newest_first_with_deletes_and_paging(ledger: Ledger) -> None:
+    commit_chain(ledger)
+    assert ledger.history(b"a") == [(5, b"a5"), (3, None), (2, b"a2"), (1, b"a1")]
+    assert ledger.history(b"b") == [(4, b"b4"), (3, b"b3"), (2, None)]
+    assert ledger.history(b"a", limit=2) == [(5, b"a5"), (3, None)]
+    assert ledger.history(b"a", limit=2, before_height=3) == [(2, b"a2"), (1, b"a1")]
+    assert ledger.history(b"a", before_height=1) == []
+    assert ledger.history(b"a", limit=0) == []
+    assert ledger.history(b"never") == []
+
+
+def test_history_keeps_keys_that_share_prefixes_apart(ledger: Ledger) -> None:
+    writes1: Writes = {b"k": b"1", b"k\x00": b"2", b"k\xff": b"3", b"kk": b"4", b"\xff": b"5"}
+    ledger.commit_block(make_commit(1, writes1))
+    ledger.commit_block(make_commit(2, {b"k\x00": None, b"kk": b"44"}))
+    assert ledger.history(b"k") == [(1, b"1")]
+    assert ledger.history(b"k\x00") == [(2, None), (1, b"2")]
+    assert ledger.history(b"kk") == [(2, b"44"), (1, b"4")]
+    assert ledger.get_at(b"k", 2) == b"1"
+    assert ledger.get_at(b"k\xff", 2) == b"3"
+    assert ledger.get_at(b"\xff", 2) == b"5"
+
+
+def test_block_records_and_tx_index(ledger: Ledger) -> None:
+    commit_chain(ledger)
+    for h in range(1, 6):
+        assert ledger.block(h) == b"block-%d" % h
+        assert ledger.commit(h) == b"commit-%d" % h
+        assert ledger.block_hash(h) == b"hash-%d" % h
+        assert ledger.block_height(b"hash-%d" % h) == h
+        assert ledger.state_root(h) == b"root-%d" % h
+    assert ledger.state_root() == b"root-5"
+    assert ledger.block(6) is None and ledger.commit(0) is None and ledger.state_root(9) is None
+    assert ledger.block_height(b"hash-9") is None
+    assert ledger.tx_location(b"tx1") == (1, 0)
+    assert ledger.tx_location(b"tx6") == (4, 2)
+    assert ledger.tx_location(b"tx7") is None
+    assert ledger.has_tx(b"tx5") and not ledger.has_tx(b"tx7")
+    assert ledger.receipt(4, 1) == b"receipt-tx5"
+    assert ledger.receipt(4, 3) is None
+    assert ledger.receipts(4) == [b"receipt-tx4", b"receipt-tx5", b"receipt-tx6"]
+    assert ledger.receipts(3) == []
+    assert ledger.receipts(6) is None
+    ledger.check_integrity()
+
+
+# ---------------------------------------------------------------------------------------------
+# Rejected commits change nothing
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("height", [1, 5, 7, 100])
+def test_wrong_height_raises_and_changes_nothing(ledger: Ledger, height: int) -> None:
+    commit_chain(ledger)
+    before = snapshot(ledger)
+    with pytest.raises(HeightMismatch) as info:
+        ledger.commit_block(make_commit(height, {b"new": b"v"}, (b"fresh",), tag=b"!"))
+    assert (info.value.expected, info.value.got) == (6, height)
+    assert snapshot(ledger) == before
+    assert not ledger.has_tx(b"fresh")
+
+
+def test_right_height_control_succeeds(ledger: Ledger) -> None:
+    commit_chain(ledger)
+    ledger.commit_block(make_commit(6, {b"new": b"v"}, (b"fresh",)))
+    assert ledger.height() == 6 and ledger.get(b"new") == b"v" and ledger.has_tx(b"fresh")
+
+
+def test_duplicate_committed_tx_raises_and_changes_nothing(ledger: Ledger) -> None:
+    commit_chain(ledger)
+    before = snapshot(ledger)
+    with pytest.raises(DuplicateTx) as info:
+        ledger.commit_block(make_commit(6, {b"new": b"v"}, (b"fresh", b"tx5")))
+    assert info.value.location == (4, 1)
+    assert snapshot(ledger) == before
+    assert not ledger.has_tx(b"fresh")
+    assert ledger.block_height(b"hash-6") is None
+
+
+def test_tx_repeated_in_block_raises_and_changes_nothing(ledger: Ledger) -> None:
+    commit_chain(ledger)
+    before = snapshot(ledger)
+    with pytest.raises(DuplicateTx):
+        ledger.commit_block(make_commit(6, {b"new": b"v"}, (b"fresh", b"dup", b"dup")))
+    assert snapshot(ledger) == before
+
+
+def test_duplicate_block_hash_raises_and_changes_nothing(ledger: Ledger) -> None:
+    commit_chain(ledger)
+    before = snapshot(ledger)
+    c = make_commit(6, {b"new": b"v"})
+    with pytest.raises(DuplicateBlockHash):
+        ledger.commit_block(_replace(c, block_hash=b"hash-2"))
+    assert snapshot(ledger) == before
+
+
+def test_over_long_key_raises_and_changes_nothing(ledger: Ledger) -> None:
+    commit_chain(ledger)
+    before = snapshot(ledger)
+    too_long = b"k" * (MAX_KEY_BYTES + 1)
+    with pytest.raises(InvalidInput):
+        ledger.commit_block(make_commit(6, {b"new": b"v", too_long: b"x"}))
+    assert snapshot(ledger) == before
+    for read in (ledger.get, ledger.history):
+        with pytest.raises(InvalidInput):
+            read(too_long)
+    longest = b"k" * MAX_KEY_BYTES  # the limit itself is accepted, including its history
+    ledger.commit_block(make_commit(6, {longest: b"x"}))
+    assert ledger.get(longest) == b"x" and ledger.history(longest) == [(6, b"x")]
+
+
+GOOD = make_commit(6, {b"k": b"v"}, (b"t",))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        _replace(GOOD, writes=((b"b", b"1"), (b"a", b"2"))),  # unsorted
+        _replace(GOOD, writes=((b"a", b"1"), (b"a", b"2"))),  # duplicate key
+        _replace(GOOD, writes=((b"", b"1"),)),  # empty key
+        _replace(GOOD, writes=((b"a", "text"),)),  # value not bytes
+        _replace(GOOD, writes=[(b"a", b"1")]),  # not a tuple
+        _replace(GOOD, writes=((b"a",),)),  # not a pair
+        _replace(GOOD, receipts=()),  # receipts do not match tx ids
+        _replace(GOOD, tx_ids=(b"",), receipts=(b"r",)),  # empty tx id
+        _replace(GOOD, tx_ids=(b"t" * 65,), receipts=(b"r",)),  # tx id over the limit
+        _replace(GOOD, block_hash=b""),
+        _replace(GOOD, state_root=b"r" * 65),
+        _replace(GOOD, block=bytearray(b"block")),
+        _replace(GOOD, height=True),
+        _replace(GOOD, height=0),
+    ],
+)
+def test_malformed_block_commit_raises_and_changes_nothing(
+    ledger: Ledger, bad: BlockCommit
+) -> None:
+    commit_chain(ledger)
+    before = snapshot(ledger)
+    with pytest.raises(InvalidInput):
+        ledger.commit_block(bad)
+    assert snapshot(ledger) == before
+    ledger.commit_block(GOOD)  # control: the well-formed original is accepted
+    assert ledger.height() == 6
+
+
+# ---------------------------------------------------------------------------------------------
+# Scans, metadata, reopen, read-only, locks
+# ---------------------------------------------------------------------------------------------
+
+
+def test_scan_prefix_pages_through_current_values(ledger: Ledger) -> None:
+    writes: Writes = {b"acct/%03d" % i: b"v%d" % i for i in range(25)}
+    writes |= {b"acc": b"outside", b"acct": b"exact", b"acct0": b"outside", b"b": b"outside"}
+    ledger.commit_block(make_commit(1, writes))
+    ledger.commit_block(make_commit(2, {b"acct/%03d" % i: None for i in range(0, 25, 5)}))
+    expected = [(k, v) for k, v in sorted(writes.items()) if k.startswith(b"acct/") and v]
+    expected = [(k, v) for k, v in expected if int(k[5:]) % 5]
+    pages: list[list[tuple[bytes, bytes]]] = []
+    start_after: bytes | None = None
+    while page := ledger.scan_prefix(b"acct/", limit=7, start_after=start_after):
+        pages.append(page)
+        start_after = page[-1][0]
+    assert [len(p) for p in pages] == [7, 7, 6]
+    assert [row for p in pages for row in p] == expected
+    assert ledger.scan_prefix(b"acct/", 3, start_after=b"a") == expected[:3]  # before prefix
+    after_12 = [k for k, _ in expected].index(b"acct/012") + 1
+    assert ledger.scan_prefix(b"acct/", 3, start_after=b"acct/012") == expected[after_12:][:3]
+    assert ledger.scan_prefix(b"acct/", 3, start_after=b"acct/010") == expected[after_12 - 1 :][:3]
+    assert ledger.scan_prefix(b"acct/", 3, start_after=b"b") == []
+    assert ledger.scan_prefix(b"acct/", 0) == []
+    assert ledger.scan_prefix(b"zz", 5) == []
+    with pytest.raises(InvalidInput):
+        ledger.scan_prefix(b"acct/", MAX_SCAN_LIMIT + 1)
+
+
+def test_meta_round_trip_and_validation(ledger: Ledger) -> None:
+    assert ledger.get_meta("genesis") is None
+    ledger.put_meta("genesis", b"g-hash")
+    ledger.put_meta("genesis", b"g-hash-2")
+    ledger.put_meta("链", b"")
+    assert ledger.get_meta("genesis") == b"g-hash-2"
+    assert ledger.get_meta("链") == b""
+    for bad in ("", "a\nb", "x" * 200):
+        with pytest.raises(InvalidInput):
+            ledger.put_meta(bad, b"v")
+    with pytest.raises(InvalidInput):
+        ledger.put_meta("ok", "not bytes")  # type: ignore[arg-type]
+
+
+def test_reopen_after_close_keeps_everything(tmp_path: Path) -> None:
+    path = tmp_path / "ledger"
+    first = open_ledger(path)
+    commit_chain(first)
+    first.put_meta("genesis", b"g")
+    before = snapshot(first)
+    first.close()
+    first.close()  # idempotent
+    with pytest.raises(LedgerClosed):
+        first.height()
+    with pytest.raises(LedgerClosed):
+        first.commit_block(make_commit(6))
+    second = open_ledger(path)
+    try:
+        assert snapshot(second) == before
+        assert second.get_meta("genesis") == b"g"
+        assert second.tx_location(b"tx6") == (4, 2)
+        assert second.get_at(b"a", 2) == b"a2"
+        second.check_integrity()
+        second.commit_block(make_commit(6, {b"a": b"a6"}))
+        assert second.history(b"a", limit=2) == [(6, b"a6"), (5, b"a5")]
+    finally:
+        second.close()
+
+
+def test_read_only_open_reads_but_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "ledger"
+    writer = open_ledger(path)
+    commit_chain(writer)
+    writer.close()
+    reader = open_ledger(path, readonly=True)
+    try:
+        assert reader.height() == 5 and reader.get(b"a") == b"a5"
+        with pytest.raises(LedgerClosed):
+            reader.commit_block(make_commit(6))
+        with pytest.raises(LedgerClosed):
+            reader.put_meta("x", b"y")
+        assert reader.height() == 5
+    finally:
+        reader.close()
+    with pytest.raises(LedgerError):
+        open_ledger(tmp_path / "missing", readonly=True)
+
+
+def test_second_writer_is_refused(tmp_path: Path) -> None:
+    first = open_ledger(tmp_path / "ledger")
+    try:
+        with pytest.raises(LedgerError):
+            open_ledger(tmp_path / "ledger")
+    finally:
+        first.close()
+    open_ledger(tmp_path / "ledger").close()  # released on close
+
+
+def test_open_ledger_returns_the_protocol(ledger: Ledger) -> None:
+    assert isinstance(ledger, Ledger) and isinstance(ledger, LmdbLedger)
+
+
+# ---------------------------------------------------------------------------------------------
+# Growth, threads, corruption
+# ---------------------------------------------------------------------------------------------
+
+
+def test_map_grows_when_full(tmp_path: Path) -> None:
+    small = 64 * 1024
+    ledger = open_ledger(tmp_path / "ledger", map_size=small, sync=False)
+    try:
+        big = bytes(range(256)) * 40  # 10 KiB, incompressible enough for LMDB pages
+        for h in range(1, 41):
+            ledger.commit_block(make_commit(h, {b"k%d" % h: big, b"x": big}))
+        assert ledger.height() == 40
+        assert ledger.get(b"k1") == big and ledger.history(b"x", limit=50)[-1] == (1, big)
+        assert (tmp_path / "ledger" / "data.mdb").stat().st_size > small
+        ledger.check_integrity()
+    finally:
+        ledger.close()
+
+
+def test_readers_on_other_threads_see_block_boundaries(tmp_path: Path) -> None:
+    """Each block writes ``n = height`` and ``m = height`` (two keys); readers on other threads
+    must never see them differ, nor a head whose records are missing — also across map growth."""
+    ledger = open_ledger(tmp_path / "ledger", map_size=64 * 1024, sync=False)
+    blocks = 150
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def read_until_stopped() -> None:
+        try:
+            while not stop.is_set():
+                h = ledger.height()
+                if h:
+                    assert ledger.block(h) == b"block-%d" % h
+                    n, m = ledger.get_at(b"n", h), ledger.get_at(b"m", h)
+                    assert n == m == b"%d" % h
+                    rows = dict(ledger.scan_prefix(b"", 10))
+                    assert rows[b"n"] == rows[b"m"]
+        except BaseException as exc:
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read_until_stopped) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    try:
+        pad = b"p" * 2000
+        for h in range(1, blocks + 1):
+            ledger.commit_block(make_commit(h, {b"m": b"%d" % h, b"n": b"%d" % h, b"pad": pad}))
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join()
+        ledger.close()
+    assert not errors, errors[0]
+
+
+def flip_every_occurrence(data_file: Path, needle: bytes) -> int:
+    raw = bytearray(data_file.read_bytes())
+    count, start = 0, 0
+    while (at := raw.find(needle, start)) >= 0:
+        raw[at + len(needle) // 2] ^= 0x01
+        count, start = count + 1, at + len(needle)
+    data_file.write_bytes(bytes(raw))
+    return count
+
+
+def test_bit_flip_in_a_value_is_reported_not_returned(tmp_path: Path) -> None:
+    path = tmp_path / "ledger"
+    ledger = open_ledger(path)
+    commit_chain(ledger)
+    needle = b"UNIQUE-VALUE-0123456789"
+    ledger.commit_block(make_commit(6, {b"doc": needle}))
+    ledger.close()
+    assert flip_every_occurrence(path / "data.mdb", needle) >= 2  # state and history
+    ledger = open_ledger(path)
+    try:
+        assert ledger.get(b"a") == b"a5"  # untouched records still read
+        with pytest.raises(CorruptLedger):
+            ledger.get(b"doc")
+        with pytest.raises(CorruptLedger):
+            ledger.history(b"doc")
+        with pytest.raises(CorruptLedger):
+            ledger.check_integrity()
+    finally:
+        ledger.close()
+
+
+def test_bit_flip_in_a_block_is_found_by_check_integrity(tmp_path: Path) -> None:
+    path = tmp_path / "ledger"
+    ledger = open_ledger(path)
+    commit_chain(ledger)
+    ledger.check_integrity()
+    ledger.close()
+    assert flip_every_occurrence(path / "data.mdb", b"block-3") == 1
+    ledger = open_ledger(path)
+    try:
+        with pytest.raises(CorruptLedger):
+            ledger.block(3)
+        with pytest.raises(CorruptLedger):
+            ledger.check_integrity()
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("keep_fraction", [0.1, 0.5, 0.9])
+def test_truncated_data_file_is_refused_at_open(tmp_path: Path, keep_fraction: float) -> None:
+    path = tmp_path / "ledger"
+    ledger = open_ledger(path, sync=False)
+    for h in range(1, 31):
+        ledger.commit_block(make_commit(h, {b"k%d" % h: b"v" * 3000}))
+    ledger.close()
+    data_file = path / "data.mdb"
+    size = data_file.stat().st_size
+    with data_file.open("r+b") as f:
+        f.truncate(max(int(size * keep_fraction) // 4096 * 4096, 2 * 4096))
+    with pytest.raises(CorruptLedger):
+        open_ledger(path)
+
+
+def test_foreign_lmdb_environment_is_not_a_ledger(tmp_path: Path) -> None:
+    import lmdb
+
+    env = lmdb.open(str(tmp_path / "other"), max_dbs=2)
+    with env.begin(write=True) as txn:
+        txn.put(b"something", b"else")
+    env.close()
+    with pytest.raises(CorruptLedger):
+        open_ledger(tmp_path / "other")
+
+
+# ---------------------------------------------------------------------------------------------
+# Model-based: random block sequences against an in-memory model
+# ---------------------------------------------------------------------------------------------
+
+KEYS = [b"a", b"a\x00", b"ab", b"abc", b"b", b"b\xff", b"\x00", b"\xff\xff", b"k" * 40, b"zz"]
+key_st = st.sampled_from(KEYS)
+value_st = st.one_of(st.none(), st.binary(max_size=12))
+
+
+class LedgerModel:
+    """The meaning of the ledger's state API, written as plainly as possible."""
+
+    def __init__(self) -> None:
+        self.versions: dict[bytes, list[tuple[int, bytes | None]]] = {}
+        self.height = 0
+        self.tx_ids: list[bytes] = []
+
+    def apply(self, height: int, writes: Writes) -> None:
+        for key, value in writes.items():
+            self.versions.setdefault(key, []).append((height, value))
+        self.height = height
+
+    def get_at(self, key: bytes, height: int) -> bytes | None:
+        older = [v for h, v in self.versions.get(key, []) if h <= height]
+        return older[-1] if older else None
+
+    def history(self, key: bytes, limit: int, before: int | None) -> list[tuple[int, bytes | None]]:
+        rows = [(h, v) for h, v in self.versions.get(key, []) if before is None or h < before]
+        return rows[::-1][:limit]
+
+    def current(self) -> list[tuple[bytes, bytes]]:
+        rows = ((k, self.get_at(k, self.height)) for k in self.versions)
+        return sorted((k, v) for k, v in rows if v is not None)
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = tempfile.mkdtemp(prefix="ledger-model-")
+        self.ledger: Ledger = open_ledger(self.dir, sync=False)
+        self.model = LedgerModel()
+
+    def teardown(self) -> None:
+        self.ledger.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @rule(writes=st.dictionaries(key_st, value_st, max_size=6), tx_count=st.integers(0, 3))
+    def commit(self, writes: Writes, tx_count: int) -> None:
+        height = self.model.height + 1
+        tx_ids = tuple(b"tx-%d-%d" % (height, i) for i in range(tx_count))
+        self.ledger.commit_block(make_commit(height, writes, tx_ids))
+        self.model.apply(height, writes)
+        self.model.tx_ids.extend(tx_ids)
+
+    @rule(data=st.data(), writes=st.dictionaries(key_st, value_st))
+    def commit_wrong_height(self, data: st.DataObject, writes: Writes) -> None:
+        right = self.model.height + 1
+        height = data.draw(st.integers(1, right + 5).filter(lambda h: h != right))
+        with pytest.raises(HeightMismatch):
+            self.ledger.commit_block(make_commit(height, writes, (b"never",), tag=b"w"))
+        assert not self.ledger.has_tx(b"never")
+
+    @precondition(lambda self: bool(self.model.tx_ids))
+    @rule(data=st.data(), writes=st.dictionaries(key_st, value_st, min_size=1))
+    def commit_duplicate_tx(self, data: st.DataObject, writes: Writes) -> None:
+        old = data.draw(st.sampled_from(self.model.tx_ids))
+        with pytest.raises(DuplicateTx):
+            height = self.model.height + 1
+            self.ledger.commit_block(make_commit(height, writes, (b"never", old), tag=b"d"))
+        assert not self.ledger.has_tx(b"never")
+
+    @rule()
+    def reopen(self) -> None:
+        self.ledger.close()
+        self.ledger = open_ledger(self.dir, sync=False)
+
+    @rule(key=key_st, data=st.data())
+    def check_get_at(self, key: bytes, data: st.DataObject) -> None:
+        height = data.draw(st.integers(0, self.model.height))
+        assert self.ledger.get_at(key, height) == self.model.get_at(key, height)
+
+    @rule(
+        key=key_st,
+        limit=st.integers(0, 5),
+        before=st.one_of(st.none(), st.integers(0, 30)),
+    )
+    def check_history(self, key: bytes, limit: int, before: int | None) -> None:
+        assert self.ledger.history(key, limit, before) == self.model.history(key, limit, before)
+
+    @rule(prefix=st.sampled_from([b"", b"a", b"ab", b"b", b"\xff"]), limit=st.integers(1, 4))
+    def check_scan_pages(self, prefix: bytes, limit: int) -> None:
+        rows: list[tuple[bytes, bytes]] = []
+        start_after: bytes | None = None
+        while page := self.ledger.scan_prefix(prefix, limit, start_after):
+            assert len(page) <= limit
+            rows.extend(page)
+            start_after = page[-1][0]
+        assert rows == [(k, v) for k, v in self.model.current() if k.startswith(prefix)]
+
+    @invariant()
+    def current_state_and_head_match(self) -> None:
+        assert self.ledger.height() == self.model.height
+        for key in KEYS:
+            assert self.ledger.get(key) == self.model.get_at(key, self.model.height)
+        expected_root = b"root-%d" % self.model.height if self.model.height else None
+        assert self.ledger.state_root() == expected_root
+
+    @invariant()
+    def integrity_holds(self) -> None:
+        self.ledger.check_integrity()
+
+
+LedgerMachine.TestCase.settings = settings(
+    max_examples=40,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_ledger_matches_model = LedgerMachine.TestCase
