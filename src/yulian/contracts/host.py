@@ -150,11 +150,13 @@ def export_value(value: Any, max_bytes: int, meter: Meter | None = None) -> tupl
     The walk is iterative, charges ``meter`` as it goes, and stops as soon as the value is
     certainly larger than ``max_bytes``.
     """
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    nodes: list[Any] = [value]  # parallel stacks: no allocation per node (see measure)
+    depths: list[int] = [0]
     size = 0
     charged = 0
-    while stack:
-        node, depth = stack.pop()
+    while nodes:
+        node = nodes.pop()
+        depth = depths.pop()
         if depth > MAX_VALUE_DEPTH:
             raise InvalidValue(f"value nested deeper than {MAX_VALUE_DEPTH}")
         kind = type(node)
@@ -165,15 +167,17 @@ def export_value(value: Any, max_bytes: int, meter: Meter | None = None) -> tupl
             if not INT_MIN <= node <= INT_MAX:
                 raise InvalidValue("integer outside the 64-bit range")
         elif kind is list or kind is tuple:
-            stack.extend((child, depth + 1) for child in node)
+            nodes.extend(node)
+            depths.extend([depth + 1] * len(node))
         elif kind is dict:
             for key, child in node.items():
                 if type(key) is not str:
                     raise InvalidValue("map keys must be strings")
                 size += len(key)
-                stack.append((child, depth + 1))
+                nodes.append(child)
+                depths.append(depth + 1)
         elif kind is not bool and node is not None:
-            raise InvalidValue(f"{kind.__name__} is not encodable")
+            raise InvalidValue("only None, bool, int, str, bytes, lists and maps are encodable")
         if size > max_bytes:
             raise LimitExceeded(f"value larger than {max_bytes} bytes")
         if meter is not None and size - charged >= 1024:

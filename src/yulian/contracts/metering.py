@@ -3,9 +3,13 @@
 Contract code is charged only by the calls this module makes it perform, never by bytecode
 counting or tracing, so a step means the same thing on every CPython version:
 
-- one step at every function entry (``_enter_``) and every ``while`` iteration (``_charge_``);
-  one step per item that a ``for`` loop, a comprehension or an unpacking pulls (charged by the
-  iteration guard in ``safe_builtins``);
+- one step at every function entry (``_enter_``) and every ``while`` iteration; one step per
+  item that a ``for`` loop, a comprehension or an unpacking pulls (charged by the iteration
+  guard in ``safe_builtins``);
+- every block (function body, loop body, branch, comprehension item) also pays for its
+  straight-line size when it starts: one step per ``NODES_PER_STEP`` syntax nodes, counted on
+  the contract's own (normalised) tree by ``charge_blocks``, so a long body cannot run
+  thousands of operations for one step;
 - operations whose cost grows with their operands (``+ - * ** << % |``, comparisons, f-string
   formatting, text conversion) are rewritten by ``instrument`` into helper calls that work out
   the size of the result *before* computing it, charge in proportion, and refuse results past
@@ -13,9 +17,10 @@ counting or tracing, so a step means the same thing on every CPython version:
 
 Invariants:
 - ``Meter.used <= Meter.limit`` always; going over raises ``OutOfSteps`` instead.
-- Every int a contract can hold has at most ``MAX_INT_BITS`` bits (a few more after ``sum``),
-  so its decimal text stays under 640 digits, CPython's smallest ``int_max_str_digits``: text
-  conversion never depends on how a node configured that limit.
+- Every int a contract can hold has at most ``MAX_INT_BITS`` bits (one more after ``~``), so
+  its decimal text stays under 640 digits, CPython's smallest ``int_max_str_digits``; every
+  digit string parsed is shorter than that too: no outcome depends on how a node configured
+  that limit.
 - Every container walked here is at most ``MAX_NESTING`` deep, and every operation that makes
   CPython recurse over a container (``==``, ``<``, ``in``, ``repr``, sorting) walks it here
   first, so no C-level recursion can approach the interpreter's recursion limit.
@@ -38,6 +43,7 @@ DEFAULT_STEP_LIMIT = 1_000_000
 MAX_CALL_DEPTH = 64
 CALL_STEPS = 1  # per function entry
 LOOP_STEPS = 1  # per while iteration / per item pulled by an iteration
+NODES_PER_STEP = 8  # straight-line syntax nodes of a block paid by one step
 BYTES_PER_STEP = 32  # text and bytes created, scanned or compared
 ITEMS_PER_STEP = 4  # container items created, scanned or compared
 BITS_PER_STEP = 256  # integer arithmetic
@@ -46,7 +52,7 @@ MAX_TEXT_INT_BITS = 2100  # <= 633 decimal digits, below the smallest int_max_st
 MAX_STR_LEN = 1 << 20  # characters of one str / bytes of one bytes
 MAX_CONTAINER_LEN = 1 << 18  # items of one list / tuple / dict built in bulk
 MAX_NESTING = 32  # container depth for comparison, sorting and text conversion
-MAX_FORMAT_WIDTH = 999  # width and precision in an f-string format spec
+MAX_FORMAT_WIDTH = 999  # width and precision in an f-string format spec (3 digits)
 
 # --- aborts ---------------------------------------------------------------------------------
 
@@ -111,8 +117,13 @@ class Meter:
         self.used = used
 
     def tick(self) -> None:
-        """One loop iteration."""
+        """One item pulled by an iteration."""
         self.charge(LOOP_STEPS)
+
+    def pay(self, steps: int) -> bool:
+        """A block's charge; true, so that it can stand as a comprehension condition."""
+        self.charge(steps)
+        return True
 
     def enter(self) -> None:
         self.charge(CALL_STEPS)
@@ -164,11 +175,15 @@ def measure(meter: Meter, value: Any, *, text: bool = False) -> None:
     if kind in TEXT_TYPES:
         meter.charge(len(value) // BYTES_PER_STEP)
         return
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    # Parallel stacks, not a stack of (node, depth) tuples: a walk allocates nothing per node,
+    # so it never wakes the garbage collector over the host's whole heap.
+    nodes: list[Any] = [value]
+    depths: list[int] = [1]
     items = 0
     chars = 0
-    while stack:
-        node, depth = stack.pop()
+    while nodes:
+        node = nodes.pop()
+        depth = depths.pop()
         kind = type(node)
         if kind in SEQUENCE_TYPES or kind in MAPPING_TYPES:
             if depth > MAX_NESTING:
@@ -186,9 +201,10 @@ def measure(meter: Meter, value: Any, *, text: bool = False) -> None:
                 if child_kind in TEXT_TYPES:
                     chars += len(child)
                 elif child_kind not in LEAF_TYPES:
-                    stack.append((child, depth + 1))
+                    nodes.append(child)
+                    depths.append(depth + 1)
         elif kind not in LEAF_TYPES and text:
-            raise AccessDenied(f"cannot convert {kind.__name__} to text")
+            raise AccessDenied("this value cannot be converted to text")
         if items >= WALK_CHARGE_EVERY or chars >= WALK_CHARGE_EVERY * BYTES_PER_STEP:
             meter.charge(items // ITEMS_PER_STEP + chars // BYTES_PER_STEP)
             items %= ITEMS_PER_STEP
@@ -251,14 +267,14 @@ def format_value(meter: Meter, value: Any, spec: str, conversion: str) -> str:
     kind = type(value)
     allowed = _FORMAT_TYPES.get(kind)
     if match is None or allowed is None:
-        raise ForbiddenOperation(f"format spec {spec!r} not allowed for {kind.__name__}")
+        raise ForbiddenOperation(f"format spec {spec!r} is not allowed for this value")
     for group in ("width", "precision"):
         digits = match.group(group)
-        if digits is not None and int(digits) > MAX_FORMAT_WIDTH:
+        if digits is not None and (len(digits) > 3 or int(digits) > MAX_FORMAT_WIDTH):
             raise LimitExceeded(f"format {group} larger than {MAX_FORMAT_WIDTH}")
     presentation = match.group("type")
     if presentation is not None and presentation not in allowed:
-        raise ForbiddenOperation(f"format spec {spec!r} not allowed for {kind.__name__}")
+        raise ForbiddenOperation(f"format spec {spec!r} is not allowed for this value")
     if kind is str:
         meter.charge(len(value) // BYTES_PER_STEP)
     out = format(value, spec)
@@ -438,7 +454,7 @@ class GuardedOps:
             if type(needle) not in INT_TYPES:
                 self.meter.charge(1 + range_len(haystack) // ITEMS_PER_STEP)
             return needle in haystack
-        raise AccessDenied(f"'in' is not supported on {kind.__name__}")
+        raise AccessDenied("'in' is not supported on this value")
 
     def not_contains(self, needle: Any, haystack: Any) -> bool:
         return not self.contains(needle, haystack)
@@ -525,7 +541,7 @@ COMPARE_HELPERS = {code: f"_{code}_" for code in COMPARE_CODES.values()}
 def helper_table(ops: GuardedOps) -> dict[str, Any]:
     """The names ``instrument`` emits, bound to one invocation's meter."""
     table: dict[str, Any] = {
-        CHARGE: ops.meter.tick,
+        CHARGE: ops.meter.pay,
         ENTER: ops.meter.enter,
         LEAVE: ops.meter.leave,
         CHAIN: ops.chain,
@@ -552,8 +568,111 @@ def _fail(node: ast.AST, what: str) -> NoReturn:
     raise ValueError(f"line {getattr(node, 'lineno', '?')}: cannot instrument {what}")
 
 
+def static_size(node: ast.AST) -> int:
+    """Syntax nodes (expressions and statements) evaluated when ``node`` runs once.
+
+    Bodies that pay for themselves are not counted: loop and branch bodies, function bodies,
+    and the per-item parts of a comprehension (only its first iterable runs once). Constant
+    pieces of an f-string are not counted either, so the count does not depend on how a
+    Python version splits them.
+    """
+    count = 0
+    stack: list[ast.AST] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.expr | ast.stmt):
+            count += 1
+        if isinstance(current, ast.For | ast.While | ast.If):
+            children: list[ast.AST] = (
+                [current.target, current.iter] if isinstance(current, ast.For) else [current.test]
+            )
+        elif isinstance(current, ast.FunctionDef):
+            children = [*current.args.defaults]
+        elif isinstance(current, ast.ListComp | ast.DictComp):
+            children = [current.generators[0].iter]
+        elif isinstance(current, ast.JoinedStr):
+            children = [v for v in current.values if not isinstance(v, ast.Constant)]
+        else:
+            children = list(ast.iter_child_nodes(current))
+        stack.extend(children)
+    return count
+
+
+def _charge_statement(steps: int) -> ast.Expr:
+    return ast.Expr(_call(CHARGE, ast.Constant(steps)))
+
+
+class _BlockCharges(ast.NodeTransformer):
+    """Puts ``_charge_(n)`` at the start of every block whose straight-line size needs it."""
+
+    @staticmethod
+    def charge(body: list[ast.stmt], extra_nodes: int = 0, base: int = 0) -> None:
+        nodes = sum(static_size(stmt) for stmt in body) + extra_nodes
+        steps = base + nodes // NODES_PER_STEP
+        if body and steps:
+            body.insert(0, _charge_statement(steps))
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        self.generic_visit(node)
+        self.charge(node.body)
+        return node
+
+    def visit_While(self, node: ast.While) -> ast.While:
+        self.generic_visit(node)
+        self.charge(node.body, extra_nodes=static_size(node.test), base=LOOP_STEPS)
+        self.charge(node.orelse)
+        return node
+
+    def visit_For(self, node: ast.For) -> ast.For:
+        self.generic_visit(node)
+        self.charge(node.body, extra_nodes=static_size(node.target))
+        self.charge(node.orelse)
+        return node
+
+    def visit_If(self, node: ast.If) -> ast.If:
+        self.generic_visit(node)
+        self.charge(node.body)
+        self.charge(node.orelse)
+        return node
+
+    def _comprehension(self, node: ast.ListComp | ast.DictComp, per_item: list[ast.expr]) -> None:
+        generators = node.generators
+        for index, generator in enumerate(generators):
+            inner = [generators[index + 1].iter] if index + 1 < len(generators) else per_item
+            parts = [generator.target, *generator.ifs, *inner]
+            steps = sum(static_size(part) for part in parts) // NODES_PER_STEP
+            if steps:
+                generator.ifs.insert(0, _call(CHARGE, ast.Constant(steps)))
+
+    def visit_ListComp(self, node: ast.ListComp) -> ast.ListComp:
+        self.generic_visit(node)
+        self._comprehension(node, [node.elt])
+        return node
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.DictComp:
+        self.generic_visit(node)
+        self._comprehension(node, [node.key, node.value])
+        return node
+
+
+def module_load_steps(module: ast.Module) -> int:
+    """What executing the module level costs: its definitions and literal constants."""
+    return sum(static_size(stmt) for stmt in module.body) // NODES_PER_STEP
+
+
+def charge_blocks(module: ast.Module) -> ast.Module:
+    """Insert the block charges into a checked, normalised contract tree, in place.
+
+    Runs before RestrictedPython, on the tree the dialect defines, so the charges do not
+    depend on how RestrictedPython or a CPython version rewrites it afterwards.
+    """
+    _BlockCharges().visit(module)
+    ast.fix_missing_locations(module)
+    return module
+
+
 class Instrumenter(ast.NodeTransformer):
-    """Inserts the charges and rewrites operators into guarded helper calls.
+    """Wraps function bodies in call-depth tracking and rewrites operators into helper calls.
 
     Runs on the tree RestrictedPython has already transformed, so the names it emits (all
     ``_x_``) are never checked against the rule that contract names cannot start with ``_``.
@@ -565,11 +684,6 @@ class Instrumenter(ast.NodeTransformer):
         leave = ast.Expr(_call(LEAVE))
         guarded = ast.Try(body=node.body, handlers=[], orelse=[], finalbody=[leave])
         node.body = [enter, guarded]
-        return node
-
-    def visit_While(self, node: ast.While) -> ast.While:
-        self.generic_visit(node)
-        node.body.insert(0, ast.Expr(_call(CHARGE)))
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:

@@ -1,7 +1,8 @@
 """Introduction: compile a contract once; invoke its methods deterministically.
 
-``compile_contract`` runs the dialect checker, then RestrictedPython's transformer (whose
-guards ``safe_builtins`` provides), then the metering transform, and compiles the result.
+``compile_contract`` runs the dialect checker, inserts the block charges, then runs
+RestrictedPython's transformer (whose guards ``safe_builtins`` provides) and the metering
+transform, and compiles the result.
 ``CompiledContract.invoke`` executes the module in fresh globals (so nothing a call mutates
 survives it), calls one public method with ``ctx`` and the arguments, and turns whatever the
 contract does into an ``Outcome``.
@@ -47,11 +48,14 @@ from yulian.contracts.host import (
     import_args,
 )
 from yulian.contracts.metering import (
+    CHARGE,
     DEFAULT_STEP_LIMIT,
     Meter,
     OutOfSteps,
     SandboxFault,
+    charge_blocks,
     instrument,
+    module_load_steps,
 )
 from yulian.contracts.safe_builtins import DECIMAL_CONTEXT, Environment
 
@@ -94,8 +98,10 @@ def _ensure_recursion_headroom() -> None:
 def _policy(private_names: frozenset[str]) -> type[RestrictingNodeTransformer]:
     """RestrictedPython's transformer, followed by the metering transform.
 
-    Private module functions (``_helper``) passed the dialect's stricter naming rule, so
-    RestrictedPython's blanket ban on leading underscores is lifted for exactly those names.
+    RestrictedPython bans every name with a leading underscore; it is lifted for exactly
+    the private module functions (``_helper``), which passed the dialect's stricter naming
+    rule, and the block charges ``charge_blocks`` inserted (``_charge_``, which contract code
+    cannot write).
     """
 
     class ContractPolicy(RestrictingNodeTransformer):
@@ -119,11 +125,14 @@ def compile_contract(name: str, source: str) -> CompiledContract:
         raise ContractRejected("contract name must be a non-empty str")
     _ensure_recursion_headroom()  # the parser and compiler recurse over the tree too
     checked = check_contract(source, f"<contract {name}>")
+    load_steps = module_load_steps(checked.tree)
+    charge_blocks(checked.tree)
+    allowed_names = checked.private_names | {CHARGE}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = compile_restricted_exec(
-                checked.tree, filename=f"<contract {name}>", policy=_policy(checked.private_names)
+                checked.tree, filename=f"<contract {name}>", policy=_policy(allowed_names)
             )
     except SyntaxError as e:  # e.g. 'break' outside a loop, found by the compiler
         raise ContractRejected(f"syntax error: {e.msg}", e.lineno) from None
@@ -131,18 +140,25 @@ def compile_contract(name: str, source: str) -> CompiledContract:
         raise ContractRejected(f"cannot compile: {type(e).__name__}") from None
     if result.errors or result.code is None:
         raise ContractRejected("; ".join(result.errors) or "cannot compile")
-    return CompiledContract(name, result.code, checked.methods)
+    return CompiledContract(name, result.code, checked.methods, load_steps)
 
 
 class CompiledContract:
     """A checked, instrumented module; immutable and safe to share between invocations."""
 
-    __slots__ = ("_arity", "_code", "methods", "name")
+    __slots__ = ("_arity", "_code", "_load_steps", "methods", "name")
 
-    def __init__(self, name: str, code: CodeType, arity: Mapping[str, tuple[int, int]]) -> None:
+    def __init__(
+        self,
+        name: str,
+        code: CodeType,
+        arity: Mapping[str, tuple[int, int]],
+        load_steps: int = 0,
+    ) -> None:
         self.name = name
         self._code = code
         self._arity = dict(arity)
+        self._load_steps = load_steps  # the module level runs again for every invocation
         self.methods: tuple[str, ...] = tuple(sorted(arity))
 
     def __repr__(self) -> str:
@@ -163,7 +179,7 @@ class CompiledContract:
         """Run ``method(ctx, *args)``; see the module docstring for the guarantees."""
         meter = Meter(step_limit)
         if type(method) is not str or method not in self._arity:
-            shown = repr(method)[:MAX_NAME_IN_MESSAGE] if type(method) is str else "(not a str)"
+            shown = ascii(method)[:MAX_NAME_IN_MESSAGE] if type(method) is str else "(not a str)"
             return _failure(UNKNOWN_METHOD, f"unknown method {shown}")
         if type(args) not in (tuple, list):
             return _failure(BAD_ARGS, "arguments must be a list")
@@ -183,6 +199,7 @@ class CompiledContract:
             with decimal.localcontext(DECIMAL_CONTEXT), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 _ensure_recursion_headroom()
+                meter.charge(self._load_steps)
                 exec(self._code, namespace)
                 result = namespace[method](ctx, *plain_args)
                 value, _ = export_value(result, MAX_RETURN_BYTES, meter)

@@ -186,6 +186,10 @@ class Environment:
         self.ops = GuardedOps(meter)
         self.host_attributes = host_attributes
         self.type_tokens: dict[Any, type] = {}
+        self.inplace: dict[str, Callable[[Any, Any], Any]] = {
+            op: getattr(self.ops, name) for op, name in _INPLACE.items()
+        }
+        self.inplace.update(_INPLACE_NATIVE)
 
     def namespace(self) -> dict[str, Any]:
         """Fresh globals for one execution of a contract module."""
@@ -306,11 +310,10 @@ class Environment:
         if op == "|=" and type(x) is dict:
             self.dict_update(x, y)
             return x
-        if op in _INPLACE:
-            return getattr(self.ops, _INPLACE[op])(x, y)
-        if op in _INPLACE_NATIVE:
-            return _INPLACE_NATIVE[op](x, y)
-        raise ForbiddenOperation(f"operator {op} is not allowed")
+        operation = self.inplace.get(op)
+        if operation is None:
+            raise ForbiddenOperation(f"operator {op} is not allowed")
+        return operation(x, y)
 
     # --- iteration helpers --------------------------------------------------------------------
 

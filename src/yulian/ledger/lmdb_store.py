@@ -35,8 +35,9 @@ The history key groups all versions of one key together, ordered by height: the 
 of block h is one cursor seek to ``prefix + h`` (exact hit) or the entry just before it.
 
 Threads: any number of reader threads, one writer at a time (a lock). Growing the memory map
-(``MapFullError``) must not race a live read transaction of this process, so reads and the
-writer hold a shared gate that ``_grow_map`` and ``close`` take exclusively.
+(``MapFullError``) must not race a live transaction of this process, so every transaction
+passes a gate that ``_grow_map`` and ``close`` take exclusively; while the writer's transaction
+runs, new readers wait at the gate (see ``_Gate``: without it readers starve the writer).
 Processes: one writing process per ledger (an ``flock`` on ``writer.lock``); other processes may
 open it read-only.
 """
@@ -182,10 +183,6 @@ def make_history_prefix(key: bytes) -> bytes:
     return _KEY_LENGTH.pack(len(key)) + key
 
 
-def encode_history_value(value: bytes | None) -> bytes:
-    return _HISTORY_DELETED if value is None else _HISTORY_VALUE + value
-
-
 def decode_history_value(raw: bytes) -> bytes | None:
     if raw == _HISTORY_DELETED:
         return None
@@ -228,16 +225,27 @@ def translate_lmdb_error(exc: lmdb.Error) -> LedgerError:
 
 
 class _Gate:
-    """Many holders in shared mode, or one in exclusive mode (writers of the map size)."""
+    """Admission of this process's threads to the LMDB environment.
+
+    * shared — a read transaction. Many at once.
+    * writing — the one write transaction (already serialised by the write lock). While it
+      runs, new readers wait at the gate. py-lmdb 3 guards every transaction call with one
+      environment mutex held across the C call; back-to-back readers on other threads can
+      re-take it before a blocked writer wakes and starve a commit for seconds (measured:
+      10-60 s with 3 spinning readers). Holding new readers back bounds the writer's wait to
+      the reads already in flight.
+    * exclusive — ``set_mapsize`` or ``close``: no reader and no writer inside.
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._shared = 0
+        self._writing = 0
         self._exclusive = False
 
     def enter_shared(self) -> None:
         with self._cond:
-            while self._exclusive:
+            while self._exclusive or self._writing:
                 self._cond.wait()
             self._shared += 1
 
@@ -248,12 +256,25 @@ class _Gate:
                 self._cond.notify_all()
 
     @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            while self._exclusive:
+                self._cond.wait()
+            self._writing += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing -= 1
+                self._cond.notify_all()
+
+    @contextmanager
     def exclusive(self) -> Iterator[None]:
         with self._cond:
             while self._exclusive:
                 self._cond.wait()
             self._exclusive = True
-            while self._shared:
+            while self._shared or self._writing:
                 self._cond.wait()
         try:
             yield
@@ -323,6 +344,8 @@ class LmdbLedger:
             _check_data_file_length(env, self._path / "data.mdb")
             if env.max_key_size() < MAX_KEY_BYTES + _HISTORY_OVERHEAD_BYTES:
                 raise LedgerError(f"LMDB max key size {env.max_key_size()} is too small")
+            if not self._readonly:
+                env.reader_check()  # free reader slots left by killed processes
         except BaseException:
             env.close()
             raise
@@ -331,6 +354,11 @@ class LmdbLedger:
     def _open_tables(self) -> dict[str, Any]:
         tables: dict[str, Any] = {}
         try:
+            with self._env.begin() as txn:
+                names = {key for key, _ in txn.cursor()}
+            foreign = names - {name.encode() for name in _TABLE_NAMES}
+            if foreign:
+                raise CorruptLedger(f"{self._path} holds tables of something else: {foreign}")
             for name in _TABLE_NAMES:
                 tables[name] = self._env.open_db(name.encode(), create=not self._readonly)
         except lmdb.NotFoundError as exc:
@@ -407,26 +435,27 @@ class LmdbLedger:
         ``fill`` from scratch. Any exception aborts the txn: nothing is written."""
         with self._write_lock:
             while True:
-                self._gate.enter_shared()
                 try:
-                    if self._closed or self._readonly:
-                        state = "closed" if self._closed else "read-only"
-                        raise LedgerClosed(f"ledger {self._path} is {state}")
-                    txn = self._env.begin(write=True)
-                    try:
-                        fill(txn)
-                        txn.commit()
-                    except BaseException:
-                        txn.abort()
-                        raise
+                    with self._gate.writing():
+                        self._write_once(fill)
                     return
                 except lmdb.MapFullError:
                     pass
                 except lmdb.Error as exc:
                     raise translate_lmdb_error(exc) from exc
-                finally:
-                    self._gate.leave_shared()
                 self._grow_map()
+
+    def _write_once(self, fill: Callable[[_Txn], object]) -> None:
+        if self._closed or self._readonly:
+            state = "closed" if self._closed else "read-only"
+            raise LedgerClosed(f"ledger {self._path} is {state}")
+        txn = self._env.begin(write=True)
+        try:
+            fill(txn)
+            txn.commit()
+        except BaseException:
+            txn.abort()
+            raise
 
     def _grow_map(self) -> None:
         size = self._env.info()["map_size"]
@@ -484,25 +513,30 @@ class LmdbLedger:
             raise DuplicateBlockHash(c.block_hash, decode_height(other or b"", "byhash"))
 
     def _put_txs(self, txn: _Txn, c: BlockCommit) -> None:
+        # Hot loop (one iteration per tx): LMDB calls inlined, tables bound to locals.
+        put, txindex, receipts = txn.put, self._tables["txindex"], self._tables["receipts"]
         for index, (tx_id, receipt) in enumerate(zip(c.tx_ids, c.receipts, strict=True)):
             location = encode_location(c.height, index)
-            if not self._put(txn, "txindex", tx_id, location, overwrite=False):
+            if not put(tx_id, seal_value(tx_id, location), db=txindex, overwrite=False):
                 other = self._get(txn, "txindex", tx_id)
                 raise DuplicateTx(tx_id, decode_location(other or b"", "txindex"))
-            if not self._put(txn, "receipts", location, receipt, append=True):
+            if not put(location, seal_value(location, receipt), db=receipts, append=True):
                 raise CorruptLedger(f"receipts already hold a record above height {c.height - 1}")
 
     def _put_writes(
         self, txn: _Txn, height: int, writes: tuple[tuple[bytes, bytes | None], ...]
     ) -> None:
-        state = self._tables["state"]
+        # Hot loop (one iteration per state write): as in _put_txs.
+        put, state, history = txn.put, self._tables["state"], self._tables["history"]
         h = encode_height(height)
         for key, value in writes:
+            history_key = make_history_prefix(key) + h
             if value is None:
                 txn.delete(key, db=state)
+                put(history_key, seal_value(history_key, _HISTORY_DELETED), db=history)
             else:
-                self._put(txn, "state", key, value)
-            self._put(txn, "history", make_history_prefix(key) + h, encode_history_value(value))
+                put(key, seal_value(key, value), db=state)
+                put(history_key, seal_value(history_key, _HISTORY_VALUE + value), db=history)
 
     def put_meta(self, name: str, value: bytes) -> None:
         key = check_meta_name(name)
@@ -620,7 +654,7 @@ class LmdbLedger:
             return result
         prefix = make_history_prefix(key)
         cursor = txn.cursor(db=self._tables["history"])
-        if cursor.set_range(prefix + encode_height(before_height)):
+        if cursor.set_range(prefix + encode_height(before_height - 1)):
             found = cursor.prev()
         else:
             found = cursor.last()

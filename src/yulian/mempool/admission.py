@@ -20,6 +20,9 @@ from yulian.types.genesis import ChainParams
 from yulian.types.tx import SignedTx, tx_sign_bytes
 
 TX_ROLES = ("client", "admin")
+# system contracts that nodes themselves call (e.g. to report a validator's equivocation)
+NODE_CONTRACTS = frozenset({"misbehaviour"})
+NODE_TX_ROLES = ("client", "admin", "node")
 
 
 @dataclass
@@ -64,7 +67,19 @@ class Admission:
         self._is_known = is_known
 
     def admit(self, data: bytes, *, next_height: int, now_ms: int) -> ExecTx:
-        """Check ``data`` (an encoded envelope) for inclusion at ``next_height``."""
+        """Check ``data`` (an encoded envelope) for the mempool, to be included at
+        ``next_height``; also refuses ids that are pending or committed."""
+        tx = self.check(data, height=next_height, at_ms=now_ms)
+        if self._is_known(tx.tx_id):
+            raise AdmissionError("duplicate_tx", 409, f"tx {tx.tx_id.hex()} was already submitted")
+        return tx
+
+    def check(self, data: bytes, *, height: int, at_ms: int) -> ExecTx:
+        """Every check but the duplicate one, for inclusion at ``height`` at time ``at_ms``.
+
+        Validators run this on the txs of a proposed block with the block's height and time,
+        so every honest validator reaches the same verdict.
+        """
         if len(data) > self._params.max_tx_bytes:
             raise AdmissionError(
                 "tx_too_large",
@@ -80,13 +95,11 @@ class Admission:
             raise AdmissionError(
                 "wrong_chain", 400, f"tx is for chain {tx.chain_id!r}, this is {self._chain_id!r}"
             )
-        if tx.expires_at < next_height:
+        if tx.expires_at < height:
             raise AdmissionError(
-                "tx_expired",
-                400,
-                f"tx expired at height {tx.expires_at}; next block is {next_height}",
+                "tx_expired", 400, f"tx expired at height {tx.expires_at}; next block is {height}"
             )
-        if tx.expires_at > next_height + self._params.max_tx_ttl_blocks:
+        if tx.expires_at > height + self._params.max_tx_ttl_blocks:
             raise AdmissionError(
                 "tx_ttl_too_long",
                 400,
@@ -94,8 +107,9 @@ class Admission:
             )
         if not self._contract_exists(tx.contract):
             raise AdmissionError("unknown_contract", 404, f"no contract named {tx.contract!r}")
+        roles = NODE_TX_ROLES if tx.contract in NODE_CONTRACTS else TX_ROLES
         try:
-            identity = self._membership.validate(tx.signer, at_ms=now_ms, roles=TX_ROLES)
+            identity = self._membership.validate(tx.signer, at_ms=at_ms, roles=roles)
         except MembershipError as e:
             raise AdmissionError(e.code, _MEMBERSHIP_STATUS.get(e.code, 403), str(e)) from None
         if not self._suite.verify(
@@ -104,13 +118,13 @@ class Admission:
             raise AdmissionError(
                 "bad_signature", 401, "the signature does not verify under the signer's certificate"
             )
-        tx_id = self._suite.hash(signed.body)
-        if self._is_known(tx_id):
-            raise AdmissionError("duplicate_tx", 409, f"tx {tx_id.hex()} was already submitted")
         return ExecTx(
-            tx_id=tx_id,
+            tx_id=self._suite.hash(signed.body),
             signed=signed,
             sender=SenderInfo(
-                org=identity.org, role=identity.role, id=identity.id, attributes=identity.attributes
+                org=identity.org,
+                role=identity.role,
+                id=identity.id,
+                attributes=identity.attributes,
             ),
         )

@@ -1,0 +1,181 @@
+"""Introduction: the votes of one ``(height, round, type)`` and the quorums they form.
+
+A ``VoteSet`` counts each validator at most once: the first vote of a validator is kept; the
+same vote again is a duplicate (ignored); a different block hash from the same validator is a
+conflict, returned as a pair for evidence and never counted. Signatures are not checked here:
+the shell verifies each vote once, before the consensus core sees it.
+
+Thresholds, over the set's total voting power ``T`` (Tendermint's ``n = 3f + 1`` generalised to
+weights): a quorum ("2f+1") is power ``p`` with ``3p > 2T``; "f+1" is ``3p > T``. No two block
+hashes can both reach a quorum, because each validator counts once.
+
+Results never depend on arrival order: answers that range over hashes or voters are sorted.
+
+The planted bugs. ``PLANTED_BUGS`` exists only so the simulator can prove that it catches broken
+consensus (RELIABILITY.md S5). It is empty by default and production code never sets it; tests
+and the simulator switch it with ``yulian.consensus.core.set_planted_bugs``. Two live here:
+``"quorum_2f"`` accepts ``2f`` power (``f = (T - 1) // 3``) as a quorum, and
+``"count_vote_twice"`` lets an identical duplicate vote add its power again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from yulian.consensus.votes import ValidatorSet
+from yulian.types.commit import PRECOMMIT, PREVOTE
+from yulian.types.consensus import Vote
+
+KNOWN_PLANTED_BUGS = frozenset({"skip_lock_check", "quorum_2f", "count_vote_twice"})
+PLANTED_BUGS: frozenset[str] = frozenset()
+
+
+def planted(name: str) -> bool:
+    """True when the test-only planted bug ``name`` is switched on (never in production)."""
+    assert name in KNOWN_PLANTED_BUGS, name
+    return name in PLANTED_BUGS
+
+
+def _set_planted_bugs(names: frozenset[str]) -> None:
+    """Use ``yulian.consensus.core.set_planted_bugs``, which keeps both modules in step."""
+    global PLANTED_BUGS
+    unknown = sorted(names - KNOWN_PLANTED_BUGS)
+    if unknown:
+        raise ValueError(f"unknown planted bugs: {unknown}")
+    PLANTED_BUGS = names
+
+
+class AddStatus(Enum):
+    ADDED = "added"
+    DUPLICATE = "duplicate"
+    CONFLICTING = "conflicting"
+    UNKNOWN_VALIDATOR = "unknown_validator"
+    WRONG_HEIGHT_ROUND_TYPE = "wrong_height_round_type"
+
+
+@dataclass(frozen=True)
+class AddResult:
+    status: AddStatus
+    conflict: tuple[Vote, Vote] | None = None  # (the vote kept, the new one) when CONFLICTING
+
+    @property
+    def added(self) -> bool:
+        return self.status is AddStatus.ADDED
+
+
+class VoteSet:
+    """Votes of one type for one ``(height, round)``; one counted vote per validator."""
+
+    def __init__(self, validators: ValidatorSet, height: int, round_: int, type_: int) -> None:
+        assert type_ in (PREVOTE, PRECOMMIT), type_
+        assert height >= 1 and round_ >= 0, (height, round_)
+        self.validators = validators
+        self.height = height
+        self.round = round_
+        self.type = type_
+        self._power_of = {v.name: v.power for v in validators.validators}
+        self._set_power = validators.total_power
+        self._votes: dict[str, Vote] = {}
+        self._power_by_hash: dict[bytes, int] = {}
+        self._received_power = 0
+
+    def copy(self) -> VoteSet:
+        """An independent copy (the consensus core adds to copies, keeping old states intact)."""
+        other = VoteSet.__new__(VoteSet)
+        other.validators = self.validators
+        other.height = self.height
+        other.round = self.round
+        other.type = self.type
+        other._power_of = self._power_of  # never mutated after __init__
+        other._set_power = self._set_power
+        other._votes = dict(self._votes)
+        other._power_by_hash = dict(self._power_by_hash)
+        other._received_power = self._received_power
+        return other
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, VoteSet):
+            return NotImplemented
+        return (
+            self.validators == other.validators
+            and (self.height, self.round, self.type) == (other.height, other.round, other.type)
+            and self._votes == other._votes
+            and self._power_by_hash == other._power_by_hash
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"VoteSet(h={self.height}, r={self.round}, type={self.type}, "
+            f"voters={list(self.voters())})"
+        )
+
+    # --- adding ------------------------------------------------------------------------------
+    def add(self, vote: Vote) -> AddResult:
+        """Count ``vote`` unless it is a duplicate, a conflict or not for this set."""
+        if (vote.height, vote.round, vote.type) != (self.height, self.round, self.type):
+            return AddResult(AddStatus.WRONG_HEIGHT_ROUND_TYPE)
+        power = self._power_of.get(vote.validator)
+        if power is None:
+            return AddResult(AddStatus.UNKNOWN_VALIDATOR)
+        kept = self._votes.get(vote.validator)
+        if kept is not None and kept.block_hash != vote.block_hash:
+            return AddResult(AddStatus.CONFLICTING, (kept, vote))
+        if kept is not None and not planted("count_vote_twice"):
+            return AddResult(AddStatus.DUPLICATE)
+        if kept is None:
+            self._votes[vote.validator] = vote
+        self._power_by_hash[vote.block_hash] = self._power_by_hash.get(vote.block_hash, 0) + power
+        self._received_power += power
+        return AddResult(AddStatus.ADDED)
+
+    # --- queries -----------------------------------------------------------------------------
+    def power_for(self, block_hash: bytes) -> int:
+        """Voting power of the votes for ``block_hash`` (``b""`` = nil)."""
+        return self._power_by_hash.get(block_hash, 0)
+
+    def total_power(self) -> int:
+        """Voting power of all votes received (any block hash, nil included)."""
+        return self._received_power
+
+    def two_thirds_majority(self) -> bytes | None:
+        """The block hash (``b""`` = nil) holding a quorum, or None."""
+        for block_hash in sorted(self._power_by_hash):
+            if self._is_quorum(self._power_by_hash[block_hash]):
+                return block_hash
+        return None
+
+    def has_two_thirds_for(self, block_hash: bytes) -> bool:
+        """Whether the votes for ``block_hash`` hold a quorum ("2f+1 ⟨·, id(v)⟩")."""
+        return self._is_quorum(self.power_for(block_hash))
+
+    def has_two_thirds_any(self) -> bool:
+        """Whether the votes received, for anything, hold a quorum ("2f+1 ⟨·, ∗⟩")."""
+        return self._is_quorum(self._received_power)
+
+    def has_one_third_any(self) -> bool:
+        """Whether the votes received hold more than a third ("f+1"), e.g. for round skipping."""
+        return 3 * self._received_power > self._set_power
+
+    def votes_for(self, block_hash: bytes) -> tuple[Vote, ...]:
+        """The counted votes for ``block_hash``, sorted by validator name."""
+        return tuple(
+            self._votes[name]
+            for name in sorted(self._votes)
+            if self._votes[name].block_hash == block_hash
+        )
+
+    def voters(self) -> tuple[str, ...]:
+        """Names of the validators with a counted vote, sorted."""
+        return tuple(sorted(self._votes))
+
+    def power_of(self, name: str) -> int:
+        """Voting power of validator ``name`` in this set's validator set (0 if none)."""
+        return self._power_of.get(name, 0)
+
+    def _is_quorum(self, power: int) -> bool:
+        if planted("quorum_2f"):
+            return power >= max(1, 2 * ((self._set_power - 1) // 3))
+        return 3 * power > 2 * self._set_power

@@ -1,0 +1,572 @@
+"""Introduction: the replica — a node's deterministic state machine, without sockets or clock.
+
+The replica joins the pure parts (the consensus ``step``, ``make_block`` / ``check_block``,
+admission) with the durable ones behind interfaces (the ``Ledger``, the safety rules' file, the
+consensus WAL). It is driven by three kinds of input, each carrying the time as a number:
+messages from peers, fired timers and client transactions; it answers with ``Outputs``
+(messages to broadcast or send, timers to arm, blocks committed, peers to drop). The asyncio
+node (``node/node.py``) performs those outputs with real sockets and timers; the simulator
+(``yulian.sim``) performs them with a seeded network and clock. Both run this same code.
+
+Order of effects (the whole safety story, as in etcd-raft): a consensus input is appended to
+the WAL *before* the core sees it; a vote or proposal is signed by the safety rules, which
+persist before they return the signature, *before* it is sent; a decided block is written to
+the ledger in one atomic transaction *before* anyone is told it is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from yulian.consensus import core
+from yulian.consensus.core import (
+    CastVote,
+    ConsensusConfig,
+    Decide,
+    ProposalReceived,
+    ProposeBlock,
+    ReportEquivocation,
+    ScheduleTimeout,
+    StartHeight,
+    TimeoutFired,
+    VoteReceived,
+)
+from yulian.consensus.evidence import MISBEHAVIOUR_CONTRACT, DuplicateVoteEvidence
+from yulian.consensus.proposer import proposer
+from yulian.consensus.safety import SafetyRules, SafetyViolation
+from yulian.consensus.votes import InvalidCommit, ValidatorSet, verify_commit
+from yulian.consensus.wal import WAL
+from yulian.crypto.membership import Membership
+from yulian.crypto.suite import PrivateKey, Suite
+from yulian.execution.blocks import ChainTip, InvalidBlock, check_block, make_block
+from yulian.execution.executor import BlockResult, ExecTx
+from yulian.execution.registry import ContractRegistry
+from yulian.execution.roots import genesis_state_root
+from yulian.ledger import BlockCommit, Ledger
+from yulian.mempool.admission import Admission, AdmissionError
+from yulian.mempool.pool import Mempool
+from yulian.net.messages import Message
+from yulian.types.block import Block
+from yulian.types.commit import CommitCertificate
+from yulian.types.consensus import Proposal, Vote
+from yulian.types.encoding import DecodeError, decode, encode
+from yulian.types.genesis import Genesis
+from yulian.types.tx import SignedTx
+
+log = logging.getLogger("yulian.replica")
+
+MAX_FUTURE_MESSAGES = 2000  # buffered messages for the next height
+MAX_CLOCK_DRIFT_MS = 10_000  # a proposal's block time may be this far ahead of ours
+SYNC_BATCH = 32
+WAL_PROPOSAL = "proposal"
+WAL_VOTE = "vote"
+
+
+@dataclass(frozen=True)
+class Timer:
+    kind: str  # "propose" | "prevote" | "precommit" | "build"
+    height: int
+    round: int
+    due_ms: int
+
+
+@dataclass(frozen=True)
+class Committed:
+    height: int
+    block_hash: bytes
+    time_ms: int
+    tx_ids: tuple[bytes, ...]
+
+
+@dataclass
+class Outputs:
+    broadcast: list[Message] = field(default_factory=list)
+    send: list[tuple[str, Message]] = field(default_factory=list)
+    timers: list[Timer] = field(default_factory=list)
+    committed: list[Committed] = field(default_factory=list)
+    drop: list[tuple[str, str]] = field(default_factory=list)
+
+    def extend(self, other: Outputs) -> None:
+        self.broadcast += other.broadcast
+        self.send += other.send
+        self.timers += other.timers
+        self.committed += other.committed
+        self.drop += other.drop
+
+
+@dataclass(frozen=True)
+class ReplicaConfig:
+    name: str  # this node's name (its validator name when it is a validator)
+    block_interval_ms: int = 200  # the proposer waits this long after a commit to fill a block
+    empty_block_interval_ms: int = 1000  # an idle network still commits a block this often
+    timeout_propose_ms: int = 3000
+    timeout_prevote_ms: int = 1000
+    timeout_precommit_ms: int = 1000
+    timeout_delta_ms: int = 500
+    mempool_size: int = 20_000
+
+
+class Replica:
+    def __init__(
+        self,
+        genesis: Genesis,
+        suite: Suite,
+        key: PrivateKey,
+        ledger: Ledger,
+        safety: SafetyRules | None,
+        wal: WAL,
+        config: ReplicaConfig,
+    ) -> None:
+        self.genesis = genesis
+        self.suite = suite
+        self.key = key
+        self.ledger = ledger
+        self.safety = safety
+        self.wal = wal
+        self.config = config
+        self.chain_id = genesis.chain_id
+        self.params = genesis.params
+        self.genesis_hash = suite.hash(genesis.encode())
+        self.validators = ValidatorSet(genesis.validators)
+        self.validators_hash = suite.hash(encode(genesis.validators_value()))
+        self.is_validator = self.validators.by_name(config.name) is not None and safety is not None
+        self.membership = Membership(suite, genesis.organisations)
+        self.registry = ContractRegistry(suite, genesis.contracts)
+        self.mempool = Mempool(config.mempool_size)
+        self.admission = Admission(
+            suite,
+            self.chain_id,
+            self.params,
+            self.membership,
+            contract_exists=lambda name: self.registry.resolve(name) is not None,
+            is_known=lambda tx_id: tx_id in self.mempool or self.ledger.has_tx(tx_id),
+        )
+        self.tip = self._load_tip()
+        self.consensus_config = ConsensusConfig(
+            chain_id=self.chain_id,
+            me=config.name if self.is_validator else None,
+            validators=self.validators,
+            timeout_propose_ms=config.timeout_propose_ms,
+            timeout_prevote_ms=config.timeout_prevote_ms,
+            timeout_precommit_ms=config.timeout_precommit_ms,
+            timeout_delta_ms=config.timeout_delta_ms,
+        )
+        self.state = core.initial_state(self.consensus_config, self.tip.height + 1)
+        self._results: dict[bytes, tuple[Block, BlockResult]] = {}  # by block hash, this height
+        self._future: list[tuple[str, Message]] = []  # messages for the next height
+        self._pending_build: tuple[int, int] | None = None
+        self._reported: set[str] = set()
+        self.pending_evidence: list[DuplicateVoteEvidence] = []
+        self.peer_heights: dict[str, int] = {}
+        self._sync_inflight: dict[str, int] = {}
+        self.last_commit_ms = self.tip.time_ms
+        self.round = 0
+
+    # --- start-up ---------------------------------------------------------------------------
+    def _load_tip(self) -> ChainTip:
+        height = self.ledger.height()
+        if height == 0:
+            return ChainTip(
+                0,
+                self.genesis_hash,
+                genesis_state_root(self.suite, self.genesis_hash),
+                self.genesis.time_ms,
+            )
+        block_bytes = self.ledger.block(height)
+        block_hash = self.ledger.block_hash(height)
+        assert block_bytes is not None and block_hash is not None, "the head block is present"
+        header = Block.decode(block_bytes).header
+        return ChainTip(height, block_hash, header.state_root, header.time_ms)
+
+    def start(self, now_ms: int) -> Outputs:
+        """Begin the next height, replaying this height's WAL records (crash recovery)."""
+        out = self._start_height(now_ms)
+        replayed = 0
+        for record in self.wal.records():
+            kind, height, data = _decode_wal_record(record)
+            if height != self.tip.height + 1:
+                continue
+            replayed += 1
+            if kind == WAL_PROPOSAL:
+                out.extend(self._on_proposal_bytes(None, data, now_ms, from_wal=True))
+            elif kind == WAL_VOTE:
+                out.extend(self._on_vote_bytes(None, data, now_ms, from_wal=True))
+        if replayed:
+            log.info("%s replayed %d WAL records at height %d", self.config.name, replayed,
+                     self.tip.height + 1)
+        out.broadcast.append(self.status_message())
+        return out
+
+    def _start_height(self, now_ms: int) -> Outputs:
+        self.state = core.initial_state(self.consensus_config, self.tip.height + 1)
+        self._results = {}
+        self._pending_build = None
+        return self._step(StartHeight(self.tip.height + 1), now_ms)
+
+    # --- inputs -----------------------------------------------------------------------------
+    def submit(self, data: bytes, now_ms: int) -> ExecTx:
+        """A client tx: admit it, keep it, and gossip it; raises ``AdmissionError``."""
+        tx = self.admission.admit(data, next_height=self.tip.height + 1, now_ms=now_ms)
+        self.mempool.add(tx)
+        return tx
+
+    def on_message(self, peer: str, msg: Message, now_ms: int) -> Outputs:
+        kind, payload = msg.kind, msg.payload
+        if kind == "vote":
+            return self._on_vote_bytes(peer, payload, now_ms)
+        if kind == "proposal":
+            return self._on_proposal_bytes(peer, payload, now_ms)
+        if kind == "txs":
+            for data in payload:
+                try:
+                    self.submit(data, now_ms)
+                except AdmissionError:
+                    pass  # already known, or invalid: gossip is best effort
+            return Outputs()
+        if kind == "status":
+            return self._on_status(peer, int(payload[0]), now_ms)
+        if kind == "get_blocks":
+            return self._serve_blocks(peer, int(payload[0]), int(payload[1]))
+        if kind == "blocks":
+            return self._on_blocks(peer, payload, now_ms)
+        if kind == "evidence":
+            return Outputs()
+        return Outputs()
+
+    def on_timer(self, timer: Timer, now_ms: int) -> Outputs:
+        if timer.kind == "build":
+            return self._on_build_timer(timer, now_ms)
+        return self._step(TimeoutFired(timer.kind, timer.height, timer.round), now_ms)
+
+    # --- consensus messages -----------------------------------------------------------------
+    def _on_vote_bytes(self, peer: str | None, data: bytes, now_ms: int, *,
+                       from_wal: bool = False) -> Outputs:
+        try:
+            vote = Vote.decode(data)
+        except DecodeError as e:
+            return self._bad_peer(peer, f"malformed vote: {e}")
+        next_height = self.tip.height + 1
+        if vote.height < next_height:
+            return Outputs()
+        if vote.height > next_height:
+            return self._buffer_future(peer, Message("vote", data))
+        validator = self.validators.by_name(vote.validator)
+        if validator is None:
+            return self._bad_peer(peer, f"vote from non-validator {vote.validator}")
+        if not self.suite.verify(validator.public_key, vote.sign_bytes(self.chain_id),
+                                 vote.signature):
+            return self._bad_peer(peer, f"bad vote signature from {vote.validator}")
+        if not from_wal:
+            self.wal.append(_wal_record(WAL_VOTE, vote.height, data), sync=False)
+        return self._step(VoteReceived(vote), now_ms)
+
+    def _on_proposal_bytes(self, peer: str | None, data: bytes, now_ms: int, *,
+                           from_wal: bool = False) -> Outputs:
+        try:
+            proposal = Proposal.decode(data)
+        except DecodeError as e:
+            return self._bad_peer(peer, f"malformed proposal: {e}")
+        next_height = self.tip.height + 1
+        if proposal.height < next_height:
+            return Outputs()
+        if proposal.height > next_height:
+            return self._buffer_future(peer, Message("proposal", data))
+        expected = proposer(self.validators, proposal.height, proposal.round)
+        validator = self.validators.by_name(proposal.proposer)
+        if proposal.proposer != expected or validator is None:
+            return self._bad_peer(peer, f"proposal from {proposal.proposer}, proposer of "
+                                  f"({proposal.height}, {proposal.round}) is {expected}")
+        if not self.suite.verify(validator.public_key, proposal.sign_bytes(self.chain_id),
+                                 proposal.signature):
+            return self._bad_peer(peer, f"bad proposal signature from {proposal.proposer}")
+        valid = self._validate_proposal(proposal, now_ms)
+        if not from_wal:
+            self.wal.append(_wal_record(WAL_PROPOSAL, proposal.height, data), sync=False)
+        return self._step(ProposalReceived(proposal, valid), now_ms)
+
+    def _validate_proposal(self, proposal: Proposal, now_ms: int) -> bool:
+        """Decode, check every tx as admission would at the block's height and time, and
+        re-execute: valid iff every root matches. The result is cached for the commit."""
+        if proposal.block_hash in self._results:
+            return True
+        try:
+            block = Block.decode(proposal.block)
+        except DecodeError as e:
+            log.warning("proposal block malformed: %s", e)
+            return False
+        header = block.header
+        if header.hash(self.suite.hash) != proposal.block_hash:
+            return False
+        if header.time_ms > now_ms + MAX_CLOCK_DRIFT_MS or header.proposer != proposal.proposer:
+            return False
+        txs = self._txs_for_block(block)
+        if txs is None:
+            return False
+        try:
+            result = check_block(
+                self.suite, self.chain_id, self.ledger, self.tip, block,
+                validators_hash=self.validators_hash, txs=txs,
+                resolve=self.registry.resolve, step_limit=self.params.step_limit,
+            )
+        except InvalidBlock as e:
+            log.warning("%s: invalid proposal at height %d: %s", self.config.name,
+                        header.height, e)
+            return False
+        self._results[proposal.block_hash] = (block, result)
+        return True
+
+    def _txs_for_block(self, block: Block) -> list[ExecTx] | None:
+        header = block.header
+        if len(block.txs) > self.params.max_block_txs:
+            return None
+        txs: list[ExecTx] = []
+        seen: set[bytes] = set()
+        for envelope in block.txs:
+            try:
+                tx = self.admission.check(envelope, height=header.height, at_ms=header.time_ms)
+            except AdmissionError as e:
+                log.warning("block %d carries a refused tx: %s", header.height, e)
+                return None
+            if tx.tx_id in seen or self.ledger.has_tx(tx.tx_id):
+                return None
+            seen.add(tx.tx_id)
+            txs.append(tx)
+        return txs
+
+    # --- the core and its effects -----------------------------------------------------------
+    def _step(self, event: core.Event, now_ms: int) -> Outputs:
+        out = Outputs()
+        queue: list[core.Event] = [event]
+        while queue:
+            self.state, effects = core.step(self.consensus_config, self.state, queue.pop(0))
+            for effect in effects:
+                queue.extend(self._perform(effect, now_ms, out))
+        self.round = self.state.round
+        return out
+
+    def _perform(self, effect: core.Effect, now_ms: int, out: Outputs) -> list[core.Event]:
+        if isinstance(effect, ScheduleTimeout):
+            out.timers.append(Timer(effect.kind, effect.height, effect.round,
+                                    now_ms + effect.duration_ms))
+        elif isinstance(effect, CastVote):
+            assert self.safety is not None
+            try:
+                vote = self.safety.sign_vote(effect.type, effect.height, effect.round,
+                                             effect.block_hash)
+            except SafetyViolation as e:
+                log.warning("%s: safety rules refused a vote: %s", self.config.name, e)
+                return []
+            data = vote.encode()
+            self.wal.append(_wal_record(WAL_VOTE, vote.height, data), sync=False)
+            out.broadcast.append(Message("vote", data))
+            return [VoteReceived(vote)]
+        elif isinstance(effect, ProposeBlock):
+            if effect.block is not None and effect.block_hash is not None:
+                return self._propose(effect.height, effect.round, effect.pol_round,
+                                     effect.block, effect.block_hash, out)
+            self._pending_build = (effect.height, effect.round)
+            out.timers.append(Timer("build", effect.height, effect.round,
+                                    self._build_due(now_ms)))
+        elif isinstance(effect, Decide):
+            self._commit(effect.block, effect.block_hash, effect.certificate, out)
+            out.extend(self._start_height(now_ms))
+            out.extend(self._replay_future(now_ms))
+        elif isinstance(effect, ReportEquivocation):
+            self._report(effect.first, effect.second, now_ms)
+        return []
+
+    def _build_due(self, now_ms: int) -> int:
+        if len(self.mempool) > 0:
+            return max(now_ms, self.last_commit_ms + self.config.block_interval_ms)
+        return max(now_ms, self.last_commit_ms + self.config.empty_block_interval_ms)
+
+    def _on_build_timer(self, timer: Timer, now_ms: int) -> Outputs:
+        out = Outputs()
+        if self._pending_build != (timer.height, timer.round):
+            return out
+        due = self._build_due(now_ms)
+        if due > now_ms and not len(self.mempool) >= self.params.max_block_txs:
+            out.timers.append(Timer("build", timer.height, timer.round,
+                                    min(due, now_ms + self.config.block_interval_ms)))
+            return out
+        self._pending_build = None
+        next_height = self.tip.height + 1
+        txs = self.mempool.reap(self.params.max_block_txs, next_height)
+        time_ms = max(now_ms, self.tip.time_ms + 1)
+        block, result = make_block(
+            self.suite, self.chain_id, self.ledger, self.tip, time_ms=time_ms,
+            proposer=self.config.name, validators_hash=self.validators_hash, txs=txs,
+            resolve=self.registry.resolve, step_limit=self.params.step_limit,
+        )
+        block_hash = block.header.hash(self.suite.hash)
+        self._results[block_hash] = (block, result)
+        events = self._propose(timer.height, timer.round, -1, block.encode(), block_hash, out)
+        for event in events:
+            out.extend(self._step(event, now_ms))
+        return out
+
+    def _propose(self, height: int, round_: int, pol_round: int, block: bytes,
+                 block_hash: bytes, out: Outputs) -> list[core.Event]:
+        assert self.safety is not None
+        try:
+            proposal = self.safety.sign_proposal(height, round_, pol_round, block, block_hash)
+        except SafetyViolation as e:
+            log.warning("%s: safety rules refused a proposal: %s", self.config.name, e)
+            return []
+        data = proposal.encode()
+        self.wal.append(_wal_record(WAL_PROPOSAL, height, data), sync=False)
+        out.broadcast.append(Message("proposal", data))
+        return [ProposalReceived(proposal, True)]
+
+    def _commit(self, block_bytes: bytes, block_hash: bytes, cert: CommitCertificate,
+                out: Outputs) -> None:
+        cached = self._results.get(block_hash)
+        assert cached is not None, "a decided block was validated (valid(v) before decide)"
+        block, result = cached
+        self._write_block(block, block_hash, cert, result, out)
+
+    def _write_block(self, block: Block, block_hash: bytes, cert: CommitCertificate,
+                     result: BlockResult, out: Outputs) -> None:
+        tx_ids = tuple(r.tx_id for r in result.receipts)
+        self.ledger.commit_block(BlockCommit(
+            height=block.header.height,
+            block_hash=block_hash,
+            block=block.encode(),
+            commit=cert.encode(),
+            tx_ids=tx_ids,
+            receipts=tuple(r.encode() for r in result.receipts),
+            writes=result.writes,
+            state_root=block.header.state_root,
+        ))
+        self.wal.reset()
+        self.mempool.remove(tx_ids)
+        self.tip = ChainTip(block.header.height, block_hash, block.header.state_root,
+                            block.header.time_ms)
+        self.last_commit_ms = block.header.time_ms
+        out.committed.append(Committed(block.header.height, block_hash, block.header.time_ms,
+                                       tx_ids))
+        out.broadcast.append(self.status_message())
+
+    # --- next-height buffer, evidence, status and block sync --------------------------------
+    def _buffer_future(self, peer: str | None, msg: Message) -> Outputs:
+        out = Outputs()
+        if peer is not None and len(self._future) < MAX_FUTURE_MESSAGES:
+            self._future.append((peer, msg))
+        return out
+
+    def _replay_future(self, now_ms: int) -> Outputs:
+        out = Outputs()
+        pending, self._future = self._future, []
+        for peer, msg in pending:
+            out.extend(self.on_message(peer, msg, now_ms))
+        return out
+
+    def _report(self, first: Vote, second: Vote, now_ms: int) -> None:
+        evidence = DuplicateVoteEvidence(first, second)
+        from yulian.consensus.evidence import evidence_key
+
+        key = evidence_key(evidence)
+        if key in self._reported or not self.is_validator:
+            return
+        self._reported.add(key)
+        self.pending_evidence.append(evidence)
+        log.warning("%s: equivocation by %s at height %d round %d", self.config.name,
+                    first.validator, first.height, first.round)
+
+    def evidence_tx(self, evidence: DuplicateVoteEvidence, cert_der: bytes) -> bytes:
+        """An evidence tx signed by this node (the node shell submits it like a client tx)."""
+        from yulian.types.tx import Tx
+
+        tx = Tx(chain_id=self.chain_id, contract=MISBEHAVIOUR_CONTRACT, method="report",
+                args=(evidence.encode(),), signer=cert_der, nonce=0,
+                expires_at=self.tip.height + 100)
+        return SignedTx.create(tx, self.key.sign).encode()
+
+    def status_message(self) -> Message:
+        return Message("status", (self.tip.height, self.round))
+
+    def _on_status(self, peer: str, height: int, now_ms: int) -> Outputs:
+        self.peer_heights[peer] = height
+        return self.sync_requests()
+
+    def sync_requests(self) -> Outputs:
+        """Ask a peer that is ahead for the blocks we lack (one request in flight per peer)."""
+        out = Outputs()
+        ours = self.tip.height
+        ahead = sorted((h, p) for p, h in self.peer_heights.items() if h > ours)
+        if not ahead or any(v > ours for v in self._sync_inflight.values()):
+            return out
+        height, peer = ahead[-1]
+        self._sync_inflight[peer] = ours + 1
+        out.send.append((peer, Message("get_blocks", (ours + 1, SYNC_BATCH))))
+        return out
+
+    def _serve_blocks(self, peer: str, from_height: int, count: int) -> Outputs:
+        out = Outputs()
+        pairs = []
+        for height in range(max(1, from_height), min(from_height + min(count, SYNC_BATCH),
+                                                     self.tip.height + 1)):
+            block, commit = self.ledger.block(height), self.ledger.commit(height)
+            if block is None or commit is None:
+                break
+            pairs.append((block, commit))
+        if pairs:
+            out.send.append((peer, Message("blocks", tuple(pairs))))
+        return out
+
+    def _on_blocks(self, peer: str, pairs: Sequence[tuple[bytes, bytes]], now_ms: int) -> Outputs:
+        out = Outputs()
+        self._sync_inflight.pop(peer, None)
+        for block_bytes, commit_bytes in pairs:
+            try:
+                block = Block.decode(block_bytes)
+                cert = CommitCertificate.decode(commit_bytes)
+            except DecodeError as e:
+                return self._bad_peer(peer, f"sync: malformed block: {e}")
+            if block.header.height <= self.tip.height:
+                continue
+            if block.header.height != self.tip.height + 1:
+                break
+            block_hash = block.header.hash(self.suite.hash)
+            try:
+                verify_commit(self.suite, self.chain_id, self.validators, cert,
+                              height=block.header.height, block_hash=block_hash)
+            except InvalidCommit as e:
+                return self._bad_peer(peer, f"sync: bad commit certificate: {e}")
+            txs = self._txs_for_block(block)
+            if txs is None:
+                return self._bad_peer(peer, "sync: block with refused txs")
+            try:
+                result = check_block(
+                    self.suite, self.chain_id, self.ledger, self.tip, block,
+                    validators_hash=self.validators_hash, txs=txs,
+                    resolve=self.registry.resolve, step_limit=self.params.step_limit,
+                )
+            except InvalidBlock as e:
+                return self._bad_peer(peer, f"sync: {e}")
+            self._write_block(block, block_hash, cert, result, out)
+            out.extend(self._start_height(now_ms))
+        out.extend(self._replay_future(now_ms))
+        out.extend(self.sync_requests())
+        return out
+
+    def _bad_peer(self, peer: str | None, reason: str) -> Outputs:
+        out = Outputs()
+        log.warning("%s: %s%s", self.config.name, reason, f" (peer {peer})" if peer else "")
+        if peer is not None:
+            out.drop.append((peer, reason))
+        return out
+
+
+def _wal_record(kind: str, height: int, data: bytes) -> bytes:
+    return encode((kind, height, data))
+
+
+def _decode_wal_record(record: bytes) -> tuple[str, int, bytes]:
+    kind, height, data = decode(record)
+    return str(kind), int(height), bytes(data)
+
+
+ReplicaFactory = Callable[..., Replica]

@@ -1,0 +1,63 @@
+"""The README's main command: the demo creates a network, runs the evidence story, prints URLs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    port = free_port()
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "yulian.cli.main",
+            "demo",
+            "--dir",
+            str(tmp_path),
+            "--exit",
+            "--api-port",
+            str(port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": ""},
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout
+    assert "status ok" in out
+    assert "verified offline" in out
+    assert "reverted (digest already registered)" in out
+    assert "reverted (only the owner organisation may transfer)" in out
+    assert "lookup: owner org2" in out
+    assert f"http://127.0.0.1:{port}/docs" in out
+    assert (tmp_path / "network" / "genesis.json").exists()
+    # a second run reuses the network and starts at the existing head
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "yulian.cli.main",
+            "demo",
+            "--dir",
+            str(tmp_path),
+            "--exit",
+            "--api-port",
+            str(port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": ""},
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "created" not in r.stdout

@@ -1,0 +1,182 @@
+"""Vote sets: one counted vote per validator, quorum edges, conflicts, and the planted bugs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from yulian.consensus import core, voteset
+from yulian.consensus.core import set_planted_bugs
+from yulian.consensus.votes import ValidatorSet
+from yulian.consensus.voteset import AddStatus, VoteSet, planted
+from yulian.types.commit import PRECOMMIT, PREVOTE
+from yulian.types.consensus import Vote
+from yulian.types.genesis import Validator
+
+H, R = 5, 2
+A, B = b"\xaa" * 32, b"\xbb" * 32
+NIL = b""
+
+
+def make_set(powers: list[int]) -> ValidatorSet:
+    return ValidatorSet(
+        tuple(Validator(f"v{i}", f"org{i}", bytes([i]) * 32, p) for i, p in enumerate(powers))
+    )
+
+
+def vote(i: int, block_hash: bytes, *, type_: int = PREVOTE, h: int = H, r: int = R) -> Vote:
+    return Vote(type_, h, r, block_hash, f"v{i}", b"sig-" + bytes([i]) + block_hash)
+
+
+def filled(powers: list[int], hashes: dict[int, bytes]) -> VoteSet:
+    vs = VoteSet(make_set(powers), H, R, PREVOTE)
+    for i, block_hash in hashes.items():
+        assert vs.add(vote(i, block_hash)).status is AddStatus.ADDED
+    return vs
+
+
+@pytest.fixture
+def bugs() -> Iterator[None]:
+    yield
+    set_planted_bugs(())
+
+
+@pytest.mark.parametrize(
+    ("powers", "for_a", "has_quorum"),
+    [
+        ([1], [0], True),
+        ([1, 1, 1, 1], [0, 1], False),
+        ([1, 1, 1, 1], [0, 1, 2], True),
+        ([1] * 7, [0, 1, 2, 3], False),
+        ([1] * 7, [0, 1, 2, 3, 4], True),
+        ([10, 1, 1, 1], [1, 2, 3], False),
+        ([10, 1, 1, 1], [0], True),  # 10 of 13 > 2/3
+        ([3, 3, 3, 1], [0, 1], False),  # 6 of 10
+        ([3, 3, 3, 1], [0, 1, 3], True),  # 7 of 10
+        ([2, 2, 2], [0, 1], False),  # exactly 2/3 is not a quorum
+    ],
+)
+def test_quorum_edges(powers: list[int], for_a: list[int], has_quorum: bool) -> None:
+    vs = filled(powers, dict.fromkeys(for_a, A))
+    assert vs.two_thirds_majority() == (A if has_quorum else None)
+    assert vs.has_two_thirds_for(A) is has_quorum
+    assert vs.has_two_thirds_any() is has_quorum
+    assert vs.power_for(A) == sum(powers[i] for i in for_a)
+
+
+@pytest.mark.parametrize(
+    ("powers", "voters", "expected"),
+    [
+        ([1, 1, 1, 1], [0], False),
+        ([1, 1, 1, 1], [0, 1], True),
+        ([1] * 7, [0, 1], False),
+        ([1] * 7, [0, 1, 2], True),
+        ([1, 1, 1, 3], [0], False),
+        ([1, 1, 1, 3], [3], True),
+    ],
+)
+def test_one_third_edges(powers: list[int], voters: list[int], expected: bool) -> None:
+    vs = filled(powers, {i: (A if i % 2 else B) for i in voters})
+    assert vs.has_one_third_any() is expected
+
+
+def test_split_votes_have_two_thirds_any_but_no_majority() -> None:
+    vs = filled([1, 1, 1, 1], {0: A, 1: B, 2: NIL})
+    assert vs.has_two_thirds_any()
+    assert vs.two_thirds_majority() is None
+    assert vs.total_power() == 3
+    assert (vs.power_for(A), vs.power_for(B), vs.power_for(NIL)) == (1, 1, 1)
+
+
+def test_nil_majority() -> None:
+    vs = filled([1, 1, 1, 1], {0: NIL, 1: NIL, 2: NIL, 3: A})
+    assert vs.two_thirds_majority() == NIL
+    assert vs.has_two_thirds_for(NIL)
+    assert not vs.has_two_thirds_for(A)
+
+
+def test_duplicate_is_ignored() -> None:
+    vs = filled([1, 1, 1, 1], {0: A, 1: A})
+    assert vs.add(vote(0, A)).status is AddStatus.DUPLICATE
+    assert vs.power_for(A) == 2 and vs.total_power() == 2
+    assert vs.two_thirds_majority() is None
+
+
+def test_conflicting_vote_is_returned_for_evidence_and_never_counted() -> None:
+    vs = filled([1, 1, 1, 1], {0: A, 1: A})
+    result = vs.add(vote(0, B))
+    assert result.status is AddStatus.CONFLICTING
+    assert result.conflict == (vote(0, A), vote(0, B))
+    assert vs.power_for(B) == 0 and vs.power_for(A) == 2 and vs.total_power() == 2
+    assert vs.votes_for(B) == ()
+    nil_conflict = vs.add(vote(1, NIL))
+    assert nil_conflict.status is AddStatus.CONFLICTING
+    assert nil_conflict.conflict == (vote(1, A), vote(1, NIL))
+
+
+def test_unknown_validator() -> None:
+    vs = filled([1, 1, 1, 1], {})
+    stranger = Vote(PREVOTE, H, R, A, "mallory", b"sig")
+    assert vs.add(stranger).status is AddStatus.UNKNOWN_VALIDATOR
+    assert vs.total_power() == 0 and vs.voters() == ()
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [vote(0, A, h=H + 1), vote(0, A, r=R + 1), vote(0, A, r=R - 1), vote(0, A, type_=PRECOMMIT)],
+)
+def test_wrong_height_round_or_type(wrong: Vote) -> None:
+    vs = filled([1, 1, 1, 1], {})
+    assert vs.add(wrong).status is AddStatus.WRONG_HEIGHT_ROUND_TYPE
+    assert vs.total_power() == 0
+
+
+def test_votes_for_is_sorted_by_validator_whatever_the_arrival_order() -> None:
+    vs = VoteSet(make_set([1] * 5), H, R, PREVOTE)
+    for i in (3, 0, 4, 1):
+        vs.add(vote(i, A))
+    vs.add(vote(2, B))
+    assert [v.validator for v in vs.votes_for(A)] == ["v0", "v1", "v3", "v4"]
+    assert vs.voters() == ("v0", "v1", "v2", "v3", "v4")
+
+
+def test_copy_is_independent() -> None:
+    vs = filled([1, 1, 1, 1], {0: A})
+    other = vs.copy()
+    other.add(vote(1, A))
+    assert vs.power_for(A) == 1 and other.power_for(A) == 2
+    assert vs != other
+    vs.add(vote(1, A))
+    assert vs == other
+
+
+def test_planted_bugs_are_off_by_default() -> None:
+    assert not core.PLANTED_BUGS and not voteset.PLANTED_BUGS
+    assert not any(planted(name) for name in voteset.KNOWN_PLANTED_BUGS)
+
+
+def test_unknown_planted_bug_is_refused(bugs: None) -> None:
+    with pytest.raises(ValueError, match="unknown planted bugs"):
+        set_planted_bugs(["no_such_bug"])
+
+
+def test_planted_quorum_2f_accepts_two_of_four(bugs: None) -> None:
+    vs = filled([1, 1, 1, 1], {0: A, 1: A})
+    assert vs.two_thirds_majority() is None
+    set_planted_bugs(["quorum_2f"])
+    assert {"quorum_2f"} == core.PLANTED_BUGS == voteset.PLANTED_BUGS
+    assert planted("quorum_2f") and not planted("count_vote_twice")
+    assert vs.two_thirds_majority() == A
+    assert filled([1] * 7, {0: A, 1: A, 2: A, 3: A}).two_thirds_majority() == A
+    set_planted_bugs(())
+    assert vs.two_thirds_majority() is None
+
+
+def test_planted_count_vote_twice_counts_a_duplicate(bugs: None) -> None:
+    set_planted_bugs(["count_vote_twice"])
+    vs = filled([1, 1, 1, 1], {0: A, 1: A})
+    assert vs.add(vote(1, A)).status is AddStatus.ADDED
+    assert vs.power_for(A) == 3
+    assert vs.two_thirds_majority() == A  # two validators, "three" votes
+    assert len(vs.votes_for(A)) == 2  # a certificate from them still has two signatures
