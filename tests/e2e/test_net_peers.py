@@ -136,7 +136,7 @@ def run(main: Callable[[], Coroutine[Any, Any, None]], *, use_uvloop: bool = Tru
         runner.run(bounded())
 
 
-async def wait_until(cond: Callable[[], bool], timeout: float = 5.0, what: str = "") -> None:
+async def wait_until(cond: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
@@ -175,6 +175,11 @@ def trio(layout: NetworkLayout, **kwargs: Any) -> tuple[list[Node], list[int]]:
 def all_connected(nodes: list[Node]) -> bool:
     names = {n.name for n in nodes}
     return all(n.pm.connected() == sorted(names - {n.name}) for n in nodes)
+
+
+async def mesh(nodes: list[Node]) -> None:
+    """Wait for the full mesh on the connections it settles on (so nothing sent is lost)."""
+    await wait_until(lambda: all_connected(nodes) and settled(nodes), what="settled mesh")
 
 
 def settled(nodes: list[Node]) -> bool:
@@ -280,7 +285,7 @@ def test_send_queue_is_bounded(consortium: NetworkLayout) -> None:
     a, b, _c = nodes
 
     async def body() -> None:
-        await wait_until(lambda: all_connected(nodes), what="full mesh")
+        await mesh(nodes)
         # No await in between: the writer cannot run, so the queue fills.
         results = [a.pm.send(b.name, Message("status", (i, 0))) for i in range(10)]
         assert results == [True] * 4 + [False] * 6
@@ -295,7 +300,7 @@ def test_restarted_peer_reconnects(consortium: NetworkLayout) -> None:
     a, b, c = nodes
 
     async def body() -> None:
-        await wait_until(lambda: all_connected(nodes), what="full mesh")
+        await mesh(nodes)
         await c.pm.stop()
         await wait_until(lambda: a.pm.connected() == [b.name] and b.pm.connected() == [a.name])
         assert not a.pm.send(c.name, Message("status", (1, 0)))
@@ -308,7 +313,7 @@ def test_restarted_peer_reconnects(consortium: NetworkLayout) -> None:
         )
         nodes[2] = c2
         await c2.pm.start()
-        await wait_until(lambda: all_connected(nodes), what="reconnection")
+        await wait_until(lambda: all_connected(nodes) and settled(nodes), what="reconnection")
         assert a.pm.send(c2.name, Message("status", (2, 0)))
         await wait_until(lambda: c2.got("status") == [(a.name, (2, 0))])
 
@@ -338,7 +343,9 @@ def test_node_of_another_consortium_cannot_connect(
     nodes = [a, b, intruder]
 
     async def body() -> None:
-        await wait_until(lambda: a.pm.connected() == [b.name] and b.pm.connected() == [a.name])
+        await wait_until(
+            lambda: a.pm.connected() == [b.name] and b.pm.connected() == [a.name] and settled(nodes)
+        )
         # Let the intruder dial a few times (its TLS client handshake succeeds and it sees our
         # certificates, proving it really reached our TLS layer).
         await wait_until(lambda: len(intruder.identified) >= 4, what="intruder attempts")
@@ -381,7 +388,7 @@ def test_oversized_frame_closes_that_connection_only(consortium: NetworkLayout) 
     spare = consortium.nodes[3].credential.name
 
     async def body() -> None:
-        await wait_until(lambda: all_connected(nodes), what="full mesh")
+        await mesh(nodes)
         reader, writer = await raw_client(consortium, ports[0])
         try:
             await wait_until(lambda: spare in a.pm.connected(), what="raw client registered")
@@ -415,7 +422,7 @@ def test_garbage_closes_that_connection_only(consortium: NetworkLayout, garbage:
     spare = consortium.nodes[3].credential.name
 
     async def body() -> None:
-        await wait_until(lambda: all_connected(nodes), what="full mesh")
+        await mesh(nodes)
         reader, writer = await raw_client(consortium, ports[0])
         try:
             await wait_until(lambda: spare in a.pm.connected(), what="raw client registered")
@@ -439,7 +446,7 @@ def test_garbage_before_hello_and_without_tls(consortium: NetworkLayout) -> None
     spare = consortium.nodes[3].credential
 
     async def body() -> None:
-        await wait_until(lambda: all_connected(nodes), what="full mesh")
+        await mesh(nodes)
         # Plain TCP garbage: the TLS handshake fails.
         reader, writer = await asyncio.open_connection("127.0.0.1", ports[0])
         writer.write(b"GET / HTTP/1.1\r\n\r\n" + b"\x00" * 100)
@@ -478,14 +485,16 @@ def test_drop_disconnects_and_reconnect_is_rate_limited(consortium: NetworkLayou
     a, b, c = nodes
 
     async def body() -> None:
-        await wait_until(lambda: all_connected(nodes), what="full mesh")
+        await mesh(nodes)
         dropped_at = time.monotonic()
         a.pm.drop(b.name, "sent invalid data")
         assert b.name not in a.pm.connected()
         assert not a.pm.send(b.name, Message("status", (1, 0)))
         await wait_until(lambda: a.name not in b.pm.connected(), what="b sees the drop")
         assert a.pm.connected() == [c.name]
-        await wait_until(lambda: all_connected(nodes), what="reconnection after the ban")
+        await wait_until(
+            lambda: all_connected(nodes) and settled(nodes), what="reconnection after the ban"
+        )
         assert time.monotonic() - dropped_at >= 0.55
         assert a.pm.send(b.name, Message("status", (5, 0)))
         await wait_until(lambda: b.got("status") == [(a.name, (5, 0))])
@@ -515,7 +524,7 @@ def test_stop_ends_every_task(consortium: NetworkLayout) -> None:
     nodes, _ = trio(consortium)
 
     async def body() -> None:
-        await wait_until(lambda: all_connected(nodes), what="full mesh")
+        await mesh(nodes)
 
     async def main() -> None:
         await stopping(nodes, body)

@@ -74,7 +74,7 @@ def admit(env: tuple, method: str, args: list[object], nonce: int) -> ExecTx:
 
 
 def test_execute_block_applies_and_rolls_back(env: tuple) -> None:
-    genesis, registry, _, _ = env
+    _genesis, registry, _, _ = env
     txs = [
         admit(env, "bump", ["a", 2], 1),
         admit(env, "bump_then_fail", ["a"], 2),
@@ -91,7 +91,7 @@ def test_execute_block_applies_and_rolls_back(env: tuple) -> None:
 
 
 def test_execute_block_is_deterministic(env: tuple) -> None:
-    genesis, registry, _, _ = env
+    _genesis, registry, _, _ = env
     txs = [admit(env, "bump", [f"k{i % 3}", i + 1], 10 + i) for i in range(20)]
     a = execute_block(MemoryView(), BlockContext(3, 99, 100_000), txs, registry.resolve)
     b = execute_block(MemoryView(), BlockContext(3, 99, 100_000), txs, registry.resolve)
@@ -100,7 +100,7 @@ def test_execute_block_is_deterministic(env: tuple) -> None:
 
 
 def test_unknown_contract_and_method(env: tuple) -> None:
-    genesis, registry, _, _ = env
+    _genesis, registry, _, _ = env
     tx = admit(env, "nope", [], 50)
     result = execute_block(MemoryView(), BlockContext(1, 1, 1000), [tx], registry.resolve)
     assert result.receipts[0].status == "unknown_method"

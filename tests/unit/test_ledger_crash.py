@@ -32,6 +32,8 @@ MAX_KILL_DELAY_S = 0.3
 EXIT_TIMEOUT_S = 30.0
 #: Small initial map so that the writer also grows the map (set_mapsize) while being killed.
 WRITER_MAP_BYTES = 256 * 1024
+#: How long the read-only process watches the writer.
+READER_WATCH_S = 1.5
 #: Far more blocks than a writer commits before it is killed.
 UNREACHED_HEIGHT = 1_000_000
 
@@ -71,17 +73,15 @@ def wait_ready(proc: subprocess.Popen[str]) -> int:
     return int(line.split()[1])
 
 
-def finish(proc: subprocess.Popen[str]) -> int:
+def finish(proc: subprocess.Popen[str], expected_status: int) -> None:
+    """Wait for the writer to end; assert its exit status (-9: killed by SIGKILL)."""
     try:
-        proc.wait(timeout=EXIT_TIMEOUT_S)
+        _, stderr = proc.communicate(timeout=EXIT_TIMEOUT_S)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
-    return proc.returncode
+            proc.communicate()
+    assert proc.returncode == expected_status, f"writer exit {proc.returncode}: {stderr}"
 
 
 @pytest.fixture
@@ -165,11 +165,42 @@ def test_sigkill_at_random_moments_leaves_a_block_boundary(
         assert wait_ready(proc) == heights[-1], "the writer must resume from the checked head"
         time.sleep(rng.uniform(0, MAX_KILL_DELAY_S))
         proc.send_signal(signal.SIGKILL)
-        assert finish(proc) == -signal.SIGKILL
+        finish(proc, -signal.SIGKILL)
         heights.append(open_and_check(tmp_path, blocks))
         assert heights[-1] >= heights[-2], f"height went back: {heights}"
     advanced = sum(1 for a, b in itertools.pairwise(heights) if b > a)
     assert advanced >= KILLS // 2, f"writer made too little progress to test anything: {heights}"
+
+
+def test_read_only_process_beside_a_writer_sees_block_boundaries(
+    tmp_path: Path, blocks: dict[int, BlockCommit]
+) -> None:
+    """A second process (e.g. ``yulian query``) reads while the writer commits and grows the
+    map (MapResizedError is adopted); every head it sees is complete; then the writer is killed."""
+    proc = start_writer(tmp_path, UNREACHED_HEIGHT)
+    try:
+        wait_ready(proc)
+        reader = open_ledger(tmp_path, readonly=True, map_size=64 * 1024)  # small: must adopt
+        seen: list[int] = []
+        deadline = time.monotonic() + READER_WATCH_S
+        try:
+            while time.monotonic() < deadline:
+                h = reader.height()
+                seen.append(h)
+                if h:
+                    c = expected_block(blocks, h)
+                    assert reader.block(h) == c.block
+                    assert reader.receipts(h) == list(c.receipts)
+                    key, value = c.writes[-1]
+                    assert reader.get_at(key, h) == value
+        finally:
+            reader.close()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        finish(proc, -signal.SIGKILL)
+    assert seen == sorted(seen), "heights seen by a reader went back"
+    assert len(set(seen)) >= 10, f"writer made too little progress: {sorted(set(seen))[-3:]}"
+    assert open_and_check(tmp_path, blocks) >= seen[-1]
 
 
 @pytest.mark.parametrize(
@@ -187,12 +218,12 @@ def test_failpoint_on_block_k_leaves_height(
     k = 3
     proc = start_writer(tmp_path, UNREACHED_HEIGHT, failpoint_specs=f"{name}@{k}")
     wait_ready(proc)
-    assert finish(proc) == -signal.SIGKILL, "the failpoint must kill the writer"
+    finish(proc, -signal.SIGKILL)  # the failpoint killed the writer
     assert open_and_check(tmp_path, blocks) == (k if durable else k - 1)
     # The ledger keeps working after the crash: a clean writer continues from there.
     proc = start_writer(tmp_path, k + 2)
     assert wait_ready(proc) == (k if durable else k - 1)
-    assert finish(proc) == 0
+    finish(proc, 0)
     assert open_and_check(tmp_path, blocks) == k + 2
 
 
@@ -201,14 +232,14 @@ def test_failpoint_without_count_fires_on_first_commit(
 ) -> None:
     proc = start_writer(tmp_path, UNREACHED_HEIGHT, failpoint_specs=fp.COMMIT_AFTER_WRITE)
     wait_ready(proc)
-    assert finish(proc) == -signal.SIGKILL
+    finish(proc, -signal.SIGKILL)
     assert open_and_check(tmp_path, blocks) == 1
 
 
 def test_unrelated_failpoint_does_not_fire(tmp_path: Path, blocks: dict[int, BlockCommit]) -> None:
     proc = start_writer(tmp_path, 4, failpoint_specs="consensus.somewhere_else,commit.nope@1")
     wait_ready(proc)
-    assert finish(proc) == 0
+    finish(proc, 0)
     assert open_and_check(tmp_path, blocks) == 4
 
 

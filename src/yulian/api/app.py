@@ -244,6 +244,8 @@ def create_app(node: Node) -> FastAPI:
                 "suite": node.suite.name,
                 "height": node.tip.height,
                 "last_block_time_ms": node.tip.time_ms,
+                "round": node.replica.round,
+                "peers": node.peers.connected() if node.peers is not None else [],
                 "mempool": len(node.mempool),
                 "validators": [v.name for v in node.genesis.validators],
                 "contracts": node.registry.names(),

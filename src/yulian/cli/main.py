@@ -89,7 +89,9 @@ def version() -> None:
 def network_init(
     dir: Path = typer.Option(..., "--dir", "-d", help="directory to create (must be empty)"),
     orgs: int = typer.Option(2, "--orgs", help="number of organisations"),
-    validators: int = typer.Option(1, "--validators", help="number of validators"),
+    validators: int = typer.Option(
+        0, "--validators", help="number of validators (default: one per organisation)"
+    ),
     clients: int = typer.Option(1, "--clients", help="client identities per organisation"),
     chain_id: str = typer.Option("yulian-local", "--chain-id"),
     suite: str = typer.Option("standard", "--suite", help="crypto suite: standard"),
@@ -106,7 +108,7 @@ def network_init(
         layout = init_network(
             dir,
             orgs=orgs,
-            validators=validators,
+            validators=validators or orgs,
             clients_per_org=clients,
             chain_id=chain_id,
             suite_name=suite,
@@ -122,6 +124,88 @@ def network_init(
         console.print(f"  {org.name}: CA {org.ca_cert}, admin, {len(org.clients)} client(s)")
     for node in layout.nodes:
         console.print(f"  node {node.name} ({node.org}): config {node.config}")
+
+
+@network_app.command("up")
+def network_up_cmd(
+    dir: Path = typer.Option(Path(".yulian/network"), "--dir", "-d", help="network directory"),
+) -> None:
+    """Start every node of the network in the background and wait until each is healthy."""
+    from yulian.node.bootstrap import BootstrapError
+    from yulian.node.network import network_up
+    from yulian.node.process import NodeProcessError
+
+    try:
+        with console.status("starting nodes…"):
+            urls = network_up(dir, progress=lambda m: console.print(f"  {m}"))
+    except (BootstrapError, NodeProcessError, OSError) as e:
+        raise fail(str(e)) from None
+    console.print("[bold green]network up[/]")
+    for url in urls:
+        console.print(f"  API {url}/v1/health   docs {url}/docs")
+
+
+@network_app.command("down")
+def network_down_cmd(
+    dir: Path = typer.Option(Path(".yulian/network"), "--dir", "-d", help="network directory"),
+) -> None:
+    """Stop every node of the network (SIGTERM, then SIGKILL after 15 s)."""
+    from yulian.node.bootstrap import BootstrapError
+    from yulian.node.network import network_down
+
+    try:
+        network_down(dir, progress=lambda m: console.print(f"  {m}"))
+    except (BootstrapError, OSError) as e:
+        raise fail(str(e)) from None
+    console.print("network down")
+
+
+def _state(healthy: bool, running: bool) -> str:
+    if healthy:
+        return "[green]up[/]"
+    return "[yellow]starting[/]" if running else "[red]down[/]"
+
+
+@network_app.command("status")
+def network_status_cmd(
+    dir: Path = typer.Option(Path(".yulian/network"), "--dir", "-d", help="network directory"),
+) -> None:
+    """Per node: height, round, peers, last block time, mempool."""
+    import time as _time
+
+    from rich.table import Table
+
+    from yulian.node.bootstrap import BootstrapError
+    from yulian.node.network import network_status
+
+    try:
+        statuses = network_status(dir)
+    except (BootstrapError, OSError) as e:
+        raise fail(str(e)) from None
+    table = Table(title=f"network {dir}")
+    for column in ("node", "state", "height", "round", "peers", "last block", "mempool", "API"):
+        table.add_column(column)
+    now = _time.time() * 1000
+    for st in statuses:
+        h = st.health or {}
+        last = h.get("last_block_time_ms")
+        age = f"{(now - float(last)) / 1000:.1f} s ago" if isinstance(last, int) else "-"
+        peers = h.get("peers")
+        table.add_row(
+            st.name,
+            "[green]up[/]"
+            if st.health
+            else ("[yellow]starting[/]" if st.running else "[red]down[/]"),
+            str(h.get("height", "-")),
+            str(h.get("round", "-")),
+            str(len(peers)) if isinstance(peers, list) else "-",
+            age,
+            str(h.get("mempool", "-")),
+            st.url,
+        )
+    console.print(table)
+    if not all(st.health for st in statuses):
+        raise typer.Exit(1)
 
 
 # --- node ---------------------------------------------------------------------------------

@@ -654,7 +654,7 @@ class LmdbLedger:
             return result
         prefix = make_history_prefix(key)
         cursor = txn.cursor(db=self._tables["history"])
-        if cursor.set_range(prefix + encode_height(before_height - 1)):
+        if cursor.set_range(prefix + encode_height(before_height)):
             found = cursor.prev()
         else:
             found = cursor.last()

@@ -10,11 +10,14 @@ connection per peer node alive while it runs. Invariants:
   before any message is read. Both sides then exchange a ``hello`` frame, so a dialler counts a
   peer as connected only after that peer has accepted *our* certificate too (in TLS 1.3 the
   client finishes its handshake before the server has checked the client certificate).
-- **At most one connection per peer name.** If both nodes dial each other, both keep the
-  connection dialled by the lexicographically smaller name; between connections of equal
-  preference the newest wins (it replaces a stale one after a peer restart). Unsent frames of a
-  replaced connection move to its replacement. A dialler whose address resolved to a peer that
-  is already connected waits for that connection to end instead of redialling.
+- **At most one connection per peer name, the same one on both sides.** The preferred
+  connection of a pair is the one dialled by the lexicographically smaller name: it replaces the
+  other, and the other never replaces it; between connections of equal preference the newest
+  wins (it replaces a stale one after a peer restart). The smaller node keeps dialling while it
+  holds only a non-preferred connection, so every reachable pair settles on the preferred one;
+  the larger node dials only while the pair is disconnected. Unsent frames of a replaced
+  connection move to its replacement; frames already written to a connection that closes may be
+  lost (the protocols above tolerate loss).
 - **Bounded everything.** Each connection has a send queue bounded by count
   (``send_queue_size``) and bytes (``MAX_QUEUED_BYTES``) and one writer task; ``send`` never
   blocks and returns ``False`` when the peer is not connected or its queue is full. Frames are
@@ -304,7 +307,10 @@ class PeerManager:
         while self._running:
             if peer is not None:
                 active = self._conns.get(peer)
-                if active is not None:
+                # Wait while the peer is connected, unless through a connection it dialled
+                # although we are the smaller name: then dial to replace it with the preferred
+                # one, so every pair ends on the same connection whatever the timing.
+                if active is not None and (self._preferred(active) or self._name > peer):
                     await active.closed.wait()
                     await asyncio.sleep(self._jitter(self._reconnect_s))
                     continue

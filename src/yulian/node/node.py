@@ -1,13 +1,12 @@
-"""Introduction: the node — the asyncio shell around the pure cores.
+"""Introduction: the node — the asyncio shell that performs a replica's effects.
 
-The node owns every effect: it reads the clock, admits transactions into the mempool, cuts
-blocks, runs the pure ``make_block`` (execution), signs the commit certificate and writes the
-block in one atomic ledger transaction. The order is fixed: *execute, persist, then notify* —
-a client hears "committed" only after the block is durable.
+``Replica`` (``node/replica.py``) is the deterministic state machine: consensus, execution,
+admission and storage behind interfaces. The node gives it the real world: the wall clock,
+timers on the event loop, mutual-TLS peers (``net/peers.py``), the REST API, and client
+waiters. It performs each ``Outputs`` in a fixed order — timers, sends, broadcasts, then
+"committed" notifications (the block is already durable when the replica reports it).
 
-With one validator the node cuts a block every ``block_interval_ms`` while transactions are
-pending (or at once when a block's worth is waiting) and certifies it with its own precommit;
-the certificate has the same format the BFT engine produces with many validators.
+A one-validator chain is the same engine with n = 1 and no peers.
 """
 
 from __future__ import annotations
@@ -20,21 +19,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from yulian.consensus.votes import ValidatorSet, sign_commit
+from yulian.consensus.durable import OsFile
+from yulian.consensus.safety import CorruptSafetyData, SafetyRules
+from yulian.consensus.votes import ValidatorSet
+from yulian.consensus.wal import WAL, WALCorrupted
 from yulian.crypto.membership import Membership, MembershipError
 from yulian.crypto.merkle import MerkleTree
 from yulian.crypto.suite import get_suite
-from yulian.execution.blocks import ChainTip, make_block
+from yulian.crypto.x509 import der_to_pem, pem_to_der
+from yulian.execution.blocks import ChainTip
 from yulian.execution.executor import BlockContext, ExecTx, SenderInfo, query_contract
 from yulian.execution.overlay import state_key
-from yulian.execution.registry import ContractRegistry
-from yulian.execution.roots import genesis_state_root
-from yulian.ledger import BlockCommit, open_ledger
-from yulian.mempool.admission import Admission
-from yulian.mempool.pool import Mempool
+from yulian.ledger import open_ledger
+from yulian.net.messages import Message
+from yulian.net.peers import PeerManager
+from yulian.net.tls import client_context, server_context
 from yulian.node.config import NodeConfig
+from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
 from yulian.types.block import Block, Header
-from yulian.types.encoding import encode
 from yulian.types.genesis import Genesis
 from yulian.types.proof import TxProofBundle
 from yulian.types.receipt import Receipt
@@ -42,6 +44,9 @@ from yulian.types.receipt import Receipt
 log = logging.getLogger("yulian.node")
 
 GENESIS_META = "genesis_hash"
+GOSSIP_INTERVAL_S = 0.02
+TICK_INTERVAL_S = 0.5
+MAX_GOSSIP_BATCH = 1000
 ANONYMOUS = SenderInfo(org="", role="anonymous", id="", attributes={})
 
 
@@ -70,44 +75,62 @@ class Node:
         self.params = self.genesis.params
         self.membership = Membership(self.suite, self.genesis.organisations)
         self.key = self.suite.load_private_key(config.key.read_bytes())
-        self.identity = self._check_identity()
+        self.cert_der = self._check_identity()
         self.validators = ValidatorSet(self.genesis.validators)
-        self.validators_hash = self.suite.hash(encode(self.genesis.validators_value()))
         self.validator = next(
             (v for v in self.genesis.validators if v.public_key == self.key.public_key()), None
         )
-        if self.validator is None:
-            raise NodeStartError(f"{config.name} is not a validator of {self.chain_id}")
-        if len(self.genesis.validators) != 1:
+        if self.validator is not None and self.validator.name != config.name:
             raise NodeStartError(
-                "this node runs the one-validator engine; the genesis names "
-                f"{len(self.genesis.validators)} validators"
+                f"the key of {config.name} belongs to validator {self.validator.name}"
             )
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.ledger = open_ledger(config.data_dir / "ledger")
         self._check_genesis_hash()
-        self.registry = ContractRegistry(self.suite, self.genesis.contracts)
-        self.mempool = Mempool(config.mempool_size)
-        self.admission = Admission(
+        try:
+            wal = WAL(OsFile(config.data_dir / "consensus.wal"))
+            safety = (
+                SafetyRules(
+                    self.suite,
+                    self.key,
+                    self.chain_id,
+                    config.name,
+                    OsFile(config.data_dir / "safety.dat"),
+                )
+                if self.validator is not None
+                else None
+            )
+        except (WALCorrupted, CorruptSafetyData) as e:
+            raise NodeStartError(f"refusing to start: {type(e).__name__}: {e}") from None
+        self.replica = Replica(
+            self.genesis,
             self.suite,
-            self.chain_id,
-            self.params,
-            self.membership,
-            contract_exists=lambda name: self.registry.source(name) is not None,
-            is_known=lambda tx_id: tx_id in self.mempool or self.ledger.has_tx(tx_id),
+            self.key,
+            self.ledger,
+            safety,
+            wal,
+            ReplicaConfig(
+                name=config.name,
+                block_interval_ms=self.params.block_interval_ms,
+                mempool_size=config.mempool_size,
+                node_cert=self.cert_der,
+            ),
         )
-        self.tip = self._load_tip()
+        self.registry = self.replica.registry
+        self.mempool = self.replica.mempool
+        self.peers: PeerManager | None = None
         self._waiters: dict[bytes, list[asyncio.Future[TxStatus]]] = {}
-        self._tx_arrived = asyncio.Event()
+        self._gossip: list[bytes] = []
         self._stopping = False
         self.started_ms = now_ms()
-        self.last_block_ms = 0
+
+    @property
+    def tip(self) -> ChainTip:
+        return self.replica.tip
 
     # --- start-up checks ------------------------------------------------------------------
-    def _check_identity(self) -> object:
+    def _check_identity(self) -> bytes:
         cert = self.config.cert.read_bytes()
-        from yulian.crypto.x509 import pem_to_der
-
         der = pem_to_der(cert) if cert.lstrip().startswith(b"-----") else cert
         try:
             identity = self.membership.validate(der, at_ms=now_ms(), roles=("node",))
@@ -115,7 +138,11 @@ class Node:
             raise NodeStartError(f"node certificate {self.config.cert} refused: {e}") from None
         if identity.public_key != self.key.public_key():
             raise NodeStartError("the node key does not match the node certificate")
-        return identity
+        if identity.name != self.config.name:
+            raise NodeStartError(
+                f"the certificate names {identity.name}, the config {self.config.name}"
+            )
+        return der
 
     def _check_genesis_hash(self) -> None:
         stored = self.ledger.get_meta(GENESIS_META)
@@ -127,27 +154,51 @@ class Node:
                 "chain (genesis hash differs)"
             )
 
-    def _load_tip(self) -> ChainTip:
-        height = self.ledger.height()
-        if height == 0:
-            return ChainTip(
-                0,
-                self.genesis_hash,
-                genesis_state_root(self.suite, self.genesis_hash),
-                self.genesis.time_ms,
-            )
-        header = self.header(height)
-        assert header is not None, "the head block is present"
-        block_hash = self.ledger.block_hash(height)
-        assert block_hash is not None
-        return ChainTip(height, block_hash, header.state_root, header.time_ms)
+    # --- performing the replica's outputs -------------------------------------------------
+    def perform(self, out: Outputs) -> None:
+        loop = asyncio.get_running_loop()
+        now = now_ms()
+        for timer in out.timers:
+            loop.call_later(max(0, timer.due_ms - now) / 1000, self._fire, timer)
+        if self.peers is not None:
+            for peer, msg in out.send:
+                self.peers.send(peer, msg)
+            for msg in out.broadcast:
+                self.peers.broadcast(msg)
+            for peer, reason in out.drop:
+                self.peers.drop(peer, reason)
+        for committed in out.committed:
+            log.info("committed block %d with %d txs", committed.height, len(committed.tx_ids))
+            for index, tx_id in enumerate(committed.tx_ids):
+                for future in self._waiters.pop(tx_id, []):
+                    if not future.done():
+                        future.set_result(TxStatus("committed", committed.height, index))
+
+    def _fire(self, timer: Timer) -> None:
+        if not self._stopping:
+            self.perform(self.replica.on_timer(timer, now_ms()))
+
+    def _on_peer_message(self, peer: str, msg: Message) -> None:
+        if not self._stopping:
+            self.perform(self.replica.on_message(peer, msg, now_ms()))
+
+    def _on_peer_connect(self, peer: str) -> None:
+        if self.peers is not None:
+            self.peers.send(peer, self.replica.status_message())
+
+    def _identify_peer(self, cert_der: bytes) -> str | None:
+        try:
+            identity = self.membership.validate(cert_der, at_ms=now_ms(), roles=("node",))
+        except MembershipError as e:
+            log.warning("refused a peer: %s", e)
+            return None
+        return identity.name
 
     # --- transactions ---------------------------------------------------------------------
     def submit(self, data: bytes) -> ExecTx:
-        """Admit an encoded envelope into the mempool; raises ``AdmissionError``."""
-        tx = self.admission.admit(data, next_height=self.tip.height + 1, now_ms=now_ms())
-        self.mempool.add(tx)
-        self._tx_arrived.set()
+        """Admit an encoded envelope into the mempool and gossip it; raises ``AdmissionError``."""
+        tx = self.replica.submit(data, now_ms())
+        self._gossip.append(data)
         return tx
 
     def tx_status(self, tx_id: bytes) -> TxStatus:
@@ -175,79 +226,22 @@ class Node:
                 if not waiters:
                     del self._waiters[tx_id]
 
-    # --- block production -----------------------------------------------------------------
-    async def produce_blocks(self) -> None:
-        interval_s = self.params.block_interval_ms / 1000
+    async def _gossip_loop(self) -> None:
+        """Batch client txs into one ``txs`` message per interval, and tick the replica."""
+        last_tick = 0.0
+        loop = asyncio.get_running_loop()
         while not self._stopping:
-            await self._tx_arrived.wait()
-            self._tx_arrived.clear()
-            while len(self.mempool) > 0 and not self._stopping:
-                if len(self.mempool) < self.params.max_block_txs:
-                    await asyncio.sleep(
-                        max(0.0, interval_s - (now_ms() - self.last_block_ms) / 1000)
-                    )
-                await self.produce_block()
-
-    async def produce_block(self) -> Block | None:
-        next_height = self.tip.height + 1
-        txs = self.mempool.reap(self.params.max_block_txs, next_height)
-        if not txs:
-            return None
-        time_ms = max(now_ms(), self.tip.time_ms + 1)
-        block, commit_record, _receipts = await asyncio.to_thread(
-            self._build_and_commit, txs, time_ms
-        )
-        self.mempool.remove(t.tx_id for t in txs)
-        self.tip = ChainTip(
-            block.header.height,
-            commit_record.block_hash,
-            block.header.state_root,
-            block.header.time_ms,
-        )
-        self.last_block_ms = now_ms()
-        for index, tx in enumerate(txs):
-            for future in self._waiters.pop(tx.tx_id, []):
-                if not future.done():
-                    future.set_result(TxStatus("committed", block.header.height, index))
-        log.info("committed block %d with %d txs", block.header.height, len(txs))
-        return block
-
-    def _build_and_commit(
-        self, txs: Sequence[ExecTx], time_ms: int
-    ) -> tuple[Block, BlockCommit, tuple[Receipt, ...]]:
-        assert self.validator is not None
-        block, result = make_block(
-            self.suite,
-            self.chain_id,
-            self.ledger,
-            self.tip,
-            time_ms=time_ms,
-            proposer=self.validator.name,
-            validators_hash=self.validators_hash,
-            txs=txs,
-            resolve=self.registry.resolve,
-            step_limit=self.params.step_limit,
-        )
-        block_hash = block.header.hash(self.suite.hash)
-        commit = sign_commit(
-            self.chain_id,
-            block.header.height,
-            0,
-            block_hash,
-            [(self.validator.name, self.key.sign)],
-        )
-        record = BlockCommit(
-            height=block.header.height,
-            block_hash=block_hash,
-            block=block.encode(),
-            commit=commit.encode(),
-            tx_ids=tuple(t.tx_id for t in txs),
-            receipts=tuple(r.encode() for r in result.receipts),
-            writes=result.writes,
-            state_root=block.header.state_root,
-        )
-        self.ledger.commit_block(record)
-        return block, record, result.receipts
+            await asyncio.sleep(GOSSIP_INTERVAL_S)
+            if self._gossip:
+                batch, self._gossip = (
+                    self._gossip[:MAX_GOSSIP_BATCH],
+                    self._gossip[MAX_GOSSIP_BATCH:],
+                )
+                if self.peers is not None:
+                    self.peers.broadcast(Message("txs", tuple(batch)))
+            if loop.time() - last_tick >= TICK_INTERVAL_S:
+                last_tick = loop.time()
+                self.perform(self.replica.on_tick(now_ms()))
 
     # --- reads ----------------------------------------------------------------------------
     def block(self, height: int) -> Block | None:
@@ -288,9 +282,7 @@ class Node:
     def _trees(self, height: int) -> tuple[MerkleTree, MerkleTree, tuple[bytes, ...]]:
         block = self.block(height)
         assert block is not None
-        receipts = tuple(
-            self.ledger.receipt(height, i) or b"" for i in range(block.header.tx_count)
-        )
+        receipts = tuple(self.ledger.receipts(height) or ())
         return (
             MerkleTree(block.txs, self.suite.hash),
             MerkleTree(receipts, self.suite.hash),
@@ -310,8 +302,25 @@ class Node:
         )
 
     # --- lifecycle ------------------------------------------------------------------------
+    def _start_peers(self) -> None:
+        ca_bundle = self.config.data_dir / "consortium-ca.pem"
+        ca_bundle.write_bytes(b"".join(der_to_pem(o.ca_cert) for o in self.genesis.organisations))
+        cert_pem = self.config.data_dir / "node-cert.pem"
+        cert_pem.write_bytes(der_to_pem(self.cert_der))
+        self.peers = PeerManager(
+            name=self.config.name,
+            listen_host=self.config.p2p_host,
+            listen_port=self.config.p2p_port,
+            peers=self.config.peers,
+            server_ssl=server_context(cert_pem, self.config.key, [ca_bundle]),
+            client_ssl=client_context(cert_pem, self.config.key, [ca_bundle]),
+            identify=self._identify_peer,
+            on_message=self._on_peer_message,
+            on_connect=self._on_peer_connect,
+        )
+
     async def run(self) -> None:
-        """Serve the API and produce blocks until SIGINT/SIGTERM."""
+        """Serve the API, talk to peers and run consensus until SIGINT/SIGTERM."""
         import uvicorn
 
         from yulian.api.app import create_app
@@ -328,15 +337,21 @@ class Node:
                 lifespan="off",
             )
         )
-        producer = asyncio.create_task(self.produce_blocks())
+        if self.config.peers or len(self.genesis.validators) > 1:
+            self._start_peers()
+            assert self.peers is not None
+            await self.peers.start()
+        self.perform(self.replica.start(now_ms()))
+        background = asyncio.create_task(self._gossip_loop())
         try:
             await server.serve()
         finally:
             self._stopping = True
-            self._tx_arrived.set()
-            producer.cancel()
+            background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await producer
+                await background
+            if self.peers is not None:
+                await self.peers.stop()
             self.close()
 
     def close(self) -> None:
@@ -347,11 +362,8 @@ def run_node(config: NodeConfig) -> None:
     """Start ``config``'s node on uvloop and block until it stops."""
     import uvloop
 
-    node_holder: list[Node] = []
-
     async def main() -> None:
         node = Node(config)
-        node_holder.append(node)
         log.info(
             "node %s serving http://%s:%d at height %d",
             config.name,

@@ -16,6 +16,7 @@ the ledger in one atomic transaction *before* anyone is told it is committed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,12 @@ from yulian.consensus.core import (
     TimeoutFired,
     VoteReceived,
 )
-from yulian.consensus.evidence import MISBEHAVIOUR_CONTRACT, DuplicateVoteEvidence
+from yulian.consensus.evidence import (
+    MISBEHAVIOUR_CONTRACT,
+    DuplicateVoteEvidence,
+    evidence_key,
+    evidence_tx,
+)
 from yulian.consensus.proposer import proposer
 from yulian.consensus.safety import SafetyRules, SafetyViolation
 from yulian.consensus.votes import InvalidCommit, ValidatorSet, verify_commit
@@ -44,6 +50,7 @@ from yulian.execution.blocks import ChainTip, InvalidBlock, check_block, make_bl
 from yulian.execution.executor import BlockResult, ExecTx
 from yulian.execution.registry import ContractRegistry
 from yulian.execution.roots import genesis_state_root
+from yulian.execution.system import MisbehaviourContract
 from yulian.ledger import BlockCommit, Ledger
 from yulian.mempool.admission import Admission, AdmissionError
 from yulian.mempool.pool import Mempool
@@ -60,6 +67,8 @@ log = logging.getLogger("yulian.replica")
 MAX_FUTURE_MESSAGES = 2000  # buffered messages for the next height
 MAX_CLOCK_DRIFT_MS = 10_000  # a proposal's block time may be this far ahead of ours
 SYNC_BATCH = 32
+EVIDENCE_TTL_BLOCKS = 100
+MAX_RESEND = 16  # own messages re-sent per tick (the latest ones)
 WAL_PROPOSAL = "proposal"
 WAL_VOTE = "vote"
 
@@ -106,6 +115,7 @@ class ReplicaConfig:
     timeout_precommit_ms: int = 1000
     timeout_delta_ms: int = 500
     mempool_size: int = 20_000
+    node_cert: bytes = b""  # DER; lets the replica sign evidence txs as itself
 
 
 class Replica:
@@ -133,7 +143,15 @@ class Replica:
         self.validators_hash = suite.hash(encode(genesis.validators_value()))
         self.is_validator = self.validators.by_name(config.name) is not None and safety is not None
         self.membership = Membership(suite, genesis.organisations)
-        self.registry = ContractRegistry(suite, genesis.contracts)
+        self.registry = ContractRegistry(
+            suite,
+            genesis.contracts,
+            system={
+                MISBEHAVIOUR_CONTRACT: MisbehaviourContract(
+                    suite, self.chain_id, genesis.validators
+                )
+            },
+        )
         self.mempool = Mempool(config.mempool_size)
         self.admission = Admission(
             suite,
@@ -157,6 +175,7 @@ class Replica:
         self._results: dict[bytes, tuple[Block, BlockResult]] = {}  # by block hash, this height
         self._future: list[tuple[str, Message]] = []  # messages for the next height
         self._pending_build: tuple[int, int] | None = None
+        self._own: list[Message] = []  # our proposal and votes at this height, re-sent on ticks
         self._reported: set[str] = set()
         self.pending_evidence: list[DuplicateVoteEvidence] = []
         self.peer_heights: dict[str, int] = {}
@@ -194,8 +213,12 @@ class Replica:
             elif kind == WAL_VOTE:
                 out.extend(self._on_vote_bytes(None, data, now_ms, from_wal=True))
         if replayed:
-            log.info("%s replayed %d WAL records at height %d", self.config.name, replayed,
-                     self.tip.height + 1)
+            log.info(
+                "%s replayed %d WAL records at height %d",
+                self.config.name,
+                replayed,
+                self.tip.height + 1,
+            )
         out.broadcast.append(self.status_message())
         return out
 
@@ -203,6 +226,7 @@ class Replica:
         self.state = core.initial_state(self.consensus_config, self.tip.height + 1)
         self._results = {}
         self._pending_build = None
+        self._own = []
         return self._step(StartHeight(self.tip.height + 1), now_ms)
 
     # --- inputs -----------------------------------------------------------------------------
@@ -220,10 +244,8 @@ class Replica:
             return self._on_proposal_bytes(peer, payload, now_ms)
         if kind == "txs":
             for data in payload:
-                try:
+                with contextlib.suppress(AdmissionError):  # known or invalid: best effort
                     self.submit(data, now_ms)
-                except AdmissionError:
-                    pass  # already known, or invalid: gossip is best effort
             return Outputs()
         if kind == "status":
             return self._on_status(peer, int(payload[0]), now_ms)
@@ -235,14 +257,25 @@ class Replica:
             return Outputs()
         return Outputs()
 
+    def on_tick(self, now_ms: int) -> Outputs:
+        """Periodic: re-send our own proposal and votes of this height (the core assumes
+        messages eventually arrive and keeps no outbox), our status, and sync requests."""
+        out = Outputs()
+        out.broadcast.extend(self._own[-MAX_RESEND:])
+        out.broadcast.append(self.status_message())
+        self._sync_inflight.clear()  # an unanswered request is retried, maybe elsewhere
+        out.extend(self.sync_requests())
+        return out
+
     def on_timer(self, timer: Timer, now_ms: int) -> Outputs:
         if timer.kind == "build":
             return self._on_build_timer(timer, now_ms)
         return self._step(TimeoutFired(timer.kind, timer.height, timer.round), now_ms)
 
     # --- consensus messages -----------------------------------------------------------------
-    def _on_vote_bytes(self, peer: str | None, data: bytes, now_ms: int, *,
-                       from_wal: bool = False) -> Outputs:
+    def _on_vote_bytes(
+        self, peer: str | None, data: bytes, now_ms: int, *, from_wal: bool = False
+    ) -> Outputs:
         try:
             vote = Vote.decode(data)
         except DecodeError as e:
@@ -255,15 +288,17 @@ class Replica:
         validator = self.validators.by_name(vote.validator)
         if validator is None:
             return self._bad_peer(peer, f"vote from non-validator {vote.validator}")
-        if not self.suite.verify(validator.public_key, vote.sign_bytes(self.chain_id),
-                                 vote.signature):
+        if not self.suite.verify(
+            validator.public_key, vote.sign_bytes(self.chain_id), vote.signature
+        ):
             return self._bad_peer(peer, f"bad vote signature from {vote.validator}")
         if not from_wal:
             self.wal.append(_wal_record(WAL_VOTE, vote.height, data), sync=False)
         return self._step(VoteReceived(vote), now_ms)
 
-    def _on_proposal_bytes(self, peer: str | None, data: bytes, now_ms: int, *,
-                           from_wal: bool = False) -> Outputs:
+    def _on_proposal_bytes(
+        self, peer: str | None, data: bytes, now_ms: int, *, from_wal: bool = False
+    ) -> Outputs:
         try:
             proposal = Proposal.decode(data)
         except DecodeError as e:
@@ -276,10 +311,14 @@ class Replica:
         expected = proposer(self.validators, proposal.height, proposal.round)
         validator = self.validators.by_name(proposal.proposer)
         if proposal.proposer != expected or validator is None:
-            return self._bad_peer(peer, f"proposal from {proposal.proposer}, proposer of "
-                                  f"({proposal.height}, {proposal.round}) is {expected}")
-        if not self.suite.verify(validator.public_key, proposal.sign_bytes(self.chain_id),
-                                 proposal.signature):
+            return self._bad_peer(
+                peer,
+                f"proposal from {proposal.proposer}, proposer of "
+                f"({proposal.height}, {proposal.round}) is {expected}",
+            )
+        if not self.suite.verify(
+            validator.public_key, proposal.sign_bytes(self.chain_id), proposal.signature
+        ):
             return self._bad_peer(peer, f"bad proposal signature from {proposal.proposer}")
         valid = self._validate_proposal(proposal, now_ms)
         if not from_wal:
@@ -306,13 +345,18 @@ class Replica:
             return False
         try:
             result = check_block(
-                self.suite, self.chain_id, self.ledger, self.tip, block,
-                validators_hash=self.validators_hash, txs=txs,
-                resolve=self.registry.resolve, step_limit=self.params.step_limit,
+                self.suite,
+                self.chain_id,
+                self.ledger,
+                self.tip,
+                block,
+                validators_hash=self.validators_hash,
+                txs=txs,
+                resolve=self.registry.resolve,
+                step_limit=self.params.step_limit,
             )
         except InvalidBlock as e:
-            log.warning("%s: invalid proposal at height %d: %s", self.config.name,
-                        header.height, e)
+            log.warning("%s: invalid proposal at height %d: %s", self.config.name, header.height, e)
             return False
         self._results[proposal.block_hash] = (block, result)
         return True
@@ -348,27 +392,36 @@ class Replica:
 
     def _perform(self, effect: core.Effect, now_ms: int, out: Outputs) -> list[core.Event]:
         if isinstance(effect, ScheduleTimeout):
-            out.timers.append(Timer(effect.kind, effect.height, effect.round,
-                                    now_ms + effect.duration_ms))
+            out.timers.append(
+                Timer(effect.kind, effect.height, effect.round, now_ms + effect.duration_ms)
+            )
         elif isinstance(effect, CastVote):
             assert self.safety is not None
             try:
-                vote = self.safety.sign_vote(effect.type, effect.height, effect.round,
-                                             effect.block_hash)
+                vote = self.safety.sign_vote(
+                    effect.type, effect.height, effect.round, effect.block_hash
+                )
             except SafetyViolation as e:
                 log.warning("%s: safety rules refused a vote: %s", self.config.name, e)
                 return []
             data = vote.encode()
             self.wal.append(_wal_record(WAL_VOTE, vote.height, data), sync=False)
             out.broadcast.append(Message("vote", data))
+            self._own.append(Message("vote", data))
             return [VoteReceived(vote)]
         elif isinstance(effect, ProposeBlock):
             if effect.block is not None and effect.block_hash is not None:
-                return self._propose(effect.height, effect.round, effect.pol_round,
-                                     effect.block, effect.block_hash, out)
+                return self._propose(
+                    effect.height,
+                    effect.round,
+                    effect.pol_round,
+                    effect.block,
+                    effect.block_hash,
+                    out,
+                )
             self._pending_build = (effect.height, effect.round)
-            out.timers.append(Timer("build", effect.height, effect.round,
-                                    self._build_due(now_ms)))
+            due = min(self._build_due(now_ms), now_ms + self.config.block_interval_ms)
+            out.timers.append(Timer("build", effect.height, effect.round, due))
         elif isinstance(effect, Decide):
             self._commit(effect.block, effect.block_hash, effect.certificate, out)
             out.extend(self._start_height(now_ms))
@@ -378,6 +431,9 @@ class Replica:
         return []
 
     def _build_due(self, now_ms: int) -> int:
+        """When the proposer builds: a block interval after the last commit if txs wait, an
+        empty-block interval otherwise. The build timer polls every block interval until then,
+        so a tx arriving at an idle chain waits at most one block interval."""
         if len(self.mempool) > 0:
             return max(now_ms, self.last_commit_ms + self.config.block_interval_ms)
         return max(now_ms, self.last_commit_ms + self.config.empty_block_interval_ms)
@@ -388,17 +444,30 @@ class Replica:
             return out
         due = self._build_due(now_ms)
         if due > now_ms and not len(self.mempool) >= self.params.max_block_txs:
-            out.timers.append(Timer("build", timer.height, timer.round,
-                                    min(due, now_ms + self.config.block_interval_ms)))
+            out.timers.append(
+                Timer(
+                    "build",
+                    timer.height,
+                    timer.round,
+                    min(due, now_ms + self.config.block_interval_ms),
+                )
+            )
             return out
         self._pending_build = None
         next_height = self.tip.height + 1
         txs = self.mempool.reap(self.params.max_block_txs, next_height)
         time_ms = max(now_ms, self.tip.time_ms + 1)
         block, result = make_block(
-            self.suite, self.chain_id, self.ledger, self.tip, time_ms=time_ms,
-            proposer=self.config.name, validators_hash=self.validators_hash, txs=txs,
-            resolve=self.registry.resolve, step_limit=self.params.step_limit,
+            self.suite,
+            self.chain_id,
+            self.ledger,
+            self.tip,
+            time_ms=time_ms,
+            proposer=self.config.name,
+            validators_hash=self.validators_hash,
+            txs=txs,
+            resolve=self.registry.resolve,
+            step_limit=self.params.step_limit,
         )
         block_hash = block.header.hash(self.suite.hash)
         self._results[block_hash] = (block, result)
@@ -407,8 +476,15 @@ class Replica:
             out.extend(self._step(event, now_ms))
         return out
 
-    def _propose(self, height: int, round_: int, pol_round: int, block: bytes,
-                 block_hash: bytes, out: Outputs) -> list[core.Event]:
+    def _propose(
+        self,
+        height: int,
+        round_: int,
+        pol_round: int,
+        block: bytes,
+        block_hash: bytes,
+        out: Outputs,
+    ) -> list[core.Event]:
         assert self.safety is not None
         try:
             proposal = self.safety.sign_proposal(height, round_, pol_round, block, block_hash)
@@ -418,35 +494,47 @@ class Replica:
         data = proposal.encode()
         self.wal.append(_wal_record(WAL_PROPOSAL, height, data), sync=False)
         out.broadcast.append(Message("proposal", data))
+        self._own.append(Message("proposal", data))
         return [ProposalReceived(proposal, True)]
 
-    def _commit(self, block_bytes: bytes, block_hash: bytes, cert: CommitCertificate,
-                out: Outputs) -> None:
+    def _commit(
+        self, block_bytes: bytes, block_hash: bytes, cert: CommitCertificate, out: Outputs
+    ) -> None:
         cached = self._results.get(block_hash)
         assert cached is not None, "a decided block was validated (valid(v) before decide)"
         block, result = cached
         self._write_block(block, block_hash, cert, result, out)
 
-    def _write_block(self, block: Block, block_hash: bytes, cert: CommitCertificate,
-                     result: BlockResult, out: Outputs) -> None:
+    def _write_block(
+        self,
+        block: Block,
+        block_hash: bytes,
+        cert: CommitCertificate,
+        result: BlockResult,
+        out: Outputs,
+    ) -> None:
         tx_ids = tuple(r.tx_id for r in result.receipts)
-        self.ledger.commit_block(BlockCommit(
-            height=block.header.height,
-            block_hash=block_hash,
-            block=block.encode(),
-            commit=cert.encode(),
-            tx_ids=tx_ids,
-            receipts=tuple(r.encode() for r in result.receipts),
-            writes=result.writes,
-            state_root=block.header.state_root,
-        ))
+        self.ledger.commit_block(
+            BlockCommit(
+                height=block.header.height,
+                block_hash=block_hash,
+                block=block.encode(),
+                commit=cert.encode(),
+                tx_ids=tx_ids,
+                receipts=tuple(r.encode() for r in result.receipts),
+                writes=result.writes,
+                state_root=block.header.state_root,
+            )
+        )
         self.wal.reset()
         self.mempool.remove(tx_ids)
-        self.tip = ChainTip(block.header.height, block_hash, block.header.state_root,
-                            block.header.time_ms)
+        self.tip = ChainTip(
+            block.header.height, block_hash, block.header.state_root, block.header.time_ms
+        )
         self.last_commit_ms = block.header.time_ms
-        out.committed.append(Committed(block.header.height, block_hash, block.header.time_ms,
-                                       tx_ids))
+        out.committed.append(
+            Committed(block.header.height, block_hash, block.header.time_ms, tx_ids)
+        )
         out.broadcast.append(self.status_message())
 
     # --- next-height buffer, evidence, status and block sync --------------------------------
@@ -464,25 +552,35 @@ class Replica:
         return out
 
     def _report(self, first: Vote, second: Vote, now_ms: int) -> None:
-        evidence = DuplicateVoteEvidence(first, second)
-        from yulian.consensus.evidence import evidence_key
-
+        """Equivocation seen: keep the evidence and, as a validator with a node certificate,
+        submit it as a ``misbehaviour.report`` tx so it is committed on chain (B1)."""
+        evidence = DuplicateVoteEvidence.of(first, second)
         key = evidence_key(evidence)
-        if key in self._reported or not self.is_validator:
+        if key in self._reported:
             return
         self._reported.add(key)
         self.pending_evidence.append(evidence)
-        log.warning("%s: equivocation by %s at height %d round %d", self.config.name,
-                    first.validator, first.height, first.round)
-
-    def evidence_tx(self, evidence: DuplicateVoteEvidence, cert_der: bytes) -> bytes:
-        """An evidence tx signed by this node (the node shell submits it like a client tx)."""
-        from yulian.types.tx import Tx
-
-        tx = Tx(chain_id=self.chain_id, contract=MISBEHAVIOUR_CONTRACT, method="report",
-                args=(evidence.encode(),), signer=cert_der, nonce=0,
-                expires_at=self.tip.height + 100)
-        return SignedTx.create(tx, self.key.sign).encode()
+        log.warning(
+            "%s: equivocation by %s at height %d round %d",
+            self.config.name,
+            first.validator,
+            first.height,
+            first.round,
+        )
+        if not self.config.node_cert:
+            return
+        nonce = int.from_bytes(self.suite.hash(key.encode())[:8], "big") >> 1
+        tx = evidence_tx(
+            self.chain_id,
+            evidence,
+            self.config.node_cert,
+            nonce,
+            self.tip.height + EVIDENCE_TTL_BLOCKS,
+        )
+        try:
+            self.submit(SignedTx.create(tx, self.key.sign).encode(), now_ms)
+        except AdmissionError as e:
+            log.info("%s: evidence tx not admitted: %s", self.config.name, e)
 
     def status_message(self) -> Message:
         return Message("status", (self.tip.height, self.round))
@@ -498,7 +596,7 @@ class Replica:
         ahead = sorted((h, p) for p, h in self.peer_heights.items() if h > ours)
         if not ahead or any(v > ours for v in self._sync_inflight.values()):
             return out
-        height, peer = ahead[-1]
+        _height, peer = ahead[-1]
         self._sync_inflight[peer] = ours + 1
         out.send.append((peer, Message("get_blocks", (ours + 1, SYNC_BATCH))))
         return out
@@ -506,8 +604,9 @@ class Replica:
     def _serve_blocks(self, peer: str, from_height: int, count: int) -> Outputs:
         out = Outputs()
         pairs = []
-        for height in range(max(1, from_height), min(from_height + min(count, SYNC_BATCH),
-                                                     self.tip.height + 1)):
+        for height in range(
+            max(1, from_height), min(from_height + min(count, SYNC_BATCH), self.tip.height + 1)
+        ):
             block, commit = self.ledger.block(height), self.ledger.commit(height)
             if block is None or commit is None:
                 break
@@ -531,8 +630,14 @@ class Replica:
                 break
             block_hash = block.header.hash(self.suite.hash)
             try:
-                verify_commit(self.suite, self.chain_id, self.validators, cert,
-                              height=block.header.height, block_hash=block_hash)
+                verify_commit(
+                    self.suite,
+                    self.chain_id,
+                    self.validators,
+                    cert,
+                    height=block.header.height,
+                    block_hash=block_hash,
+                )
             except InvalidCommit as e:
                 return self._bad_peer(peer, f"sync: bad commit certificate: {e}")
             txs = self._txs_for_block(block)
@@ -540,9 +645,15 @@ class Replica:
                 return self._bad_peer(peer, "sync: block with refused txs")
             try:
                 result = check_block(
-                    self.suite, self.chain_id, self.ledger, self.tip, block,
-                    validators_hash=self.validators_hash, txs=txs,
-                    resolve=self.registry.resolve, step_limit=self.params.step_limit,
+                    self.suite,
+                    self.chain_id,
+                    self.ledger,
+                    self.tip,
+                    block,
+                    validators_hash=self.validators_hash,
+                    txs=txs,
+                    resolve=self.registry.resolve,
+                    step_limit=self.params.step_limit,
                 )
             except InvalidBlock as e:
                 return self._bad_peer(peer, f"sync: {e}")

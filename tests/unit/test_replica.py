@@ -1,0 +1,128 @@
+"""The replica in process: 1 and 4 validators over a perfect in-memory network, real LMDB ledgers
+and in-memory durable files. (The seeded simulator in ``yulian.sim`` does the faults.)"""
+
+from __future__ import annotations
+
+import heapq
+from pathlib import Path
+
+import pytest
+
+from yulian.apps.evidence import CONTRACT_NAME, contract_source
+from yulian.consensus.durable import MemoryFile
+from yulian.consensus.safety import SafetyRules
+from yulian.consensus.votes import ValidatorSet, verify_commit
+from yulian.consensus.wal import WAL
+from yulian.crypto.suite import get_suite
+from yulian.crypto.x509 import pem_to_der
+from yulian.ledger import open_ledger
+from yulian.net.messages import Message, decode_message
+from yulian.node.bootstrap import init_network
+from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
+from yulian.sdk import Wallet
+from yulian.types.commit import CommitCertificate
+from yulian.types.genesis import Genesis
+
+
+class Net:
+    """Deliver everything, in order, through real encode/decode, on a simulated clock."""
+
+    def __init__(self, replicas: dict[str, Replica]) -> None:
+        self.replicas = replicas
+        self.now = 1_000_000_000_000
+        self.queue: list[tuple[int, int, str, object]] = []
+        self.seq = 0
+
+    def push(self, at: int, target: str, item: object) -> None:
+        self.seq += 1
+        heapq.heappush(self.queue, (at, self.seq, target, item))
+
+    def apply(self, sender: str, out: Outputs) -> None:
+        for msg in out.broadcast:
+            for name in self.replicas:
+                if name != sender:
+                    self.push(self.now + 1, name, (sender, msg.encode()))
+        for peer, msg in out.send:
+            self.push(self.now + 1, peer, (sender, msg.encode()))
+        for timer in out.timers:
+            self.push(timer.due_ms, sender, timer)
+
+    def run_until(self, predicate, max_events: int = 200_000) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(max_events):
+            if predicate():
+                return
+            if not self.queue:
+                break
+            at, _, target, item = heapq.heappop(self.queue)
+            self.now = max(self.now, at)
+            replica = self.replicas[target]
+            if isinstance(item, Timer):
+                self.apply(target, replica.on_timer(item, self.now))
+            else:
+                sender, data = item  # type: ignore[misc]
+                self.apply(target, replica.on_message(sender, decode_message(data), self.now))
+        assert predicate(), "did not reach the goal"
+
+
+def make_cluster(tmp: Path, n: int) -> tuple[dict[str, Replica], Genesis, Wallet]:
+    layout = init_network(
+        tmp / "net", orgs=n, validators=n, contracts=[(CONTRACT_NAME, contract_source())]
+    )
+    genesis = Genesis.load(layout.genesis)
+    suite = get_suite(genesis.suite)
+    replicas = {}
+    for node in layout.nodes:
+        key = suite.load_private_key(node.credential.key.read_bytes())
+        cert = pem_to_der(node.credential.cert.read_bytes())
+        replicas[node.name] = Replica(
+            genesis,
+            suite,
+            key,
+            open_ledger(tmp / node.name),
+            SafetyRules(suite, key, genesis.chain_id, node.name, MemoryFile()),
+            WAL(MemoryFile()),
+            ReplicaConfig(name=node.name, node_cert=cert),
+        )
+    return replicas, genesis, Wallet.from_network(layout.root, "org1", "client1")
+
+
+@pytest.mark.parametrize("n", [1, 4])
+def test_replicas_commit_and_agree(tmp_path: Path, n: int) -> None:
+    replicas, genesis, wallet = make_cluster(tmp_path, n)
+    net = Net(replicas)
+    net.now = genesis.time_ms + 3_600_000
+    for name, r in replicas.items():
+        net.apply(name, r.start(net.now))
+    first = next(iter(replicas.values()))
+    ids = []
+    for i in range(20):
+        env = wallet.sign_tx(
+            genesis.chain_id, CONTRACT_NAME, "register", [f"{i:064x}", "t", {}], expires_at=1000
+        ).encode()
+        ids.append(first.submit(env, net.now).tx_id)
+        net.apply(first.config.name, Outputs(broadcast=[Message("txs", (env,))]))
+    net.run_until(
+        lambda: (
+            all(r.ledger.has_tx(ids[-1]) for r in replicas.values())
+            and all(r.tip.height >= 3 for r in replicas.values())
+        )
+    )
+    heights = {r.tip.height for r in replicas.values()}
+    h = min(heights)
+    hashes = {r.ledger.block_hash(h) for r in replicas.values()}
+    roots = {r.ledger.state_root(h) for r in replicas.values()}
+    assert len(hashes) == 1 and len(roots) == 1
+    suite = get_suite(genesis.suite)
+    for height in range(1, h + 1):
+        cert = CommitCertificate.decode(first.ledger.commit(height))  # type: ignore[arg-type]
+        verify_commit(
+            suite,
+            genesis.chain_id,
+            ValidatorSet(genesis.validators),
+            cert,
+            height=height,
+            block_hash=first.ledger.block_hash(height),
+        )  # type: ignore[arg-type]
+        assert len(cert.signatures) >= (2 * n) // 3 + 1
+    for tx_id in ids:
+        assert all(r.ledger.has_tx(tx_id) for r in replicas.values())
