@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+import time
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import httpx
 
 from yulian.apps.evidence import CONTRACT_NAME, contract_source
 from yulian.node.bootstrap import NetworkLayout, init_network
@@ -73,3 +76,119 @@ def make_network(
     )
     url = load_config(layout.nodes[0].config).api_url
     return RunningNode(layout=layout, url=url, log=tmp / "node.log")
+
+
+@dataclass
+class ClusterNode:
+    name: str
+    config: Path
+    url: str
+    log: Path
+    data_dir: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait: bool = True) -> None:
+        assert self.proc is None
+        self.proc = start_node_process(self.config, self.log)
+        if wait:
+            wait_healthy(self.url, self.proc, self.log)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_node_process(self.proc)
+            self.proc = None
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(10)
+        self.proc = None
+
+    def health(self) -> dict[str, object] | None:
+        try:
+            r = httpx.get(f"{self.url}/v1/health", timeout=2)
+            return r.json() if r.status_code == 200 else None
+        except httpx.HTTPError:
+            return None
+
+    def height(self) -> int:
+        h = self.health()
+        return int(h["height"]) if h else -1  # type: ignore[call-overload]
+
+    def header(self, height: int) -> dict[str, object]:
+        r = httpx.get(f"{self.url}/v1/blocks/{height}", timeout=5)
+        r.raise_for_status()
+        header: dict[str, object] = r.json()["header"]
+        return header
+
+
+@dataclass
+class Cluster:
+    layout: NetworkLayout
+    nodes: list[ClusterNode]
+
+    @property
+    def genesis(self) -> Genesis:
+        return Genesis.load(self.layout.genesis)
+
+    def start(self) -> None:
+        for n in self.nodes:
+            n.start(wait=False)
+        for n in self.nodes:
+            assert n.proc is not None
+            wait_healthy(n.url, n.proc, n.log)
+
+    def stop(self) -> None:
+        for n in self.nodes:
+            n.stop()
+
+    def wait_height(self, height: int, nodes: Sequence[ClusterNode] | None = None,
+                    timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        targets = list(nodes or self.nodes)
+        while time.monotonic() < deadline:
+            if all(n.height() >= height for n in targets):
+                return
+            time.sleep(0.2)
+        heights = {n.name: n.height() for n in targets}
+        raise AssertionError(f"not all at height {height} after {timeout_s} s: {heights}")
+
+    def assert_agree(self, height: int, nodes: Sequence[ClusterNode] | None = None) -> None:
+        """Identical header (hash and state root) at ``height`` on every node."""
+        headers = [n.header(height) for n in (nodes or self.nodes)]
+        assert len({h["hash"] for h in headers}) == 1, headers
+        assert len({h["state_root"] for h in headers}) == 1, headers
+
+
+def make_cluster(tmp: Path, n: int = 4, block_interval_ms: int = 100) -> Cluster:
+    base = free_port_block(2 * n)
+    layout = init_network(
+        tmp / "network", orgs=n, validators=n, base_api_port=base, base_p2p_port=base + n,
+        contracts=[(CONTRACT_NAME, contract_source())],
+        params=ChainParams(block_interval_ms=block_interval_ms),
+    )
+    nodes = []
+    for node in layout.nodes:
+        cfg = load_config(node.config)
+        nodes.append(ClusterNode(node.name, node.config, cfg.api_url, tmp / f"{node.name}.log",
+                                 cfg.data_dir))
+    return Cluster(layout, nodes)
+
+
+def free_port_block(n: int) -> int:
+    """A base port with ``n`` consecutive free ports (bounded search)."""
+    for _ in range(200):
+        base = free_port()
+        if base + n >= 65535:
+            continue
+        ok = True
+        for p in range(base, base + n):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no block of free ports")

@@ -21,11 +21,11 @@ import uvloop
 
 from yulian.crypto.membership import Membership, MembershipError
 from yulian.crypto.suite import get_suite
-from yulian.crypto.x509 import parse_certificate
-from yulian.net.framing import encode_frame, read_frame
-from yulian.net.messages import Message, encode_message
+from yulian.crypto.x509 import ED25519_OID, parse_certificate
+from yulian.net.framing import FrameTooLarge, encode_frame, read_frame
+from yulian.net.messages import BadMessage, Message, encode_message
 from yulian.net.peers import PeerManager
-from yulian.net.tls import client_context, server_context
+from yulian.net.tls import client_context, peer_certificate_der, server_context
 from yulian.node.bootstrap import Credential, NetworkLayout, init_network
 from yulian.types.genesis import Genesis
 
@@ -103,7 +103,14 @@ class Node:
             self.identified.append(name)
             return name
 
-        options: dict[str, Any] = {"reconnect_s": 0.05, "drop_backoff_s": 0.6}
+        self.connects: list[str] = []
+        self.disconnects: list[str] = []
+        options: dict[str, Any] = {
+            "reconnect_s": 0.05,
+            "drop_backoff_s": 0.6,
+            "on_connect": self.connects.append,
+            "on_disconnect": self.disconnects.append,
+        }
         options.update(kwargs)
         self.pm = PeerManager(
             name=cred.name,
@@ -236,6 +243,11 @@ def test_three_nodes_connect_and_deliver(consortium: NetworkLayout, use_uvloop: 
                         "peername"
                     )
                     assert cx.outbound != cy.outbound
+                    tls = cx.writer.get_extra_info("ssl_object")
+                    assert tls.version() == "TLSv1.3"
+                    cert = parse_certificate(peer_certificate_der(tls))
+                    assert cert.name == y.name
+                    assert cert.public_key_algorithm == ED25519_OID
         # ... and stays put: no flapping between duplicate connections.
         await asyncio.sleep(0.3)
         assert {n.name: dict(n.pm._conns) for n in nodes} == kept
@@ -243,6 +255,9 @@ def test_three_nodes_connect_and_deliver(consortium: NetworkLayout, use_uvloop: 
         assert a.pm.broadcast(Message("status", (7, 1))) == 2
         assert b.pm.send(c.name, Message("vote", b"vote-from-b"))
         assert not b.pm.send("nobody", Message("vote", b"v"))
+        with pytest.raises(BadMessage):  # never sends what peers must reject
+            b.pm.send(c.name, Message("vote", b""))
+        assert set(a.connects) == {b.name, c.name}
         await wait_until(lambda: b.got("status") and c.got("status") and c.got("vote"))
         assert b.got("status") == c.got("status") == [(a.name, (7, 1))]
         assert c.got("vote") == [(b.name, b"vote-from-b")]
@@ -389,6 +404,8 @@ def test_oversized_frame_closes_that_connection_only(consortium: NetworkLayout) 
 
     async def body() -> None:
         await mesh(nodes)
+        with pytest.raises(FrameTooLarge):  # nor sends a frame over the limit
+            a.pm.broadcast(Message("proposal", b"p" * 64 * 1024))
         reader, writer = await raw_client(consortium, ports[0])
         try:
             await wait_until(lambda: spare in a.pm.connected(), what="raw client registered")
@@ -461,6 +478,11 @@ def test_garbage_before_hello_and_without_tls(consortium: NetworkLayout) -> None
         await writer.drain()
         assert await closed_by_server(reader)
         writer.close()
+        # TLS 1.2 with a valid consortium certificate: only TLS 1.3 is spoken.
+        tls12 = client_context(spare.cert, spare.key, cas(consortium))
+        tls12.minimum_version = tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            await asyncio.open_connection("127.0.0.1", ports[0], ssl=tls12)
         # TLS without a client certificate.
         no_cert = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         no_cert.check_hostname = False
@@ -486,16 +508,20 @@ def test_drop_disconnects_and_reconnect_is_rate_limited(consortium: NetworkLayou
 
     async def body() -> None:
         await mesh(nodes)
+        seen_a, seen_b = len(a.disconnects), len(b.disconnects)
         dropped_at = time.monotonic()
         a.pm.drop(b.name, "sent invalid data")
         assert b.name not in a.pm.connected()
         assert not a.pm.send(b.name, Message("status", (1, 0)))
         await wait_until(lambda: a.name not in b.pm.connected(), what="b sees the drop")
         assert a.pm.connected() == [c.name]
+        assert a.disconnects[seen_a:] == [b.name] and b.disconnects[seen_b:] == [a.name]
+        connects_before = a.connects.count(b.name)
         await wait_until(
             lambda: all_connected(nodes) and settled(nodes), what="reconnection after the ban"
         )
         assert time.monotonic() - dropped_at >= 0.55
+        assert a.connects.count(b.name) > connects_before
         assert a.pm.send(b.name, Message("status", (5, 0)))
         await wait_until(lambda: b.got("status") == [(a.name, (5, 0))])
 
@@ -535,3 +561,27 @@ def test_stop_ends_every_task(consortium: NetworkLayout) -> None:
         assert leftover == []
 
     run(main)
+
+
+def test_keepalives_hold_idle_links_and_silent_peers_time_out(consortium: NetworkLayout) -> None:
+    nodes, ports = trio(consortium, keepalive_s=0.1, idle_timeout_s=0.4)
+    a, _b, _c = nodes
+    spare = consortium.nodes[3].credential.name
+
+    async def body() -> None:
+        await mesh(nodes)
+        kept = {n.name: dict(n.pm._conns) for n in nodes}
+        # A registered peer that never sends anything (not even keepalives) is cut off.
+        reader, writer = await raw_client(consortium, ports[0])
+        try:
+            await wait_until(lambda: spare in a.pm.connected(), what="raw client registered")
+            started = time.monotonic()
+            assert await closed_by_server(reader, timeout=3.0)
+            assert time.monotonic() - started >= 0.3
+        finally:
+            writer.close()
+        # Meanwhile the idle but live links carried keepalives and were never replaced.
+        assert time.monotonic() - started >= 0.3
+        assert {n.name: dict(n.pm._conns) for n in nodes} == kept
+
+    run(lambda: stopping(nodes, body))

@@ -32,6 +32,7 @@ class Net:
         self.now = 1_000_000_000_000
         self.queue: list[tuple[int, int, str, object]] = []
         self.seq = 0
+        self.blocked: set[str] = set()  # replicas that receive nothing (partitioned away)
 
     def push(self, at: int, target: str, item: object) -> None:
         self.seq += 1
@@ -55,6 +56,8 @@ class Net:
                 break
             at, _, target, item = heapq.heappop(self.queue)
             self.now = max(self.now, at)
+            if target in self.blocked:
+                continue
             replica = self.replicas[target]
             if isinstance(item, Timer):
                 self.apply(target, replica.on_timer(item, self.now))

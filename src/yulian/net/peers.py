@@ -123,7 +123,15 @@ class _Conn:
 
 
 class PeerManager:
-    """Persistent, deduplicated, mutually authenticated connections to peer nodes."""
+    """Persistent, deduplicated, mutually authenticated connections to peer nodes.
+
+    ``identify(cert_der)`` returns the peer's node name or ``None`` to refuse it;
+    ``on_message(peer, msg)`` gets every decoded message but ``hello``; ``on_connect(peer)``
+    runs whenever a connection to ``peer`` is registered (also when it replaces another),
+    ``on_disconnect(peer)`` when ``peer`` has no connection any more. ``drop_backoff_s``,
+    ``keepalive_s`` and ``idle_timeout_s`` are exposed for tests; the defaults are the named
+    module constants.
+    """
 
     def __init__(
         self,

@@ -42,6 +42,7 @@ def server_context(
     _configure(ctx, cert_pem_path, key_pem_path, ca_pem_paths)
     # No session tickets: every connection runs a full handshake with certificates.
     ctx.options |= ssl.OP_NO_TICKET
+    ctx.num_tickets = 0
     return ctx
 
 

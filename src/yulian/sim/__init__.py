@@ -1,0 +1,2 @@
+"""Introduction: ``yulian.sim`` — the real replicas under a seeded network, clock and disk.
+"""

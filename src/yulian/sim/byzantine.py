@@ -1,0 +1,212 @@
+"""Introduction: Byzantine validators — at most f of them in a safety run, f + 1 in the control.
+
+A Byzantine node runs the real replica, and a ``Behaviour`` rewrites what it sends, signing with
+the raw validator key (bypassing the safety rules) where the attack needs a second signature:
+
+- ``equivocate``: as proposer, signs a second, different valid block for the same
+  ``(height, round)`` and sends one proposal to each half of its peers (consistently, also on
+  re-sends);
+- ``double_vote``: for every vote it casts, signs a conflicting one (nil for a block, a block
+  for nil) and sends both, in opposite orders to the two halves of its peers — every honest
+  node that sees both must record the equivocation (B1);
+- ``wipe``: from time to time, right after a vote, the validator crashes and restarts with its
+  safety file and WAL deleted, so it may sign again what it signed before;
+- ``twins``: a second instance of the validator (same key, own disks, ledger and clock) runs
+  beside the first (the Twins method of Bano et al., Diem): two honest-looking replicas that
+  together equivocate on everything. With a partition that puts each twin of f + 1 validators
+  on a different side, each side holds a quorum of keys: the control scenario, which must fork.
+
+Invariant: behaviours draw randomness only from the cluster's ``byz_rng`` and keep their
+choices per ``(height, round)``, so a run stays a function of its seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from yulian.execution.blocks import make_block
+from yulian.net.messages import Message
+from yulian.types.block import Block
+from yulian.types.commit import vote_sign_bytes
+from yulian.types.consensus import Proposal, Vote, proposal_sign_bytes
+
+if TYPE_CHECKING:
+    from yulian.sim.cluster import Cluster, SimNode
+
+Outgoing = list[tuple[str | None, Message]]  # (destination instance or None = all, message)
+MAX_CACHED_ROUNDS = 256
+
+
+class Behaviour:
+    mode = ""
+
+    def __init__(self, node: SimNode) -> None:
+        self.node = node
+
+    def attach(self, cluster: Cluster) -> None:
+        """Install on the node (and schedule whatever the behaviour does on its own)."""
+        behaviours = getattr(self.node.behaviour, "parts", None)
+        if behaviours is None:
+            self.node.behaviour = Combined([self])
+        else:
+            behaviours.append(self)
+
+    def outgoing(self, cluster: Cluster, node: SimNode, msgs: Outgoing) -> Outgoing:
+        return msgs
+
+    def _halves(self, cluster: Cluster, node: SimNode) -> tuple[list[str], set[str]]:
+        peers = [i for i in cluster.nodes if i != node.id]
+        shuffled = list(peers)
+        cluster.byz_rng.shuffle(shuffled)
+        return peers, set(shuffled[: len(shuffled) // 2])
+
+
+class Combined(Behaviour):
+    mode = "combined"
+
+    def __init__(self, parts: list[Behaviour]) -> None:
+        self.parts = parts
+
+    def outgoing(self, cluster: Cluster, node: SimNode, msgs: Outgoing) -> Outgoing:
+        for part in self.parts:
+            msgs = part.outgoing(cluster, node, msgs)
+        return msgs
+
+
+class EquivocatingProposer(Behaviour):
+    mode = "equivocate"
+
+    def __init__(self, node: SimNode) -> None:
+        super().__init__(node)
+        self._second: dict[tuple[int, int], tuple[Message, set[str]] | None] = {}
+
+    def outgoing(self, cluster: Cluster, node: SimNode, msgs: Outgoing) -> Outgoing:
+        result: Outgoing = []
+        for dst, m in msgs:
+            second = self._second_proposal(cluster, node, m) if m.kind == "proposal" else None
+            if second is None:
+                result.append((dst, m))
+                continue
+            alt, half = second
+            peers = [i for i in cluster.nodes if i != node.id] if dst is None else [dst]
+            result.extend((peer, alt if peer in half else m) for peer in peers)
+        return result
+
+    def _second_proposal(
+        self, cluster: Cluster, node: SimNode, m: Message
+    ) -> tuple[Message, set[str]] | None:
+        assert isinstance(m.payload, bytes)
+        first = Proposal.decode(m.payload)
+        key = (first.height, first.round)
+        if key not in self._second:
+            if len(self._second) > MAX_CACHED_ROUNDS:
+                self._second.clear()
+            self._second[key] = self._make(cluster, node, first)
+        return self._second[key]
+
+    def _make(
+        self, cluster: Cluster, node: SimNode, first: Proposal
+    ) -> tuple[Message, set[str]] | None:
+        replica = node.replica
+        if replica is None or first.height != replica.tip.height + 1:
+            return None
+        header = Block.decode(first.block).header
+        block, _ = make_block(
+            replica.suite, replica.chain_id, replica.ledger, replica.tip,
+            time_ms=header.time_ms + 1 + cluster.byz_rng.randint(0, 50), proposer=node.name,
+            validators_hash=replica.validators_hash, txs=[], resolve=replica.registry.resolve,
+            step_limit=replica.params.step_limit,
+        )
+        block_hash = block.header.hash(replica.suite.hash)
+        signature = node.key.sign(
+            proposal_sign_bytes(replica.chain_id, first.height, first.round, -1, block_hash)
+        )
+        alt = Proposal(first.height, first.round, -1, block.encode(), block_hash, node.name,
+                       signature)
+        _, half = self._halves(cluster, node)
+        return Message("proposal", alt.encode()), half
+
+
+class DoubleVoter(Behaviour):
+    mode = "double_vote"
+
+    def __init__(self, node: SimNode) -> None:
+        super().__init__(node)
+        self._second: dict[tuple[int, int, int], tuple[Message, set[str]]] = {}
+
+    def outgoing(self, cluster: Cluster, node: SimNode, msgs: Outgoing) -> Outgoing:
+        result: Outgoing = []
+        for dst, m in msgs:
+            if m.kind != "vote" or dst is not None:
+                result.append((dst, m))
+                continue
+            assert isinstance(m.payload, bytes)
+            alt, half = self._second_vote(cluster, node, Vote.decode(m.payload))
+            for peer in [i for i in cluster.nodes if i != node.id]:
+                pair = [(peer, alt), (peer, m)] if peer in half else [(peer, m), (peer, alt)]
+                result.extend(pair)
+        return result
+
+    def _second_vote(self, cluster: Cluster, node: SimNode, vote: Vote) -> tuple[Message, set[str]]:
+        key = (vote.height, vote.round, vote.type)
+        cached = self._second.get(key)
+        if cached is not None:
+            return cached
+        if len(self._second) > MAX_CACHED_ROUNDS:
+            self._second.clear()
+        other = b"" if vote.block_hash else hashlib.sha256(
+            b"yulian-sim/byzantine/%d/%d/%d" % key).digest()
+        chain_id = cluster.chain_id
+        signature = node.key.sign(vote_sign_bytes(chain_id, vote.type, vote.height, vote.round,
+                                                  other))
+        alt = Vote(vote.type, vote.height, vote.round, other, node.name, signature)
+        _, half = self._halves(cluster, node)
+        self._second[key] = (Message("vote", alt.encode()), half)
+        return self._second[key]
+
+
+class WipedRestarts(Behaviour):
+    """Every few seconds: crash right after the next vote, come back with no safety data."""
+
+    mode = "wipe"
+
+    def attach(self, cluster: Cluster) -> None:
+        super().attach(cluster)
+        self._schedule(cluster, cluster.start_ms)
+
+    def _schedule(self, cluster: Cluster, after_ms: int) -> None:
+        due = after_ms + cluster.byz_rng.randint(2_000, 15_000)
+        cluster.at(due, f"wipe {self.node.id}", lambda: self._arm(cluster))
+
+    def _arm(self, cluster: Cluster) -> None:
+        node = self.node
+        if node.replica is not None:
+            node.crash_after_vote = "wipe"
+        restart_ms = cluster.clock.now_ms + cluster.byz_rng.randint(300, 3_000)
+        cluster.at(restart_ms, f"restart {node.id}", lambda: cluster.restart(node))
+        self._schedule(cluster, restart_ms)
+
+
+class Twin(Behaviour):
+    mode = "twins"
+
+    def attach(self, cluster: Cluster) -> None:
+        cluster.add_twin(self.node)
+
+
+BEHAVIOURS: dict[str, type[Behaviour]] = {
+    "equivocate": EquivocatingProposer,
+    "double_vote": DoubleVoter,
+    "wipe": WipedRestarts,
+    "twins": Twin,
+}
+
+
+def make_behaviours(cluster: Cluster, node: SimNode, modes: tuple[str, ...]) -> list[Behaviour]:
+    """The behaviours of one Byzantine node: one mode drawn from ``modes``, sometimes two."""
+    chosen = [cluster.byz_rng.choice(modes)]
+    extra = cluster.byz_rng.choice(modes)
+    if len(modes) > 1 and extra not in chosen and cluster.byz_rng.random() < 0.3:
+        chosen.append(extra)
+    return [BEHAVIOURS[mode](node) for mode in sorted(chosen)]

@@ -1,0 +1,720 @@
+"""Introduction: a cluster of real replicas on a seeded network, clock and disk.
+
+``Cluster(config, seed).run()`` builds N ``Replica`` objects (the node's real state machine:
+consensus core, safety rules, WAL, execution, admission) over ``SimDisk`` files and
+``MemLedger`` ledgers, and drives them from one ``SimClock`` event queue: message deliveries
+(through ``SimNetwork``: loss, duplication, delay, reordering, partitions), the timers the
+replicas ask for, periodic ticks (re-sending under loss), client transactions, and the faults a
+scenario schedules (crash-restart, crash points inside a step, clock drift, Byzantine nodes). The
+``Checker`` sees every commit; the run stops at the first violation, when every honest node has
+reached the target height after a final heal, or when a budget (simulated time, events) runs out.
+
+Determinism (S2): after the cached testnet is loaded, every choice comes from
+``random.Random`` streams derived from the seed, events are ordered by ``(time, sequence)``,
+and nothing iterates over a set or an unordered dict. Every delivery, timer firing, tick,
+crash, restart and commit is appended to the trace; ``trace_hash`` is the SHA-256 of it, so
+two runs of one seed on one testnet print the same hash.
+
+The node shell's duties that the replica leaves to its caller are done here as in
+``node/node.py``: gossip a client tx after ``submit``, perform ``Outputs`` (broadcast, send,
+arm timers), call ``on_tick`` periodically, and on restart build a new ``Replica`` over the
+durable parts and ``start()`` it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import logging
+import os
+import random
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from yulian.apps.evidence import CONTRACT_NAME, contract_source
+from yulian.consensus import core
+from yulian.consensus import safety as safety_module
+from yulian.consensus.evidence import EQUIVOCATION_PREFIX, MISBEHAVIOUR_CONTRACT
+from yulian.consensus.safety import CorruptSafetyData, SafetyRules
+from yulian.consensus.votes import ValidatorSet
+from yulian.consensus.wal import WAL, WALCorrupted
+from yulian.crypto.suite import PrivateKey, Suite, get_suite
+from yulian.crypto.x509 import pem_to_der
+from yulian.execution.overlay import state_key
+from yulian.mempool.admission import AdmissionError
+from yulian.net.messages import Message, decode_message
+from yulian.node.bootstrap import BootstrapError, init_network, load_layout
+from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
+from yulian.sdk.wallet import Wallet
+from yulian.sim.clock import NodeClock, SimClock
+from yulian.sim.disk import CrashPoints, SimCrash, SimDisk
+from yulian.sim.invariants import (
+    REPLICA_ERROR,
+    STALLED,
+    START_REFUSED,
+    Checker,
+    LivenessWindow,
+    Violation,
+)
+from yulian.sim.memledger import MemLedger
+from yulian.sim.network import SimNetwork
+from yulian.types.genesis import Genesis
+
+if TYPE_CHECKING:
+    from yulian.sim.byzantine import Behaviour
+    from yulian.sim.scenarios import Scenario
+
+log = logging.getLogger("yulian.sim")
+
+CACHE_VERSION = "v1"
+FAULTS = ("drop", "duplicate", "reorder", "delay", "partition", "asymmetric", "crash",
+          "crashpoint", "drift")
+BYZANTINE_MODES = ("equivocate", "double_vote", "wipe", "twins")
+LIVENESS_TIMEOUTS = 10  # S3: all honest nodes commit within 10 base timeouts of the heal
+MAX_VIOLATIONS = 8
+TWIN_SUFFIX = "#twin"
+
+
+# --- the testnet (tooling: made once per size, then cached) ----------------------------------
+@dataclass(frozen=True)
+class Testnet:
+    root: Path
+    genesis: Genesis
+    suite: Suite
+    names: tuple[str, ...]  # validator names, genesis order
+    keys: dict[str, PrivateKey]
+    certs: dict[str, bytes]  # DER node certificates
+    wallets: tuple[Wallet, ...]  # client1 of every organisation
+    fingerprint: str  # the genesis hash, shortened: the keys a trace hash belongs to
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("YULIAN_SIM_DIR") or os.path.join(tempfile.gettempdir(), "yulian-sim")
+    return Path(base)
+
+
+@functools.lru_cache(maxsize=8)
+def testnet(validators: int) -> Testnet:
+    """The ``validators``-node network of this machine: made by the real ``init_network`` on
+    first use (OS randomness, wall clock) under ``cache_dir()``, then reused by every run, in
+    every process, so a seed's trace hash is stable."""
+    assert 1 <= validators <= 64, validators
+    root = cache_dir() / f"{CACHE_VERSION}-n{validators}"
+    if not (root / "genesis.json").is_file():
+        root.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            init_network(root, orgs=validators, validators=validators, chain_id="yulian-sim",
+                         contracts=[(CONTRACT_NAME, contract_source())], validity_days=3650)
+        except BootstrapError:
+            if not (root / "genesis.json").is_file():  # not a race lost to another process
+                raise
+    layout = load_layout(root)
+    genesis = Genesis.load(layout.genesis)
+    suite = get_suite(genesis.suite)
+    keys = {n.name: suite.load_private_key(n.credential.key.read_bytes()) for n in layout.nodes}
+    certs = {n.name: pem_to_der(n.credential.cert.read_bytes()) for n in layout.nodes}
+    wallets = tuple(Wallet.from_network(root, org.name, "client1") for org in layout.orgs)
+    return Testnet(root, genesis, suite, tuple(v.name for v in genesis.validators), keys, certs,
+                   wallets, suite.hash(genesis.encode()).hex()[:12])
+
+
+# --- configuration and results ----------------------------------------------------------------
+@dataclass(frozen=True)
+class SimConfig:
+    validators: int = 4
+    heights: int = 20  # every honest node reaches this height (CI: 10-20; campaigns: >= 100)
+    faults: frozenset[str] = frozenset(FAULTS)
+    byzantine: int = 0  # Byzantine validators (<= f for the safety runs; f + 1 for the control)
+    byzantine_modes: tuple[str, ...] = BYZANTINE_MODES  # each Byzantine node draws from these
+    scenario: str = "chaos"
+    core_bugs: frozenset[str] = frozenset()  # planted bugs (S5), switched off after the run
+    safety_bugs: frozenset[str] = frozenset()
+    wal_sync_before_sign: bool = True  # adapter, see WalSyncingSafetyRules
+    tick_ms: int = 1000
+    tx_interval_ms: int = 600  # mean gap between client transactions
+    timeout_propose_ms: int = 3000  # the base timeout
+    timeout_prevote_ms: int = 1000
+    timeout_precommit_ms: int = 1000
+    timeout_delta_ms: int = 500
+    block_interval_ms: int = 200
+    empty_block_interval_ms: int = 1000
+    max_sim_ms: int = 0  # 0: derived from the heights
+    max_events: int = 0  # 0: derived from the heights and the size
+
+    def __post_init__(self) -> None:
+        assert 1 <= self.validators <= 64 and self.heights >= 1
+        assert set(self.faults) <= set(FAULTS), sorted(set(self.faults) - set(FAULTS))
+        assert set(self.byzantine_modes) <= set(BYZANTINE_MODES) and self.byzantine_modes
+        assert 0 <= self.byzantine < self.validators
+
+    @property
+    def f(self) -> int:
+        return (self.validators - 1) // 3
+
+    @property
+    def base_timeout_ms(self) -> int:
+        return self.timeout_propose_ms
+
+    @property
+    def sim_budget_ms(self) -> int:
+        return self.max_sim_ms or 120_000 + self.heights * 20_000
+
+    @property
+    def event_budget(self) -> int:
+        return self.max_events or 50_000 + self.heights * 600 * self.validators**2
+
+
+@dataclass(frozen=True)
+class RunResult:
+    seed: int
+    config: SimConfig
+    violations: tuple[Violation, ...]
+    trace_hash: str
+    testnet: str
+    heights: dict[str, int]  # honest nodes
+    sim_ms: int
+    events: int
+    wall_s: float
+    txs_submitted: int
+    txs_acked: int
+    crashes: int
+    messages: int
+    dropped: int
+    evidence_pending: dict[str, int]  # honest node -> equivocations it has seen
+    evidence_committed: int  # equivocation records in the state of the most advanced honest node
+    notes: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def replay_command(self) -> str:
+        return replay_command(self.config, self.seed)
+
+
+def replay_command(config: SimConfig, seed: int) -> str:
+    parts = ["python -m yulian.sim", f"--validators {config.validators}",
+             f"--heights {config.heights}", f"--start-seed {seed}", "--seeds 1"]
+    if config.scenario != "chaos":
+        parts.append(f"--scenario {config.scenario}")
+    if set(config.faults) != set(FAULTS):
+        parts.append(f"--faults {','.join(sorted(config.faults)) or 'none'}")
+    if config.byzantine:
+        parts.append(f"--byzantine {config.byzantine}")
+        if set(config.byzantine_modes) != set(BYZANTINE_MODES):
+            parts.append(f"--byzantine-modes {','.join(config.byzantine_modes)}")
+    bugs = sorted(config.core_bugs | config.safety_bugs)
+    if bugs:
+        parts.append(f"--planted {','.join(bugs)}")
+    if not config.wal_sync_before_sign:
+        parts.append("--no-wal-sync-adapter")
+    return " ".join(parts)
+
+
+# --- the adapter for the replica's WAL (see the module docstring of scenarios.py) ------------
+class WalSyncingSafetyRules(SafetyRules):
+    """Safety rules that make the consensus WAL durable before every signature.
+
+    The replica appends every input to the WAL without ``sync`` and never syncs it, so a crash
+    loses the prevotes that locked the node: after restart it may prevote another block in a
+    later round (a lock violation; two such crashes fork an honest network, the ``lockloss``
+    scenario shows it). CometBFT flushes and syncs its WAL before signing (``signVote``); this
+    adapter does the same from outside until ``Replica`` does it itself.
+    """
+
+    def __init__(self, suite: Suite, key: PrivateKey, chain_id: str, name: str, store: SimDisk,
+                 wal: WAL) -> None:
+        super().__init__(suite, key, chain_id, name, store)
+        self._wal = wal
+
+    def sign_vote(self, type_: int, height: int, round_: int, block_hash: bytes):  # type: ignore[no-untyped-def]
+        self._wal.sync()
+        return super().sign_vote(type_, height, round_, block_hash)
+
+    def sign_proposal(self, height: int, round_: int, pol_round: int, block: bytes,  # type: ignore[no-untyped-def]
+                      block_hash: bytes):
+        self._wal.sync()
+        return super().sign_proposal(height, round_, pol_round, block, block_hash)
+
+
+# --- events -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    src: str
+    dst: str
+    data: bytes
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fire:
+    node: str
+    incarnation: int
+    timer: Timer
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    node: str
+    incarnation: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTx:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    label: str
+    run: Callable[[], None]
+    epoch: int | None = None  # only while the cluster's fault epoch still has this value
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    window: LivenessWindow
+
+
+Event = Deliver | Fire | Tick | ClientTx | Action | Deadline
+
+
+# --- nodes ------------------------------------------------------------------------------------
+@dataclass
+class SimNode:
+    id: str  # unique in the cluster (a twin is "<name>#twin")
+    name: str  # the validator name it signs as
+    key: PrivateKey
+    cert: bytes
+    clock: NodeClock
+    points: CrashPoints
+    safety_disk: SimDisk
+    wal_disk: SimDisk
+    ledger: MemLedger
+    honest: bool = True
+    behaviour: Behaviour | None = None
+    replica: Replica | None = None
+    incarnation: int = 0
+    crash_after_vote: str | None = None  # crash mode to apply right after its next vote
+    down_since_ms: int | None = None
+    crashes: int = 0
+
+    @property
+    def up(self) -> bool:
+        return self.replica is not None
+
+
+class Cluster:
+    def __init__(self, config: SimConfig, seed: int, scenario: Scenario | None = None) -> None:
+        from yulian.sim.byzantine import make_behaviours
+        from yulian.sim.scenarios import make_scenario
+
+        self.config = config
+        self.seed = seed
+        self.net_info = testnet(config.validators)
+        genesis = self.net_info.genesis
+        self.genesis = genesis
+        self.suite = self.net_info.suite
+        self.chain_id = genesis.chain_id
+        self.validator_set = ValidatorSet(genesis.validators)
+        self.start_ms = genesis.time_ms + 1_000
+        self.clock: SimClock[Event] = SimClock(self.start_ms)
+        self.rng = random.Random(f"yulian-sim/{seed}/faults")
+        self.client_rng = random.Random(f"yulian-sim/{seed}/clients")
+        self.disk_rng = random.Random(f"yulian-sim/{seed}/disks")
+        self.byz_rng = random.Random(f"yulian-sim/{seed}/byzantine")
+        self._trace = hashlib.sha256()
+        self.scenario = scenario if scenario is not None else make_scenario(config.scenario)
+        self.nodes: dict[str, SimNode] = {}
+        byzantine = self.scenario.choose_byzantine(self)
+        if byzantine is None:
+            byzantine = self._pick_byzantine()
+        for name in self.net_info.names:
+            self._add_node(name, name, honest=name not in byzantine)
+        self.net = SimNetwork(random.Random(f"yulian-sim/{seed}/network"), list(self.nodes))
+        modes = self.scenario.byzantine_modes or config.byzantine_modes
+        for name in sorted(byzantine):
+            for behaviour in make_behaviours(self, self.nodes[name], modes):
+                behaviour.attach(self)
+        self.net.nodes = tuple(self.nodes)
+        honest = frozenset(n.id for n in self.nodes.values() if n.honest)
+        self.checker = Checker(self.suite, self.chain_id, self.validator_set, honest)
+        self.epoch = 0  # fault epoch: bumped by every heal, cancels pending chaos actions
+        self.in_chaos = False
+        self.finished = False
+        self.notes: list[str] = []
+        self.txs_submitted = 0
+        self._encoded: dict[Message, tuple[bytes, str]] = {}
+        self._decoded: dict[bytes, Message] = {}
+
+    # --- construction -----------------------------------------------------------------------
+    def _pick_byzantine(self) -> set[str]:
+        names = list(self.net_info.names)
+        self.byz_rng.shuffle(names)
+        return set(names[: self.config.byzantine])
+
+    def _add_node(self, node_id: str, name: str, *, honest: bool,
+                  clock: NodeClock | None = None) -> SimNode:
+        points = CrashPoints(node_id)
+        node = SimNode(
+            id=node_id, name=name, key=self.net_info.keys[name], cert=self.net_info.certs[name],
+            clock=clock or NodeClock(self.start_ms), points=points,
+            safety_disk=SimDisk("safety", points), wal_disk=SimDisk("wal", points),
+            ledger=MemLedger(points), honest=honest,
+        )
+        self.nodes[node_id] = node
+        return node
+
+    def add_twin(self, of: SimNode) -> SimNode:
+        """A second instance of a Byzantine validator: same key, own disks and ledger."""
+        assert not of.honest
+        twin = self._add_node(of.id + TWIN_SUFFIX, of.name, honest=False,
+                              clock=NodeClock(self.start_ms, offset_ms=3 + self.byz_rng.randint(0, 40)))
+        return twin
+
+    def replica_config(self, node: SimNode) -> ReplicaConfig:
+        c = self.config
+        return ReplicaConfig(
+            name=node.name, node_cert=node.cert,
+            block_interval_ms=c.block_interval_ms, empty_block_interval_ms=c.empty_block_interval_ms,
+            timeout_propose_ms=c.timeout_propose_ms, timeout_prevote_ms=c.timeout_prevote_ms,
+            timeout_precommit_ms=c.timeout_precommit_ms, timeout_delta_ms=c.timeout_delta_ms,
+        )
+
+    def _build_replica(self, node: SimNode) -> Replica:
+        wal = WAL(node.wal_disk)
+        safety: SafetyRules
+        if self.config.wal_sync_before_sign:
+            safety = WalSyncingSafetyRules(self.suite, node.key, self.chain_id, node.name,
+                                           node.safety_disk, wal)
+        else:
+            safety = SafetyRules(self.suite, node.key, self.chain_id, node.name, node.safety_disk)
+        return Replica(self.genesis, self.suite, node.key, node.ledger, safety, wal,
+                       self.replica_config(node))
+
+    # --- the run ----------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        wall = time.perf_counter()
+        with planted_bugs(self.config.core_bugs, self.config.safety_bugs), quiet_logs():
+            self._run()
+        return self._result(time.perf_counter() - wall)
+
+    def _run(self) -> None:
+        for node in self.nodes.values():
+            self._trace_line("start", node.id, node.clock.offset_ms, node.clock.drift_ppm)
+        self.scenario.setup(self)
+        for node_id in sorted(self.nodes):
+            if self.nodes[node_id].replica is None and self.nodes[node_id].down_since_ms is None:
+                self.restart(self.nodes[node_id], first=True)
+        self.clock.schedule(self.start_ms + self.client_rng.randint(0, self.config.tx_interval_ms),
+                            ClientTx())
+        budget_ms = self.start_ms + self.config.sim_budget_ms
+        budget_events = self.config.event_budget
+        while not self.finished and not self.checker.violations:
+            popped = self.clock.pop()
+            if popped is None:
+                self.checker.fail(STALLED, self.clock.now_ms, "the event queue ran empty")
+                break
+            now, event = popped
+            if now > budget_ms or self.clock.events_popped > budget_events:
+                self.checker.fail(STALLED, now, f"budget exhausted ({self.clock.events_popped} "
+                                  f"events, {now - self.start_ms} ms) with honest heights "
+                                  f"{self.honest_heights()}; target {self.config.heights}")
+                break
+            self._dispatch(event)
+        if not self.checker.safety_violated:
+            self.checker.final({n.id: n.ledger for n in self.nodes.values()}, self.clock.now_ms)
+
+    def _dispatch(self, event: Event) -> None:
+        if isinstance(event, Deliver):
+            self._on_deliver(event)
+        elif isinstance(event, Fire):
+            node = self.nodes[event.node]
+            if node.replica is not None and node.incarnation == event.incarnation:
+                t = event.timer
+                self._trace_line("timer", node.id, t.kind, t.height, t.round)
+                self._call(node, lambda r, now: r.on_timer(t, now))
+        elif isinstance(event, Tick):
+            node = self.nodes[event.node]
+            if node.replica is not None and node.incarnation == event.incarnation:
+                self._trace_line("tick", node.id)
+                self._call(node, lambda r, now: r.on_tick(now))
+                self._schedule_tick(node)
+        elif isinstance(event, ClientTx):
+            self._client_tx()
+        elif isinstance(event, Action):
+            if event.epoch is None or event.epoch == self.epoch:
+                self._trace_line("action", event.label)
+                event.run()
+        elif isinstance(event, Deadline):
+            self.checker.deadline(event.window, self.honest_heights(), self.clock.now_ms)
+            self.scenario.after_deadline(self, event.window)
+
+    def _on_deliver(self, event: Deliver) -> None:
+        node = self.nodes[event.dst]
+        if node.replica is None or not self.net.arrives(event.src, event.dst):
+            self._trace_line("lost", event.src, event.dst, event.digest)
+            return
+        msg = self._decoded.get(event.data)
+        if msg is None:
+            if len(self._decoded) > 50_000:
+                self._decoded.clear()
+            msg = self._decoded[event.data] = decode_message(event.data)
+        sender = self.nodes[event.src].name
+        self._trace_line("deliver", event.src, event.dst, event.digest)
+        self._call(node, lambda r, now: r.on_message(sender, msg, now))
+
+    # --- calling a replica and performing its outputs --------------------------------------
+    def local_now(self, node: SimNode) -> int:
+        return node.clock.local(self.clock.now_ms)
+
+    def _call(self, node: SimNode, step: Callable[[Replica, int], Outputs]) -> None:
+        replica = node.replica
+        assert replica is not None
+        try:
+            out = step(replica, self.local_now(node))
+        except SimCrash as crash:
+            self.crash(node, "power", reason=str(crash))
+            self.scenario.after_crash(self, node)
+            return
+        except Exception as e:  # a replica must never raise on any input: that is a bug
+            self.checker.fail(REPLICA_ERROR, self.clock.now_ms, f"{node.id} raised "
+                              f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=-6)}")
+            return
+        self.perform(node, out)
+
+    def perform(self, node: SimNode, out: Outputs) -> None:
+        """Do what the replica asked, in the shell's order: report commits, send, arm timers."""
+        now = self.clock.now_ms
+        for c in out.committed:
+            self._trace_line("commit", node.id, c.height, c.block_hash.hex())
+            self.checker.on_commit(node.id, node.ledger, c.height, c.block_hash, c.tx_ids, now)
+        if out.committed:
+            self.checker.progress(self.honest_heights(), now)
+            for c in out.committed:
+                self.scenario.after_commit(self, node, c.height)
+        outgoing: list[tuple[str | None, Message]] = [(None, m) for m in out.broadcast]
+        for peer, m in out.send:
+            outgoing.extend((i, m) for i in self.ids_of(peer) if i != node.id)
+        if node.behaviour is not None and node.replica is not None:
+            outgoing = node.behaviour.outgoing(self, node, outgoing)
+        voted = False
+        for dst, m in outgoing:
+            voted = voted or m.kind == "vote"
+            targets = [i for i in self.nodes if i != node.id] if dst is None else [dst]
+            self.send(node.id, targets, m)
+        for t in out.timers:
+            self.clock.schedule(node.clock.to_global(t.due_ms), Fire(node.id, node.incarnation, t))
+        for peer, reason in out.drop:
+            self._trace_line("accuse", node.id, peer)
+            if node.honest and all(self.nodes[i].honest for i in self.ids_of(peer)):
+                self.note(f"{node.id} dropped honest peer {peer}: {reason}")
+        self.scenario.after_output(self, node, out)
+        if voted and node.crash_after_vote is not None and node.replica is not None:
+            mode, node.crash_after_vote = node.crash_after_vote, None
+            self.crash(node, mode, reason="right after a vote")
+            self.scenario.after_crash(self, node)
+
+    def send(self, src: str, targets: list[str], m: Message) -> None:
+        cached = self._encoded.get(m)
+        if cached is None:
+            if len(self._encoded) > 50_000:
+                self._encoded.clear()
+            data = m.encode()
+            cached = self._encoded[m] = (data, hashlib.blake2b(data, digest_size=8).hexdigest())
+        data, digest = cached
+        now = self.clock.now_ms
+        for dst in targets:
+            for delay in self.net.fate(src, dst, m.kind, m.payload):
+                self.clock.schedule(now + delay, Deliver(src, dst, data, digest))
+
+    def ids_of(self, name: str) -> list[str]:
+        """The instances that answer to validator ``name`` (two for a twin)."""
+        return [i for i, n in self.nodes.items() if n.name == name]
+
+    def _schedule_tick(self, node: SimNode, first: bool = False) -> None:
+        local = self.local_now(node)
+        period = self.config.tick_ms
+        due = local + (self.rng.randint(1, period) if first else period)
+        self.clock.schedule(node.clock.to_global(due), Tick(node.id, node.incarnation))
+
+    # --- faults -----------------------------------------------------------------------------
+    def crash(self, node: SimNode, mode: str, *, reason: str = "") -> None:
+        """Drop the replica; apply the crash to its files (the ledger keeps what it committed).
+
+        ``mode``: ``power`` (a seeded prefix of unsynced writes survives, maybe torn),
+        ``lose`` (exactly the synced image), ``wipe`` (safety file and WAL deleted — a
+        Byzantine fault), ``wipe_wal`` (the WAL deleted, the safety file as a power cut left
+        it)."""
+        if node.replica is None:
+            return
+        node.replica = None
+        node.incarnation += 1
+        node.crashes += 1
+        node.points.disarm()
+        node.crash_after_vote = None
+        node.down_since_ms = self.clock.now_ms
+        for disk in (node.safety_disk, node.wal_disk):
+            if mode == "power":
+                disk.crash(self.disk_rng)
+            elif mode == "lose" or (mode == "wipe_wal" and disk is node.safety_disk):
+                disk.lose_unsynced()
+            else:
+                assert mode in ("wipe", "wipe_wal"), mode
+                disk.wipe()
+        self._trace_line("crash", node.id, mode, reason)
+
+    def restart(self, node: SimNode, *, first: bool = False) -> None:
+        if node.replica is not None:
+            return
+        try:
+            replica = self._build_replica(node)
+        except (WALCorrupted, CorruptSafetyData) as e:
+            self.checker.fail(START_REFUSED, self.clock.now_ms, f"{node.id} refused to start "
+                              f"after a crash: {type(e).__name__}: {e}")
+            return
+        node.replica = replica
+        node.down_since_ms = None
+        self._trace_line("restart", node.id, replica.tip.height)
+        if not first:
+            self.checker.on_restart(node.id, node.ledger, self.clock.now_ms)
+        self._call(node, lambda r, now: r.start(now))
+        if node.replica is replica:
+            self._schedule_tick(node, first=True)
+
+    def at(self, due_ms: int, label: str, run: Callable[[], None], *, chaos: bool = False) -> None:
+        """Schedule a scenario action; with ``chaos`` it is cancelled by the next heal."""
+        self.clock.schedule(due_ms, Action(label, run, self.epoch if chaos else None))
+
+    def heal(self, *, static: bool = False) -> LivenessWindow:
+        """End the faults: links back to calm, crashed honest nodes restarted (Byzantine ones
+        too, unless their behaviour keeps them down); open an S3 liveness window."""
+        self.epoch += 1
+        self.in_chaos = False
+        self.net.heal()
+        if static:
+            self.net._static.clear()
+        self.net.filters.clear()
+        for node_id in sorted(self.nodes):
+            node = self.nodes[node_id]
+            node.points.disarm()
+            node.crash_after_vote = None
+            if node.replica is None:
+                self.restart(node)
+        now = self.clock.now_ms
+        window = self.checker.open_window(now, now + LIVENESS_TIMEOUTS * self.config.base_timeout_ms)
+        self.clock.schedule(window.deadline_ms, Deadline(window))
+        self._trace_line("heal", window.baseline)
+        return window
+
+    # --- clients ----------------------------------------------------------------------------
+    def _client_tx(self) -> None:
+        now = self.clock.now_ms
+        self.clock.schedule(now + self.client_rng.randint(1, 2 * self.config.tx_interval_ms),
+                            ClientTx())
+        up = [n for n in sorted(self.nodes) if self.nodes[n].replica is not None]
+        wallet = self.client_rng.choice(self.net_info.wallets)
+        digest = f"{self.client_rng.getrandbits(256):064x}"
+        nonce = self.client_rng.getrandbits(62)
+        target = self.client_rng.choice(up) if up else None
+        if target is None:
+            return
+        node = self.nodes[target]
+        replica = node.replica
+        assert replica is not None
+        expires_at = max(self.honest_heights().values()) + 200
+        tx = wallet.sign_tx(self.chain_id, CONTRACT_NAME, "register",
+                            [digest, f"doc {digest[:8]}", {}], expires_at=expires_at, nonce=nonce)
+        envelope = tx.encode()
+        try:
+            replica.submit(envelope, self.local_now(node))
+        except AdmissionError as e:
+            self._trace_line("tx-refused", target, e.code if hasattr(e, "code") else "")
+            return
+        self.txs_submitted += 1
+        self._trace_line("tx", target, hashlib.blake2b(envelope, digest_size=8).hexdigest())
+        self.perform(node, Outputs(broadcast=[Message("txs", (envelope,))]))
+
+    # --- views ------------------------------------------------------------------------------
+    def honest_heights(self) -> dict[str, int]:
+        return {i: self.checker.heights.get(i, 0) for i in sorted(self.checker.honest)}
+
+    def target_reached(self) -> bool:
+        return min(self.honest_heights().values()) >= self.config.heights
+
+    def note(self, text: str) -> None:
+        if len(self.notes) < 50:
+            self.notes.append(f"t={self.clock.now_ms - self.start_ms}: {text}")
+
+    def _trace_line(self, *parts: object) -> None:
+        line = "|".join(str(p) for p in (self.clock.now_ms - self.start_ms, *parts))
+        self._trace.update(line.encode() + b"\n")
+
+    def _result(self, wall_s: float) -> RunResult:
+        honest = [n for n in self.nodes.values() if n.honest]
+        evidence = {n.id: len(n.replica.pending_evidence) if n.replica else 0 for n in honest}
+        top = max(honest, key=lambda n: n.ledger.height())
+        prefix = state_key(MISBEHAVIOUR_CONTRACT, EQUIVOCATION_PREFIX)
+        committed = len(top.ledger.scan_prefix(prefix, 10_000))
+        return RunResult(
+            seed=self.seed, config=self.config,
+            violations=tuple(self.checker.violations[:MAX_VIOLATIONS]),
+            trace_hash=self._trace.hexdigest(), testnet=self.net_info.fingerprint,
+            heights=self.honest_heights(), sim_ms=self.clock.now_ms - self.start_ms,
+            events=self.clock.events_popped, wall_s=wall_s, txs_submitted=self.txs_submitted,
+            txs_acked=len(self.checker.acked), crashes=sum(n.crashes for n in self.nodes.values()),
+            messages=self.net.sent, dropped=self.net.dropped, evidence_pending=evidence,
+            evidence_committed=committed, notes=tuple(self.notes),
+        )
+
+
+# --- switches ---------------------------------------------------------------------------------
+@contextlib.contextmanager
+def planted_bugs(core_bugs: frozenset[str], safety_bugs: frozenset[str]) -> Iterator[None]:
+    """Switch the planted bugs on for one run, and always off afterwards (S5)."""
+    core.set_planted_bugs(core_bugs)
+    safety_module.set_planted_bugs(safety_bugs)
+    try:
+        yield
+    finally:
+        core.set_planted_bugs(())
+        safety_module.set_planted_bugs(())
+
+
+@contextlib.contextmanager
+def quiet_logs() -> Iterator[None]:
+    """Replicas log every refused vote and bad peer; under faults that is noise, and costly."""
+    logger = logging.getLogger("yulian")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def run_seed(config: SimConfig, seed: int) -> RunResult:
+    return Cluster(config, seed).run()
+
+
+def with_changes(config: SimConfig, **changes: object) -> SimConfig:
+    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "BYZANTINE_MODES",
+    "FAULTS",
+    "Cluster",
+    "RunResult",
+    "SimConfig",
+    "SimNode",
+    "run_seed",
+    "testnet",
+]

@@ -1,0 +1,207 @@
+"""Introduction: the invariant checker — what must hold in every simulated run (S1, S3, S4).
+
+The checker watches every commit a replica reports and reads the replica's own ledger, so it
+checks what is durable, not what the replica believes:
+
+- *agreement*: no two honest nodes commit different block hashes at a height;
+- *validity*: every committed block carries a commit certificate that verifies against the
+  validator set (``verify_commit``) for exactly that height and hash, and its header hashes to
+  that hash;
+- *state roots*: equal at equal heights;
+- *no acknowledged tx lost*: a tx whose commit any honest replica reported stays in the ledger
+  of every honest node that reached that height, at that height — checked after every
+  restart and at the end of the run;
+- *monotonic heights*: a node's height never goes back, also across crash-restart;
+- *liveness* (S3): after the faults heal with at least 2f+1 honest nodes up and connected,
+  every honest node commits a block above the highest height known at the heal within the
+  deadline (10 base timeouts);
+- the run itself: a replica that refuses to start after a crash, or raises, is a violation.
+
+Byzantine nodes are outside every check: they may do anything. A violation carries the
+simulated time and the numbers that show it; ``SAFETY`` lists the kinds that are forks or loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from yulian.consensus.votes import InvalidCommit, ValidatorSet, verify_commit
+from yulian.crypto.suite import Suite
+from yulian.ledger.store import Ledger
+from yulian.types.block import Block
+from yulian.types.commit import CommitCertificate
+from yulian.types.encoding import DecodeError
+
+AGREEMENT = "agreement"
+VALIDITY = "validity"
+STATE_ROOT = "state_root"
+LOST_TX = "lost_tx"
+HEIGHT_REGRESSION = "height_regression"
+LIVENESS = "liveness"
+STALLED = "stalled"
+START_REFUSED = "start_refused"
+REPLICA_ERROR = "replica_error"
+SAFETY = frozenset({AGREEMENT, VALIDITY, STATE_ROOT, LOST_TX, HEIGHT_REGRESSION})
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str
+    time_ms: int
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} at t={self.time_ms} ms: {self.detail}"
+
+
+@dataclass
+class LivenessWindow:
+    opened_ms: int
+    deadline_ms: int
+    baseline: int  # the highest honest height at the heal; every honest node must pass it
+    satisfied_ms: int | None = None
+
+
+@dataclass
+class Checker:
+    suite: Suite
+    chain_id: str
+    validators: ValidatorSet
+    honest: frozenset[str]
+    violations: list[Violation] = field(default_factory=list)
+    canonical: dict[int, tuple[bytes, bytes, str]] = field(default_factory=dict)
+    acked: dict[bytes, int] = field(default_factory=dict)  # tx id -> height
+    heights: dict[str, int] = field(default_factory=dict)
+    windows: list[LivenessWindow] = field(default_factory=list)
+    _verified: set[tuple[bytes, bytes]] = field(default_factory=set)
+
+    # --- commits ----------------------------------------------------------------------------
+    def on_commit(
+        self, node: str, ledger: Ledger, height: int, block_hash: bytes, tx_ids: Iterable[bytes],
+        now_ms: int,
+    ) -> None:
+        if node not in self.honest:
+            return
+        self._check_height(node, ledger.height(), now_ms)
+        stored = ledger.block_hash(height)
+        if stored != block_hash:
+            self._fail(VALIDITY, now_ms, f"{node} reported block {block_hash.hex()[:16]} at "
+                       f"height {height} but its ledger holds {stored.hex()[:16] if stored else None}")
+            return
+        root = ledger.state_root(height)
+        assert root is not None, "a committed block has a state root"
+        self._check_certificate(node, ledger, height, block_hash, now_ms)
+        first = self.canonical.setdefault(height, (block_hash, root, node))
+        if first[0] != block_hash:
+            self._fail(AGREEMENT, now_ms, f"fork at height {height}: {first[2]} committed "
+                       f"{first[0].hex()[:16]}, {node} committed {block_hash.hex()[:16]}")
+        elif first[1] != root:
+            self._fail(STATE_ROOT, now_ms, f"height {height}: {first[2]} has state root "
+                       f"{first[1].hex()[:16]}, {node} has {root.hex()[:16]}")
+        for tx_id in tx_ids:
+            self.acked.setdefault(tx_id, height)
+
+    def _check_certificate(
+        self, node: str, ledger: Ledger, height: int, block_hash: bytes, now_ms: int
+    ) -> None:
+        cert_bytes, block_bytes = ledger.commit(height), ledger.block(height)
+        if cert_bytes is None or block_bytes is None:
+            self._fail(VALIDITY, now_ms, f"{node}: block or certificate {height} missing")
+            return
+        if (cert_bytes, block_hash) in self._verified:
+            return
+        try:
+            cert = CommitCertificate.decode(cert_bytes)
+            verify_commit(self.suite, self.chain_id, self.validators, cert, height=height,
+                          block_hash=block_hash)
+            header = Block.decode(block_bytes).header
+        except (DecodeError, InvalidCommit) as e:
+            self._fail(VALIDITY, now_ms, f"{node}: block {height}: {e}")
+            return
+        if header.height != height or header.hash(self.suite.hash) != block_hash:
+            self._fail(VALIDITY, now_ms, f"{node}: block {height}'s header does not hash to "
+                       f"{block_hash.hex()[:16]} at height {header.height}")
+            return
+        self._verified.add((cert_bytes, block_hash))
+
+    def _check_height(self, node: str, height: int, now_ms: int) -> None:
+        last = self.heights.get(node, 0)
+        if height < last:
+            self._fail(HEIGHT_REGRESSION, now_ms, f"{node} went back from height {last} to "
+                       f"{height}")
+        self.heights[node] = max(last, height)
+
+    # --- restarts and the end of the run ----------------------------------------------------
+    def on_restart(self, node: str, ledger: Ledger, now_ms: int) -> None:
+        if node in self.honest:
+            self._check_height(node, ledger.height(), now_ms)
+            self._check_ledger(node, ledger, now_ms, full=False)
+
+    def final(self, ledgers: dict[str, Ledger], now_ms: int) -> None:
+        for node in sorted(ledgers):
+            if node in self.honest:
+                self._check_height(node, ledgers[node].height(), now_ms)
+                self._check_ledger(node, ledgers[node], now_ms, full=True)
+
+    def _check_ledger(self, node: str, ledger: Ledger, now_ms: int, *, full: bool) -> None:
+        """Every acknowledged tx at or below this node's height is still there, at its height;
+        with ``full``, every block hash and state root matches the canonical chain."""
+        height = ledger.height()
+        for tx_id, at in sorted(self.acked.items(), key=lambda item: (item[1], item[0])):
+            if at > height:
+                break
+            location = ledger.tx_location(tx_id)
+            if location is None or location[0] != at:
+                self._fail(LOST_TX, now_ms, f"{node} at height {height}: acknowledged tx "
+                           f"{tx_id.hex()[:16]} of height {at} is at {location}")
+                return
+        if not full:
+            return
+        for h in range(1, height + 1):
+            known = self.canonical.get(h)
+            block_hash, root = ledger.block_hash(h), ledger.state_root(h)
+            if known is None:
+                # committed before a crash interrupted its report: check it like a commit
+                assert block_hash is not None
+                self.on_commit(node, ledger, h, block_hash, (), now_ms)
+            elif (block_hash, root) != known[:2]:
+                self._fail(AGREEMENT, now_ms, f"{node}'s ledger differs from {known[2]}'s at "
+                           f"height {h}")
+                return
+
+    # --- liveness (S3) ----------------------------------------------------------------------
+    def open_window(self, now_ms: int, deadline_ms: int) -> LivenessWindow:
+        baseline = max((self.heights.get(n, 0) for n in self.honest), default=0)
+        window = LivenessWindow(now_ms, deadline_ms, baseline)
+        self.windows.append(window)
+        return window
+
+    def progress(self, heights: dict[str, int], now_ms: int) -> None:
+        """Mark open windows satisfied once every honest node is above their baseline."""
+        low = min(heights[n] for n in self.honest)
+        for w in self.windows:
+            if w.satisfied_ms is None and low > w.baseline:
+                w.satisfied_ms = now_ms
+
+    def deadline(self, window: LivenessWindow, heights: dict[str, int], now_ms: int) -> None:
+        if window.satisfied_ms is None:
+            behind = sorted(n for n in self.honest if heights[n] <= window.baseline)
+            self._fail(LIVENESS, now_ms, f"healed at t={window.opened_ms} ms with honest height "
+                       f"{window.baseline}; by the deadline t={window.deadline_ms} ms "
+                       f"{behind} had not committed a new block (heights "
+                       f"{[heights[n] for n in behind]})")
+
+    def pending_windows(self) -> bool:
+        return any(w.satisfied_ms is None for w in self.windows)
+
+    # --- results ----------------------------------------------------------------------------
+    def fail(self, kind: str, now_ms: int, detail: str) -> None:
+        self._fail(kind, now_ms, detail)
+
+    def _fail(self, kind: str, now_ms: int, detail: str) -> None:
+        self.violations.append(Violation(kind, now_ms, detail))
+
+    @property
+    def safety_violated(self) -> bool:
+        return any(v.kind in SAFETY for v in self.violations)
