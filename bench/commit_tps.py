@@ -1,10 +1,11 @@
-"""Single-node commit TPS of the ``evidence`` workload through the public API.
+"""Commit TPS of the ``evidence`` workload through the public API, 1 or more validators.
 
-Starts a real one-validator network on loopback, pre-signs ``--txs`` registrations, submits them
-with ``--clients`` concurrent HTTP connections (msgpack envelopes, no waiting), and follows the
-committed blocks until every tx is in one. Commit TPS = txs / (first submit → last commit).
+Starts a real network of ``--validators`` processes (one organisation each) on loopback,
+pre-signs ``--txs`` registrations, submits them round-robin to every node with ``--clients``
+concurrent HTTP connections (msgpack envelopes, no waiting), and follows the committed blocks on
+the first node until every tx is in one. Commit TPS = txs / (first submit → last commit).
 
-    .venv/bin/python -m bench.commit_tps --txs 5000 --clients 16
+    .venv/bin/python -m bench.commit_tps --validators 4 --txs 5000 --clients 16
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ import psutil
 from bench.common import print_table
 from yulian.apps.evidence import CONTRACT_NAME, contract_source
 from yulian.node.bootstrap import init_network
-from yulian.node.config import load_config
-from yulian.node.process import start_node_process, stop_node_process, wait_healthy
+from yulian.node.network import network_down, network_up, pid_path, read_pid
 from yulian.sdk import Wallet
 from yulian.types.genesis import ChainParams, Genesis
 
@@ -34,27 +34,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def submit_all(url: str, envelopes: list[bytes], clients: int) -> tuple[float, int]:
+async def submit_all(urls: list[str], envelopes: list[bytes], clients: int) -> tuple[float, int]:
     queue = list(reversed(envelopes))
     accepted = 0
 
-    async def worker() -> None:
+    async def worker(k: int) -> None:
         nonlocal accepted
-        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        async with httpx.AsyncClient(base_url=urls[k % len(urls)], timeout=60) as http:
             while queue:
                 body = queue.pop()
-                r = await http.post("/v1/txs", content=body,
-                                    headers={"content-type": "application/msgpack"})
+                r = await http.post(
+                    "/v1/txs", content=body, headers={"content-type": "application/msgpack"}
+                )
                 if r.status_code == 202:
                     accepted += 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker(k) for k in range(clients)))
     return started, accepted
 
 
-def follow_commits(url: str, start_height: int, expected: int, timeout_s: float) -> tuple[
-        float, int, list[int]]:
+def follow_commits(
+    url: str, start_height: int, expected: int, timeout_s: float
+) -> tuple[float, int, list[int]]:
     committed, height, sizes = 0, start_height, []
     deadline = time.monotonic() + timeout_s
     with httpx.Client(base_url=url, timeout=10) as http:
@@ -71,44 +73,63 @@ def follow_commits(url: str, start_height: int, expected: int, timeout_s: float)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--validators", type=int, default=1)
     parser.add_argument("--txs", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--block-interval-ms", type=int, default=200)
     args = parser.parse_args()
+    n = args.validators
     with tempfile.TemporaryDirectory() as tmp:
-        layout = init_network(Path(tmp) / "net", orgs=2, base_api_port=free_port(),
-                              contracts=[(CONTRACT_NAME, contract_source())],
-                              params=ChainParams(block_interval_ms=args.block_interval_ms))
+        base = free_port()
+        layout = init_network(
+            Path(tmp) / "net",
+            orgs=max(2, n),
+            validators=n,
+            base_api_port=base,
+            base_p2p_port=base + n,
+            contracts=[(CONTRACT_NAME, contract_source())],
+            params=ChainParams(block_interval_ms=args.block_interval_ms),
+        )
         genesis = Genesis.load(layout.genesis)
         wallet = Wallet.from_network(layout.root, "org1", "client1")
-        envelopes = [wallet.sign_tx(genesis.chain_id, CONTRACT_NAME, "register",
-                                    [f"{i:064x}", f"doc {i}", {}], expires_at=10_000).encode()
-                     for i in range(args.txs)]
-        cfg = load_config(layout.nodes[0].config)
-        log = Path(tmp) / "node.log"
-        proc = start_node_process(layout.nodes[0].config, log)
+        envelopes = [
+            wallet.sign_tx(
+                genesis.chain_id,
+                CONTRACT_NAME,
+                "register",
+                [f"{i:064x}", f"doc {i}", {}],
+                expires_at=9_000,
+            ).encode()
+            for i in range(args.txs)
+        ]
         try:
-            wait_healthy(cfg.api_url, proc, log)
-            node = psutil.Process(proc.pid)
-            cpu_before = sum(node.cpu_times()[:2])
-            started, accepted = asyncio.run(submit_all(cfg.api_url, envelopes, args.clients))
+            urls = network_up(layout.root)
+            procs = [
+                psutil.Process(read_pid(pid_path(layout, node.name)) or 0) for node in layout.nodes
+            ]
+            cpu_before = [sum(p.cpu_times()[:2]) for p in procs]
+            start_height = int(httpx.get(f"{urls[0]}/v1/health").json()["height"])
+            started, accepted = asyncio.run(submit_all(urls, envelopes, args.clients))
             received = time.perf_counter()
-            ended, committed, sizes = follow_commits(cfg.api_url, 0, accepted, 120)
-            cpu = sum(node.cpu_times()[:2]) - cpu_before
-            rss = node.memory_info().rss
+            ended, committed, sizes = follow_commits(urls[0], start_height, accepted, 300)
+            cpu = [sum(p.cpu_times()[:2]) - c for p, c in zip(procs, cpu_before, strict=True)]
+            rss = [p.memory_info().rss for p in procs]
         finally:
-            stop_node_process(proc)
+            network_down(layout.root)
     wall = ended - started
-    print_table("evidence: single-validator commit TPS (real node process, REST API)", [
-        ("txs submitted / accepted", f"{args.txs} / {accepted}"),
-        ("txs committed", f"{committed}"),
-        ("HTTP clients", f"{args.clients}"),
-        ("receive TPS", f"{accepted / (received - started):,.0f} tx/s"),
-        ("commit TPS", f"{committed / wall:,.0f} tx/s"),
-        ("blocks / txs per block", f"{len(sizes)} / {committed / max(1, len(sizes)):,.0f}"),
-        ("node CPU per tx", f"{cpu / max(1, committed) * 1e6:,.0f} µs"),
-        ("node RSS at end", f"{rss / 2**20:,.0f} MiB"),
-    ])
+    print_table(
+        f"evidence: commit TPS, {n} validator(s) (real processes, REST API)",
+        [
+            ("txs submitted / accepted", f"{args.txs} / {accepted}"),
+            ("txs committed", f"{committed}"),
+            ("HTTP clients", f"{args.clients}"),
+            ("receive TPS", f"{accepted / (received - started):,.0f} tx/s"),
+            ("commit TPS", f"{committed / wall:,.0f} tx/s"),
+            ("blocks / txs per block", f"{len(sizes)} / {committed / max(1, len(sizes)):,.0f}"),
+            ("CPU per tx per node", f"{sum(cpu) / n / max(1, committed) * 1e6:,.0f} µs"),
+            ("peak RSS per node (max)", f"{max(rss) / 2**20:,.0f} MiB"),
+        ],
+    )
 
 
 if __name__ == "__main__":

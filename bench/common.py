@@ -17,8 +17,10 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    return (f"{os.cpu_count()} cores, {model}, Python {sys.version.split()[0]} "
-            f"({platform.python_implementation()}), {platform.system()}")
+    return (
+        f"{os.cpu_count()} cores, {model}, Python {sys.version.split()[0]} "
+        f"({platform.python_implementation()}), {platform.system()}"
+    )
 
 
 def print_table(title: str, rows: list[tuple[str, str]]) -> None:

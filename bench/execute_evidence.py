@@ -42,15 +42,24 @@ def prepare(txs: int, workdir: Path) -> tuple[Genesis, ContractRegistry, list[Ex
     suite = get_suite(genesis.suite)
     registry = ContractRegistry(suite, genesis.contracts)
     wallet = Wallet.from_network(layout.root, "org1", "client1")
-    admission = Admission(suite, genesis.chain_id, genesis.params,
-                          Membership(suite, genesis.organisations),
-                          contract_exists=lambda n: registry.source(n) is not None,
-                          is_known=lambda _: False)
+    admission = Admission(
+        suite,
+        genesis.chain_id,
+        genesis.params,
+        Membership(suite, genesis.organisations),
+        contract_exists=lambda n: registry.source(n) is not None,
+        is_known=lambda _: False,
+    )
     now = genesis.time_ms + 60_000
     admitted = []
     for i in range(txs):
-        signed = wallet.sign_tx(genesis.chain_id, CONTRACT_NAME, "register",
-                                [f"{i:064x}", f"document {i}", {"n": i}], expires_at=1000)
+        signed = wallet.sign_tx(
+            genesis.chain_id,
+            CONTRACT_NAME,
+            "register",
+            [f"{i:064x}", f"document {i}", {"n": i}],
+            expires_at=1000,
+        )
         admitted.append(admission.admit(signed.encode(), next_height=1, now_ms=now))
     return genesis, registry, admitted
 
@@ -69,7 +78,7 @@ def main() -> None:
     ok = 0
     for h, start in enumerate(range(0, len(txs), args.block_size), start=1):
         block = BlockContext(h, genesis.time_ms + h, genesis.params.step_limit)
-        result = execute_block(view, block, txs[start:start + args.block_size], registry.resolve)
+        result = execute_block(view, block, txs[start : start + args.block_size], registry.resolve)
         ok += sum(r.ok for r in result.receipts)
         for key, value in result.writes:
             if value is not None:
@@ -78,13 +87,16 @@ def main() -> None:
     cpu = time.process_time() - cpu_started
     assert ok == len(txs), f"only {ok} of {len(txs)} succeeded"
     steps = sum(1 for _ in txs)
-    print_table("evidence: execute-only (execute_block, in-memory state, one core)", [
-        ("txs", f"{steps}"),
-        ("block size", f"{args.block_size}"),
-        ("wall time", f"{wall:.2f} s"),
-        ("throughput", f"{len(txs) / wall:,.0f} tx/s"),
-        ("CPU per tx", f"{cpu / len(txs) * 1e6:,.0f} µs"),
-    ])
+    print_table(
+        "evidence: execute-only (execute_block, in-memory state, one core)",
+        [
+            ("txs", f"{steps}"),
+            ("block size", f"{args.block_size}"),
+            ("wall time", f"{wall:.2f} s"),
+            ("throughput", f"{len(txs) / wall:,.0f} tx/s"),
+            ("CPU per tx", f"{cpu / len(txs) * 1e6:,.0f} µs"),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import socket
-import time
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,8 +142,9 @@ class Cluster:
         for n in self.nodes:
             n.stop()
 
-    def wait_height(self, height: int, nodes: Sequence[ClusterNode] | None = None,
-                    timeout_s: float = 60.0) -> None:
+    def wait_height(
+        self, height: int, nodes: Sequence[ClusterNode] | None = None, timeout_s: float = 60.0
+    ) -> None:
         deadline = time.monotonic() + timeout_s
         targets = list(nodes or self.nodes)
         while time.monotonic() < deadline:
@@ -163,15 +164,20 @@ class Cluster:
 def make_cluster(tmp: Path, n: int = 4, block_interval_ms: int = 100) -> Cluster:
     base = free_port_block(2 * n)
     layout = init_network(
-        tmp / "network", orgs=n, validators=n, base_api_port=base, base_p2p_port=base + n,
+        tmp / "network",
+        orgs=n,
+        validators=n,
+        base_api_port=base,
+        base_p2p_port=base + n,
         contracts=[(CONTRACT_NAME, contract_source())],
         params=ChainParams(block_interval_ms=block_interval_ms),
     )
     nodes = []
     for node in layout.nodes:
         cfg = load_config(node.config)
-        nodes.append(ClusterNode(node.name, node.config, cfg.api_url, tmp / f"{node.name}.log",
-                                 cfg.data_dir))
+        nodes.append(
+            ClusterNode(node.name, node.config, cfg.api_url, tmp / f"{node.name}.log", cfg.data_dir)
+        )
     return Cluster(layout, nodes)
 
 

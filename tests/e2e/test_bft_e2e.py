@@ -42,8 +42,9 @@ class Load:
 
     def _run(self, k: int) -> None:
         rng = random.Random(k)
-        wallets = [Wallet.from_network(self.cluster.layout.root, f"org{i}", "client1")
-                   for i in range(1, 5)]
+        wallets = [
+            Wallet.from_network(self.cluster.layout.root, f"org{i}", "client1") for i in range(1, 5)
+        ]
         n = 0
         while not self.stop_flag.is_set() and n < 10_000:
             n += 1
@@ -51,8 +52,12 @@ class Load:
             digest = f"{k:02x}{n:062x}"
             client = Client(node.url, rng.choice(wallets), timeout_s=10)
             try:
-                result = client.submit("evidence", "register", [digest, "t", {}], timeout_s=8,
-                                       )
+                result = client.submit(
+                    "evidence",
+                    "register",
+                    [digest, "t", {}],
+                    timeout_s=8,
+                )
                 if result.get("status") == "committed" and result["receipt"]["status"] == "ok":
                     with self.lock:
                         self.acknowledged[result["id"]] = (digest, node.url)

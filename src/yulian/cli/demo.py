@@ -1,9 +1,10 @@
 """Introduction: the evidence demo that the README's main command runs.
 
-Creates (once) a 2-organisation consortium with one validator, starts the node as a background
-process, registers a document through the SDK, exports and verifies its certificate offline,
-shows the refusals the contract enforces (second registration, transfer by a non-owner),
-transfers ownership, prints the API and docs URLs, and keeps the node running until Ctrl-C.
+Creates (once) a 4-organisation consortium with one validator per organisation, starts every
+node as a background process (``network up``), registers a document through the SDK, exports
+and verifies its certificate offline, shows the refusals the contract enforces (a second
+registration, a transfer by a non-owner), transfers ownership, prints the API and docs URLs,
+and keeps the network running until Ctrl-C (then ``network down``).
 """
 
 from __future__ import annotations
@@ -24,50 +25,47 @@ from yulian.apps.evidence import (
 )
 from yulian.crypto.suite import get_suite
 from yulian.node.bootstrap import init_network, load_layout
-from yulian.node.process import (
-    NodeProcessError,
-    start_node_process,
-    stop_node_process,
-    wait_healthy,
-)
+from yulian.node.network import network_down, network_up
+from yulian.node.process import NodeProcessError
 from yulian.sdk import Client, Wallet
 from yulian.types.genesis import Genesis
 
+DEMO_ORGS = 4
 
-def run_demo(dir: Path, *, exit_after: bool, api_port: int, console: Console) -> int:
+
+def run_demo(
+    dir: Path, *, exit_after: bool, api_port: int, console: Console, orgs: int = DEMO_ORGS
+) -> int:
     network = dir / "network"
     if not (network / "genesis.json").exists():
         init_network(
             network,
-            orgs=2,
-            validators=1,
+            orgs=orgs,
+            validators=orgs,
             base_api_port=api_port,
+            base_p2p_port=api_port + 1000,
             contracts=[(CONTRACT_NAME, contract_source())],
         )
-        console.print(f"[bold]created[/] a 2-organisation consortium in {network}")
+        console.print(
+            f"[bold]created[/] a {orgs}-organisation consortium in {network} "
+            f"({orgs} validators, one per organisation)"
+        )
     layout = load_layout(network)
     genesis = Genesis.load(layout.genesis)
-    node = layout.nodes[0]
-    log_file = dir / "logs" / f"{node.name}.log"
-    console.print(f"starting validator {node.name} ({node.org}); log {log_file}")
-    proc = start_node_process(node.config, log_file)
-    from yulian.node.config import load_config
-
-    url = load_config(node.config).api_url
     try:
         try:
-            wait_healthy(url, proc, log_file)
+            urls = network_up(network, progress=lambda m: console.print(f"  {m}"))
         except NodeProcessError as e:
-            console.print(f"[bold red]node failed to start:[/] {e}")
+            console.print(f"[bold red]a node failed to start:[/] {e}")
             return 2
-        run_evidence_story(network, url, genesis, dir, console)
+        run_evidence_story(network, urls, genesis, dir, console)
         console.print()
-        console.print(f"[bold]API[/]      {url}/v1/health")
-        console.print(f"[bold]API docs[/] {url}/docs")
-        console.print(f"[bold]genesis[/]  {layout.genesis}")
+        for node, url in zip(layout.nodes, urls, strict=True):
+            console.print(f"[bold]{node.name}[/]  API {url}/v1/health   docs {url}/docs")
+        console.print(f"[bold]genesis[/]  {layout.genesis}   logs {network / 'logs'}")
         if exit_after:
             return 0
-        console.print("node running; press Ctrl-C to stop")
+        console.print("network running; press Ctrl-C to stop it")
         stop = False
 
         def on_signal(*_: object) -> None:
@@ -76,18 +74,19 @@ def run_demo(dir: Path, *, exit_after: bool, api_port: int, console: Console) ->
 
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
-        while not stop and proc.poll() is None:
+        while not stop:
             time.sleep(0.2)
         return 0
     finally:
-        stop_node_process(proc)
+        network_down(network, progress=lambda m: console.print(f"  {m}"))
 
 
 def run_evidence_story(
-    network: Path, url: str, genesis: Genesis, dir: Path, console: Console
+    network: Path, urls: list[str], genesis: Genesis, dir: Path, console: Console
 ) -> None:
-    org1 = Client(url, Wallet.from_network(network, "org1", "client1"))
-    org2 = Client(url, Wallet.from_network(network, "org2", "client1"))
+    """org1's client talks to the first node, org2's to the last: one chain, many doors."""
+    org1 = Client(urls[0], Wallet.from_network(network, "org1", "client1"))
+    org2 = Client(urls[-1], Wallet.from_network(network, "org2", "client1"))
     document = dir / "documents" / f"contract-{time.time_ns()}.txt"
     document.parent.mkdir(parents=True, exist_ok=True)
     document.write_text(

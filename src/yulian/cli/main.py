@@ -435,7 +435,7 @@ def demo(
     exit_after: bool = typer.Option(False, "--exit", help="stop the node after the demo"),
     api_port: int = typer.Option(8600, "--api-port"),
 ) -> None:
-    """Create a 2-organisation consortium, start it, run the evidence demo, print the URLs."""
+    """Create a 4-organisation consortium, start it, run the evidence demo, print the URLs."""
     from yulian.cli.demo import run_demo
 
     raise typer.Exit(run_demo(dir, exit_after=exit_after, api_port=api_port, console=console))

@@ -20,7 +20,8 @@ connection per peer node alive while it runs. Invariants:
   lost (the protocols above tolerate loss).
 - **Bounded everything.** Each connection has a send queue bounded by count
   (``send_queue_size``) and bytes (``MAX_QUEUED_BYTES``) and one writer task; ``send`` never
-  blocks and returns ``False`` when the peer is not connected or its queue is full. Frames are
+  blocks or raises and returns ``False`` when the peer is not connected or its queue is full
+  (or the message is invalid or over the frame limit: never sent, logged as an error). Frames are
   limited to ``max_frame_bytes`` (checked before the body is read). The number of connections is
   limited to ``MAX_CONNECTIONS``; handshakes, hellos, writes and idle reads have timeouts.
 - **A bad peer only loses its own connection.** A frame over the limit, an undecodable message,
@@ -249,18 +250,25 @@ class PeerManager:
     def send(self, peer: str, msg: Message) -> bool:
         """Queue ``msg`` for ``peer``; ``False`` if not connected or its queue is full.
 
-        Raises ``BadMessage`` / ``FrameTooLarge`` for a message no peer may receive.
+        A message no peer may receive (``encode_message`` refuses it, or its frame exceeds
+        ``max_frame_bytes``) is never sent: it is logged as an error and ``False`` returned.
         """
         conn = self._conns.get(peer)
         if conn is None or conn.closing:
             return False
-        return self._enqueue(conn, self._frame(msg))
+        frame = self._frame(msg)
+        return frame is not None and self._enqueue(conn, frame)
 
     def broadcast(self, msg: Message) -> int:
-        """Queue ``msg`` (encoded once) for every connected peer; returns how many took it."""
+        """Queue ``msg`` (encoded once) for every connected peer; returns how many took it.
+
+        Returns 0 (and logs an error) for a message no peer may receive, as ``send``.
+        """
         if not self._conns:
             return 0
         frame = self._frame(msg)
+        if frame is None:
+            return 0
         return sum(self._enqueue(c, frame) for c in list(self._conns.values()) if not c.closing)
 
     def connected(self) -> list[str]:
@@ -275,8 +283,12 @@ class PeerManager:
         if conn is not None:
             self._close_conn(conn, f"dropped: {reason}")
 
-    def _frame(self, msg: Message) -> bytes:
-        return encode_frame(encode_message(msg), self._max_frame_bytes)
+    def _frame(self, msg: Message) -> bytes | None:
+        try:
+            return encode_frame(encode_message(msg), self._max_frame_bytes)
+        except (BadMessage, FrameTooLarge) as e:
+            log.error("%s: not sending an invalid %s message: %s", self._name, msg.kind, e)
+            return None
 
     def _enqueue(self, conn: _Conn, frame: bytes) -> bool:
         if conn.queued_bytes and conn.queued_bytes + len(frame) > MAX_QUEUED_BYTES:

@@ -40,18 +40,29 @@ def log_path(layout: NetworkLayout, node: str) -> Path:
     return layout.root / "logs" / f"{node}.log"
 
 
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs; reaps it first if it is our own exited child (a zombie)."""
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: the kernel answers below
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def read_pid(path: Path) -> int | None:
     try:
         pid = int(path.read_text().strip())
     except (OSError, ValueError):
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
+    return pid if alive(pid) else None
 
 
 def network_up(
@@ -95,9 +106,7 @@ def network_down(root: Path, progress: Callable[[str], None] = lambda _: None) -
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while pids and time.monotonic() < deadline:
         for name, pid in list(pids.items()):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not alive(pid):
                 del pids[name]
         time.sleep(0.1)
     for name, pid in pids.items():

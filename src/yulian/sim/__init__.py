@@ -1,2 +1,1 @@
-"""Introduction: ``yulian.sim`` — the real replicas under a seeded network, clock and disk.
-"""
+"""Introduction: ``yulian.sim`` — the real replicas under a seeded network, clock and disk."""

@@ -113,17 +113,24 @@ class EquivocatingProposer(Behaviour):
             return None
         header = Block.decode(first.block).header
         block, _ = make_block(
-            replica.suite, replica.chain_id, replica.ledger, replica.tip,
-            time_ms=header.time_ms + 1 + cluster.byz_rng.randint(0, 50), proposer=node.name,
-            validators_hash=replica.validators_hash, txs=[], resolve=replica.registry.resolve,
+            replica.suite,
+            replica.chain_id,
+            replica.ledger,
+            replica.tip,
+            time_ms=header.time_ms + 1 + cluster.byz_rng.randint(0, 50),
+            proposer=node.name,
+            validators_hash=replica.validators_hash,
+            txs=[],
+            resolve=replica.registry.resolve,
             step_limit=replica.params.step_limit,
         )
         block_hash = block.header.hash(replica.suite.hash)
         signature = node.key.sign(
             proposal_sign_bytes(replica.chain_id, first.height, first.round, -1, block_hash)
         )
-        alt = Proposal(first.height, first.round, -1, block.encode(), block_hash, node.name,
-                       signature)
+        alt = Proposal(
+            first.height, first.round, -1, block.encode(), block_hash, node.name, signature
+        )
         _, half = self._halves(cluster, node)
         return Message("proposal", alt.encode()), half
 
@@ -155,11 +162,15 @@ class DoubleVoter(Behaviour):
             return cached
         if len(self._second) > MAX_CACHED_ROUNDS:
             self._second.clear()
-        other = b"" if vote.block_hash else hashlib.sha256(
-            b"yulian-sim/byzantine/%d/%d/%d" % key).digest()
+        other = (
+            b""
+            if vote.block_hash
+            else hashlib.sha256(b"yulian-sim/byzantine/%d/%d/%d" % key).digest()
+        )
         chain_id = cluster.chain_id
-        signature = node.key.sign(vote_sign_bytes(chain_id, vote.type, vote.height, vote.round,
-                                                  other))
+        signature = node.key.sign(
+            vote_sign_bytes(chain_id, vote.type, vote.height, vote.round, other)
+        )
         alt = Vote(vote.type, vote.height, vote.round, other, node.name, signature)
         _, half = self._halves(cluster, node)
         self._second[key] = (Message("vote", alt.encode()), half)

@@ -52,6 +52,7 @@ from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import Message, decode_message
 from yulian.node.bootstrap import BootstrapError, init_network, load_layout
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
+from yulian.node.replica import _decode_wal_record as decode_wal_record
 from yulian.sdk.wallet import Wallet
 from yulian.sim.clock import NodeClock, SimClock
 from yulian.sim.disk import CrashPoints, SimCrash, SimDisk
@@ -65,6 +66,10 @@ from yulian.sim.invariants import (
 )
 from yulian.sim.memledger import MemLedger
 from yulian.sim.network import SimNetwork
+from yulian.types.block import Block
+from yulian.types.commit import PREVOTE
+from yulian.types.consensus import Proposal, Vote
+from yulian.types.encoding import DecodeError
 from yulian.types.genesis import Genesis
 
 if TYPE_CHECKING:
@@ -74,9 +79,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("yulian.sim")
 
 CACHE_VERSION = "v1"
-FAULTS = ("drop", "duplicate", "reorder", "delay", "partition", "asymmetric", "crash",
-          "crashpoint", "drift")
-BYZANTINE_MODES = ("equivocate", "double_vote", "wipe", "twins")
+FAULTS = (
+    "drop",
+    "duplicate",
+    "reorder",
+    "delay",
+    "partition",
+    "asymmetric",
+    "crash",
+    "crashpoint",
+    "drift",
+)
+BYZANTINE_MODES = ("double_vote", "equivocate", "twins", "wipe")  # sorted
+ADAPTERS = ("wal_sync", "repropose", "resend", "pol_relay")  # see AdaptedReplica
 LIVENESS_TIMEOUTS = 10  # S3: all honest nodes commit within 10 base timeouts of the heal
 MAX_VIOLATIONS = 8
 TWIN_SUFFIX = "#twin"
@@ -110,8 +125,14 @@ def testnet(validators: int) -> Testnet:
     if not (root / "genesis.json").is_file():
         root.parent.mkdir(parents=True, exist_ok=True)
         try:
-            init_network(root, orgs=validators, validators=validators, chain_id="yulian-sim",
-                         contracts=[(CONTRACT_NAME, contract_source())], validity_days=3650)
+            init_network(
+                root,
+                orgs=validators,
+                validators=validators,
+                chain_id="yulian-sim",
+                contracts=[(CONTRACT_NAME, contract_source())],
+                validity_days=3650,
+            )
         except BootstrapError:
             if not (root / "genesis.json").is_file():  # not a race lost to another process
                 raise
@@ -121,8 +142,16 @@ def testnet(validators: int) -> Testnet:
     keys = {n.name: suite.load_private_key(n.credential.key.read_bytes()) for n in layout.nodes}
     certs = {n.name: pem_to_der(n.credential.cert.read_bytes()) for n in layout.nodes}
     wallets = tuple(Wallet.from_network(root, org.name, "client1") for org in layout.orgs)
-    return Testnet(root, genesis, suite, tuple(v.name for v in genesis.validators), keys, certs,
-                   wallets, suite.hash(genesis.encode()).hex()[:12])
+    return Testnet(
+        root,
+        genesis,
+        suite,
+        tuple(v.name for v in genesis.validators),
+        keys,
+        certs,
+        wallets,
+        suite.hash(genesis.encode()).hex()[:12],
+    )
 
 
 # --- configuration and results ----------------------------------------------------------------
@@ -136,7 +165,7 @@ class SimConfig:
     scenario: str = "chaos"
     core_bugs: frozenset[str] = frozenset()  # planted bugs (S5), switched off after the run
     safety_bugs: frozenset[str] = frozenset()
-    wal_sync_before_sign: bool = True  # adapter, see WalSyncingSafetyRules
+    adapters: frozenset[str] = frozenset(ADAPTERS)  # replica fixes applied by the simulator
     tick_ms: int = 1000
     tx_interval_ms: int = 600  # mean gap between client transactions
     timeout_propose_ms: int = 3000  # the base timeout
@@ -152,6 +181,8 @@ class SimConfig:
         assert 1 <= self.validators <= 64 and self.heights >= 1
         assert set(self.faults) <= set(FAULTS), sorted(set(self.faults) - set(FAULTS))
         assert set(self.byzantine_modes) <= set(BYZANTINE_MODES) and self.byzantine_modes
+        object.__setattr__(self, "byzantine_modes", tuple(sorted(set(self.byzantine_modes))))
+        assert set(self.adapters) <= set(ADAPTERS), sorted(set(self.adapters) - set(ADAPTERS))
         assert 0 <= self.byzantine < self.validators
 
     @property
@@ -200,8 +231,13 @@ class RunResult:
 
 
 def replay_command(config: SimConfig, seed: int) -> str:
-    parts = ["python -m yulian.sim", f"--validators {config.validators}",
-             f"--heights {config.heights}", f"--start-seed {seed}", "--seeds 1"]
+    parts = [
+        "python -m yulian.sim",
+        f"--validators {config.validators}",
+        f"--heights {config.heights}",
+        f"--start-seed {seed}",
+        "--seeds 1",
+    ]
     if config.scenario != "chaos":
         parts.append(f"--scenario {config.scenario}")
     if set(config.faults) != set(FAULTS):
@@ -213,35 +249,107 @@ def replay_command(config: SimConfig, seed: int) -> str:
     bugs = sorted(config.core_bugs | config.safety_bugs)
     if bugs:
         parts.append(f"--planted {','.join(bugs)}")
-    if not config.wal_sync_before_sign:
-        parts.append("--no-wal-sync-adapter")
+    if set(config.adapters) != set(ADAPTERS):
+        parts.append(f"--adapters {','.join(sorted(config.adapters)) or 'none'}")
     return " ".join(parts)
 
 
-# --- the adapter for the replica's WAL (see the module docstring of scenarios.py) ------------
+# --- adapters: fixes the replica needs, applied from outside until replica.py has them --------
+
+
 class WalSyncingSafetyRules(SafetyRules):
-    """Safety rules that make the consensus WAL durable before every signature.
+    """Adapter ``wal_sync``: make the consensus WAL durable before every signature.
 
     The replica appends every input to the WAL without ``sync`` and never syncs it, so a crash
     loses the prevotes that locked the node: after restart it may prevote another block in a
-    later round (a lock violation; two such crashes fork an honest network, the ``lockloss``
-    scenario shows it). CometBFT flushes and syncs its WAL before signing (``signVote``); this
-    adapter does the same from outside until ``Replica`` does it itself.
+    later round (a lock violation; two such crashes fork an honest network: the ``lockloss``
+    scenario). CometBFT flushes and syncs its WAL before signing (``signVote``); this adapter
+    does the same from outside.
     """
 
-    def __init__(self, suite: Suite, key: PrivateKey, chain_id: str, name: str, store: SimDisk,
-                 wal: WAL) -> None:
+    def __init__(
+        self, suite: Suite, key: PrivateKey, chain_id: str, name: str, store: SimDisk, wal: WAL
+    ) -> None:
         super().__init__(suite, key, chain_id, name, store)
         self._wal = wal
 
-    def sign_vote(self, type_: int, height: int, round_: int, block_hash: bytes):  # type: ignore[no-untyped-def]
+    def sign_vote(self, type_: int, height: int, round_: int, block_hash: bytes) -> Vote:
         self._wal.sync()
         return super().sign_vote(type_, height, round_, block_hash)
 
-    def sign_proposal(self, height: int, round_: int, pol_round: int, block: bytes,  # type: ignore[no-untyped-def]
-                      block_hash: bytes):
+    def sign_proposal(
+        self, height: int, round_: int, pol_round: int, block: bytes, block_hash: bytes
+    ) -> Proposal:
         self._wal.sync()
         return super().sign_proposal(height, round_, pol_round, block, block_hash)
+
+
+class AdaptedReplica(Replica):
+    """The replica with the liveness fixes it lacks (each switchable, see ``ADAPTERS``).
+
+    - ``repropose``: ``_validate_proposal`` requires ``header.proposer == proposal.proposer``,
+      so a re-proposal (``pol_round >= 0``) of a block another validator built is invalid at
+      every node that had not validated the original; the check belongs to new blocks only.
+    - ``resend``: ``start()`` replays the WAL but leaves ``_own`` empty, so the votes signed
+      before a crash are never re-sent; a peer that missed one may never complete a proof of
+      lock. The fix: put the node's own replayed messages back into ``_own``, and the safety
+      rules' last vote too (fed to the core if the WAL lost it: the node signed it, so it
+      counts, and without it a restarted node can wait forever for a quorum it is part of).
+    - ``pol_relay``: ``on_tick`` re-sends only the node's own messages; an unlocked node that
+      missed one prevote of the proof of lock of a re-proposed block can never accept it, while
+      the locked nodes prevote only that block: a permanent livelock. The fix: also re-send the
+      2f+1 prevotes for ``validValue`` in ``validRound`` (the proof of lock), as CometBFT's vote
+      gossip would deliver them.
+    """
+
+    adapters: frozenset[str] = frozenset(ADAPTERS)
+
+    def _validate_proposal(self, proposal: Proposal, now_ms: int) -> bool:
+        if "repropose" in self.adapters and proposal.pol_round >= 0:
+            try:
+                built_by = Block.decode(proposal.block).header.proposer
+            except DecodeError:
+                built_by = proposal.proposer
+            if built_by != proposal.proposer and self.validators.by_name(built_by) is not None:
+                proposal = dataclasses.replace(proposal, proposer=built_by)
+        return super()._validate_proposal(proposal, now_ms)
+
+    def start(self, now_ms: int) -> Outputs:
+        out = super().start(now_ms)
+        if "resend" in self.adapters and self.safety is not None:
+            height = self.tip.height + 1
+            mine: list[Message] = []
+            for record in self.wal.records():
+                kind, h, data = decode_wal_record(record)
+                if h != height:
+                    continue
+                if kind == "vote" and Vote.decode(data).validator == self.config.name:
+                    mine.append(Message("vote", data))
+                elif kind == "proposal" and Proposal.decode(data).proposer == self.config.name:
+                    mine.append(Message("proposal", data))
+            last = self.safety.data.last_vote
+            if last is not None and last.height == height:
+                last_message = Message("vote", last.encode())
+                if last_message not in mine:  # signed, but its WAL record was lost: count it
+                    out.extend(self._step(core.VoteReceived(last), now_ms))
+                mine.append(last_message)
+            fresh = [m for m in dict.fromkeys(mine) if m not in self._own]
+            self._own[:0] = fresh
+            out.broadcast.extend(fresh)
+        return out
+
+    def on_tick(self, now_ms: int) -> Outputs:
+        out = super().on_tick(now_ms)
+        s = self.state
+        if "pol_relay" in self.adapters and s.valid_round >= 0 and s.valid_hash is not None:
+            prevotes = s.vote_set(s.valid_round, PREVOTE)
+            if prevotes is not None:
+                own = set(self._own)
+                for v in prevotes.votes_for(s.valid_hash):
+                    m = Message("vote", v.encode())
+                    if m not in own:
+                        out.broadcast.append(m)
+        return out
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -312,7 +420,14 @@ class SimNode:
 
 
 class Cluster:
-    def __init__(self, config: SimConfig, seed: int, scenario: Scenario | None = None) -> None:
+    def __init__(
+        self,
+        config: SimConfig,
+        seed: int,
+        scenario: Scenario | None = None,
+        *,
+        keep_trace: bool = False,
+    ) -> None:
         from yulian.sim.byzantine import make_behaviours
         from yulian.sim.scenarios import make_scenario
 
@@ -331,11 +446,11 @@ class Cluster:
         self.disk_rng = random.Random(f"yulian-sim/{seed}/disks")
         self.byz_rng = random.Random(f"yulian-sim/{seed}/byzantine")
         self._trace = hashlib.sha256()
+        self.trace_lines: list[str] | None = [] if keep_trace else None
         self.scenario = scenario if scenario is not None else make_scenario(config.scenario)
         self.nodes: dict[str, SimNode] = {}
-        byzantine = self.scenario.choose_byzantine(self)
-        if byzantine is None:
-            byzantine = self._pick_byzantine()
+        chosen = self.scenario.choose_byzantine(self)
+        byzantine = set(chosen) if chosen is not None else self._pick_byzantine()
         for name in self.net_info.names:
             self._add_node(name, name, honest=name not in byzantine)
         self.net = SimNetwork(random.Random(f"yulian-sim/{seed}/network"), list(self.nodes))
@@ -345,7 +460,9 @@ class Cluster:
                 behaviour.attach(self)
         self.net.nodes = tuple(self.nodes)
         honest = frozenset(n.id for n in self.nodes.values() if n.honest)
-        self.checker = Checker(self.suite, self.chain_id, self.validator_set, honest)
+        self.checker = Checker(
+            self.suite, self.chain_id, self.validator_set, honest, origin_ms=self.start_ms
+        )
         self.epoch = 0  # fault epoch: bumped by every heal, cancels pending chaos actions
         self.in_chaos = False
         self.finished = False
@@ -360,14 +477,21 @@ class Cluster:
         self.byz_rng.shuffle(names)
         return set(names[: self.config.byzantine])
 
-    def _add_node(self, node_id: str, name: str, *, honest: bool,
-                  clock: NodeClock | None = None) -> SimNode:
+    def _add_node(
+        self, node_id: str, name: str, *, honest: bool, clock: NodeClock | None = None
+    ) -> SimNode:
         points = CrashPoints(node_id)
         node = SimNode(
-            id=node_id, name=name, key=self.net_info.keys[name], cert=self.net_info.certs[name],
-            clock=clock or NodeClock(self.start_ms), points=points,
-            safety_disk=SimDisk("safety", points), wal_disk=SimDisk("wal", points),
-            ledger=MemLedger(points), honest=honest,
+            id=node_id,
+            name=name,
+            key=self.net_info.keys[name],
+            cert=self.net_info.certs[name],
+            clock=clock or NodeClock(self.start_ms),
+            points=points,
+            safety_disk=SimDisk("safety", points),
+            wal_disk=SimDisk("wal", points),
+            ledger=MemLedger(points),
+            honest=honest,
         )
         self.nodes[node_id] = node
         return node
@@ -375,29 +499,41 @@ class Cluster:
     def add_twin(self, of: SimNode) -> SimNode:
         """A second instance of a Byzantine validator: same key, own disks and ledger."""
         assert not of.honest
-        twin = self._add_node(of.id + TWIN_SUFFIX, of.name, honest=False,
-                              clock=NodeClock(self.start_ms, offset_ms=3 + self.byz_rng.randint(0, 40)))
+        twin = self._add_node(
+            of.id + TWIN_SUFFIX,
+            of.name,
+            honest=False,
+            clock=NodeClock(self.start_ms, offset_ms=3 + self.byz_rng.randint(0, 40)),
+        )
         return twin
 
     def replica_config(self, node: SimNode) -> ReplicaConfig:
         c = self.config
         return ReplicaConfig(
-            name=node.name, node_cert=node.cert,
-            block_interval_ms=c.block_interval_ms, empty_block_interval_ms=c.empty_block_interval_ms,
-            timeout_propose_ms=c.timeout_propose_ms, timeout_prevote_ms=c.timeout_prevote_ms,
-            timeout_precommit_ms=c.timeout_precommit_ms, timeout_delta_ms=c.timeout_delta_ms,
+            name=node.name,
+            node_cert=node.cert,
+            block_interval_ms=c.block_interval_ms,
+            empty_block_interval_ms=c.empty_block_interval_ms,
+            timeout_propose_ms=c.timeout_propose_ms,
+            timeout_prevote_ms=c.timeout_prevote_ms,
+            timeout_precommit_ms=c.timeout_precommit_ms,
+            timeout_delta_ms=c.timeout_delta_ms,
         )
 
     def _build_replica(self, node: SimNode) -> Replica:
         wal = WAL(node.wal_disk)
         safety: SafetyRules
-        if self.config.wal_sync_before_sign:
-            safety = WalSyncingSafetyRules(self.suite, node.key, self.chain_id, node.name,
-                                           node.safety_disk, wal)
+        if "wal_sync" in self.config.adapters:
+            safety = WalSyncingSafetyRules(
+                self.suite, node.key, self.chain_id, node.name, node.safety_disk, wal
+            )
         else:
             safety = SafetyRules(self.suite, node.key, self.chain_id, node.name, node.safety_disk)
-        return Replica(self.genesis, self.suite, node.key, node.ledger, safety, wal,
-                       self.replica_config(node))
+        replica = AdaptedReplica(
+            self.genesis, self.suite, node.key, node.ledger, safety, wal, self.replica_config(node)
+        )
+        replica.adapters = self.config.adapters
+        return replica
 
     # --- the run ----------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -407,14 +543,17 @@ class Cluster:
         return self._result(time.perf_counter() - wall)
 
     def _run(self) -> None:
-        for node in self.nodes.values():
-            self._trace_line("start", node.id, node.clock.offset_ms, node.clock.drift_ppm)
         self.scenario.setup(self)
+        for node in self.nodes.values():
+            self._trace_line(
+                "node", node.id, node.honest, node.clock.offset_ms, node.clock.drift_ppm
+            )
         for node_id in sorted(self.nodes):
             if self.nodes[node_id].replica is None and self.nodes[node_id].down_since_ms is None:
                 self.restart(self.nodes[node_id], first=True)
-        self.clock.schedule(self.start_ms + self.client_rng.randint(0, self.config.tx_interval_ms),
-                            ClientTx())
+        self.clock.schedule(
+            self.start_ms + self.client_rng.randint(0, self.config.tx_interval_ms), ClientTx()
+        )
         budget_ms = self.start_ms + self.config.sim_budget_ms
         budget_events = self.config.event_budget
         while not self.finished and not self.checker.violations:
@@ -424,9 +563,13 @@ class Cluster:
                 break
             now, event = popped
             if now > budget_ms or self.clock.events_popped > budget_events:
-                self.checker.fail(STALLED, now, f"budget exhausted ({self.clock.events_popped} "
-                                  f"events, {now - self.start_ms} ms) with honest heights "
-                                  f"{self.honest_heights()}; target {self.config.heights}")
+                self.checker.fail(
+                    STALLED,
+                    now,
+                    f"budget exhausted ({self.clock.events_popped} "
+                    f"events, {now - self.start_ms} ms) with honest heights "
+                    f"{self.honest_heights()}; target {self.config.heights}",
+                )
                 break
             self._dispatch(event)
         if not self.checker.safety_violated:
@@ -485,8 +628,11 @@ class Cluster:
             self.scenario.after_crash(self, node)
             return
         except Exception as e:  # a replica must never raise on any input: that is a bug
-            self.checker.fail(REPLICA_ERROR, self.clock.now_ms, f"{node.id} raised "
-                              f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=-6)}")
+            self.checker.fail(
+                REPLICA_ERROR,
+                self.clock.now_ms,
+                f"{node.id} raised {type(e).__name__}: {e}\n{traceback.format_exc(limit=-6)}",
+            )
             return
         self.perform(node, out)
 
@@ -577,8 +723,11 @@ class Cluster:
         try:
             replica = self._build_replica(node)
         except (WALCorrupted, CorruptSafetyData) as e:
-            self.checker.fail(START_REFUSED, self.clock.now_ms, f"{node.id} refused to start "
-                              f"after a crash: {type(e).__name__}: {e}")
+            self.checker.fail(
+                START_REFUSED,
+                self.clock.now_ms,
+                f"{node.id} refused to start after a crash: {type(e).__name__}: {e}",
+            )
             return
         node.replica = replica
         node.down_since_ms = None
@@ -609,7 +758,9 @@ class Cluster:
             if node.replica is None:
                 self.restart(node)
         now = self.clock.now_ms
-        window = self.checker.open_window(now, now + LIVENESS_TIMEOUTS * self.config.base_timeout_ms)
+        window = self.checker.open_window(
+            now, now + LIVENESS_TIMEOUTS * self.config.base_timeout_ms
+        )
         self.clock.schedule(window.deadline_ms, Deadline(window))
         self._trace_line("heal", window.baseline)
         return window
@@ -617,8 +768,9 @@ class Cluster:
     # --- clients ----------------------------------------------------------------------------
     def _client_tx(self) -> None:
         now = self.clock.now_ms
-        self.clock.schedule(now + self.client_rng.randint(1, 2 * self.config.tx_interval_ms),
-                            ClientTx())
+        self.clock.schedule(
+            now + self.client_rng.randint(1, 2 * self.config.tx_interval_ms), ClientTx()
+        )
         up = [n for n in sorted(self.nodes) if self.nodes[n].replica is not None]
         wallet = self.client_rng.choice(self.net_info.wallets)
         digest = f"{self.client_rng.getrandbits(256):064x}"
@@ -630,8 +782,14 @@ class Cluster:
         replica = node.replica
         assert replica is not None
         expires_at = max(self.honest_heights().values()) + 200
-        tx = wallet.sign_tx(self.chain_id, CONTRACT_NAME, "register",
-                            [digest, f"doc {digest[:8]}", {}], expires_at=expires_at, nonce=nonce)
+        tx = wallet.sign_tx(
+            self.chain_id,
+            CONTRACT_NAME,
+            "register",
+            [digest, f"doc {digest[:8]}", {}],
+            expires_at=expires_at,
+            nonce=nonce,
+        )
         envelope = tx.encode()
         try:
             replica.submit(envelope, self.local_now(node))
@@ -656,6 +814,8 @@ class Cluster:
     def _trace_line(self, *parts: object) -> None:
         line = "|".join(str(p) for p in (self.clock.now_ms - self.start_ms, *parts))
         self._trace.update(line.encode() + b"\n")
+        if self.trace_lines is not None:
+            self.trace_lines.append(line)
 
     def _result(self, wall_s: float) -> RunResult:
         honest = [n for n in self.nodes.values() if n.honest]
@@ -664,14 +824,23 @@ class Cluster:
         prefix = state_key(MISBEHAVIOUR_CONTRACT, EQUIVOCATION_PREFIX)
         committed = len(top.ledger.scan_prefix(prefix, 10_000))
         return RunResult(
-            seed=self.seed, config=self.config,
+            seed=self.seed,
+            config=self.config,
             violations=tuple(self.checker.violations[:MAX_VIOLATIONS]),
-            trace_hash=self._trace.hexdigest(), testnet=self.net_info.fingerprint,
-            heights=self.honest_heights(), sim_ms=self.clock.now_ms - self.start_ms,
-            events=self.clock.events_popped, wall_s=wall_s, txs_submitted=self.txs_submitted,
-            txs_acked=len(self.checker.acked), crashes=sum(n.crashes for n in self.nodes.values()),
-            messages=self.net.sent, dropped=self.net.dropped, evidence_pending=evidence,
-            evidence_committed=committed, notes=tuple(self.notes),
+            trace_hash=self._trace.hexdigest(),
+            testnet=self.net_info.fingerprint,
+            heights=self.honest_heights(),
+            sim_ms=self.clock.now_ms - self.start_ms,
+            events=self.clock.events_popped,
+            wall_s=wall_s,
+            txs_submitted=self.txs_submitted,
+            txs_acked=len(self.checker.acked),
+            crashes=sum(n.crashes for n in self.nodes.values()),
+            messages=self.net.sent,
+            dropped=self.net.dropped,
+            evidence_pending=evidence,
+            evidence_committed=committed,
+            notes=tuple(self.notes),
         )
 
 
@@ -704,17 +873,24 @@ def run_seed(config: SimConfig, seed: int) -> RunResult:
     return Cluster(config, seed).run()
 
 
+def run_job(job: tuple[SimConfig, int]) -> RunResult:
+    """``run_seed`` for a process pool (a module-level function pickles by name)."""
+    return run_seed(*job)
+
+
 def with_changes(config: SimConfig, **changes: object) -> SimConfig:
     return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
 
 
 __all__ = [
+    "ADAPTERS",
     "BYZANTINE_MODES",
     "FAULTS",
     "Cluster",
     "RunResult",
     "SimConfig",
     "SimNode",
+    "run_job",
     "run_seed",
     "testnet",
 ]

@@ -23,7 +23,7 @@ import random
 from dataclasses import dataclass
 
 
-class SimCrash(BaseException):  # noqa: N818 — not an error: the simulated power cut
+class SimCrash(BaseException):
     """Raised by an armed crash point; a ``BaseException`` so no ``except Exception`` eats it."""
 
     def __init__(self, node: str, operation: str, index: int) -> None:

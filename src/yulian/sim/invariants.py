@@ -69,6 +69,7 @@ class Checker:
     chain_id: str
     validators: ValidatorSet
     honest: frozenset[str]
+    origin_ms: int = 0  # reported times are relative to the start of the run
     violations: list[Violation] = field(default_factory=list)
     canonical: dict[int, tuple[bytes, bytes, str]] = field(default_factory=dict)
     acked: dict[bytes, int] = field(default_factory=dict)  # tx id -> height
@@ -78,7 +79,12 @@ class Checker:
 
     # --- commits ----------------------------------------------------------------------------
     def on_commit(
-        self, node: str, ledger: Ledger, height: int, block_hash: bytes, tx_ids: Iterable[bytes],
+        self,
+        node: str,
+        ledger: Ledger,
+        height: int,
+        block_hash: bytes,
+        tx_ids: Iterable[bytes],
         now_ms: int,
     ) -> None:
         if node not in self.honest:
@@ -86,19 +92,31 @@ class Checker:
         self._check_height(node, ledger.height(), now_ms)
         stored = ledger.block_hash(height)
         if stored != block_hash:
-            self._fail(VALIDITY, now_ms, f"{node} reported block {block_hash.hex()[:16]} at "
-                       f"height {height} but its ledger holds {stored.hex()[:16] if stored else None}")
+            self._fail(
+                VALIDITY,
+                now_ms,
+                f"{node} reported block {block_hash.hex()[:16]} at "
+                f"height {height} but its ledger holds {stored.hex()[:16] if stored else None}",
+            )
             return
         root = ledger.state_root(height)
         assert root is not None, "a committed block has a state root"
         self._check_certificate(node, ledger, height, block_hash, now_ms)
         first = self.canonical.setdefault(height, (block_hash, root, node))
         if first[0] != block_hash:
-            self._fail(AGREEMENT, now_ms, f"fork at height {height}: {first[2]} committed "
-                       f"{first[0].hex()[:16]}, {node} committed {block_hash.hex()[:16]}")
+            self._fail(
+                AGREEMENT,
+                now_ms,
+                f"fork at height {height}: {first[2]} committed "
+                f"{first[0].hex()[:16]}, {node} committed {block_hash.hex()[:16]}",
+            )
         elif first[1] != root:
-            self._fail(STATE_ROOT, now_ms, f"height {height}: {first[2]} has state root "
-                       f"{first[1].hex()[:16]}, {node} has {root.hex()[:16]}")
+            self._fail(
+                STATE_ROOT,
+                now_ms,
+                f"height {height}: {first[2]} has state root "
+                f"{first[1].hex()[:16]}, {node} has {root.hex()[:16]}",
+            )
         for tx_id in tx_ids:
             self.acked.setdefault(tx_id, height)
 
@@ -113,23 +131,34 @@ class Checker:
             return
         try:
             cert = CommitCertificate.decode(cert_bytes)
-            verify_commit(self.suite, self.chain_id, self.validators, cert, height=height,
-                          block_hash=block_hash)
+            verify_commit(
+                self.suite,
+                self.chain_id,
+                self.validators,
+                cert,
+                height=height,
+                block_hash=block_hash,
+            )
             header = Block.decode(block_bytes).header
         except (DecodeError, InvalidCommit) as e:
             self._fail(VALIDITY, now_ms, f"{node}: block {height}: {e}")
             return
         if header.height != height or header.hash(self.suite.hash) != block_hash:
-            self._fail(VALIDITY, now_ms, f"{node}: block {height}'s header does not hash to "
-                       f"{block_hash.hex()[:16]} at height {header.height}")
+            self._fail(
+                VALIDITY,
+                now_ms,
+                f"{node}: block {height}'s header does not hash to "
+                f"{block_hash.hex()[:16]} at height {header.height}",
+            )
             return
         self._verified.add((cert_bytes, block_hash))
 
     def _check_height(self, node: str, height: int, now_ms: int) -> None:
         last = self.heights.get(node, 0)
         if height < last:
-            self._fail(HEIGHT_REGRESSION, now_ms, f"{node} went back from height {last} to "
-                       f"{height}")
+            self._fail(
+                HEIGHT_REGRESSION, now_ms, f"{node} went back from height {last} to {height}"
+            )
         self.heights[node] = max(last, height)
 
     # --- restarts and the end of the run ----------------------------------------------------
@@ -153,8 +182,12 @@ class Checker:
                 break
             location = ledger.tx_location(tx_id)
             if location is None or location[0] != at:
-                self._fail(LOST_TX, now_ms, f"{node} at height {height}: acknowledged tx "
-                           f"{tx_id.hex()[:16]} of height {at} is at {location}")
+                self._fail(
+                    LOST_TX,
+                    now_ms,
+                    f"{node} at height {height}: acknowledged tx "
+                    f"{tx_id.hex()[:16]} of height {at} is at {location}",
+                )
                 return
         if not full:
             return
@@ -166,8 +199,9 @@ class Checker:
                 assert block_hash is not None
                 self.on_commit(node, ledger, h, block_hash, (), now_ms)
             elif (block_hash, root) != known[:2]:
-                self._fail(AGREEMENT, now_ms, f"{node}'s ledger differs from {known[2]}'s at "
-                           f"height {h}")
+                self._fail(
+                    AGREEMENT, now_ms, f"{node}'s ledger differs from {known[2]}'s at height {h}"
+                )
                 return
 
     # --- liveness (S3) ----------------------------------------------------------------------
@@ -187,10 +221,15 @@ class Checker:
     def deadline(self, window: LivenessWindow, heights: dict[str, int], now_ms: int) -> None:
         if window.satisfied_ms is None:
             behind = sorted(n for n in self.honest if heights[n] <= window.baseline)
-            self._fail(LIVENESS, now_ms, f"healed at t={window.opened_ms} ms with honest height "
-                       f"{window.baseline}; by the deadline t={window.deadline_ms} ms "
-                       f"{behind} had not committed a new block (heights "
-                       f"{[heights[n] for n in behind]})")
+            opened, due = window.opened_ms - self.origin_ms, window.deadline_ms - self.origin_ms
+            self._fail(
+                LIVENESS,
+                now_ms,
+                f"healed at t={opened} ms with honest height "
+                f"{window.baseline}; by the deadline t={due} ms "
+                f"{behind} had not committed a new block (heights "
+                f"{[heights[n] for n in behind]})",
+            )
 
     def pending_windows(self) -> bool:
         return any(w.satisfied_ms is None for w in self.windows)
@@ -200,7 +239,7 @@ class Checker:
         self._fail(kind, now_ms, detail)
 
     def _fail(self, kind: str, now_ms: int, detail: str) -> None:
-        self.violations.append(Violation(kind, now_ms, detail))
+        self.violations.append(Violation(kind, now_ms - self.origin_ms, detail))
 
     @property
     def safety_violated(self) -> bool:

@@ -137,7 +137,9 @@ class MemLedger:
         self._open()
         check_height(height)
         if type(index) is not int or not 0 <= index < MAX_TXS_PER_BLOCK:
-            raise InvalidInput(f"tx index must be an int in [0, {MAX_TXS_PER_BLOCK}), got {index!r}")
+            raise InvalidInput(
+                f"tx index must be an int in [0, {MAX_TXS_PER_BLOCK}), got {index!r}"
+            )
         r = self._record(height)
         if r is None or index >= len(r.receipts):
             return None

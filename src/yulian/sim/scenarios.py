@@ -18,10 +18,11 @@ every run ends with a heal and a satisfied liveness window.
 Targeted scenarios (each a few seconds of simulated time, N = 4, height 1):
 
 - ``lock`` — the lock trap. Z = proposer(1, 1) never gets the round-0 proposal; the other
-  three prevote it and lock; only the *decider* receives their precommits (the decider's
-  precommit to the two others is dropped), decides X, and is isolated before anyone can sync
-  X from it. In round 1, Z proposes a fresh Y: the two locked nodes must prevote nil. With the
-  planted ``skip_lock_check`` they prevote Y, and Z and they decide Y: a fork.
+  three prevote it and lock; only the *decider* receives their precommits (its own precommit
+  reaches nobody), decides X, and is isolated before anyone can sync X from it. Z times out
+  into a nil prevote and precommit, which moves everyone to round 1 together. In round 1, Z
+  proposes a fresh Y: the two locked nodes must prevote nil. With the planted
+  ``skip_lock_check`` they prevote Y, and Z and they decide Y: a fork.
 - ``lockloss`` — ``lock`` where the two locked nodes crash right after their precommit, losing
   what their WAL had not synced. With the replica as it is (it never syncs its WAL) they come
   back without their lock and decide Y: a fork with crashes alone. With the WAL synced before
@@ -42,13 +43,14 @@ Targeted scenarios (each a few seconds of simulated time, N = 4, height 1):
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from yulian.consensus.proposer import proposer
 from yulian.node.replica import Outputs
+from yulian.sim.clock import NodeClock
 from yulian.sim.invariants import LivenessWindow
 from yulian.sim.network import CALM, LinkFaults
-from yulian.sim.clock import NodeClock
 from yulian.types.commit import PRECOMMIT
 from yulian.types.consensus import Proposal, Vote
 
@@ -102,7 +104,8 @@ class Chaos(Scenario):
                 node = c.nodes[node_id]
                 node.clock = NodeClock(
                     c.start_ms,
-                    offset_ms=node.clock.offset_ms + c.rng.randint(-DRIFT_OFFSET_MS, DRIFT_OFFSET_MS),
+                    offset_ms=node.clock.offset_ms
+                    + c.rng.randint(-DRIFT_OFFSET_MS, DRIFT_OFFSET_MS),
                     drift_ppm=c.rng.randint(-DRIFT_PPM, DRIFT_PPM),
                 )
         self._schedule_period(c, c.start_ms + c.rng.randint(0, 3_000))
@@ -141,15 +144,23 @@ class Chaos(Scenario):
                 node_id = rng.choice(sorted(c.nodes))
                 due = now + rng.randint(0, duration)
                 how = rng.choice(("power", "power", "lose", "after_vote"))
-                c.at(due, f"crash {node_id}", lambda n=node_id, h=how: self._crash(c, n, h),
-                     chaos=True)
+                c.at(
+                    due,
+                    f"crash {node_id}",
+                    functools.partial(self._crash, c, node_id, how),
+                    chaos=True,
+                )
         if "crashpoint" in faults:
             for _ in range(rng.randint(0, 2)):
                 node_id = rng.choice(sorted(c.nodes))
                 due = now + rng.randint(0, duration)
                 ops, after = rng.randint(1, 12), rng.random() < 0.5
-                c.at(due, f"arm {node_id}", lambda n=node_id, k=ops, a=after: self._arm(c, n, k, a),
-                     chaos=True)
+                c.at(
+                    due,
+                    f"arm {node_id}",
+                    functools.partial(self._arm, c, node_id, ops, after),
+                    chaos=True,
+                )
         c.at(now + duration, "heal", lambda: self._heal(c), chaos=True)
 
     def _partition(self, c: Cluster) -> None:
@@ -187,8 +198,9 @@ class Chaos(Scenario):
 
     def after_crash(self, c: Cluster, node: SimNode) -> None:
         delay = c.rng.randint(200, 8_000)
-        c.at(c.clock.now_ms + delay, f"restart {node.id}", lambda: c.restart(node),
-             chaos=c.in_chaos)
+        c.at(
+            c.clock.now_ms + delay, f"restart {node.id}", lambda: c.restart(node), chaos=c.in_chaos
+        )
 
     def _heal(self, c: Cluster) -> None:
         self.window = c.heal()
@@ -235,7 +247,10 @@ class Targeted(Scenario):
 
     def setup(self, c: Cluster) -> None:
         c.net.faults = CALM
-        c.at(c.start_ms + self.heal_after_ms, "heal", lambda: c.heal(static=True))
+        c.at(c.start_ms + self.heal_after_ms, "heal", functools.partial(self._heal, c))
+
+    def _heal(self, c: Cluster) -> None:
+        c.heal(static=True)
 
 
 class LockTrap(Targeted):
@@ -259,7 +274,8 @@ class LockTrap(Targeted):
             return dst == self.z and (p.height, p.round) == (1, 0)
         v = _vote(kind, payload)
         return (
-            v is not None and src == self.decider and dst in self.others
+            v is not None
+            and src == self.decider
             and (v.type, v.height, v.round) == (PRECOMMIT, 1, 0)
         )
 
@@ -271,7 +287,9 @@ class LockTrap(Targeted):
 
     def after_output(self, c: Cluster, node: SimNode, out: Outputs) -> None:
         if (
-            self.crash_lockers and node.id in self.others and node.id not in self.crashed
+            self.crash_lockers
+            and node.id in self.others
+            and node.id not in self.crashed
             and _broadcasts_precommit(out, 1, 0)
         ):
             self.crashed.add(node.id)
@@ -309,7 +327,9 @@ class Amnesia(Targeted):
     def _drop(self, src: str, dst: str, kind: str, payload: object) -> bool:
         v = _vote(kind, payload)
         return (
-            v is not None and dst == self.c and not self.crashed
+            v is not None
+            and dst == self.c
+            and not self.crashed
             and (v.type, v.height, v.round) == (PRECOMMIT, 1, 0)
         )
 

@@ -1,0 +1,216 @@
+"""Introduction: ``python -m yulian.sim`` — run a seeded campaign, print a summary, replay seeds.
+
+Examples::
+
+    python -m yulian.sim --validators 4 --seeds 10000 --heights 100 --jobs 2
+    python -m yulian.sim --validators 7 --seeds 200 --byzantine 2
+    python -m yulian.sim --validators 4 --start-seed 13 --seeds 1 --heights 20 --trace
+    python -m yulian.sim --regressions src/yulian/sim/regressions.txt
+
+Every run prints its seed and trace hash (``--quiet``: failures only); every failing seed prints
+the command that replays it. The exit status is 1 when any seed violated an invariant, 0
+otherwise. ``--jobs`` runs seeds in worker processes (each seed is independent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from yulian.consensus.safety import KNOWN_PLANTED_BUGS as SAFETY_BUGS
+from yulian.consensus.voteset import KNOWN_PLANTED_BUGS as CORE_BUGS
+from yulian.sim.cluster import ADAPTERS, BYZANTINE_MODES, FAULTS, RunResult, SimConfig, run_job
+from yulian.sim.invariants import SAFETY
+from yulian.sim.scenarios import SCENARIOS
+
+REGRESSIONS = Path(__file__).with_name("regressions.txt")
+MAX_SEEDS = 10_000_000
+
+
+def _names(text: str, known: Sequence[str], what: str) -> frozenset[str]:
+    if text == "all":
+        return frozenset(known)
+    if text in ("none", ""):
+        return frozenset()
+    chosen = frozenset(x.strip() for x in text.split(",") if x.strip())
+    unknown = sorted(chosen - set(known))
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {what} {unknown}; known: {sorted(known)}")
+    return chosen
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m yulian.sim", description=__doc__.split("\n")[0])
+    p.add_argument("--validators", type=int, default=4)
+    p.add_argument("--seeds", type=int, default=100, help="how many seeds to run")
+    p.add_argument("--start-seed", type=int, default=0)
+    p.add_argument("--heights", type=int, default=100, help="every honest node reaches this")
+    p.add_argument("--faults", default="all", help=f"all, none or a list of {','.join(FAULTS)}")
+    p.add_argument("--byzantine", type=int, default=0, help="Byzantine validators")
+    p.add_argument("--byzantine-modes", default="all", help=",".join(BYZANTINE_MODES))
+    p.add_argument("--scenario", default="chaos", choices=sorted(SCENARIOS))
+    p.add_argument(
+        "--planted",
+        default="none",
+        help=f"planted bugs to switch on: {','.join(sorted(CORE_BUGS | SAFETY_BUGS))}",
+    )
+    p.add_argument(
+        "--adapters",
+        default="all",
+        help=f"replica fixes the simulator applies: all, none or {','.join(ADAPTERS)}",
+    )
+    p.add_argument("--max-sim-ms", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=1, help="worker processes")
+    p.add_argument("--quiet", action="store_true", help="print failing seeds and the summary")
+    p.add_argument("--trace", action="store_true", help="print the trace of each seed")
+    p.add_argument(
+        "--regressions",
+        type=Path,
+        nargs="?",
+        const=REGRESSIONS,
+        default=None,
+        help="run the pinned seeds of this file instead (default: the shipped list)",
+    )
+    return p
+
+
+def config_from(args: argparse.Namespace) -> SimConfig:
+    bugs = _names(args.planted, sorted(CORE_BUGS | SAFETY_BUGS), "planted bugs")
+    return SimConfig(
+        validators=args.validators,
+        heights=args.heights,
+        faults=_names(args.faults, FAULTS, "faults"),
+        byzantine=args.byzantine,
+        byzantine_modes=tuple(sorted(_names(args.byzantine_modes, BYZANTINE_MODES, "modes"))),
+        scenario=args.scenario,
+        core_bugs=bugs & CORE_BUGS,
+        safety_bugs=bugs & SAFETY_BUGS,
+        adapters=_names(args.adapters, ADAPTERS, "adapters"),
+        max_sim_ms=args.max_sim_ms,
+    )
+
+
+def load_regressions(path: Path = REGRESSIONS) -> list[tuple[SimConfig, int, str]]:
+    """The pinned seeds: one replay command's arguments per line, ``#`` starts a comment."""
+    pinned = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        text, _, why = line.partition("#")
+        if not text.strip():
+            continue
+        args = parser().parse_args(shlex.split(text))
+        if args.seeds != 1:
+            raise ValueError(f"{path}:{number}: a pinned line names one seed (--seeds 1)")
+        pinned.append((config_from(args), args.start_seed, why.strip()))
+    return pinned
+
+
+def _traced(job: tuple[SimConfig, int]) -> tuple[RunResult, list[str]]:
+    from yulian.sim.cluster import Cluster
+
+    cluster = Cluster(job[0], job[1], keep_trace=True)
+    result = cluster.run()
+    return result, cluster.trace_lines or []
+
+
+def run_jobs(jobs: Sequence[tuple[SimConfig, int]], processes: int) -> Iterator[RunResult]:
+    if processes <= 1 or len(jobs) <= 1:
+        yield from map(run_job, jobs)
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes) as pool:
+        yield from pool.imap(run_job, jobs, chunksize=1)
+
+
+def line(r: RunResult) -> str:
+    heights = r.heights.values()
+    status = "ok" if r.ok else "VIOLATION"
+    return (
+        f"seed {r.seed:>6}  {status:<9}  trace {r.trace_hash[:16]}  heights "
+        f"{min(heights)}..{max(heights)}  sim {r.sim_ms / 1000:8.1f} s  events {r.events:>8}  "
+        f"wall {r.wall_s:6.2f} s"
+    )
+
+
+def summary(results: Sequence[RunResult], wall_s: float) -> str:
+    failing = [r for r in results if not r.ok]
+    safety = sum(1 for r in failing if any(v.kind in SAFETY for v in r.violations))
+    lows = [min(r.heights.values()) for r in results]
+    sims = [r.sim_ms / 1000 for r in results]
+    rows = [
+        ("seeds run", f"{len(results)}"),
+        (
+            "seeds with violations",
+            f"{len(failing)} ({safety} safety, {len(failing) - safety} liveness or run)",
+        ),
+        (
+            "lowest honest height",
+            f"min {min(lows)}  median {statistics.median(lows):g}  max {max(lows)}",
+        ),
+        ("simulated time", f"total {sum(sims):.0f} s  mean {statistics.mean(sims):.1f} s"),
+        (
+            "wall time",
+            f"{wall_s:.1f} s  ({wall_s / len(results):.2f} s per seed, "
+            f"{sum(r.wall_s for r in results):.1f} s of runs)",
+        ),
+        ("events", f"total {sum(r.events for r in results)}"),
+        (
+            "txs acknowledged",
+            f"{sum(r.txs_acked for r in results)} of "
+            f"{sum(r.txs_submitted for r in results)} submitted",
+        ),
+        ("crashes", f"{sum(r.crashes for r in results)}"),
+        (
+            "messages",
+            f"{sum(r.messages for r in results)} sent, {sum(r.dropped for r in results)} dropped",
+        ),
+        ("testnet", results[0].testnet),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    args = parser().parse_args(list(argv) if argv is not None else None)
+    if args.regressions is not None:
+        pinned = load_regressions(args.regressions)
+        jobs = [(config, seed) for config, seed, _ in pinned]
+    else:
+        if not 1 <= args.seeds <= MAX_SEEDS:
+            raise SystemExit(f"--seeds must be in 1..{MAX_SEEDS}")
+        config = config_from(args)
+        jobs = [(config, args.start_seed + i) for i in range(args.seeds)]
+    started = time.perf_counter()
+    results: list[RunResult] = []
+    if args.trace:
+        for job in jobs:
+            result, trace = _traced(job)
+            print("\n".join(trace))
+            results.append(result)
+            print(line(result), flush=True)
+    else:
+        for result in run_jobs(jobs, args.jobs):
+            results.append(result)
+            if not args.quiet or not result.ok:
+                print(line(result), flush=True)
+            if not result.ok:
+                for v in result.violations:
+                    print(f"    {v}")
+                print(f"    replay: {result.replay_command()}", flush=True)
+    print()
+    print(summary(results, time.perf_counter() - started))
+    failing = [r for r in results if not r.ok]
+    if failing:
+        print("\nfailing seeds (replay each with):")
+        for r in failing:
+            print(f"  {r.replay_command()}")
+    return 1 if failing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
