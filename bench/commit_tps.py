@@ -34,20 +34,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def submit_all(urls: list[str], envelopes: list[bytes], clients: int) -> tuple[float, int]:
+async def submit_all(
+    urls: list[str], envelopes: list[bytes], clients: int, latencies: list[float] | None = None
+) -> tuple[float, int]:
+    """Submit every envelope; with ``latencies`` each client waits for the commit (closed
+    loop) and records submit → commit seen, otherwise it only waits for admission."""
     queue = list(reversed(envelopes))
     accepted = 0
+    params = {"wait": "true", "timeout": "30"} if latencies is not None else {}
 
     async def worker(k: int) -> None:
         nonlocal accepted
         async with httpx.AsyncClient(base_url=urls[k % len(urls)], timeout=60) as http:
             while queue:
                 body = queue.pop()
+                sent = time.perf_counter()
                 r = await http.post(
-                    "/v1/txs", content=body, headers={"content-type": "application/msgpack"}
+                    "/v1/txs",
+                    content=body,
+                    params=params,
+                    headers={"content-type": "application/msgpack"},
                 )
-                if r.status_code == 202:
+                if r.status_code == 202 and latencies is None:
                     accepted += 1
+                elif r.status_code == 200 and latencies is not None:
+                    accepted += 1
+                    latencies.append(time.perf_counter() - sent)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(k) for k in range(clients)))
@@ -77,6 +89,11 @@ def main() -> None:
     parser.add_argument("--txs", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--block-interval-ms", type=int, default=200)
+    parser.add_argument(
+        "--closed-loop",
+        action="store_true",
+        help="each client waits for its tx's commit (measures latency)",
+    )
     args = parser.parse_args()
     n = args.validators
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,7 +126,8 @@ def main() -> None:
             ]
             cpu_before = [sum(p.cpu_times()[:2]) for p in procs]
             start_height = int(httpx.get(f"{urls[0]}/v1/health").json()["height"])
-            started, accepted = asyncio.run(submit_all(urls, envelopes, args.clients))
+            latencies: list[float] | None = [] if args.closed_loop else None
+            started, accepted = asyncio.run(submit_all(urls, envelopes, args.clients, latencies))
             received = time.perf_counter()
             ended, committed, sizes = follow_commits(urls[0], start_height, accepted, 300)
             cpu = [sum(p.cpu_times()[:2]) - c for p, c in zip(procs, cpu_before, strict=True)]
@@ -127,9 +145,27 @@ def main() -> None:
             ("commit TPS", f"{committed / wall:,.0f} tx/s"),
             ("blocks / txs per block", f"{len(sizes)} / {committed / max(1, len(sizes)):,.0f}"),
             ("CPU per tx per node", f"{sum(cpu) / n / max(1, committed) * 1e6:,.0f} µs"),
+            *latency_rows(latencies),
             ("peak RSS per node (max)", f"{max(rss) / 2**20:,.0f} MiB"),
         ],
     )
+
+
+def latency_rows(latencies: list[float] | None) -> list[tuple[str, str]]:
+    """Median / p99 / max of submit → commit seen by the client (closed loop only)."""
+    if not latencies:
+        return [("latency", "not measured (open loop; use --closed-loop)")]
+    ordered = sorted(latencies)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    return [
+        (
+            "latency median / p99 / max",
+            f"{at(0.5):,.0f} / {at(0.99):,.0f} / {ordered[-1] * 1000:,.0f} ms",
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ local time and answer with local due times; ``to_global`` converts them back for
 Invariants:
 - time never goes back: ``pop`` returns events in non-decreasing ``due_ms`` order and
   ``now_ms`` is the due time of the last event popped;
-- a local clock is strictly increasing in global time (``|drift_ppm| < 10**6``), and
+- a local clock never goes back in global time (``|drift_ppm| <= 10 %``), and
   ``local(to_global(t)) >= t`` with ``to_global`` the earliest such global time.
 """
 

@@ -99,7 +99,7 @@ TWIN_SUFFIX = "#twin"
 
 # --- the testnet (tooling: made once per size, then cached) ----------------------------------
 @dataclass(frozen=True)
-class Testnet:
+class SimTestnet:
     root: Path
     genesis: Genesis
     suite: Suite
@@ -116,7 +116,7 @@ def cache_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=8)
-def testnet(validators: int) -> Testnet:
+def load_testnet(validators: int) -> SimTestnet:
     """The ``validators``-node network of this machine: made by the real ``init_network`` on
     first use (OS randomness, wall clock) under ``cache_dir()``, then reused by every run, in
     every process, so a seed's trace hash is stable."""
@@ -142,7 +142,7 @@ def testnet(validators: int) -> Testnet:
     keys = {n.name: suite.load_private_key(n.credential.key.read_bytes()) for n in layout.nodes}
     certs = {n.name: pem_to_der(n.credential.cert.read_bytes()) for n in layout.nodes}
     wallets = tuple(Wallet.from_network(root, org.name, "client1") for org in layout.orgs)
-    return Testnet(
+    return SimTestnet(
         root,
         genesis,
         suite,
@@ -433,7 +433,7 @@ class Cluster:
 
         self.config = config
         self.seed = seed
-        self.net_info = testnet(config.validators)
+        self.net_info = load_testnet(config.validators)
         genesis = self.net_info.genesis
         self.genesis = genesis
         self.suite = self.net_info.suite
@@ -892,5 +892,5 @@ __all__ = [
     "SimNode",
     "run_job",
     "run_seed",
-    "testnet",
+    "load_testnet",
 ]
