@@ -129,3 +129,38 @@ def test_replicas_commit_and_agree(tmp_path: Path, n: int) -> None:
         assert len(cert.signatures) >= (2 * n) // 3 + 1
     for tx_id in ids:
         assert all(r.ledger.has_tx(tx_id) for r in replicas.values())
+
+
+def test_equivocation_is_committed_as_evidence(tmp_path: Path) -> None:
+    """B1: a validator that double-votes is named, with its organisation, on chain."""
+    from yulian.consensus.evidence import MISBEHAVIOUR_CONTRACT
+    from yulian.execution.overlay import state_key
+    from yulian.types.commit import PREVOTE, vote_sign_bytes
+    from yulian.types.consensus import Vote
+    from yulian.types.encoding import decode
+
+    replicas, genesis, _ = make_cluster(tmp_path, 4)
+    net = Net(replicas)
+    net.now = genesis.time_ms + 3_600_000
+    for name, r in replicas.items():
+        net.apply(name, r.start(net.now))
+    net.run_until(lambda: all(r.tip.height >= 2 for r in replicas.values()))
+    cheater = replicas["org3-node0"]
+    h = max(r.tip.height for r in replicas.values()) + 5  # a height no one has reached
+    votes = []
+    for block_hash in (b"\x0a" * 32, b"\x0b" * 32):
+        sig = cheater.key.sign(vote_sign_bytes(genesis.chain_id, PREVOTE, h, 0, block_hash))
+        votes.append(Vote(PREVOTE, h, 0, block_hash, "org3-node0", sig).encode())
+    # deliver both votes once the honest replicas are at that height
+    net.run_until(lambda: all(r.tip.height >= h - 1 for r in replicas.values()))
+    for name in replicas:
+        if name != "org3-node0":
+            for v in votes:
+                net.push(net.now + 1, name, ("org3-node0", Message("vote", v).encode()))
+    key = state_key(MISBEHAVIOUR_CONTRACT, f"equivocation/{h}/0/{PREVOTE}/org3-node0")
+    net.run_until(lambda: all(r.ledger.get(key) is not None for r in replicas.values()))
+    record = decode(replicas["org1-node0"].ledger.get(key) or b"")
+    assert record == {"height": h, "org": "org3", "round": 0, "type": PREVOTE,
+                      "validator": "org3-node0"}
+    assert any(e.first.validator == "org3-node0"
+               for e in replicas["org1-node0"].pending_evidence)

@@ -5,7 +5,6 @@ organisation of the registering client owns it; any member (client or admin) of 
 organisation may transfer it to another organisation. A digest can be registered only once.
 """
 
-METHODS = ("register", "lookup", "transfer")
 HEX_DIGITS = "0123456789abcdef"
 DIGEST_HEX_LEN = 64
 MAX_TITLE_LEN = 256
@@ -14,7 +13,7 @@ MAX_ORG_LEN = 64
 
 
 def register(ctx, digest, title, metadata):
-    check_digest(ctx, digest)
+    _check_digest(ctx, digest)
     ctx.require(
         isinstance(title, str) and 0 < len(title) <= MAX_TITLE_LEN,
         "title must be 1..256 characters",
@@ -42,14 +41,14 @@ def register(ctx, digest, title, metadata):
 
 
 def lookup(ctx, digest):
-    check_digest(ctx, digest)
+    _check_digest(ctx, digest)
     record = ctx.state.get("doc/" + digest)
     ctx.require(record is not None, "digest not registered")
     return record
 
 
 def transfer(ctx, digest, new_owner_org):
-    check_digest(ctx, digest)
+    _check_digest(ctx, digest)
     key = "doc/" + digest
     record = ctx.state.get(key)
     ctx.require(record is not None, "digest not registered")
@@ -66,7 +65,7 @@ def transfer(ctx, digest, new_owner_org):
     return record
 
 
-def check_digest(ctx, digest):
+def _check_digest(ctx, digest):
     ctx.require(
         isinstance(digest, str) and len(digest) == DIGEST_HEX_LEN,
         "digest must be 64 lowercase hex characters",
