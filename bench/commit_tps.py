@@ -94,9 +94,11 @@ def main() -> None:
         action="store_true",
         help="each client waits for its tx's commit (measures latency)",
     )
+    parser.add_argument("--dir", help="keep the network (and node logs) in this directory")
     args = parser.parse_args()
     n = args.validators
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.dir or scratch
         base = free_port()
         layout = init_network(
             Path(tmp) / "net",

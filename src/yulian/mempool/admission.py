@@ -9,6 +9,7 @@ duplicate (pending or committed). Only a transaction that passes all of them bec
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +36,9 @@ class AdmissionError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.detail}"
+
+
+VERIFIED_CACHE_SIZE = 200_000  # tx ids whose signature this node already checked
 
 
 _MEMBERSHIP_STATUS = {
@@ -65,6 +69,7 @@ class Admission:
         self._membership = membership
         self._contract_exists = contract_exists
         self._is_known = is_known
+        self._verified: OrderedDict[bytes, bytes] = OrderedDict()  # tx id -> signature
 
     def admit(self, data: bytes, *, next_height: int, now_ms: int) -> ExecTx:
         """Check ``data`` (an encoded envelope) for the mempool, to be included at
@@ -112,14 +117,10 @@ class Admission:
             identity = self._membership.validate(tx.signer, at_ms=at_ms, roles=roles)
         except MembershipError as e:
             raise AdmissionError(e.code, _MEMBERSHIP_STATUS.get(e.code, 403), str(e)) from None
-        if not self._suite.verify(
-            identity.public_key, tx_sign_bytes(tx.chain_id, signed.body), signed.signature
-        ):
-            raise AdmissionError(
-                "bad_signature", 401, "the signature does not verify under the signer's certificate"
-            )
+        tx_id = self._suite.hash(signed.body)
+        self._verify_once(tx_id, identity.public_key, signed)
         return ExecTx(
-            tx_id=self._suite.hash(signed.body),
+            tx_id=tx_id,
             signed=signed,
             sender=SenderInfo(
                 org=identity.org,
@@ -128,3 +129,20 @@ class Admission:
                 attributes=identity.attributes,
             ),
         )
+
+    def _verify_once(self, tx_id: bytes, public_key: bytes, signed: SignedTx) -> None:
+        """Verify a tx's signature once per node: a tx seen through the API or gossip is not
+        verified again when it arrives inside a proposal. The cache is keyed by the tx id (the
+        hash of the signed body) *and* the signature bytes, so another signature over the same
+        body is still checked."""
+        if self._verified.get(tx_id) == signed.signature:
+            return
+        if not self._suite.verify(
+            public_key, tx_sign_bytes(signed.tx.chain_id, signed.body), signed.signature
+        ):
+            raise AdmissionError(
+                "bad_signature", 401, "the signature does not verify under the signer's certificate"
+            )
+        self._verified[tx_id] = signed.signature
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
