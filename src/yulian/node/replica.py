@@ -69,6 +69,7 @@ MAX_CLOCK_DRIFT_MS = 10_000  # a proposal's block time may be this far ahead of 
 SYNC_BATCH = 32
 EVIDENCE_TTL_BLOCKS = 100
 MAX_RESEND = 16  # own messages re-sent per tick (the latest ones)
+WAL_RESET_BYTES = 16 * 1024 * 1024  # the WAL is emptied at a commit once it is this large
 WAL_PROPOSAL = "proposal"
 WAL_VOTE = "vote"
 
@@ -176,6 +177,9 @@ class Replica:
         self._future: list[tuple[str, Message]] = []  # messages for the next height
         self._pending_build: tuple[int, int] | None = None
         self._own: list[Message] = []  # our proposal and votes at this height, re-sent on ticks
+        self._seen_votes: set[bytes] = set()  # this height's votes already processed
+        self._seen_proposals: set[tuple[int, bytes, bytes]] = set()
+        self._wal_bytes = WAL_RESET_BYTES + 1  # reset the WAL at the first commit
         self._reported: set[str] = set()
         self.pending_evidence: list[DuplicateVoteEvidence] = []
         self.peer_heights: dict[str, int] = {}
@@ -227,6 +231,8 @@ class Replica:
         self._results = {}
         self._pending_build = None
         self._own = []
+        self._seen_votes = set()
+        self._seen_proposals = set()
         return self._step(StartHeight(self.tip.height + 1), now_ms)
 
     # --- inputs -----------------------------------------------------------------------------
@@ -285,6 +291,8 @@ class Replica:
             return Outputs()
         if vote.height > next_height:
             return self._buffer_future(peer, Message("vote", data))
+        if data in self._seen_votes:
+            return Outputs()  # a re-sent vote: already verified, logged and counted
         validator = self.validators.by_name(vote.validator)
         if validator is None:
             return self._bad_peer(peer, f"vote from non-validator {vote.validator}")
@@ -292,8 +300,9 @@ class Replica:
             validator.public_key, vote.sign_bytes(self.chain_id), vote.signature
         ):
             return self._bad_peer(peer, f"bad vote signature from {vote.validator}")
+        self._seen_votes.add(data)
         if not from_wal:
-            self.wal.append(_wal_record(WAL_VOTE, vote.height, data), sync=False)
+            self._log(WAL_VOTE, vote.height, data)
         return self._step(VoteReceived(vote), now_ms)
 
     def _on_proposal_bytes(
@@ -308,6 +317,9 @@ class Replica:
             return Outputs()
         if proposal.height > next_height:
             return self._buffer_future(peer, Message("proposal", data))
+        seen_key = (proposal.round, proposal.block_hash, proposal.signature)
+        if seen_key in self._seen_proposals:
+            return Outputs()  # a re-sent proposal: already validated, logged and stepped
         expected = proposer(self.validators, proposal.height, proposal.round)
         validator = self.validators.by_name(proposal.proposer)
         if proposal.proposer != expected or validator is None:
@@ -321,9 +333,16 @@ class Replica:
         ):
             return self._bad_peer(peer, f"bad proposal signature from {proposal.proposer}")
         valid = self._validate_proposal(proposal, now_ms)
+        self._seen_proposals.add(seen_key)
         if not from_wal:
-            self.wal.append(_wal_record(WAL_PROPOSAL, proposal.height, data), sync=False)
+            self._log(WAL_PROPOSAL, proposal.height, data)
         return self._step(ProposalReceived(proposal, valid), now_ms)
+
+    def _log(self, kind: str, height: int, data: bytes) -> None:
+        """Append a consensus input to the WAL before the core sees it."""
+        record = _wal_record(kind, height, data)
+        self.wal.append(record, sync=False)
+        self._wal_bytes += len(record)
 
     def _validate_proposal(self, proposal: Proposal, now_ms: int) -> bool:
         """Decode, check every tx as admission would at the block's height and time, and
@@ -405,7 +424,8 @@ class Replica:
                 log.warning("%s: safety rules refused a vote: %s", self.config.name, e)
                 return []
             data = vote.encode()
-            self.wal.append(_wal_record(WAL_VOTE, vote.height, data), sync=False)
+            self._seen_votes.add(data)
+            self._log(WAL_VOTE, vote.height, data)
             out.broadcast.append(Message("vote", data))
             self._own.append(Message("vote", data))
             return [VoteReceived(vote)]
@@ -492,7 +512,8 @@ class Replica:
             log.warning("%s: safety rules refused a proposal: %s", self.config.name, e)
             return []
         data = proposal.encode()
-        self.wal.append(_wal_record(WAL_PROPOSAL, height, data), sync=False)
+        self._seen_proposals.add((proposal.round, proposal.block_hash, proposal.signature))
+        self._log(WAL_PROPOSAL, height, data)
         out.broadcast.append(Message("proposal", data))
         self._own.append(Message("proposal", data))
         return [ProposalReceived(proposal, True)]
@@ -526,7 +547,9 @@ class Replica:
                 state_root=block.header.state_root,
             )
         )
-        self.wal.reset()
+        if self._wal_bytes > WAL_RESET_BYTES:
+            self.wal.reset()  # records carry their height, so old ones are only skipped
+            self._wal_bytes = 0
         self.mempool.remove(tx_ids)
         self.tip = ChainTip(
             block.header.height, block_hash, block.header.state_root, block.header.time_ms
