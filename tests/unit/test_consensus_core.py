@@ -486,7 +486,9 @@ def test_valid_value_updates_after_precommitting_nil_without_a_second_precommit(
     assert (node.state.locked_round, node.state.locked_hash) == (-1, None)
 
 
-def test_conflicting_vote_never_completes_a_quorum() -> None:
+def test_conflicting_vote_is_reported_and_counts_for_its_hash() -> None:
+    """The equivocator's second prevote (for v) is evidence and counts for v: with it, two
+    honest prevotes for v make the 2f+1 of a proof of lock (the paper counts messages)."""
     me = not_proposer(range(1))
     node = Node(me)
     node.start()
@@ -494,9 +496,10 @@ def test_conflicting_vote_never_completes_a_quorum() -> None:
     node.votes(PREVOTE, V, [me])
     node.votes(PREVOTE, W, others(me)[:1])
     effects = node.feed(VoteReceived(fake_vote(PREVOTE, others(me)[0], V)))
-    assert [type(e) for e in effects] == [ReportEquivocation]
-    assert casts(node.votes(PREVOTE, V, others(me)[1:2])) == []  # 2 counted for v, not 3
+    assert ReportEquivocation in [type(e) for e in effects]
     assert node.state.step is Step.PREVOTE
+    assert casts(node.votes(PREVOTE, V, others(me)[1:2])) == [CastVote(PRECOMMIT, H, 0, V)]
+    assert node.state.locked_hash == V
 
 
 # --- round skipping, decisions in old rounds -------------------------------------------------
@@ -570,7 +573,7 @@ def test_equivocating_proposer_second_proposal_used_only_when_a_quorum_backs_it(
 
 
 # --- evidence and ignored messages -----------------------------------------------------------
-def test_equivocation_is_reported_and_not_counted() -> None:
+def test_equivocation_is_reported_and_counted_once_per_hash() -> None:
     node = Node(not_proposer(range(1)))
     node.start()
     first, second = fake_vote(PREVOTE, "v1", V), fake_vote(PREVOTE, "v1", W)
@@ -578,7 +581,8 @@ def test_equivocation_is_reported_and_not_counted() -> None:
     effects = node.feed(VoteReceived(second))
     assert effects == [ReportEquivocation(first=first, second=second)]
     prevotes = node.state.vote_set(0, PREVOTE)
-    assert prevotes is not None and prevotes.power_for(W) == 0 and prevotes.power_for(V) == 1
+    assert prevotes is not None and prevotes.power_for(W) == 1 and prevotes.power_for(V) == 1
+    assert prevotes.total_power() == 1  # "2f+1 of any" counts the equivocator once
 
 
 @pytest.mark.parametrize(

@@ -103,16 +103,32 @@ def test_duplicate_is_ignored() -> None:
     assert vs.two_thirds_majority() is None
 
 
-def test_conflicting_vote_is_returned_for_evidence_and_never_counted() -> None:
+def test_conflicting_vote_is_evidence_and_counts_once_for_its_hash() -> None:
+    """An equivocator's second vote is returned for evidence and counted for *its* hash (as
+    the paper counts messages), once; "any" quorums still count each validator once."""
     vs = filled([1, 1, 1, 1], {0: A, 1: A})
     result = vs.add(vote(0, B))
     assert result.status is AddStatus.CONFLICTING
     assert result.conflict == (vote(0, A), vote(0, B))
-    assert vs.power_for(B) == 0 and vs.power_for(A) == 2 and vs.total_power() == 2
-    assert vs.votes_for(B) == ()
+    assert vs.power_for(B) == 1 and vs.power_for(A) == 2 and vs.total_power() == 2
+    assert vs.votes_for(B) == (vote(0, B),)
+    again = vs.add(vote(0, B))
+    assert again.status is AddStatus.CONFLICTING
+    assert vs.power_for(B) == 1  # never twice
     nil_conflict = vs.add(vote(1, NIL))
     assert nil_conflict.status is AddStatus.CONFLICTING
     assert nil_conflict.conflict == (vote(1, A), vote(1, NIL))
+    assert vs.power_for(NIL) == 1 and vs.total_power() == 2
+
+
+def test_two_quorums_need_more_than_a_third_of_equivocators() -> None:
+    """Safety of counting conflicting votes: with one equivocator of four, A and B can never
+    both reach a quorum (that would need two honest validators to double-vote)."""
+    vs = filled([1, 1, 1, 1], {0: A, 1: A, 2: B})
+    vs.add(vote(3, A))  # the equivocator
+    vs.add(vote(3, B))
+    assert vs.two_thirds_majority() == A
+    assert vs.power_for(B) == 2 and not vs.has_two_thirds_for(B)
 
 
 def test_unknown_validator() -> None:

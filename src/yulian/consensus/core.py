@@ -29,7 +29,8 @@ Invariants:
 - Safety comes from the lock (lines 22–33): a process that precommitted ``v`` in round ``r``
   prevotes another value only on a proof of lock (2f+1 prevotes) from a round ``>= r``.
 - Bounded: messages for other heights, for rounds more than ``MAX_ROUND_AHEAD`` ahead, or from
-  non-validators change nothing; a vote counts once per validator; one proposal per round.
+  non-validators change nothing; a vote counts once per validator and block hash (an
+  equivocator's conflicting vote is evidence *and* counts for its hash); one proposal per round.
 - States are values: ``step`` returns a new state and never mutates the one it was given (vote
   sets are copied before a vote is added), so a caller may keep old states.
 """
@@ -279,7 +280,9 @@ def _on_vote(config: ConsensusConfig, s: ConsensusState, event: VoteReceived) ->
     result = votes.add(vote)
     if result.status is AddStatus.CONFLICTING:
         assert result.conflict is not None
-        return s, [ReportEquivocation(first=result.conflict[0], second=result.conflict[1])]
+        report = ReportEquivocation(first=result.conflict[0], second=result.conflict[1])
+        s = replace(s, votes={**s.votes, (vote.round, vote.type): votes})
+        return _apply_rules(config, s, [report])
     if not result.added:
         return s, []
     s = replace(s, votes={**s.votes, (vote.round, vote.type): votes})

@@ -1,8 +1,12 @@
 """Introduction: the votes of one ``(height, round, type)`` and the quorums they form.
 
-A ``VoteSet`` counts each validator at most once: the first vote of a validator is kept; the
-same vote again is a duplicate (ignored); a different block hash from the same validator is a
-conflict, returned as a pair for evidence and never counted. Signatures are not checked here:
+A ``VoteSet`` counts each validator at most once *per block hash*: the first vote of a validator
+is its vote; the same vote again is a duplicate (ignored); a different block hash from the same
+validator is a conflict, returned as a pair for evidence, and also counted for that hash (as the
+paper counts messages: "2f+1 ⟨PREVOTE, h, r, id(v)⟩" are messages from 2f+1 distinct senders).
+Without that, an equivocator splits the honest nodes' views of a proof of lock (each counts
+whichever vote arrived first) and the height can livelock. "2f+1 ⟨·, ∗⟩" still counts each
+validator once. Signatures are not checked here:
 the shell verifies each vote once, before the consensus core sees it.
 
 Thresholds, over the set's total voting power ``T`` (Tendermint's ``n = 3f + 1`` generalised to
@@ -10,6 +14,9 @@ weights): a quorum ("2f+1") is power ``p`` with ``3p > 2T``; "f+1" is ``3p > T``
 hashes can both reach a quorum, because each validator counts once.
 
 Results never depend on arrival order: answers that range over hashes or voters are sorted.
+
+Safety of counting both votes: two quorums for different hashes in one set would share more
+than a third of the power, so at least one honest validator would have signed both.
 
 The planted bugs. ``PLANTED_BUGS`` exists only so the simulator can prove that it catches broken
 consensus (RELIABILITY.md S5). It is empty by default and production code never sets it; tests
@@ -77,6 +84,7 @@ class VoteSet:
         self._power_of = {v.name: v.power for v in validators.validators}
         self._set_power = validators.total_power
         self._votes: dict[str, Vote] = {}
+        self._conflicting: dict[tuple[str, bytes], Vote] = {}  # an equivocator's other votes
         self._power_by_hash: dict[bytes, int] = {}
         self._received_power = 0
 
@@ -90,6 +98,7 @@ class VoteSet:
         other._power_of = self._power_of  # never mutated after __init__
         other._set_power = self._set_power
         other._votes = dict(self._votes)
+        other._conflicting = dict(self._conflicting)
         other._power_by_hash = dict(self._power_by_hash)
         other._received_power = self._received_power
         return other
@@ -122,6 +131,11 @@ class VoteSet:
             return AddResult(AddStatus.UNKNOWN_VALIDATOR)
         kept = self._votes.get(vote.validator)
         if kept is not None and kept.block_hash != vote.block_hash:
+            if (vote.validator, vote.block_hash) not in self._conflicting:
+                self._conflicting[(vote.validator, vote.block_hash)] = vote
+                self._power_by_hash[vote.block_hash] = (
+                    self._power_by_hash.get(vote.block_hash, 0) + power
+                )
             return AddResult(AddStatus.CONFLICTING, (kept, vote))
         if kept is not None and not planted("count_vote_twice"):
             return AddResult(AddStatus.DUPLICATE)
@@ -161,11 +175,11 @@ class VoteSet:
 
     def votes_for(self, block_hash: bytes) -> tuple[Vote, ...]:
         """The counted votes for ``block_hash``, sorted by validator name."""
-        return tuple(
-            self._votes[name]
-            for name in sorted(self._votes)
-            if self._votes[name].block_hash == block_hash
-        )
+        found = {name: v for name, v in self._votes.items() if v.block_hash == block_hash}
+        for (name, h), v in self._conflicting.items():
+            if h == block_hash:
+                found[name] = v
+        return tuple(found[name] for name in sorted(found))
 
     def voters(self) -> tuple[str, ...]:
         """Names of the validators with a counted vote, sorted."""

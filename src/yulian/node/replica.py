@@ -56,7 +56,7 @@ from yulian.mempool.admission import Admission, AdmissionError
 from yulian.mempool.pool import Mempool
 from yulian.net.messages import Message
 from yulian.types.block import Block
-from yulian.types.commit import CommitCertificate
+from yulian.types.commit import PREVOTE, CommitCertificate
 from yulian.types.consensus import Proposal, Vote
 from yulian.types.encoding import DecodeError, decode, encode
 from yulian.types.genesis import Genesis
@@ -207,6 +207,7 @@ class Replica:
         """Begin the next height, replaying this height's WAL records (crash recovery)."""
         out = self._start_height(now_ms)
         replayed = 0
+        mine: list[Message] = []  # what we signed at this height before the crash: re-sent
         for record in self.wal.records():
             kind, height, data = _decode_wal_record(record)
             if height != self.tip.height + 1:
@@ -214,8 +215,22 @@ class Replica:
             replayed += 1
             if kind == WAL_PROPOSAL:
                 out.extend(self._on_proposal_bytes(None, data, now_ms, from_wal=True))
+                if Proposal.decode(data).proposer == self.config.name:
+                    mine.append(Message("proposal", data))
             elif kind == WAL_VOTE:
                 out.extend(self._on_vote_bytes(None, data, now_ms, from_wal=True))
+                if Vote.decode(data).validator == self.config.name:
+                    mine.append(Message("vote", data))
+        last = self.safety.data.last_vote if self.safety is not None else None
+        if last is not None and last.height == self.tip.height + 1:
+            last_message = Message("vote", last.encode())
+            if last_message not in mine:  # signed, but its WAL record was lost: it counts
+                self._seen_votes.add(last.encode())
+                out.extend(self._step(VoteReceived(last), now_ms))
+                mine.append(last_message)
+        fresh = [m for m in dict.fromkeys(mine) if m not in self._own]
+        self._own[:0] = fresh
+        out.broadcast.extend(fresh)
         if replayed:
             log.info(
                 "%s replayed %d WAL records at height %d",
@@ -268,6 +283,13 @@ class Replica:
         messages eventually arrive and keeps no outbox), our status, and sync requests."""
         out = Outputs()
         out.broadcast.extend(self._own[-MAX_RESEND:])
+        s = self.state
+        if s.valid_round >= 0 and s.valid_hash is not None:  # the proof of lock of validValue
+            prevotes = s.vote_set(s.valid_round, PREVOTE)
+            own = set(self._own)
+            for vote in prevotes.votes_for(s.valid_hash) if prevotes is not None else ():
+                if Message("vote", vote.encode()) not in own:
+                    out.broadcast.append(Message("vote", vote.encode()))
         out.broadcast.append(self.status_message())
         self._sync_inflight.clear()  # an unanswered request is retried, maybe elsewhere
         out.extend(self.sync_requests())
@@ -357,7 +379,13 @@ class Replica:
         header = block.header
         if header.hash(self.suite.hash) != proposal.block_hash:
             return False
-        if header.time_ms > now_ms + MAX_CLOCK_DRIFT_MS or header.proposer != proposal.proposer:
+        if header.time_ms > now_ms + MAX_CLOCK_DRIFT_MS:
+            return False
+        # a new block is built by its proposer; a re-proposed one (pol_round >= 0) keeps the
+        # header of whichever validator built it
+        if header.proposer != proposal.proposer and (
+            proposal.pol_round < 0 or self.validators.by_name(header.proposer) is None
+        ):
             return False
         txs = self._txs_for_block(block)
         if txs is None:
@@ -416,6 +444,7 @@ class Replica:
             )
         elif isinstance(effect, CastVote):
             assert self.safety is not None
+            self.wal.sync()  # every input that led to this vote is durable before it is signed
             try:
                 vote = self.safety.sign_vote(
                     effect.type, effect.height, effect.round, effect.block_hash
@@ -506,6 +535,7 @@ class Replica:
         out: Outputs,
     ) -> list[core.Event]:
         assert self.safety is not None
+        self.wal.sync()
         try:
             proposal = self.safety.sign_proposal(height, round_, pol_round, block, block_hash)
         except SafetyViolation as e:
