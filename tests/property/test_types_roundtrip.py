@@ -190,3 +190,18 @@ def test_encode_refuses_floats_and_sets() -> None:
 def test_canonical_check_is_real() -> None:
     # msgpack itself accepts the non-canonical form; only our check refuses it
     assert msgpack.unpackb(b"\xcd\x00\x01") == 1
+
+
+def test_a_proposal_carries_a_large_block() -> None:
+    """A proposal of a block of 2,000 typical txs (over 1 MiB) decodes (regression: the block
+    field was once limited like a single tx)."""
+    from yulian.types.consensus import Proposal
+
+    txs = tuple(b"t" * 600 for _ in range(2000))
+    header = Header("c", 1, 1, b"h" * 32, len(txs), b"r" * 32, b"r" * 32, b"r" * 32,
+                    b"v" * 32, "p")
+    block = Block(header, txs).encode()
+    assert len(block) > 1_000_000
+    proposal = Proposal(1, 0, -1, block, b"h" * 32, "p", b"s" * 64)
+    assert Proposal.decode(proposal.encode()) == proposal
+    assert Block.decode(Proposal.decode(proposal.encode()).block).txs == txs

@@ -24,6 +24,9 @@ class Mempool:
     def __contains__(self, tx_id: bytes) -> bool:
         return tx_id in self._txs
 
+    def is_full(self) -> bool:
+        return len(self._txs) >= self._max_size
+
     def add(self, tx: ExecTx) -> None:
         if tx.tx_id in self._txs:
             raise AdmissionError("duplicate_tx", 409, f"tx {tx.tx_id.hex()} is already pending")

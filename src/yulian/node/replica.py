@@ -252,7 +252,11 @@ class Replica:
 
     # --- inputs -----------------------------------------------------------------------------
     def submit(self, data: bytes, now_ms: int) -> ExecTx:
-        """A client tx: admit it, keep it, and gossip it; raises ``AdmissionError``."""
+        """A client tx: admit it, keep it, and gossip it; raises ``AdmissionError``.
+
+        A full mempool refuses before any check, so an overload costs no signature checks."""
+        if self.mempool.is_full():
+            raise AdmissionError("mempool_full", 503, "too many txs are pending; retry later")
         tx = self.admission.admit(data, next_height=self.tip.height + 1, now_ms=now_ms)
         self.mempool.add(tx)
         return tx

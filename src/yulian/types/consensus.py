@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yulian.types.block import BLOCK_LIMITS
+from yulian.types.block import MAX_BLOCK_BYTES
 from yulian.types.commit import PRECOMMIT, PREVOTE, vote_sign_bytes
 from yulian.types.encoding import DecodeError, Limits, Value, decode, encode
 from yulian.types.fields import expect_array, expect_bytes, expect_int, expect_str, expect_version
@@ -22,6 +22,14 @@ MESSAGE_VERSION = 1
 MAX_ROUND = 1 << 31
 MAX_VALIDATOR_NAME = 128
 VOTE_LIMITS = Limits(max_bytes=1024, max_depth=2, max_items=16, max_str=256, max_bin=256)
+# a proposal carries a whole encoded block as one byte string, so its bin limit is the block's
+PROPOSAL_LIMITS = Limits(
+    max_bytes=MAX_BLOCK_BYTES + 4096,
+    max_depth=2,
+    max_items=16,
+    max_str=256,
+    max_bin=MAX_BLOCK_BYTES,
+)
 
 
 def proposal_sign_bytes(
@@ -119,7 +127,7 @@ class Proposal:
             height=expect_int(f[1], "proposal.height", 1),
             round=expect_int(f[2], "proposal.round", 0, MAX_ROUND),
             pol_round=expect_int(f[3], "proposal.pol_round", -1, MAX_ROUND),
-            block=expect_bytes(f[4], "proposal.block", BLOCK_LIMITS.max_bytes),
+            block=expect_bytes(f[4], "proposal.block", MAX_BLOCK_BYTES),
             block_hash=expect_bytes(f[5], "proposal.block_hash", 64),
             proposer=expect_str(f[6], "proposal.proposer", MAX_VALIDATOR_NAME),
             signature=expect_bytes(f[7], "proposal.signature", 128),
@@ -127,4 +135,4 @@ class Proposal:
 
     @classmethod
     def decode(cls, data: bytes) -> Proposal:
-        return cls.from_value(decode(data, BLOCK_LIMITS))
+        return cls.from_value(decode(data, PROPOSAL_LIMITS))
