@@ -1,26 +1,11 @@
-"""Shared helpers of the benchmark scripts: the machine description and table printing."""
+"""Shared helpers of the benchmark scripts; the machine description lives in
+``yulian.bench.machine`` (re-exported here for old callers)."""
 
 from __future__ import annotations
 
-import os
-import platform
-import sys
+from yulian.bench.machine import describe, machine
 
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} cores, {model}, Python {sys.version.split()[0]} "
-        f"({platform.python_implementation()}), {platform.system()}"
-    )
+__all__ = ["describe", "machine", "print_table"]
 
 
 def print_table(title: str, rows: list[tuple[str, str]]) -> None:
