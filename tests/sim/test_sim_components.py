@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from yulian.consensus.votes import sign_commit
-from yulian.consensus.wal import WAL, encode_record
+from yulian.consensus.wal import WAL
 from yulian.execution.blocks import ChainTip, make_block
 from yulian.execution.registry import ContractRegistry
 from yulian.execution.roots import genesis_state_root
@@ -40,8 +40,9 @@ def test_sim_clock_orders_by_time_then_schedule_order() -> None:
     assert clock.now_ms == 1_005
 
 
-@pytest.mark.parametrize("offset_ms, drift_ppm", [(0, 0), (2_500, 0), (-2_500, 3_000),
-                                                    (17, -3_000), (-1, 99_999)])
+@pytest.mark.parametrize(
+    "offset_ms, drift_ppm", [(0, 0), (2_500, 0), (-2_500, 3_000), (17, -3_000), (-1, 99_999)]
+)
 def test_node_clock_never_goes_back_and_inverts(offset_ms: int, drift_ppm: int) -> None:
     epoch = 1_700_000_000_000
     clock = NodeClock(epoch, offset_ms, drift_ppm)
@@ -95,6 +96,17 @@ def test_partitions_symmetric_asymmetric_and_heal() -> None:
 # --- disk -------------------------------------------------------------------------------------
 
 
+def test_an_unsynced_truncate_below_the_durable_image_is_undone_by_a_crash() -> None:
+    disk = SimDisk("wal")
+    disk.append(b"abcdef")
+    disk.sync()
+    disk.truncate(2)
+    disk.append(b"XY")
+    assert disk.read() == b"abXY"
+    disk.lose_unsynced()
+    assert disk.read() == b"abcdef"
+
+
 def test_disk_keeps_synced_and_replaced_data() -> None:
     disk = SimDisk("wal")
     disk.append(b"one")
@@ -126,7 +138,7 @@ def test_wal_on_a_crashing_disk_recovers_a_prefix_with_everything_synced() -> No
             appended.append(payload)
             if rng.random() < 0.2:
                 wal.sync()
-            if disk.syncs and not disk._unsynced:
+            if disk.syncs and not disk.unsynced_writes():
                 synced = len(appended)
         disk.crash(rng)
         torn += disk.torn_writes
@@ -158,12 +170,18 @@ def test_crash_points_fire_before_or_after_the_operation() -> None:
 # --- in-memory ledger, differentially against LMDB --------------------------------------------
 
 
-def _commit(height: int, writes: dict[bytes, bytes | None], tx_ids: tuple[bytes, ...],
-            tag: bytes = b"") -> BlockCommit:
+def _commit(
+    height: int, writes: dict[bytes, bytes | None], tx_ids: tuple[bytes, ...], tag: bytes = b""
+) -> BlockCommit:
     return BlockCommit(
-        height=height, block_hash=b"hash-%d" % height + tag, block=b"block-%d" % height + tag,
-        commit=b"commit-%d" % height, tx_ids=tx_ids, receipts=tuple(b"r" + t for t in tx_ids),
-        writes=tuple(sorted(writes.items())), state_root=b"root-%d" % height + tag,
+        height=height,
+        block_hash=b"hash-%d" % height + tag,
+        block=b"block-%d" % height + tag,
+        commit=b"commit-%d" % height,
+        tx_ids=tx_ids,
+        receipts=tuple(b"r" + t for t in tx_ids),
+        writes=tuple(sorted(writes.items())),
+        state_root=b"root-%d" % height + tag,
     )
 
 
@@ -171,13 +189,21 @@ def _answers(ledger: object, keys: list[bytes], tx_ids: list[bytes]) -> list[obj
     h = ledger.height()  # type: ignore[attr-defined]
     out: list[object] = [h, ledger.state_root()]  # type: ignore[attr-defined]
     for height in range(0, h + 2):
-        out += [ledger.block(height), ledger.commit(height),  # type: ignore[attr-defined]
-                ledger.block_hash(height), ledger.state_root(height),  # type: ignore[attr-defined]
-                ledger.receipts(height), ledger.receipt(height, 0)]  # type: ignore[attr-defined]
+        out += [
+            ledger.block(height),
+            ledger.commit(height),  # type: ignore[attr-defined]
+            ledger.block_hash(height),
+            ledger.state_root(height),  # type: ignore[attr-defined]
+            ledger.receipts(height),
+            ledger.receipt(height, 0),
+        ]  # type: ignore[attr-defined]
     for key in keys:
-        out += [ledger.get(key), ledger.history(key, limit=3),  # type: ignore[attr-defined]
-                ledger.history(key, before_height=max(1, h // 2)),  # type: ignore[attr-defined]
-                [ledger.get_at(key, x) for x in range(h + 1)]]  # type: ignore[attr-defined]
+        out += [
+            ledger.get(key),
+            ledger.history(key, limit=3),  # type: ignore[attr-defined]
+            ledger.history(key, before_height=max(1, h // 2)),  # type: ignore[attr-defined]
+            [ledger.get_at(key, x) for x in range(h + 1)],
+        ]  # type: ignore[attr-defined]
     for prefix in (b"", b"k", b"k1", b"z"):
         out.append(ledger.scan_prefix(prefix, 5))  # type: ignore[attr-defined]
         out.append(ledger.scan_prefix(prefix, 100, start_after=b"k2"))  # type: ignore[attr-defined]
@@ -194,8 +220,10 @@ def test_memledger_answers_like_lmdb(tmp_path: Path) -> None:
     try:
         for step in range(60):
             height = mem.height() + (1 if rng.random() < 0.85 else rng.choice((0, 2)))
-            writes = {rng.choice(keys): rng.choice((b"v%d" % step, None))
-                      for _ in range(rng.randint(0, 4))}
+            writes = {
+                rng.choice(keys): rng.choice((b"v%d" % step, None))
+                for _ in range(rng.randint(0, 4))
+            }
             fresh = tuple(b"tx%d" % (len(tx_ids) + i) for i in range(rng.randint(0, 3)))
             replay = (rng.choice(tx_ids),) if tx_ids and rng.random() < 0.1 else ()
             tag = b"dup" if rng.random() < 0.05 else b"-%d" % step
@@ -231,23 +259,36 @@ def _block_at_height_1(time_offset_ms: int, signers: int) -> tuple[BlockCommit, 
     tip = ChainTip(0, genesis_hash, genesis_state_root(suite, genesis_hash), g.time_ms)
     registry = ContractRegistry(suite, g.contracts)
     block, result = make_block(
-        suite, g.chain_id, MemLedger(), tip, time_ms=g.time_ms + 1 + time_offset_ms,
-        proposer=net.names[0], validators_hash=suite.hash(encode(g.validators_value())), txs=[],
-        resolve=registry.resolve, step_limit=g.params.step_limit,
+        suite,
+        g.chain_id,
+        MemLedger(),
+        tip,
+        time_ms=g.time_ms + 1 + time_offset_ms,
+        proposer=net.names[0],
+        validators_hash=suite.hash(encode(g.validators_value())),
+        txs=[],
+        resolve=registry.resolve,
+        step_limit=g.params.step_limit,
     )
     block_hash = block.header.hash(suite.hash)
-    cert = sign_commit(g.chain_id, 1, 0, block_hash,
-                       [(n, net.keys[n].sign) for n in net.names[:signers]])
-    return BlockCommit(1, block_hash, block.encode(), cert.encode(), (), (), result.writes,
-                       block.header.state_root), block_hash
+    cert = sign_commit(
+        g.chain_id, 1, 0, block_hash, [(n, net.keys[n].sign) for n in net.names[:signers]]
+    )
+    return BlockCommit(
+        1, block_hash, block.encode(), cert.encode(), (), (), result.writes, block.header.state_root
+    ), block_hash
 
 
 def _checker() -> Checker:
     from yulian.consensus.votes import ValidatorSet
 
     net = load_testnet(4)
-    return Checker(net.suite, net.genesis.chain_id, ValidatorSet(net.genesis.validators),
-                   frozenset({"a", "b", "c"}))
+    return Checker(
+        net.suite,
+        net.genesis.chain_id,
+        ValidatorSet(net.genesis.validators),
+        frozenset({"a", "b", "c"}),
+    )
 
 
 def test_checker_accepts_agreement_and_reports_a_fork() -> None:
@@ -280,4 +321,3 @@ def test_checker_reports_a_certificate_without_quorum_and_divergent_roots() -> N
     checker.on_commit("a", a, 1, good_hash, (), 10)
     checker.on_commit("b", b, 1, good_hash, (), 11)
     assert [v.kind for v in checker.violations] == [STATE_ROOT]
-    assert encode_record(b"x")  # the WAL framing is importable from the sim's tests

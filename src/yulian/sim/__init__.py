@@ -1,1 +1,56 @@
-"""Introduction: ``yulian.sim`` — the real replicas under a seeded network, clock and disk."""
+"""Introduction: ``yulian.sim`` — the real replicas under a seeded network, clock and disk.
+
+The simulator runs N ``yulian.node.replica.Replica`` objects — consensus core, safety rules,
+WAL, execution, admission: the code the node runs — with every source of non-determinism
+replaced by a seeded one (TigerBeetle's VOPR, FoundationDB's simulation, indy-plenum's
+``test/simulation``), and checks invariants on what the replicas commit (RELIABILITY.md S1–S6).
+
+One file per noun:
+
+- ``clock.py`` — ``SimClock`` (integer ms, the event heap ordered by ``(time, sequence)``) and
+  ``NodeClock`` (a node's offset and drift);
+- ``network.py`` — ``SimNetwork``: loss, duplication, delay, reordering, partitions;
+- ``disk.py`` — ``SimDisk`` (a ``DurableFile`` that loses or tears unsynced writes at a crash)
+  and ``CrashPoints`` (crash at the k-th durable operation, inside a step);
+- ``memledger.py`` — ``MemLedger``: the ``Ledger`` protocol in memory, atomic and durable;
+- ``cluster.py`` — ``SimConfig``, ``Cluster`` (the event loop and the node shell's duties),
+  ``RunResult``, ``run_seed``; the cached testnet;
+- ``invariants.py`` — ``Checker``: agreement, validity, state roots, no acknowledged tx lost,
+  monotonic heights, liveness after a heal;
+- ``byzantine.py`` — equivocating proposer, double votes, re-signed votes, wiped restarts,
+  twins;
+- ``scenarios.py`` — the random ``chaos`` campaign and the targeted scenarios (``lock``,
+  ``lockloss``, ``amnesia``, ``split``, ``fork``);
+- ``__main__.py`` — the campaign CLI; ``regressions.txt`` — the pinned seeds (S6).
+
+Use::
+
+    from yulian.sim import SimConfig, run_seed
+    result = run_seed(SimConfig(validators=4, heights=20), seed=7)
+    assert result.ok, result.violations
+    print(result.trace_hash, result.replay_command())
+"""
+
+from yulian.sim.cluster import (
+    BYZANTINE_MODES,
+    FAULTS,
+    Cluster,
+    RunResult,
+    SimConfig,
+    load_testnet,
+    run_seed,
+)
+from yulian.sim.invariants import SAFETY, Checker, Violation
+
+__all__ = [
+    "BYZANTINE_MODES",
+    "FAULTS",
+    "SAFETY",
+    "Checker",
+    "Cluster",
+    "RunResult",
+    "SimConfig",
+    "Violation",
+    "load_testnet",
+    "run_seed",
+]

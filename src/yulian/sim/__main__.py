@@ -21,11 +21,12 @@ import statistics
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from yulian.consensus.safety import KNOWN_PLANTED_BUGS as SAFETY_BUGS
 from yulian.consensus.voteset import KNOWN_PLANTED_BUGS as CORE_BUGS
-from yulian.sim.cluster import ADAPTERS, BYZANTINE_MODES, FAULTS, RunResult, SimConfig, run_job
+from yulian.sim.cluster import BYZANTINE_MODES, FAULTS, RunResult, SimConfig, run_job
 from yulian.sim.invariants import SAFETY
 from yulian.sim.scenarios import SCENARIOS
 
@@ -46,7 +47,10 @@ def _names(text: str, known: Sequence[str], what: str) -> frozenset[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m yulian.sim", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m yulian.sim",
+        description="Run the real replicas under seeded faults and check the invariants.",
+    )
     p.add_argument("--validators", type=int, default=4)
     p.add_argument("--seeds", type=int, default=100, help="how many seeds to run")
     p.add_argument("--start-seed", type=int, default=0)
@@ -59,11 +63,6 @@ def parser() -> argparse.ArgumentParser:
         "--planted",
         default="none",
         help=f"planted bugs to switch on: {','.join(sorted(CORE_BUGS | SAFETY_BUGS))}",
-    )
-    p.add_argument(
-        "--adapters",
-        default="all",
-        help=f"replica fixes the simulator applies: all, none or {','.join(ADAPTERS)}",
     )
     p.add_argument("--max-sim-ms", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
@@ -91,22 +90,33 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         scenario=args.scenario,
         core_bugs=bugs & CORE_BUGS,
         safety_bugs=bugs & SAFETY_BUGS,
-        adapters=_names(args.adapters, ADAPTERS, "adapters"),
         max_sim_ms=args.max_sim_ms,
     )
 
 
-def load_regressions(path: Path = REGRESSIONS) -> list[tuple[SimConfig, int, str]]:
-    """The pinned seeds: one replay command's arguments per line, ``#`` starts a comment."""
+@dataclass(frozen=True)
+class Pinned:
+    config: SimConfig
+    seed: int
+    why: str
+    known: bool  # an open bug: the seed must still fail
+    line: int
+
+
+def load_regressions(path: Path = REGRESSIONS) -> list[Pinned]:
+    """The pinned seeds: one replay command's arguments per line, ``#`` starts a comment, a
+    ``known:`` prefix marks an open bug (see the file's header)."""
     pinned = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        text, _, why = line.partition("#")
-        if not text.strip():
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        text, _, why = raw.partition("#")
+        text = text.strip()
+        if not text:
             continue
-        args = parser().parse_args(shlex.split(text))
+        known = text.startswith("known:")
+        args = parser().parse_args(shlex.split(text.removeprefix("known:")))
         if args.seeds != 1:
             raise ValueError(f"{path}:{number}: a pinned line names one seed (--seeds 1)")
-        pinned.append((config_from(args), args.start_seed, why.strip()))
+        pinned.append(Pinned(config_from(args), args.start_seed, why.strip(), known, number))
     return pinned
 
 
@@ -131,7 +141,8 @@ def line(r: RunResult) -> str:
     heights = r.heights.values()
     status = "ok" if r.ok else "VIOLATION"
     return (
-        f"seed {r.seed:>6}  {status:<9}  trace {r.trace_hash[:16]}  heights "
+        f"seed {r.seed:>6}  {status:<9}  trace {r.trace_hash[:16]}  schedule "
+        f"{r.schedule_hash[:8]}  heights "
         f"{min(heights)}..{max(heights)}  sim {r.sim_ms / 1000:8.1f} s  events {r.events:>8}  "
         f"wall {r.wall_s:6.2f} s"
     )
@@ -160,9 +171,9 @@ def summary(results: Sequence[RunResult], wall_s: float) -> str:
         ),
         ("events", f"total {sum(r.events for r in results)}"),
         (
-            "txs acknowledged",
-            f"{sum(r.txs_acked for r in results)} of "
-            f"{sum(r.txs_submitted for r in results)} submitted",
+            "txs",
+            f"{sum(r.txs_submitted for r in results)} client txs admitted, "
+            f"{sum(r.txs_acked for r in results)} committed (with evidence txs)",
         ),
         ("crashes", f"{sum(r.crashes for r in results)}"),
         (
@@ -177,9 +188,11 @@ def summary(results: Sequence[RunResult], wall_s: float) -> str:
 
 def main(argv: Iterable[str] | None = None) -> int:
     args = parser().parse_args(list(argv) if argv is not None else None)
+    known: set[int] = set()
     if args.regressions is not None:
         pinned = load_regressions(args.regressions)
-        jobs = [(config, seed) for config, seed, _ in pinned]
+        jobs = [(p.config, p.seed) for p in pinned]
+        known = {i for i, p in enumerate(pinned) if p.known}
     else:
         if not 1 <= args.seeds <= MAX_SEEDS:
             raise SystemExit(f"--seeds must be in 1..{MAX_SEEDS}")
@@ -194,22 +207,28 @@ def main(argv: Iterable[str] | None = None) -> int:
             results.append(result)
             print(line(result), flush=True)
     else:
-        for result in run_jobs(jobs, args.jobs):
+        for index, result in enumerate(run_jobs(jobs, args.jobs)):
             results.append(result)
+            tag = "  (known open bug)" if index in known else ""
             if not args.quiet or not result.ok:
-                print(line(result), flush=True)
+                print(line(result) + tag, flush=True)
             if not result.ok:
                 for v in result.violations:
                     print(f"    {v}")
                 print(f"    replay: {result.replay_command()}", flush=True)
     print()
     print(summary(results, time.perf_counter() - started))
-    failing = [r for r in results if not r.ok]
+    failing = [r for i, r in enumerate(results) if not r.ok and i not in known]
+    fixed = [r for i, r in enumerate(results) if r.ok and i in known]
     if failing:
         print("\nfailing seeds (replay each with):")
         for r in failing:
             print(f"  {r.replay_command()}")
-    return 1 if failing else 0
+    if fixed:
+        print("\nknown bugs that no longer fail (update regressions.txt):")
+        for r in fixed:
+            print(f"  {r.replay_command()}")
+    return 1 if failing or fixed else 0
 
 
 if __name__ == "__main__":

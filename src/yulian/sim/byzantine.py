@@ -11,6 +11,9 @@ the raw validator key (bypassing the safety rules) where the attack needs a seco
   node that sees both must record the equivocation (B1);
 - ``wipe``: from time to time, right after a vote, the validator crashes and restarts with its
   safety file and WAL deleted, so it may sign again what it signed before;
+- ``resign``: every vote is sent twice with two different valid signatures over the same
+  content (an Ed25519 signer may pick any nonce): the same vote in other bytes, which a
+  replica must count once (byte-level de-duplication does not catch it);
 - ``twins``: a second instance of the validator (same key, own disks, ledger and clock) runs
   beside the first (the Twins method of Bano et al., Diem): two honest-looking replicas that
   together equivocate on everything. With a partition that puts each twin of f + 1 validators
@@ -23,8 +26,14 @@ choices per ``(height, round)``, so a run stays a function of its seed.
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import TYPE_CHECKING
 
+import nacl.bindings as sodium
+from cryptography.hazmat.primitives import serialization
+
+from yulian.crypto.standard import Ed25519PrivateKey
+from yulian.crypto.suite import PrivateKey
 from yulian.execution.blocks import make_block
 from yulian.net.messages import Message
 from yulian.types.block import Block
@@ -177,6 +186,63 @@ class DoubleVoter(Behaviour):
         return self._second[key]
 
 
+def fresh_signature(key: PrivateKey, message: bytes, rng: random.Random) -> bytes:
+    """Another valid signature of ``message``: Ed25519 with a random nonce instead of the
+    deterministic one (RFC 8032 5.1.6 with ``r`` drawn from ``rng``); randomised suites
+    simply sign again."""
+    if not isinstance(key, Ed25519PrivateKey):
+        return key.sign(message)
+    seed = key.crypto_key().private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    h = bytearray(hashlib.sha512(seed).digest()[:32])
+    h[0] &= 248
+    h[31] = (h[31] & 127) | 64
+    a = sodium.crypto_core_ed25519_scalar_reduce(bytes(h) + bytes(32))
+    r = sodium.crypto_core_ed25519_scalar_reduce(rng.randbytes(64))
+    big_r = sodium.crypto_scalarmult_ed25519_base_noclamp(r)
+    k = sodium.crypto_core_ed25519_scalar_reduce(
+        hashlib.sha512(big_r + key.public_key() + message).digest()
+    )
+    s = sodium.crypto_core_ed25519_scalar_add(r, sodium.crypto_core_ed25519_scalar_mul(k, a))
+    return bytes(big_r + s)
+
+
+class Resigner(Behaviour):
+    mode = "resign"
+
+    def __init__(self, node: SimNode) -> None:
+        super().__init__(node)
+        self._second: dict[bytes, Message] = {}
+
+    def outgoing(self, cluster: Cluster, node: SimNode, msgs: Outgoing) -> Outgoing:
+        result: Outgoing = []
+        for dst, m in msgs:
+            result.append((dst, m))
+            if m.kind == "vote":
+                assert isinstance(m.payload, bytes)
+                result.append((dst, self._again(cluster, node, m.payload)))
+        return result
+
+    def _again(self, cluster: Cluster, node: SimNode, data: bytes) -> Message:
+        again = self._second.get(data)
+        if again is None:
+            if len(self._second) > MAX_CACHED_ROUNDS:
+                self._second.clear()
+            vote = Vote.decode(data)
+            sign_bytes = vote.sign_bytes(cluster.chain_id)
+            signature = fresh_signature(node.key, sign_bytes, cluster.byz_rng)
+            assert signature != vote.signature
+            assert cluster.suite.verify(node.key.public_key(), sign_bytes, signature)
+            copy = Vote(
+                vote.type, vote.height, vote.round, vote.block_hash, vote.validator, signature
+            )
+            again = self._second[data] = Message("vote", copy.encode())
+        return again
+
+
 class WipedRestarts(Behaviour):
     """Every few seconds: crash right after the next vote, come back with no safety data."""
 
@@ -208,6 +274,7 @@ class Twin(Behaviour):
 
 BEHAVIOURS: dict[str, type[Behaviour]] = {
     "equivocate": EquivocatingProposer,
+    "resign": Resigner,
     "double_vote": DoubleVoter,
     "wipe": WipedRestarts,
     "twins": Twin,

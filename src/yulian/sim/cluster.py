@@ -13,7 +13,10 @@ Determinism (S2): after the cached testnet is loaded, every choice comes from
 ``random.Random`` streams derived from the seed, events are ordered by ``(time, sequence)``,
 and nothing iterates over a set or an unordered dict. Every delivery, timer firing, tick,
 crash, restart and commit is appended to the trace; ``trace_hash`` is the SHA-256 of it, so
-two runs of one seed on one testnet print the same hash.
+two runs of one seed on one testnet print the same hash. The keys differ between machines
+(the testnet is made with real randomness), and so do message digests; ``schedule_hash``
+leaves them out, and in practice matches across machines (nothing the simulator or the
+replica decides depends on a digest's value, except orderings of hash ties).
 
 The node shell's duties that the replica leaves to its caller are done here as in
 ``node/node.py``: gossip a client tx after ``submit``, perform ``Outputs`` (broadcast, send,
@@ -52,7 +55,6 @@ from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import Message, decode_message
 from yulian.node.bootstrap import BootstrapError, init_network, load_layout
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
-from yulian.node.replica import _decode_wal_record as decode_wal_record
 from yulian.sdk.wallet import Wallet
 from yulian.sim.clock import NodeClock, SimClock
 from yulian.sim.disk import CrashPoints, SimCrash, SimDisk
@@ -66,11 +68,7 @@ from yulian.sim.invariants import (
 )
 from yulian.sim.memledger import MemLedger
 from yulian.sim.network import SimNetwork
-from yulian.types.block import Block
-from yulian.types.commit import PREVOTE
-from yulian.types.consensus import Proposal, Vote
-from yulian.types.encoding import DecodeError
-from yulian.types.genesis import Genesis
+from yulian.types.genesis import ChainParams, Genesis
 
 if TYPE_CHECKING:
     from yulian.sim.byzantine import Behaviour
@@ -90,11 +88,11 @@ FAULTS = (
     "crashpoint",
     "drift",
 )
-BYZANTINE_MODES = ("double_vote", "equivocate", "twins", "wipe")  # sorted
-ADAPTERS = ("wal_sync", "repropose", "resend", "pol_relay")  # see AdaptedReplica
+BYZANTINE_MODES = ("double_vote", "equivocate", "resign", "twins", "wipe")  # sorted
 LIVENESS_TIMEOUTS = 10  # S3: all honest nodes commit within 10 base timeouts of the heal
 MAX_VIOLATIONS = 8
 TWIN_SUFFIX = "#twin"
+DROP_BACKOFF_MS = 5_000  # a dropped peer is refused this long (net.peers.DROP_BACKOFF_S)
 
 
 # --- the testnet (tooling: made once per size, then cached) ----------------------------------
@@ -119,23 +117,40 @@ def cache_dir() -> Path:
 def load_testnet(validators: int) -> SimTestnet:
     """The ``validators``-node network of this machine: made by the real ``init_network`` on
     first use (OS randomness, wall clock) under ``cache_dir()``, then reused by every run, in
-    every process, so a seed's trace hash is stable."""
+    every process, so a seed's trace hash is stable. The directory name carries a digest of
+    what goes into the genesis, so a changed contract or parameter set gets a new network; one
+    that no longer loads (an old genesis format) is replaced by a fresh one beside it."""
     assert 1 <= validators <= 64, validators
-    root = cache_dir() / f"{CACHE_VERSION}-n{validators}"
+    inputs = f"{contract_source()}|{ChainParams()!r}|{Genesis.__dataclass_fields__.keys()}"
+    digest = hashlib.sha256(inputs.encode()).hexdigest()[:10]
+    root = cache_dir() / f"{CACHE_VERSION}-n{validators}-{digest}"
     if not (root / "genesis.json").is_file():
-        root.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            init_network(
-                root,
-                orgs=validators,
-                validators=validators,
-                chain_id="yulian-sim",
-                contracts=[(CONTRACT_NAME, contract_source())],
-                validity_days=3650,
-            )
-        except BootstrapError:
-            if not (root / "genesis.json").is_file():  # not a race lost to another process
-                raise
+        _make_testnet(root, validators)
+    try:
+        return _read_testnet(root)
+    except (BootstrapError, ValueError, OSError):
+        fresh = Path(tempfile.mkdtemp(prefix=f"{root.name}-", dir=cache_dir())) / "net"
+        _make_testnet(fresh, validators)
+        return _read_testnet(fresh)
+
+
+def _make_testnet(root: Path, validators: int) -> None:
+    root.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        init_network(
+            root,
+            orgs=validators,
+            validators=validators,
+            chain_id="yulian-sim",
+            contracts=[(CONTRACT_NAME, contract_source())],
+            validity_days=3650,
+        )
+    except BootstrapError:
+        if not (root / "genesis.json").is_file():  # not a race lost to another process
+            raise
+
+
+def _read_testnet(root: Path) -> SimTestnet:
     layout = load_layout(root)
     genesis = Genesis.load(layout.genesis)
     suite = get_suite(genesis.suite)
@@ -165,8 +180,7 @@ class SimConfig:
     scenario: str = "chaos"
     core_bugs: frozenset[str] = frozenset()  # planted bugs (S5), switched off after the run
     safety_bugs: frozenset[str] = frozenset()
-    adapters: frozenset[str] = frozenset(ADAPTERS)  # replica fixes applied by the simulator
-    tick_ms: int = 1000
+    tick_ms: int = 500  # as the node shell (node.TICK_INTERVAL_S)
     tx_interval_ms: int = 600  # mean gap between client transactions
     timeout_propose_ms: int = 3000  # the base timeout
     timeout_prevote_ms: int = 1000
@@ -182,7 +196,6 @@ class SimConfig:
         assert set(self.faults) <= set(FAULTS), sorted(set(self.faults) - set(FAULTS))
         assert set(self.byzantine_modes) <= set(BYZANTINE_MODES) and self.byzantine_modes
         object.__setattr__(self, "byzantine_modes", tuple(sorted(set(self.byzantine_modes))))
-        assert set(self.adapters) <= set(ADAPTERS), sorted(set(self.adapters) - set(ADAPTERS))
         assert 0 <= self.byzantine < self.validators
 
     @property
@@ -207,7 +220,8 @@ class RunResult:
     seed: int
     config: SimConfig
     violations: tuple[Violation, ...]
-    trace_hash: str
+    trace_hash: str  # every event with its message and block digests (this machine's testnet)
+    schedule_hash: str  # the same events without the digests: comparable across testnets
     testnet: str
     heights: dict[str, int]  # honest nodes
     sim_ms: int
@@ -249,107 +263,7 @@ def replay_command(config: SimConfig, seed: int) -> str:
     bugs = sorted(config.core_bugs | config.safety_bugs)
     if bugs:
         parts.append(f"--planted {','.join(bugs)}")
-    if set(config.adapters) != set(ADAPTERS):
-        parts.append(f"--adapters {','.join(sorted(config.adapters)) or 'none'}")
     return " ".join(parts)
-
-
-# --- adapters: fixes the replica needs, applied from outside until replica.py has them --------
-
-
-class WalSyncingSafetyRules(SafetyRules):
-    """Adapter ``wal_sync``: make the consensus WAL durable before every signature.
-
-    The replica appends every input to the WAL without ``sync`` and never syncs it, so a crash
-    loses the prevotes that locked the node: after restart it may prevote another block in a
-    later round (a lock violation; two such crashes fork an honest network: the ``lockloss``
-    scenario). CometBFT flushes and syncs its WAL before signing (``signVote``); this adapter
-    does the same from outside.
-    """
-
-    def __init__(
-        self, suite: Suite, key: PrivateKey, chain_id: str, name: str, store: SimDisk, wal: WAL
-    ) -> None:
-        super().__init__(suite, key, chain_id, name, store)
-        self._wal = wal
-
-    def sign_vote(self, type_: int, height: int, round_: int, block_hash: bytes) -> Vote:
-        self._wal.sync()
-        return super().sign_vote(type_, height, round_, block_hash)
-
-    def sign_proposal(
-        self, height: int, round_: int, pol_round: int, block: bytes, block_hash: bytes
-    ) -> Proposal:
-        self._wal.sync()
-        return super().sign_proposal(height, round_, pol_round, block, block_hash)
-
-
-class AdaptedReplica(Replica):
-    """The replica with the liveness fixes it lacks (each switchable, see ``ADAPTERS``).
-
-    - ``repropose``: ``_validate_proposal`` requires ``header.proposer == proposal.proposer``,
-      so a re-proposal (``pol_round >= 0``) of a block another validator built is invalid at
-      every node that had not validated the original; the check belongs to new blocks only.
-    - ``resend``: ``start()`` replays the WAL but leaves ``_own`` empty, so the votes signed
-      before a crash are never re-sent; a peer that missed one may never complete a proof of
-      lock. The fix: put the node's own replayed messages back into ``_own``, and the safety
-      rules' last vote too (fed to the core if the WAL lost it: the node signed it, so it
-      counts, and without it a restarted node can wait forever for a quorum it is part of).
-    - ``pol_relay``: ``on_tick`` re-sends only the node's own messages; an unlocked node that
-      missed one prevote of the proof of lock of a re-proposed block can never accept it, while
-      the locked nodes prevote only that block: a permanent livelock. The fix: also re-send the
-      2f+1 prevotes for ``validValue`` in ``validRound`` (the proof of lock), as CometBFT's vote
-      gossip would deliver them.
-    """
-
-    adapters: frozenset[str] = frozenset(ADAPTERS)
-
-    def _validate_proposal(self, proposal: Proposal, now_ms: int) -> bool:
-        if "repropose" in self.adapters and proposal.pol_round >= 0:
-            try:
-                built_by = Block.decode(proposal.block).header.proposer
-            except DecodeError:
-                built_by = proposal.proposer
-            if built_by != proposal.proposer and self.validators.by_name(built_by) is not None:
-                proposal = dataclasses.replace(proposal, proposer=built_by)
-        return super()._validate_proposal(proposal, now_ms)
-
-    def start(self, now_ms: int) -> Outputs:
-        out = super().start(now_ms)
-        if "resend" in self.adapters and self.safety is not None:
-            height = self.tip.height + 1
-            mine: list[Message] = []
-            for record in self.wal.records():
-                kind, h, data = decode_wal_record(record)
-                if h != height:
-                    continue
-                if kind == "vote" and Vote.decode(data).validator == self.config.name:
-                    mine.append(Message("vote", data))
-                elif kind == "proposal" and Proposal.decode(data).proposer == self.config.name:
-                    mine.append(Message("proposal", data))
-            last = self.safety.data.last_vote
-            if last is not None and last.height == height:
-                last_message = Message("vote", last.encode())
-                if last_message not in mine:  # signed, but its WAL record was lost: count it
-                    out.extend(self._step(core.VoteReceived(last), now_ms))
-                mine.append(last_message)
-            fresh = [m for m in dict.fromkeys(mine) if m not in self._own]
-            self._own[:0] = fresh
-            out.broadcast.extend(fresh)
-        return out
-
-    def on_tick(self, now_ms: int) -> Outputs:
-        out = super().on_tick(now_ms)
-        s = self.state
-        if "pol_relay" in self.adapters and s.valid_round >= 0 and s.valid_hash is not None:
-            prevotes = s.vote_set(s.valid_round, PREVOTE)
-            if prevotes is not None:
-                own = set(self._own)
-                for v in prevotes.votes_for(s.valid_hash):
-                    m = Message("vote", v.encode())
-                    if m not in own:
-                        out.broadcast.append(m)
-        return out
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -357,6 +271,7 @@ class AdaptedReplica(Replica):
 class Deliver:
     src: str
     dst: str
+    kind: str
     data: bytes
     digest: str
 
@@ -446,6 +361,7 @@ class Cluster:
         self.disk_rng = random.Random(f"yulian-sim/{seed}/disks")
         self.byz_rng = random.Random(f"yulian-sim/{seed}/byzantine")
         self._trace = hashlib.sha256()
+        self._schedule = hashlib.sha256()
         self.trace_lines: list[str] | None = [] if keep_trace else None
         self.scenario = scenario if scenario is not None else make_scenario(config.scenario)
         self.nodes: dict[str, SimNode] = {}
@@ -454,6 +370,7 @@ class Cluster:
         for name in self.net_info.names:
             self._add_node(name, name, honest=name not in byzantine)
         self.net = SimNetwork(random.Random(f"yulian-sim/{seed}/network"), list(self.nodes))
+        self.net.now_ms = self.start_ms
         modes = self.scenario.byzantine_modes or config.byzantine_modes
         for name in sorted(byzantine):
             for behaviour in make_behaviours(self, self.nodes[name], modes):
@@ -521,19 +438,12 @@ class Cluster:
         )
 
     def _build_replica(self, node: SimNode) -> Replica:
+        """The node's real replica over its surviving durable parts (as ``node.Node`` does)."""
         wal = WAL(node.wal_disk)
-        safety: SafetyRules
-        if "wal_sync" in self.config.adapters:
-            safety = WalSyncingSafetyRules(
-                self.suite, node.key, self.chain_id, node.name, node.safety_disk, wal
-            )
-        else:
-            safety = SafetyRules(self.suite, node.key, self.chain_id, node.name, node.safety_disk)
-        replica = AdaptedReplica(
+        safety = SafetyRules(self.suite, node.key, self.chain_id, node.name, node.safety_disk)
+        return Replica(
             self.genesis, self.suite, node.key, node.ledger, safety, wal, self.replica_config(node)
         )
-        replica.adapters = self.config.adapters
-        return replica
 
     # --- the run ----------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -562,6 +472,7 @@ class Cluster:
                 self.checker.fail(STALLED, self.clock.now_ms, "the event queue ran empty")
                 break
             now, event = popped
+            self.net.now_ms = now
             if now > budget_ms or self.clock.events_popped > budget_events:
                 self.checker.fail(
                     STALLED,
@@ -603,7 +514,7 @@ class Cluster:
     def _on_deliver(self, event: Deliver) -> None:
         node = self.nodes[event.dst]
         if node.replica is None or not self.net.arrives(event.src, event.dst):
-            self._trace_line("lost", event.src, event.dst, event.digest)
+            self._trace_line("lost", event.src, event.dst, event.kind, payload=event.digest)
             return
         msg = self._decoded.get(event.data)
         if msg is None:
@@ -611,7 +522,7 @@ class Cluster:
                 self._decoded.clear()
             msg = self._decoded[event.data] = decode_message(event.data)
         sender = self.nodes[event.src].name
-        self._trace_line("deliver", event.src, event.dst, event.digest)
+        self._trace_line("deliver", event.src, event.dst, event.kind, payload=event.digest)
         self._call(node, lambda r, now: r.on_message(sender, msg, now))
 
     # --- calling a replica and performing its outputs --------------------------------------
@@ -640,7 +551,7 @@ class Cluster:
         """Do what the replica asked, in the shell's order: report commits, send, arm timers."""
         now = self.clock.now_ms
         for c in out.committed:
-            self._trace_line("commit", node.id, c.height, c.block_hash.hex())
+            self._trace_line("commit", node.id, c.height, payload=c.block_hash.hex())
             self.checker.on_commit(node.id, node.ledger, c.height, c.block_hash, c.tx_ids, now)
         if out.committed:
             self.checker.progress(self.honest_heights(), now)
@@ -659,7 +570,9 @@ class Cluster:
         for t in out.timers:
             self.clock.schedule(node.clock.to_global(t.due_ms), Fire(node.id, node.incarnation, t))
         for peer, reason in out.drop:
-            self._trace_line("accuse", node.id, peer)
+            self._trace_line("drop", node.id, peer)
+            for other in self.ids_of(peer):
+                self.net.ban(node.id, other, now + DROP_BACKOFF_MS)
             if node.honest and all(self.nodes[i].honest for i in self.ids_of(peer)):
                 self.note(f"{node.id} dropped honest peer {peer}: {reason}")
         self.scenario.after_output(self, node, out)
@@ -679,7 +592,7 @@ class Cluster:
         now = self.clock.now_ms
         for dst in targets:
             for delay in self.net.fate(src, dst, m.kind, m.payload):
-                self.clock.schedule(now + delay, Deliver(src, dst, data, digest))
+                self.clock.schedule(now + delay, Deliver(src, dst, m.kind, data, digest))
 
     def ids_of(self, name: str) -> list[str]:
         """The instances that answer to validator ``name`` (two for a twin)."""
@@ -731,7 +644,7 @@ class Cluster:
             return
         node.replica = replica
         node.down_since_ms = None
-        self._trace_line("restart", node.id, replica.tip.height)
+        self._trace_line("start" if first else "restart", node.id, replica.tip.height)
         if not first:
             self.checker.on_restart(node.id, node.ledger, self.clock.now_ms)
         self._call(node, lambda r, now: r.start(now))
@@ -797,7 +710,7 @@ class Cluster:
             self._trace_line("tx-refused", target, e.code if hasattr(e, "code") else "")
             return
         self.txs_submitted += 1
-        self._trace_line("tx", target, hashlib.blake2b(envelope, digest_size=8).hexdigest())
+        self._trace_line("tx", target, payload=hashlib.blake2b(envelope, digest_size=8).hexdigest())
         self.perform(node, Outputs(broadcast=[Message("txs", (envelope,))]))
 
     # --- views ------------------------------------------------------------------------------
@@ -811,8 +724,13 @@ class Cluster:
         if len(self.notes) < 50:
             self.notes.append(f"t={self.clock.now_ms - self.start_ms}: {text}")
 
-    def _trace_line(self, *parts: object) -> None:
+    def _trace_line(self, *parts: object, payload: str = "") -> None:
+        """Append one line to the trace. ``payload`` is what depends on the testnet's keys
+        (message and block digests): it enters ``trace_hash`` but not ``schedule_hash``."""
         line = "|".join(str(p) for p in (self.clock.now_ms - self.start_ms, *parts))
+        self._schedule.update(line.encode() + b"\n")
+        if payload:
+            line = f"{line}|{payload}"
         self._trace.update(line.encode() + b"\n")
         if self.trace_lines is not None:
             self.trace_lines.append(line)
@@ -828,6 +746,7 @@ class Cluster:
             config=self.config,
             violations=tuple(self.checker.violations[:MAX_VIOLATIONS]),
             trace_hash=self._trace.hexdigest(),
+            schedule_hash=self._schedule.hexdigest(),
             testnet=self.net_info.fingerprint,
             heights=self.honest_heights(),
             sim_ms=self.clock.now_ms - self.start_ms,
@@ -883,14 +802,13 @@ def with_changes(config: SimConfig, **changes: object) -> SimConfig:
 
 
 __all__ = [
-    "ADAPTERS",
     "BYZANTINE_MODES",
     "FAULTS",
     "Cluster",
     "RunResult",
     "SimConfig",
     "SimNode",
+    "load_testnet",
     "run_job",
     "run_seed",
-    "load_testnet",
 ]

@@ -69,7 +69,10 @@ class SimDisk:
         self.name = name
         self.points = points
         self._data = bytearray()
-        self._durable = b""
+        # The durable image is ``_data[:_durable_len]`` (a sync costs no copy, however large
+        # the file), or ``_durable_copy`` once an unsynced truncate cut into that prefix.
+        self._durable_len = 0
+        self._durable_copy: bytes | None = None
         self._unsynced: list[tuple[str, bytes | int]] = []  # ("append", data) | ("truncate", n)
         self.syncs = 0
         self.torn_writes = 0
@@ -87,24 +90,30 @@ class SimDisk:
 
     def replace(self, data: bytes) -> None:
         self._before("replace")
-        self._data = bytearray(data)
-        self._durable = bytes(data)
-        self._unsynced = []
+        self._set(bytes(data))
         self._done("replace")
 
     def truncate(self, size: int) -> None:
         assert size >= 0, f"truncate to {size} bytes"
         self._before("truncate")
+        if size < self._durable_len and self._durable_copy is None:
+            self._durable_copy = bytes(self._data[: self._durable_len])
         del self._data[size:]
         self._unsynced.append(("truncate", size))
         self._done("truncate")
 
     def sync(self) -> None:
         self._before("sync")
-        self._durable = bytes(self._data)
+        self._durable_len = len(self._data)
+        self._durable_copy = None
         self._unsynced = []
         self.syncs += 1
         self._done("sync")
+
+    def _durable(self) -> bytes:
+        if self._durable_copy is not None:
+            return self._durable_copy
+        return bytes(self._data[: self._durable_len])
 
     # --- faults -----------------------------------------------------------------------------
     def crash(self, rng: random.Random, *, keep_unsynced: float = 0.5, tear: float = 0.5) -> None:
@@ -113,7 +122,7 @@ class SimDisk:
         Each unsynced write survives with probability ``keep_unsynced`` given that the ones
         before it did; the first lost append is torn (a strict, non-empty prefix of it
         survives) with probability ``tear``. The number of draws depends only on the file."""
-        image = bytearray(self._durable)
+        image = bytearray(self._durable())
         kept = 0
         for op, arg in self._unsynced:
             if rng.random() >= keep_unsynced:
@@ -133,18 +142,22 @@ class SimDisk:
     def lose_unsynced(self) -> None:
         """Power loss that keeps exactly the durable image (the worst case for recovery)."""
         self.lost_writes += len(self._unsynced)
-        self._set(self._durable)
+        self._set(self._durable())
 
     def wipe(self) -> None:
         """The file is deleted (an operator's mistake, or a Byzantine validator)."""
         self._set(b"")
 
     def durable_bytes(self) -> int:
-        return len(self._durable)
+        return len(self._durable())
+
+    def unsynced_writes(self) -> int:
+        return len(self._unsynced)
 
     def _set(self, image: bytes) -> None:
         self._data = bytearray(image)
-        self._durable = image
+        self._durable_len = len(image)
+        self._durable_copy = None
         self._unsynced = []
 
     def _before(self, operation: str) -> None:

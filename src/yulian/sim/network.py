@@ -7,7 +7,9 @@ delivered twice (duplication); each copy gets its own delay, so messages overtak
 
 Links are directed. A *symmetric* partition blocks both directions between groups; an
 *asymmetric* fault blocks one direction only (A hears B, B does not hear A). ``heal`` lifts the
-faults of a chaos period; ``static`` blocks (the sides of a Twins scenario) stay.
+faults of a chaos period; ``static`` blocks (the sides of a Twins scenario) stay, and so do
+*bans*: a node that drops a peer (``Outputs.drop``) refuses it for a while, as ``PeerManager``
+does.
 
 Every random choice comes from the ``random.Random`` handed in (seeded by the cluster), never
 from global randomness, so the same seed gives the same fates. A blocked link is checked when a
@@ -56,6 +58,8 @@ class SimNetwork:
         self.faults = CALM
         self._blocked: set[tuple[str, str]] = set()  # chaos: lifted by heal()
         self._static: set[tuple[str, str]] = set()  # scenario structure: kept
+        self._banned: dict[tuple[str, str], int] = {}  # a dropped peer: link -> until (ms)
+        self.now_ms = 0  # kept current by the cluster, for bans
         self.filters: list[Filter] = []
         self.sent = 0
         self.dropped = 0
@@ -92,8 +96,16 @@ class SimNetwork:
         self._blocked.clear()
         self.faults = CALM
 
+    def ban(self, a: str, b: str, until_ms: int) -> None:
+        """``a`` dropped ``b`` (the node shell's ``PeerManager.drop``): no traffic either way
+        until ``until_ms``. A heal does not lift it (it is the nodes' decision, not a fault)."""
+        for link in ((a, b), (b, a)):
+            self._banned[link] = max(self._banned.get(link, 0), until_ms)
+
     def can_reach(self, src: str, dst: str) -> bool:
-        return (src, dst) not in self._blocked and (src, dst) not in self._static
+        if (src, dst) in self._blocked or (src, dst) in self._static:
+            return False
+        return self._banned.get((src, dst), 0) <= self.now_ms
 
     def blocked_links(self) -> int:
         return len(self._blocked) + len(self._static)

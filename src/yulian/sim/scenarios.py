@@ -24,9 +24,10 @@ Targeted scenarios (each a few seconds of simulated time, N = 4, height 1):
   proposes a fresh Y: the two locked nodes must prevote nil. With the planted
   ``skip_lock_check`` they prevote Y, and Z and they decide Y: a fork.
 - ``lockloss`` — ``lock`` where the two locked nodes crash right after their precommit, losing
-  what their WAL had not synced. With the replica as it is (it never syncs its WAL) they come
-  back without their lock and decide Y: a fork with crashes alone. With the WAL synced before
-  signing (``SimConfig.wal_sync_before_sign``, CometBFT's rule) the lock survives: no fork.
+  what their WAL had not synced. A replica that does not sync its WAL before signing comes back
+  without its lock and decides Y: a fork with crashes alone (the replica had this bug until the
+  simulator found it; it now syncs first, as CometBFT's ``signVote`` does, and the lock
+  survives the crash).
 - ``amnesia`` — for ``no_persist_last_vote``. One Byzantine validator D = proposer(1, 0) runs as
   twins: D on side 1 {A, C, D}, its twin on side 2 {B, D'}. Side 1 prevotes and precommits D's
   X; A decides; C's incoming precommits are dropped so it does not. Right after C precommits it
@@ -34,8 +35,8 @@ Targeted scenarios (each a few seconds of simulated time, N = 4, height 1):
   side 2, where B and D' prevoted D''s Y in round 0 and wait. The safety file is then all that
   stops C from prevoting Y in round 0: with it, side 2 stays below quorum until the heal, when
   everyone syncs X; without it (the planted bug), B, C and D' decide Y: a fork.
-- ``split`` — the honest nodes split into two halves for 20 s, then heal: any quorum rule that
-  lets a half decide (``quorum_2f``, ``count_vote_twice`` with duplicated votes) forks it.
+- ``split`` — the nodes split into two halves for 20 s (with many duplicated messages), then
+  heal: any quorum rule that lets a half decide (``quorum_2f``) forks it.
 - ``fork`` — the control (S4): f + 1 Byzantine validators as twins, the honest nodes split in two
   halves, each half with one twin of every Byzantine validator: each side holds a quorum of keys
   and decides its own block. The checker must report the fork.
