@@ -160,7 +160,11 @@ def test_equivocation_is_committed_as_evidence(tmp_path: Path) -> None:
     key = state_key(MISBEHAVIOUR_CONTRACT, f"equivocation/{h}/0/{PREVOTE}/org3-node0")
     net.run_until(lambda: all(r.ledger.get(key) is not None for r in replicas.values()))
     record = decode(replicas["org1-node0"].ledger.get(key) or b"")
-    assert record == {"height": h, "org": "org3", "round": 0, "type": PREVOTE,
-                      "validator": "org3-node0"}
-    assert any(e.first.validator == "org3-node0"
-               for e in replicas["org1-node0"].pending_evidence)
+    assert record == {
+        "height": h,
+        "org": "org3",
+        "round": 0,
+        "type": PREVOTE,
+        "validator": "org3-node0",
+    }
+    assert any(e.first.validator == "org3-node0" for e in replicas["org1-node0"].pending_evidence)

@@ -32,8 +32,18 @@ Live = tuple[Net, dict[str, Replica], dict[str, PrivateKey]]
 def snapshot(r: Replica) -> tuple[Any, ...]:
     s = r.state
     votes = tuple(sorted((k, v.voters()) for k, v in s.votes.items()))
-    return (r.tip, s.height, s.round, s.step, s.locked_round, s.valid_round, votes,
-            tuple(sorted(s.proposals)), r.ledger.height(), len(r.mempool))
+    return (
+        r.tip,
+        s.height,
+        s.round,
+        s.step,
+        s.locked_round,
+        s.valid_round,
+        votes,
+        tuple(sorted(s.proposals)),
+        r.ledger.height(),
+        len(r.mempool),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +58,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Live:
     return net, replicas, {name: r.key for name, r in replicas.items()}
 
 
-def _vote(key: PrivateKey, chain: str, type_: int, height: int, round_: int, block_hash: bytes,
-          name: str) -> bytes:
+def _vote(
+    key: PrivateKey, chain: str, type_: int, height: int, round_: int, block_hash: bytes, name: str
+) -> bytes:
     sig = key.sign(vote_sign_bytes(chain, type_, height, round_, block_hash))
     return Vote(type_, height, round_, block_hash, name, sig).encode()
 
@@ -73,26 +84,47 @@ def cases(replica: Replica, keys: dict[str, PrivateKey]) -> list[tuple[str, Mess
         return Proposal(h, round_, -1, block, block_hash, signer, sig).encode()
 
     return [
-        ("vote signed for another chain_id",
-         Message("vote", _vote(k, "other-chain", PREVOTE, h, 0, b"\x01" * 32, other)), True),
+        (
+            "vote signed for another chain_id",
+            Message("vote", _vote(k, "other-chain", PREVOTE, h, 0, b"\x01" * 32, other)),
+            True,
+        ),
         ("vote with a bad signature", Message("vote", bytes(bad_sig)), True),
-        ("vote from a non-validator",
-         Message("vote", Vote(PREVOTE, h, 0, b"\x01" * 32, "mallory",
-                              stranger.sign(b"x")).encode()), True),
-        ("vote claiming another validator's name",
-         Message("vote", _vote(stranger, chain, PREVOTE, h, 0, b"\x01" * 32, other)), True),
-        ("vote for an old height",
-         Message("vote", _vote(k, chain, PREVOTE, h - 1, 0, b"\x01" * 32, other)), False),
-        ("vote for a round far ahead",
-         Message("vote", _vote(k, chain, PRECOMMIT, h, 10_000, b"\x01" * 32, other)), False),
+        (
+            "vote from a non-validator",
+            Message(
+                "vote", Vote(PREVOTE, h, 0, b"\x01" * 32, "mallory", stranger.sign(b"x")).encode()
+            ),
+            True,
+        ),
+        (
+            "vote claiming another validator's name",
+            Message("vote", _vote(stranger, chain, PREVOTE, h, 0, b"\x01" * 32, other)),
+            True,
+        ),
+        (
+            "vote for an old height",
+            Message("vote", _vote(k, chain, PREVOTE, h - 1, 0, b"\x01" * 32, other)),
+            False,
+        ),
+        (
+            "vote for a round far ahead",
+            Message("vote", _vote(k, chain, PRECOMMIT, h, 10_000, b"\x01" * 32, other)),
+            False,
+        ),
         ("malformed vote bytes", Message("vote", b"\x93\x01\x02\x03"), True),
-        ("vote with an unknown type",
-         Message("vote", encode((1, 9, h, 0, b"", other, b"s" * 64))), True),
+        (
+            "vote with an unknown type",
+            Message("vote", encode((1, 9, h, 0, b"", other, b"s" * 64))),
+            True,
+        ),
         ("proposal from the wrong proposer", Message("proposal", proposal(other, k, 57)), True),
-        ("proposal signed by a stranger",
-         Message("proposal", proposal(other, stranger, 0)), True),
-        ("proposal signed for another chain",
-         Message("proposal", proposal(other, k, 0, chain_id="x")), True),
+        ("proposal signed by a stranger", Message("proposal", proposal(other, stranger, 0)), True),
+        (
+            "proposal signed for another chain",
+            Message("proposal", proposal(other, k, 0, chain_id="x")),
+            True,
+        ),
         ("malformed proposal bytes", Message("proposal", b"\xc1"), True),
     ]
 
@@ -126,11 +158,16 @@ def test_block_sync_refuses_bad_certificates(live: Live) -> None:
     bad = {
         "signed twice": CommitCertificate(h, cert.round, cert.block_hash, (sigs[0],) * 3),
         "voting power": CommitCertificate(h, cert.round, cert.block_hash, sigs[:1]),
-        "bad signature": CommitCertificate(h, cert.round, cert.block_hash, tuple(
-            CommitSignature(s.validator, bytes(64)) for s in sigs)),
+        "bad signature": CommitCertificate(
+            h,
+            cert.round,
+            cert.block_hash,
+            tuple(CommitSignature(s.validator, bytes(64)) for s in sigs),
+        ),
         "another block hash": CommitCertificate(h, cert.round, b"\x09" * 32, sigs),
-        "not a validator": CommitCertificate(h, cert.round, cert.block_hash, (
-            *sigs, CommitSignature("mallory", sigs[0].signature))),
+        "not a validator": CommitCertificate(
+            h, cert.round, cert.block_hash, (*sigs, CommitSignature("mallory", sigs[0].signature))
+        ),
     }
     for reason, broken in bad.items():
         before = snapshot(lagger)

@@ -68,7 +68,8 @@ def transfer(ctx, digest, new_owner_org):
 def _check_digest(ctx, digest):
     # strip(HEX_DIGITS) removes every hex digit, so only a pure hex string strips to ""
     ctx.require(
-        isinstance(digest, str) and len(digest) == DIGEST_HEX_LEN
+        isinstance(digest, str)
+        and len(digest) == DIGEST_HEX_LEN
         and digest.strip(HEX_DIGITS) == "",
         "digest must be 64 lowercase hex characters",
     )
