@@ -391,26 +391,31 @@ class Replica:
             proposal.pol_round < 0 or self.validators.by_name(header.proposer) is None
         ):
             return False
-        txs = self._txs_for_block(block)
-        if txs is None:
-            return False
         try:
-            result = check_block(
-                self.suite,
-                self.chain_id,
-                self.ledger,
-                self.tip,
-                block,
-                validators_hash=self.validators_hash,
-                txs=txs,
-                resolve=self.registry.resolve,
-                step_limit=self.params.step_limit,
-            )
+            result = self._replay_block(block)
         except InvalidBlock as e:
             log.warning("%s: invalid proposal at height %d: %s", self.config.name, header.height, e)
             return False
         self._results[proposal.block_hash] = (block, result)
         return True
+
+    def _replay_block(self, block: Block) -> BlockResult:
+        """Admit the block's txs as at its height and time, re-execute it on the tip and compare
+        every root; raises ``InvalidBlock``. Proposals and synced blocks both pass through it."""
+        txs = self._txs_for_block(block)
+        if txs is None:
+            raise InvalidBlock(f"block {block.header.height}: a tx is refused or repeated")
+        return check_block(
+            self.suite,
+            self.chain_id,
+            self.ledger,
+            self.tip,
+            block,
+            validators_hash=self.validators_hash,
+            txs=txs,
+            resolve=self.registry.resolve,
+            step_limit=self.params.step_limit,
+        )
 
     def _txs_for_block(self, block: Block) -> list[ExecTx] | None:
         header = block.header
@@ -697,21 +702,8 @@ class Replica:
                 )
             except InvalidCommit as e:
                 return self._bad_peer(peer, f"sync: bad commit certificate: {e}")
-            txs = self._txs_for_block(block)
-            if txs is None:
-                return self._bad_peer(peer, "sync: block with refused txs")
             try:
-                result = check_block(
-                    self.suite,
-                    self.chain_id,
-                    self.ledger,
-                    self.tip,
-                    block,
-                    validators_hash=self.validators_hash,
-                    txs=txs,
-                    resolve=self.registry.resolve,
-                    step_limit=self.params.step_limit,
-                )
+                result = self._replay_block(block)
             except InvalidBlock as e:
                 return self._bad_peer(peer, f"sync: {e}")
             self._write_block(block, block_hash, cert, result, out)
