@@ -25,8 +25,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class NodeProcessControl:
+    """Start, stop and kill -9 one node process (``config``, ``log``, ``url``, ``proc``)."""
+
+    config: Path
+    log: Path
+    url: str
+    proc: subprocess.Popen[bytes] | None
+
+    def start(self, wait: bool = True, env: dict[str, str] | None = None) -> None:
+        assert self.proc is None
+        self.proc = start_node_process(self.config, self.log, env=env)
+        if wait:
+            wait_healthy(self.url, self.proc, self.log)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_node_process(self.proc)
+            self.proc = None
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(10)
+        self.proc = None
+
+
 @dataclass
-class RunningNode:
+class RunningNode(NodeProcessControl):
     layout: NetworkLayout
     url: str
     log: Path
@@ -40,21 +66,6 @@ class RunningNode:
     @property
     def config(self) -> Path:
         return self.layout.nodes[0].config
-
-    def start(self, env: dict[str, str] | None = None) -> None:
-        self.proc = start_node_process(self.config, self.log, env=env)
-        wait_healthy(self.url, self.proc, self.log)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_node_process(self.proc)
-            self.proc = None
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(10)
-        self.proc = None
 
     def client(self, org: str = "org1", user: str = "client1") -> Client:
         c = Client(self.url, Wallet.from_network(self.layout.root, org, user))
@@ -79,30 +90,13 @@ def make_network(
 
 
 @dataclass
-class ClusterNode:
+class ClusterNode(NodeProcessControl):
     name: str
     config: Path
     url: str
     log: Path
     data_dir: Path
     proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, wait: bool = True) -> None:
-        assert self.proc is None
-        self.proc = start_node_process(self.config, self.log)
-        if wait:
-            wait_healthy(self.url, self.proc, self.log)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_node_process(self.proc)
-            self.proc = None
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(10)
-        self.proc = None
 
     def health(self) -> dict[str, object] | None:
         try:

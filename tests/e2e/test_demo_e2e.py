@@ -13,25 +13,20 @@ from tests.e2e.harness import free_port
 pytestmark = pytest.mark.e2e
 
 
-def test_demo_runs_end_to_end(tmp_path: Path) -> None:
-    port = free_port()
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "yulian.cli.main",
-            "demo",
-            "--dir",
-            str(tmp_path),
-            "--exit",
-            "--api-port",
-            str(port),
-        ],
+def run_demo(directory: Path, port: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "yulian.cli.main", "demo", "--dir", str(directory), "--exit",
+         "--api-port", str(port)],
         capture_output=True,
         text=True,
         timeout=120,
         env={"COLUMNS": "200", "PATH": ""},
-    )
+    )  # fmt: skip
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    port = free_port()
+    r = run_demo(tmp_path, port)
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout
     assert "status ok" in out
@@ -42,22 +37,6 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{port}/docs" in out
     assert (tmp_path / "network" / "genesis.json").exists()
     # a second run reuses the network and starts at the existing head
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "yulian.cli.main",
-            "demo",
-            "--dir",
-            str(tmp_path),
-            "--exit",
-            "--api-port",
-            str(port),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": "200", "PATH": ""},
-    )
+    r = run_demo(tmp_path, port)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "created" not in r.stdout

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from yulian.sim.cluster import SimConfig, run_seed
+from tests.sim.faults import assert_seeds_clean
+from yulian.sim.cluster import SimConfig
 
 CONFIG = SimConfig(validators=7, heights=10)
 SEEDS = 200
@@ -20,10 +21,4 @@ CHUNK = 50
 
 @pytest.mark.parametrize("first", range(0, SEEDS, CHUNK))
 def test_seeded_faults_n7_no_violations(first: int) -> None:
-    failures = []
-    for seed in range(first, first + CHUNK):
-        result = run_seed(CONFIG, seed)
-        if not result.ok:
-            failures.append(f"{result.violations[0]}\n  replay: {result.replay_command()}")
-        assert min(result.heights.values()) >= CONFIG.heights or not result.ok
-    assert not failures, "\n".join(failures)
+    assert_seeds_clean(CONFIG, first, CHUNK)
