@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import free_port
+from tests.e2e.harness import free_port_block
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 def run_demo(directory: Path, port: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "yulian.cli.main", "demo", "--dir", str(directory), "--exit",
-         "--api-port", str(port)],
+         "--api-port", str(port), "--p2p-port", str(port + 4)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -25,7 +25,7 @@ def run_demo(directory: Path, port: int) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
-    port = free_port()
+    port = free_port_block(8)  # 4 API ports, then 4 p2p ports
     r = run_demo(tmp_path, port)
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout

@@ -34,7 +34,13 @@ DEMO_ORGS = 4
 
 
 def run_demo(
-    dir: Path, *, exit_after: bool, api_port: int, console: Console, orgs: int = DEMO_ORGS
+    dir: Path,
+    *,
+    exit_after: bool,
+    api_port: int,
+    console: Console,
+    orgs: int = DEMO_ORGS,
+    p2p_port: int | None = None,
 ) -> int:
     network = dir / "network"
     if not (network / "genesis.json").exists():
@@ -43,7 +49,7 @@ def run_demo(
             orgs=orgs,
             validators=orgs,
             base_api_port=api_port,
-            base_p2p_port=api_port + 1000,
+            base_p2p_port=p2p_port or api_port + 1000,
             contracts=[(CONTRACT_NAME, contract_source())],
         )
         console.print(

@@ -434,11 +434,20 @@ def demo(
     dir: Path = typer.Option(Path(".yulian/demo"), "--dir", help="network directory"),
     exit_after: bool = typer.Option(False, "--exit", help="stop the node after the demo"),
     api_port: int = typer.Option(8600, "--api-port"),
+    p2p_port: int = typer.Option(0, "--p2p-port", help="default: the API port + 1000"),
 ) -> None:
     """Create a 4-organisation consortium, start it, run the evidence demo, print the URLs."""
     from yulian.cli.demo import run_demo
 
-    raise typer.Exit(run_demo(dir, exit_after=exit_after, api_port=api_port, console=console))
+    raise typer.Exit(
+        run_demo(
+            dir,
+            exit_after=exit_after,
+            api_port=api_port,
+            p2p_port=p2p_port or None,
+            console=console,
+        )
+    )
 
 
 # --- yulian bench (BENCHMARK.md; the code is in yulian.bench) -----------------------------
