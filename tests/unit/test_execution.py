@@ -61,7 +61,7 @@ def env(
         genesis.chain_id,
         genesis.params,
         Membership(suite, genesis.organisations),
-        contract_exists=lambda n: registry.source(n) is not None,
+        contract_exists=lambda n: n in registry.genesis_names(),
         is_known=lambda _: False,
     )
     return genesis, registry, wallet, admission
@@ -104,7 +104,7 @@ def test_unknown_contract_and_method(env: tuple) -> None:
     tx = admit(env, "nope", [], 50)
     result = execute_block(MemoryView(), BlockContext(1, 1, 1000), [tx], registry.resolve)
     assert result.receipts[0].status == "unknown_method"
-    result = execute_block(MemoryView(), BlockContext(1, 1, 1000), [tx], lambda _: None)
+    result = execute_block(MemoryView(), BlockContext(1, 1, 1000), [tx], lambda _name, _view: None)
     assert result.receipts[0].status == "unknown_contract"
 
 

@@ -306,6 +306,7 @@ def test_membership_error_codes_are_stable() -> None:
         "certificate_not_yet_valid",
         "role_not_allowed",
         "organisation_mismatch",
+        "certificate_revoked",
     )
     with pytest.raises(ValueError):
         MembershipError("nope", "x")

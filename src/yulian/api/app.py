@@ -247,8 +247,8 @@ def create_app(node: Node) -> FastAPI:
                 "round": node.replica.round,
                 "peers": node.peers.connected() if node.peers is not None else [],
                 "mempool": len(node.mempool),
-                "validators": [v.name for v in node.genesis.validators],
-                "contracts": node.registry.names(),
+                "validators": [v.name for v in node.replica.validators.validators],
+                "contracts": node.contract_names(),
             }
         )
 

@@ -82,7 +82,7 @@ class MicroEnv:
             self.genesis.chain_id,
             self.genesis.params,
             Membership(self.suite, self.genesis.organisations),
-            contract_exists=lambda n: self.registry.source(n) is not None,
+            contract_exists=lambda n: n in self.registry.genesis_names(),
             is_known=lambda _: False,
         )
 
@@ -140,7 +140,7 @@ def execute_only(
     )
     step_limit = env.genesis.params.step_limit
     for name in {workload.contract}:
-        env.registry.resolve(name)  # compile outside the timed part
+        env.registry.resolve(name, MemoryView())  # compile outside the timed part
     base = MemoryView()
     if setup:
         base.apply(

@@ -22,7 +22,12 @@ class InvalidCommit(ValueError):
 
 @dataclass(frozen=True)
 class ValidatorSet:
+    """The validators of one height. A validator whose key is revoked keeps its power in the
+    total (until governance removes it) but its signatures no longer count: ``signer`` is
+    ``None`` for it."""
+
     validators: tuple[Validator, ...]
+    revoked_keys: frozenset[bytes] = frozenset()
 
     def __post_init__(self) -> None:
         names = [v.name for v in self.validators]
@@ -30,6 +35,13 @@ class ValidatorSet:
 
     def by_name(self, name: str) -> Validator | None:
         return next((v for v in self.validators if v.name == name), None)
+
+    def signer(self, name: str) -> Validator | None:
+        """The validator ``name`` if its signatures count at this height."""
+        validator = self.by_name(name)
+        if validator is None or validator.public_key in self.revoked_keys:
+            return None
+        return validator
 
     @property
     def total_power(self) -> int:
@@ -79,9 +91,10 @@ def verify_commit(
         if sig.validator in seen:
             raise InvalidCommit(f"validator {sig.validator} signed twice")
         seen.add(sig.validator)
-        validator = validators.by_name(sig.validator)
+        validator = validators.signer(sig.validator)
         if validator is None:
-            raise InvalidCommit(f"signer {sig.validator} is not a validator at height {height}")
+            why = "is revoked" if validators.by_name(sig.validator) else "is not a validator"
+            raise InvalidCommit(f"signer {sig.validator} {why} at height {height}")
         if not suite.verify(validator.public_key, message, sig.signature):
             raise InvalidCommit(f"bad signature from validator {sig.validator}")
         power += validator.power

@@ -1,11 +1,12 @@
 """Introduction: the membership check (our MSP) — is this certificate a member, now, in this role?
 
-``Membership`` holds the root CAs of the consortium's organisations (from the genesis; later from
-the current consortium config) and answers one question: given certificate bytes, a time and the
-roles an action allows, who is this? The certificate must be well-formed, signed by the root CA of
-the organisation its subject ``O`` names (and that root must be in the consortium), inside its
-validity window (and its CA's) at the given time, and carry one of the allowed roles. Every
-refusal is a ``MembershipError`` with a stable ``code``.
+``Membership`` holds the root CAs of the consortium's organisations and the revoked
+certificates and keys (from the consortium config of a height) and answers one question: given
+certificate bytes, a time and the roles an action allows, who is this? The certificate must be
+well-formed, signed by the root CA of the organisation its subject ``O`` names (and that root
+must be in the consortium), inside its validity window (and its CA's) at the given time, not
+revoked (nor its public key), and carry one of the allowed roles. Every refusal is a
+``MembershipError`` with a stable ``code``.
 
 We do this ourselves because the web-PKI verifier in ``cryptography`` rejects Ed25519 (and SM2)
 certificates, and because the rules are simpler than the web's: one root per organisation, no
@@ -39,6 +40,7 @@ CERTIFICATE_EXPIRED = "certificate_expired"
 CERTIFICATE_NOT_YET_VALID = "certificate_not_yet_valid"
 ROLE_NOT_ALLOWED = "role_not_allowed"
 ORGANISATION_MISMATCH = "organisation_mismatch"
+CERTIFICATE_REVOKED = "certificate_revoked"
 
 ERROR_CODES = (
     MALFORMED_CERTIFICATE,
@@ -47,6 +49,7 @@ ERROR_CODES = (
     CERTIFICATE_NOT_YET_VALID,
     ROLE_NOT_ALLOWED,
     ORGANISATION_MISMATCH,
+    CERTIFICATE_REVOKED,
 )
 
 DEFAULT_CACHE_SIZE = 10_000
@@ -98,6 +101,8 @@ class Membership:
         suite: Suite,
         organisations: Sequence[Organisation],
         *,
+        revoked_ids: Collection[bytes] = (),
+        revoked_keys: Collection[bytes] = (),
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         if cache_size < 0:
@@ -107,7 +112,9 @@ class Membership:
         for org in organisations:
             if org.name in self._roots:
                 raise ValueError(f"organisation {org.name!r} listed twice")
-            self._roots[org.name] = _check_root(suite, org)
+            self._roots[org.name] = check_root(suite, org)
+        self._revoked_ids = frozenset(i.hex() for i in revoked_ids)
+        self._revoked_keys = frozenset(revoked_keys)
         self._cache: OrderedDict[bytes, _Checked] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -131,6 +138,11 @@ class Membership:
         identity = checked.identity
         ca = checked.ca
         assert ca is not None
+        if identity.id in self._revoked_ids or identity.public_key in self._revoked_keys:
+            raise MembershipError(
+                CERTIFICATE_REVOKED,
+                f"certificate of {identity.name}@{identity.org} (or its key) is revoked",
+            )
         if at_ms < checked.not_before_ms:
             raise MembershipError(
                 CERTIFICATE_NOT_YET_VALID,
@@ -226,7 +238,9 @@ def _refused(code: str, message: str) -> _Checked:
     return _Checked(None, code, message, 0, 0, None)
 
 
-def _check_root(suite: Suite, org: Organisation) -> CertInfo:
+def check_root(suite: Suite, org: Organisation) -> CertInfo:
+    """The parsed root CA of ``org``; raises ``MembershipError`` unless it is a self-signed
+    CA certificate under ``suite`` naming ``org``."""
     try:
         root = parse_certificate(org.ca_cert)
     except CertificateError as e:

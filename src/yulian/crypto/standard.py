@@ -10,6 +10,7 @@ import hashlib
 
 import nacl.exceptions
 import nacl.signing
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -59,7 +60,7 @@ class StandardSuite(Suite):
     def load_private_key(self, pem: bytes) -> Ed25519PrivateKey:
         try:
             key = serialization.load_pem_private_key(pem, password=None)
-        except (ValueError, TypeError) as e:
+        except (ValueError, TypeError, UnsupportedAlgorithm) as e:
             raise SuiteError(f"cannot load private key: {e}") from None
         if not isinstance(key, ed25519.Ed25519PrivateKey):
             raise SuiteError("the standard suite needs an Ed25519 private key")

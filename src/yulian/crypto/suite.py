@@ -3,11 +3,14 @@
 A chain fixes one suite at genesis: its hash function and its signature scheme. Everything
 else (types, merkle trees, identities, verification) asks the suite rather than naming an
 algorithm, so the standard suite (Ed25519 + SHA-256) and the gm suite (SM2 + SM3) are
-interchangeable. A suite never reads the clock or randomness except in ``generate_key``.
+interchangeable. A suite never reads the clock, and reads randomness only in ``generate_key``
+and, for schemes with a per-signature nonce (SM2), in ``sign``: such signatures are not
+deterministic, so code compares signatures by verifying them, never by their bytes.
 """
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 
 
@@ -58,16 +61,29 @@ class Suite(ABC):
 
 _SUITES: dict[str, Suite] = {}
 
+# The module that defines each built-in suite; importing it registers the suite.
+_SUITE_MODULES = {"standard": "yulian.crypto.standard", "gm": "yulian.crypto.gm"}
+
 
 def register_suite(suite: Suite) -> None:
     _SUITES[suite.name] = suite
 
 
 def get_suite(name: str) -> Suite:
-    """The suite called ``name``; raises ``SuiteError`` for an unknown name."""
-    if not _SUITES:
-        from yulian.crypto import standard  # noqa: F401  (registers itself)
+    """The suite called ``name``; raises ``SuiteError`` for an unknown or unavailable name.
+
+    A built-in suite is imported on first use, so a node of a standard chain never loads the
+    gm suite's libcrypto binding (and runs where it is missing).
+    """
+    suite = _SUITES.get(name)
+    if suite is not None:
+        return suite
+    module = _SUITE_MODULES.get(name)
+    if module is None:
+        known = sorted({*_SUITES, *_SUITE_MODULES})
+        raise SuiteError(f"unknown crypto suite {name!r}; known: {known}")
     try:
-        return _SUITES[name]
-    except KeyError:
-        raise SuiteError(f"unknown crypto suite {name!r}; known: {sorted(_SUITES)}") from None
+        importlib.import_module(module)  # registers itself
+    except (OSError, ImportError) as e:
+        raise SuiteError(f"crypto suite {name!r} is not available here: {e}") from None
+    return _SUITES[name]

@@ -11,8 +11,18 @@ encoding of a ``{str: str}`` map.
 Everything that depends on the signature scheme — signing a certificate, reading a public key
 out of one, checking an issuer's signature — goes through the small ``_sign_certificate``,
 ``_read_public_key`` and ``_verify_certificate_signature`` dispatchers, keyed on the suite name
-or the public-key algorithm. The standard suite (Ed25519) is implemented with ``cryptography``;
-the gm suite (SM2 certificates through a libcrypto binding) plugs in there later.
+or the public-key algorithm. The standard suite (Ed25519) is implemented with ``cryptography``.
+``cryptography`` reads SM2 certificates but can neither hold an SM2 key nor sign with one, so a
+gm certificate is built by ``cryptography`` around a placeholder P-256 key and signature, and
+then re-assembled: the TBSCertificate gets the SM2 ``SubjectPublicKeyInfo`` (``id-ecPublicKey``
+with the curve ``1.2.156.10197.1.301``) and the ``SM2-with-SM3`` algorithm
+(``1.2.156.10197.1.501``, no parameters) in place of the placeholder's, and is signed with SM2
+(``yulian.crypto.gm``; SM3 and the default distinguishing ID, as OpenSSL and GmSSL verify it).
+The placeholder never reaches the output: only whole DER elements are swapped, checked to be
+exactly the placeholder's first. Reading an SM2 key takes the SPKI from the TBSCertificate.
+
+``issue_transport_certificate`` / ``transport_node_certificate`` build and read the short-lived
+TLS certificates that carry a gm node's identity through OpenSSL's TLS (``yulian.net.tls``).
 
 Whether a certificate belongs to the consortium (chain to an org root, validity at a time, role)
 is decided by ``yulian.crypto.membership``, not here: this module only builds and reads.
@@ -22,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,11 +41,11 @@ from types import MappingProxyType
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from yulian.crypto.suite import PrivateKey, Suite
+from yulian.crypto.suite import PrivateKey, Suite, SuiteError, get_suite
 from yulian.types.encoding import DecodeError, Limits, decode, encode
 
 ROLES = ("client", "admin", "node")
@@ -43,6 +54,22 @@ CA_ROLE = "ca"  # the OU of an organisation's root CA; never a member role
 YULIAN_ATTRIBUTES_OID = ObjectIdentifier("1.3.6.1.4.1.61839.1.1")
 
 ED25519_OID = "1.3.101.112"
+EC_PUBLIC_KEY_OID = "1.2.840.10045.2.1"  # id-ecPublicKey; the curve names the scheme
+SM2_OID = "1.2.156.10197.1.301"  # the SM2 curve: CertInfo.public_key_algorithm of SM2 keys
+SM2_WITH_SM3_OID = "1.2.156.10197.1.501"
+_SM2_WITH_SM3_ALGORITHM = bytes.fromhex("300a06082a811ccf55018375")  # AlgorithmIdentifier DER
+
+# The suite whose keys a public-key algorithm (as in CertInfo.public_key_algorithm) names.
+KEY_ALGORITHM_SUITES = {ED25519_OID: "standard", SM2_OID: "gm"}
+
+# Transport certificates (see ``issue_transport_certificate``): an RFC 3820 proxy certificate
+# whose private extension carries the DER of the node certificate that signed it.
+PROXY_CERT_INFO_OID = ObjectIdentifier("1.3.6.1.5.5.7.1.14")
+TRANSPORT_NODE_CERT_OID = ObjectIdentifier("1.3.6.1.4.1.61839.1.2")
+TRANSPORT_CN = "tls"
+# ProxyCertInfo ::= SEQUENCE { pCPathLenConstraint 0, SEQUENCE { id-ppl-independent } }:
+# the proxy may sign nothing and inherits no rights but its issuer's identity.
+_PROXY_CERT_INFO = bytes.fromhex("300f020100300a06082b06010505071502")
 
 MAX_CERTIFICATE_BYTES = 16 * 1024
 MAX_NAME_CHARS = 64  # ub-common-name / ub-organization-name in RFC 5280
@@ -81,7 +108,7 @@ class CertInfo:
     role: str
     name: str
     attributes: Mapping[str, str]
-    public_key: bytes  # raw, as in validator sets (32 bytes for Ed25519)
+    public_key: bytes  # raw, as in validator sets (32 bytes for Ed25519, 04||x||y for SM2)
     not_before_ms: int
     not_after_ms: int
     serial: int
@@ -89,7 +116,8 @@ class CertInfo:
     is_ca: bool
     der: bytes
     # For checking the issuer's signature without parsing again:
-    public_key_algorithm: str = field(repr=False, default="")  # dotted OID
+    # dotted OID: Ed25519's, or for an id-ecPublicKey the curve's (SM2_OID)
+    public_key_algorithm: str = field(repr=False, default="")
     signature_algorithm: str = field(repr=False, default="")  # dotted OID
     tbs: bytes = field(repr=False, default=b"")
     signature: bytes = field(repr=False, default=b"")
@@ -113,13 +141,13 @@ def create_ca(
     _check_name("org", org)
     _check_validity(not_before, not_after)
     name = _subject(org, CA_ROLE, f"ca.{org}"[:MAX_NAME_CHARS])
-    public = _public_key_object(suite, key.public_key())
-    ski = x509.SubjectKeyIdentifier.from_public_key(public)
+    subject_key = key.public_key()
+    ski = _subject_key_identifier(suite, subject_key)
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
-        .public_key(public)
+        .public_key(_public_key_object(suite, subject_key))
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
@@ -130,7 +158,7 @@ def create_ca(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
         )
     )
-    return _sign_certificate(suite, builder, key)
+    return _sign_certificate(suite, builder, key, subject_key)
 
 
 def issue_certificate(
@@ -170,24 +198,18 @@ def issue_certificate(
     if not 0 < serial < (1 << 159):
         raise CertificateError("serial must be a positive integer of at most 20 bytes")
     ca_cert_obj = x509.load_der_x509_certificate(ca.der)
-    public = _public_key_object(suite, public_key)
     builder = (
         x509.CertificateBuilder()
         .subject_name(_subject(org, role, name))
         .issuer_name(ca_cert_obj.subject)
-        .public_key(public)
+        .public_key(_public_key_object(suite, public_key))
         .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(ca=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                _public_key_object(suite, ca.public_key)
-            ),
-            critical=False,
-        )
+        .add_extension(_subject_key_identifier(suite, public_key), critical=False)
+        .add_extension(_authority_key_identifier(suite, ca.public_key), critical=False)
     )
     if role == "node":
         builder = builder.add_extension(
@@ -206,7 +228,7 @@ def issue_certificate(
             x509.UnrecognizedExtension(YULIAN_ATTRIBUTES_OID, encode_attributes(attributes)),
             critical=False,
         )
-    return _sign_certificate(suite, builder, ca_key)
+    return _sign_certificate(suite, builder, ca_key, public_key)
 
 
 def encode_attributes(attributes: Mapping[str, str]) -> bytes:
@@ -277,7 +299,7 @@ def _read(cert: x509.Certificate, der: bytes) -> CertInfo:
         if not isinstance(raw, x509.UnrecognizedExtension):
             raise CertificateError("attributes extension: unexpected form")
         attributes = decode_attributes(raw.value)
-    key_algorithm = cert.public_key_algorithm_oid.dotted_string
+    key_algorithm, public_key = _read_public_key(cert, cert.public_key_algorithm_oid.dotted_string)
     not_before_ms = _ms(cert.not_valid_before_utc)
     not_after_ms = _ms(cert.not_valid_after_utc)
     if not_after_ms < not_before_ms:
@@ -287,7 +309,7 @@ def _read(cert: x509.Certificate, der: bytes) -> CertInfo:
         role=role,
         name=name,
         attributes=MappingProxyType(attributes),
-        public_key=_read_public_key(cert, key_algorithm),
+        public_key=public_key,
         not_before_ms=not_before_ms,
         not_after_ms=not_after_ms,
         serial=cert.serial_number,

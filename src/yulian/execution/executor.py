@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from yulian.contracts import BlockInfo, CompiledContract, Sender, TxInfo
+from yulian.contracts import BlockInfo, Sender, TxInfo
 from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
 from yulian.types.encoding import to_plain
 from yulian.types.receipt import Event, Receipt
 from yulian.types.tx import SignedTx
 
-ContractResolver = Callable[[str], CompiledContract | None]
+# name, the state the call runs on -> a contract (a CompiledContract or a system contract)
+ContractResolver = Callable[[str, StateView], Any]
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,13 @@ def apply_tx(
     overlay: Overlay, block: BlockContext, tx: ExecTx, resolve: ContractResolver
 ) -> Receipt:
     call = tx.signed.tx
-    contract = resolve(call.contract)
+    contract = resolve(call.contract, overlay)
     if contract is None:
         return Receipt(
             tx.tx_id, "unknown_contract", f"no contract named {call.contract!r}", 0, None, ()
         )
     overlay.begin_tx()
+    extra = {"view": overlay} if getattr(contract, "is_system", False) else {}
     outcome = contract.invoke(
         call.method,
         to_plain(call.args),
@@ -85,6 +88,7 @@ def apply_tx(
         state=ContractStateAdapter(overlay, call.contract),
         read_only=False,
         step_limit=block.step_limit,
+        **extra,
     )
     if outcome.status == "ok":
         overlay.commit_tx()
@@ -104,11 +108,12 @@ def query_contract(
     sender: SenderInfo,
 ) -> Receipt:
     """A read-only call on the committed state; any write attempt ends it as reverted."""
-    contract = resolve(contract_name)
+    overlay = Overlay(view, block.height)
+    contract = resolve(contract_name, overlay)
     if contract is None:
         return Receipt(b"", "unknown_contract", f"no contract named {contract_name!r}", 0, None, ())
-    overlay = Overlay(view, block.height)
     overlay.begin_tx()
+    extra = {"view": overlay} if getattr(contract, "is_system", False) else {}
     try:
         outcome = contract.invoke(
             method,
@@ -121,6 +126,7 @@ def query_contract(
             state=ContractStateAdapter(overlay, contract_name),
             read_only=True,
             step_limit=block.step_limit,
+            **extra,
         )
     finally:
         overlay.rollback_tx()

@@ -62,7 +62,7 @@ class Overlay:
         assert self._tx is not None, "writes happen inside a transaction"
         self._tx[key] = _TOMBSTONE
 
-    def history(self, key: bytes, limit: int) -> list[tuple[int, bytes | None]]:
+    def history(self, key: bytes, limit: int = 100) -> list[tuple[int, bytes | None]]:
         """Committed versions, newest first, with this block's pending version on top."""
         pending: list[tuple[int, bytes | None]] = []
         if self._tx is not None and key in self._tx:

@@ -23,6 +23,8 @@ from yulian.types.tx import SignedTx, tx_sign_bytes
 TX_ROLES = ("client", "admin")
 # system contracts that nodes themselves call (e.g. to report a validator's equivocation)
 NODE_CONTRACTS = frozenset({"misbehaviour"})
+# governance contracts: their state-changing methods also check the sender's role themselves
+ADMIN_CONTRACTS = frozenset({"consortium", "lifecycle"})
 NODE_TX_ROLES = ("client", "admin", "node")
 
 
@@ -70,6 +72,11 @@ class Admission:
         self._contract_exists = contract_exists
         self._is_known = is_known
         self._verified: OrderedDict[bytes, bytes] = OrderedDict()  # tx id -> signature
+
+    def reconfigure(self, params: ChainParams, membership: Membership) -> None:
+        """A committed block changed the consortium config: check later txs against it."""
+        self._params = params
+        self._membership = membership
 
     def admit(self, data: bytes, *, next_height: int, now_ms: int) -> ExecTx:
         """Check ``data`` (an encoded envelope) for the mempool, to be included at

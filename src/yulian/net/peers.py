@@ -117,6 +117,7 @@ class _Conn:
     closing: bool = False
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    cert: bytes = b""  # the peer's certificate DER, re-checked when the consortium changes
 
     @property
     def address(self) -> str:
@@ -283,6 +284,26 @@ class PeerManager:
         if conn is not None:
             self._close_conn(conn, f"dropped: {reason}")
 
+    def add_address(self, address: str) -> bool:
+        """Start dialling ``address`` too (a validator that joined); ``False`` if known."""
+        if any(a == address for a, _, _ in self._addresses):
+            return False
+        host, port = parse_address(address)
+        self._addresses.append((address, host, port))
+        if self._running:
+            self._spawn(self._dial_loop(address, host, port))
+        return True
+
+    def revalidate(self) -> list[str]:
+        """Re-run ``identify`` on every connected peer's certificate (the consortium changed)
+        and close the connections it now refuses; returns the names dropped."""
+        dropped = []
+        for conn in list(self._conns.values()):
+            if self._identify_safely(conn.cert) != conn.peer:
+                dropped.append(conn.peer)
+                self.drop(conn.peer, "no longer a consortium node")
+        return dropped
+
     def _frame(self, msg: Message) -> bytes | None:
         try:
             return encode_frame(encode_message(msg), self._max_frame_bytes)
@@ -407,7 +428,9 @@ class PeerManager:
             except (FrameError, BadMessage, OSError, TimeoutError) as e:
                 self._abandon(writer, f"hello with {peer} at {where} failed: {e!r}")
                 return None
-            return _Conn(peer, outbound, reader, writer, asyncio.Queue(self._send_queue_size))
+            return _Conn(
+                peer, outbound, reader, writer, asyncio.Queue(self._send_queue_size), cert=der
+            )
         except BaseException:
             writer.transport.abort()
             raise

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,10 +27,11 @@ from yulian.consensus.wal import WAL, WALCorrupted
 from yulian.crypto.membership import Membership, MembershipError
 from yulian.crypto.merkle import MerkleTree
 from yulian.crypto.suite import get_suite
-from yulian.crypto.x509 import der_to_pem, pem_to_der
+from yulian.crypto.x509 import CertificateError, der_to_pem, parse_certificate, pem_to_der
 from yulian.execution.blocks import ChainTip
 from yulian.execution.executor import BlockContext, ExecTx, SenderInfo, query_contract
 from yulian.execution.overlay import state_key
+from yulian.execution.system.lifecycle import active_names
 from yulian.ledger import open_ledger
 from yulian.net.messages import Message
 from yulian.net.peers import PeerManager
@@ -37,7 +39,7 @@ from yulian.net.tls import client_context, server_context
 from yulian.node.config import NodeConfig
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
 from yulian.types.block import Block, Header
-from yulian.types.genesis import Genesis
+from yulian.types.genesis import ChainParams, Genesis
 from yulian.types.proof import TxProofBundle
 from yulian.types.receipt import Receipt
 
@@ -72,33 +74,20 @@ class Node:
         self.suite = get_suite(self.genesis.suite)
         self.chain_id = self.genesis.chain_id
         self.genesis_hash = self.suite.hash(self.genesis.encode())
-        self.params = self.genesis.params
-        self.membership = Membership(self.suite, self.genesis.organisations)
         self.key = self.suite.load_private_key(config.key.read_bytes())
-        self.cert_der = self._check_identity()
-        self.validators = ValidatorSet(self.genesis.validators)
-        self.validator = next(
-            (v for v in self.genesis.validators if v.public_key == self.key.public_key()), None
-        )
-        if self.validator is not None and self.validator.name != config.name:
-            raise NodeStartError(
-                f"the key of {config.name} belongs to validator {self.validator.name}"
-            )
+        self.cert_der = self._check_certificate()
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.ledger = open_ledger(config.data_dir / "ledger")
         self._check_genesis_hash()
         try:
             wal = WAL(OsFile(config.data_dir / "consensus.wal"))
-            safety = (
-                SafetyRules(
-                    self.suite,
-                    self.key,
-                    self.chain_id,
-                    config.name,
-                    OsFile(config.data_dir / "safety.dat"),
-                )
-                if self.validator is not None
-                else None
+            # every node keeps safety rules: governance can make any node a validator later
+            safety = SafetyRules(
+                self.suite,
+                self.key,
+                self.chain_id,
+                config.name,
+                OsFile(config.data_dir / "safety.dat"),
             )
         except (WALCorrupted, CorruptSafetyData) as e:
             raise NodeStartError(f"refusing to start: {type(e).__name__}: {e}") from None
@@ -111,14 +100,16 @@ class Node:
             wal,
             ReplicaConfig(
                 name=config.name,
-                block_interval_ms=self.params.block_interval_ms,
                 mempool_size=config.mempool_size,
                 node_cert=self.cert_der,
             ),
         )
+        self._check_membership()
+        self._consortium_seen = self.replica.consortium
         self.registry = self.replica.registry
         self.mempool = self.replica.mempool
         self.peers: PeerManager | None = None
+        self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
         self._waiters: dict[bytes, list[asyncio.Future[TxStatus]]] = {}
         self._gossip: list[bytes] = []
         self._stopping = False
@@ -128,21 +119,64 @@ class Node:
     def tip(self) -> ChainTip:
         return self.replica.tip
 
+    @property
+    def membership(self) -> Membership:
+        """The members as of the committed head (changes with governance)."""
+        return self.replica.membership
+
+    @property
+    def params(self) -> ChainParams:
+        return self.replica.params
+
+    @property
+    def validators(self) -> ValidatorSet:
+        """The validator set of the next height."""
+        return self.replica.validators
+
     # --- start-up checks ------------------------------------------------------------------
-    def _check_identity(self) -> bytes:
+    def _check_certificate(self) -> bytes:
+        """The node certificate must be a node certificate for our key and name."""
         cert = self.config.cert.read_bytes()
-        der = pem_to_der(cert) if cert.lstrip().startswith(b"-----") else cert
         try:
-            identity = self.membership.validate(der, at_ms=now_ms(), roles=("node",))
-        except MembershipError as e:
+            der = pem_to_der(cert) if cert.lstrip().startswith(b"-----") else cert
+            info = parse_certificate(der)
+        except CertificateError as e:
             raise NodeStartError(f"node certificate {self.config.cert} refused: {e}") from None
-        if identity.public_key != self.key.public_key():
-            raise NodeStartError("the node key does not match the node certificate")
-        if identity.name != self.config.name:
+        if info.role != "node" or info.is_ca:
             raise NodeStartError(
-                f"the certificate names {identity.name}, the config {self.config.name}"
+                f"node certificate {self.config.cert} refused: role_not_allowed: role "
+                f"{info.role!r} of {info.name}@{info.org} cannot run a node"
+            )
+        if info.public_key != self.key.public_key():
+            raise NodeStartError("the node key does not match the node certificate")
+        if info.name != self.config.name:
+            raise NodeStartError(
+                f"the certificate names {info.name}, the config {self.config.name}"
             )
         return der
+
+    def _check_membership(self) -> None:
+        """A node whose organisation is not (yet) in the consortium at its head may start,
+        to sync: it serves once the chain admits it. Any other refusal stops it."""
+        try:
+            self.membership.validate(self.cert_der, at_ms=now_ms(), roles=("node",))
+        except MembershipError as e:
+            if e.code != "unknown_ca":
+                raise NodeStartError(f"node certificate {self.config.cert} refused: {e}") from None
+            log.warning(
+                "%s is not a member at height %d (%s); syncing until the chain admits it",
+                self.config.name,
+                self.tip.height,
+                e,
+            )
+        for v in self.replica.consortium.latest_validators():
+            if v.public_key == self.key.public_key() and v.name != self.config.name:
+                raise NodeStartError(f"the key of {self.config.name} belongs to validator {v.name}")
+
+    def contract_names(self) -> list[str]:
+        """System contracts, contracts deployed through the lifecycle, genesis contracts."""
+        deployed = active_names(self.ledger)
+        return sorted({*self.registry.system_names(), *deployed, *self.registry.genesis_names()})
 
     def _check_genesis_hash(self) -> None:
         stored = self.ledger.get_meta(GENESIS_META)
@@ -167,12 +201,33 @@ class Node:
                 self.peers.broadcast(msg)
             for peer, reason in out.drop:
                 self.peers.drop(peer, reason)
+        if out.committed and self.replica.consortium is not self._consortium_seen:
+            self._on_consortium_change()
         for committed in out.committed:
             log.info("committed block %d with %d txs", committed.height, len(committed.tx_ids))
             for index, tx_id in enumerate(committed.tx_ids):
                 for future in self._waiters.pop(tx_id, []):
                     if not future.done():
                         future.set_result(TxStatus("committed", committed.height, index))
+
+    def _on_consortium_change(self) -> None:
+        """Governance changed the consortium: trust new organisations' CAs, drop peers that
+        are no longer members, dial validators that joined."""
+        old, new = self._consortium_seen, self.replica.consortium
+        self._consortium_seen = new
+        log.info("consortium config changed at height %d", self.tip.height)
+        if self.peers is None:
+            return
+        known = {o.name for o in old.organisations}
+        for org in new.organisations:
+            if org.name not in known:
+                pem = der_to_pem(org.ca_cert).decode("ascii")
+                for ctx in self._ssl_contexts:
+                    ctx.load_verify_locations(cadata=pem)
+        self.peers.revalidate()
+        for v in new.latest_validators():
+            if v.address and v.name != self.config.name:
+                self.peers.add_address(v.address)
 
     def _fire(self, timer: Timer) -> None:
         if not self._stopping:
@@ -304,16 +359,26 @@ class Node:
     # --- lifecycle ------------------------------------------------------------------------
     def _start_peers(self) -> None:
         ca_bundle = self.config.data_dir / "consortium-ca.pem"
-        ca_bundle.write_bytes(b"".join(der_to_pem(o.ca_cert) for o in self.genesis.organisations))
+        ca_bundle.write_bytes(
+            b"".join(der_to_pem(o.ca_cert) for o in self.replica.consortium.organisations)
+        )
         cert_pem = self.config.data_dir / "node-cert.pem"
         cert_pem.write_bytes(der_to_pem(self.cert_der))
+        server_ssl = server_context(cert_pem, self.config.key, [ca_bundle])
+        client_ssl = client_context(cert_pem, self.config.key, [ca_bundle])
+        self._ssl_contexts = (server_ssl, client_ssl)
+        addresses = [
+            v.address
+            for v in self.replica.consortium.latest_validators()
+            if v.address and v.name != self.config.name
+        ]
         self.peers = PeerManager(
             name=self.config.name,
             listen_host=self.config.p2p_host,
             listen_port=self.config.p2p_port,
-            peers=self.config.peers,
-            server_ssl=server_context(cert_pem, self.config.key, [ca_bundle]),
-            client_ssl=client_context(cert_pem, self.config.key, [ca_bundle]),
+            peers=[*self.config.peers, *addresses],
+            server_ssl=server_ssl,
+            client_ssl=client_ssl,
             identify=self._identify_peer,
             on_message=self._on_peer_message,
             on_connect=self._on_peer_connect,
@@ -337,7 +402,7 @@ class Node:
                 lifespan="off",
             )
         )
-        if self.config.peers or len(self.genesis.validators) > 1:
+        if self.config.peers or len(self.replica.consortium.latest_validators()) > 1:
             self._start_peers()
             assert self.peers is not None
             await self.peers.start()

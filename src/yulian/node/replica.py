@@ -50,7 +50,14 @@ from yulian.execution.blocks import ChainTip, InvalidBlock, check_block, make_bl
 from yulian.execution.executor import BlockResult, ExecTx
 from yulian.execution.registry import ContractRegistry
 from yulian.execution.roots import genesis_state_root
-from yulian.execution.system import MisbehaviourContract
+from yulian.execution.system import (
+    ConsortiumContract,
+    LifecycleContract,
+    MisbehaviourContract,
+    read_config,
+)
+from yulian.execution.system.consortium import CONFIG_KEY, CONSORTIUM_CONTRACT
+from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
 from yulian.ledger import BlockCommit, Ledger
 from yulian.mempool.admission import Admission, AdmissionError
 from yulian.mempool.pool import Mempool
@@ -58,6 +65,7 @@ from yulian.net.messages import Message
 from yulian.types.block import Block
 from yulian.types.commit import PREVOTE, CommitCertificate
 from yulian.types.consensus import Proposal, Vote
+from yulian.types.consortium import ConsortiumConfig
 from yulian.types.encoding import DecodeError, decode, encode
 from yulian.types.genesis import Genesis
 from yulian.types.tx import SignedTx
@@ -108,13 +116,16 @@ class Outputs:
 
 @dataclass(frozen=True)
 class ReplicaConfig:
+    """Per-node settings. Timeouts and the block interval are chain parameters (set at genesis,
+    changed by governance); a value here (the simulator's) overrides them, 0 means the chain's."""
+
     name: str  # this node's name (its validator name when it is a validator)
-    block_interval_ms: int = 200  # the proposer waits this long after a commit to fill a block
+    block_interval_ms: int = 0  # the proposer waits this long after a commit to fill a block
     empty_block_interval_ms: int = 1000  # an idle network still commits a block this often
-    timeout_propose_ms: int = 3000
-    timeout_prevote_ms: int = 1000
-    timeout_precommit_ms: int = 1000
-    timeout_delta_ms: int = 500
+    timeout_propose_ms: int = 0
+    timeout_prevote_ms: int = 0
+    timeout_precommit_ms: int = 0
+    timeout_delta_ms: int = 0
     mempool_size: int = 20_000
     node_cert: bytes = b""  # DER; lets the replica sign evidence txs as itself
 
@@ -138,40 +149,31 @@ class Replica:
         self.wal = wal
         self.config = config
         self.chain_id = genesis.chain_id
-        self.params = genesis.params
         self.genesis_hash = suite.hash(genesis.encode())
-        self.validators = ValidatorSet(genesis.validators)
-        self.validators_hash = suite.hash(encode(genesis.validators_value()))
-        self.is_validator = self.validators.by_name(config.name) is not None and safety is not None
-        self.membership = Membership(suite, genesis.organisations)
+        self.genesis_config = ConsortiumConfig.from_genesis(genesis)
         self.registry = ContractRegistry(
             suite,
             genesis.contracts,
             system={
-                MISBEHAVIOUR_CONTRACT: MisbehaviourContract(
-                    suite, self.chain_id, genesis.validators
-                )
+                CONSORTIUM_CONTRACT: ConsortiumContract(suite, genesis),
+                LIFECYCLE_CONTRACT: LifecycleContract(suite, genesis),
+                MISBEHAVIOUR_CONTRACT: MisbehaviourContract(suite, genesis),
             },
         )
         self.mempool = Mempool(config.mempool_size)
+        self.consortium = read_config(ledger, self.genesis_config)
+        self.params = self.consortium.params
+        self.membership = self._membership(self.consortium)
         self.admission = Admission(
             suite,
             self.chain_id,
             self.params,
             self.membership,
-            contract_exists=lambda name: self.registry.resolve(name) is not None,
+            contract_exists=lambda name: self.registry.resolve(name, self.ledger) is not None,
             is_known=lambda tx_id: tx_id in self.mempool or self.ledger.has_tx(tx_id),
         )
         self.tip = self._load_tip()
-        self.consensus_config = ConsensusConfig(
-            chain_id=self.chain_id,
-            me=config.name if self.is_validator else None,
-            validators=self.validators,
-            timeout_propose_ms=config.timeout_propose_ms,
-            timeout_prevote_ms=config.timeout_prevote_ms,
-            timeout_precommit_ms=config.timeout_precommit_ms,
-            timeout_delta_ms=config.timeout_delta_ms,
-        )
+        self._configure_height(self.tip.height + 1)
         self.state = core.initial_state(self.consensus_config, self.tip.height + 1)
         self._results: dict[bytes, tuple[Block, BlockResult]] = {}  # by block hash, this height
         self._future: list[tuple[str, Message]] = []  # messages for the next height
@@ -202,6 +204,47 @@ class Replica:
         assert block_bytes is not None and block_hash is not None, "the head block is present"
         header = Block.decode(block_bytes).header
         return ChainTip(height, block_hash, header.state_root, header.time_ms)
+
+    # --- the consortium config of a height ---------------------------------------------------
+    def _membership(self, config: ConsortiumConfig) -> Membership:
+        return Membership(
+            self.suite,
+            config.organisations,
+            revoked_ids=config.revoked_ids(),
+            revoked_keys=config.revoked_keys(),
+        )
+
+    def _reload_config(self) -> None:
+        """The committed state changed the consortium config: re-read it (a block committed)."""
+        self.consortium = read_config(self.ledger, self.genesis_config)
+        self.params = self.consortium.params
+        self.membership = self._membership(self.consortium)
+        self.admission.reconfigure(self.params, self.membership)
+
+    def _configure_height(self, height: int) -> None:
+        """Who signs ``height``: its validator set (from the schedule in the config after
+        ``height - 1``), whether we are one of them, and the consensus timeouts."""
+        validators = self.consortium.validators_at(height)
+        self.validators = ValidatorSet(validators, self.consortium.revoked_keys())
+        self.validators_hash = self.suite.hash(encode(tuple(v.to_value() for v in validators)))
+        me = self.validators.signer(self.config.name)
+        self.is_validator = (
+            me is not None and me.public_key == self.key.public_key() and self.safety is not None
+        )
+        p, c = self.params, self.config
+        self.consensus_config = ConsensusConfig(
+            chain_id=self.chain_id,
+            me=c.name if self.is_validator else None,
+            validators=self.validators,
+            timeout_propose_ms=c.timeout_propose_ms or p.timeout_propose_ms,
+            timeout_prevote_ms=c.timeout_prevote_ms or p.timeout_prevote_ms,
+            timeout_precommit_ms=c.timeout_precommit_ms or p.timeout_precommit_ms,
+            timeout_delta_ms=c.timeout_delta_ms or p.timeout_delta_ms,
+        )
+
+    @property
+    def block_interval_ms(self) -> int:
+        return self.config.block_interval_ms or self.params.block_interval_ms
 
     def start(self, now_ms: int) -> Outputs:
         """Begin the next height, replaying this height's WAL records (crash recovery)."""
@@ -242,6 +285,7 @@ class Replica:
         return out
 
     def _start_height(self, now_ms: int) -> Outputs:
+        self._configure_height(self.tip.height + 1)
         self.state = core.initial_state(self.consensus_config, self.tip.height + 1)
         self._results = {}
         self._pending_build = None
@@ -319,7 +363,7 @@ class Replica:
             return self._buffer_future(peer, Message("vote", data))
         if data in self._seen_votes:
             return Outputs()  # a re-sent vote: already verified, logged and counted
-        validator = self.validators.by_name(vote.validator)
+        validator = self.validators.signer(vote.validator)
         if validator is None:
             return self._bad_peer(peer, f"vote from non-validator {vote.validator}")
         if not self.suite.verify(
@@ -347,7 +391,7 @@ class Replica:
         if seen_key in self._seen_proposals:
             return Outputs()  # a re-sent proposal: already validated, logged and stepped
         expected = proposer(self.validators, proposal.height, proposal.round)
-        validator = self.validators.by_name(proposal.proposer)
+        validator = self.validators.signer(proposal.proposer)
         if proposal.proposer != expected or validator is None:
             return self._bad_peer(
                 peer,
@@ -478,7 +522,7 @@ class Replica:
                     out,
                 )
             self._pending_build = (effect.height, effect.round)
-            due = min(self._build_due(now_ms), now_ms + self.config.block_interval_ms)
+            due = min(self._build_due(now_ms), now_ms + self.block_interval_ms)
             out.timers.append(Timer("build", effect.height, effect.round, due))
         elif isinstance(effect, Decide):
             self._commit(effect.block, effect.block_hash, effect.certificate, out)
@@ -493,7 +537,7 @@ class Replica:
         empty-block interval otherwise. The build timer polls every block interval until then,
         so a tx arriving at an idle chain waits at most one block interval."""
         if len(self.mempool) > 0:
-            return max(now_ms, self.last_commit_ms + self.config.block_interval_ms)
+            return max(now_ms, self.last_commit_ms + self.block_interval_ms)
         return max(now_ms, self.last_commit_ms + self.config.empty_block_interval_ms)
 
     def _on_build_timer(self, timer: Timer, now_ms: int) -> Outputs:
@@ -507,7 +551,7 @@ class Replica:
                     "build",
                     timer.height,
                     timer.round,
-                    min(due, now_ms + self.config.block_interval_ms),
+                    min(due, now_ms + self.block_interval_ms),
                 )
             )
             return out
@@ -589,6 +633,8 @@ class Replica:
         if self._wal_bytes > WAL_RESET_BYTES:
             self.wal.reset()  # records carry their height, so old ones are only skipped
             self._wal_bytes = 0
+        if any(key == CONFIG_KEY for key, _ in result.writes):
+            self._reload_config()
         self.mempool.remove(tx_ids)
         self.tip = ChainTip(
             block.header.height, block_hash, block.header.state_root, block.header.time_ms

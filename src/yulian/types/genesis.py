@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +40,15 @@ class Validator:
     org: str
     public_key: bytes
     power: int = 1
+    address: str = ""  # host:port of its p2p listener, so other nodes can dial it ("" = unknown)
 
     def to_value(self) -> tuple[Value, ...]:
-        return (self.name, self.org, self.public_key, self.power)
+        return (self.name, self.org, self.public_key, self.power, self.address)
+
+    @classmethod
+    def from_value(cls, value: Value) -> Validator:
+        name, org, public_key, power, address = value
+        return cls(str(name), str(org), bytes(public_key), int(power), str(address))
 
 
 @dataclass(frozen=True)
@@ -52,15 +58,35 @@ class ChainParams:
     max_tx_bytes: int = 64 * 1024
     step_limit: int = 1_000_000
     max_tx_ttl_blocks: int = 10_000
+    timeout_propose_ms: int = 3000
+    timeout_prevote_ms: int = 1000
+    timeout_precommit_ms: int = 1000
+    timeout_delta_ms: int = 500
+    proposal_ttl_blocks: int = 100_000  # governance proposals expire this many blocks after
 
     def to_value(self) -> tuple[Value, ...]:
-        return (
-            self.block_interval_ms,
-            self.max_block_txs,
-            self.max_tx_bytes,
-            self.step_limit,
-            self.max_tx_ttl_blocks,
-        )
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    @classmethod
+    def from_value(cls, value: Value) -> ChainParams:
+        values = tuple(value)
+        names = [f.name for f in fields(cls)]
+        if len(values) != len(names) or not all(type(v) is int for v in values):
+            raise ValueError(f"chain params are {len(names)} integers")
+        return cls(*values)
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def check(self) -> None:
+        """Raise ``GenesisError`` for parameters no chain can run with."""
+        for name, value in self.as_dict().items():
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise GenesisError(f"chain parameter {name} must be a positive integer")
+        if self.max_tx_bytes > 1 << 20:
+            raise GenesisError("max_tx_bytes may be at most 1 MiB")
+        if self.max_block_txs > 100_000:
+            raise GenesisError("max_block_txs may be at most 100000")
 
 
 @dataclass(frozen=True)
@@ -113,17 +139,17 @@ class Genesis:
                 {"name": o.name, "ca_cert": _b64(o.ca_cert)} for o in self.organisations
             ],
             "validators": [
-                {"name": v.name, "org": v.org, "public_key": v.public_key.hex(), "power": v.power}
+                {
+                    "name": v.name,
+                    "org": v.org,
+                    "public_key": v.public_key.hex(),
+                    "power": v.power,
+                    "address": v.address,
+                }
                 for v in self.validators
             ],
             "policies": dict(sorted(self.policies.items())),
-            "params": {
-                "block_interval_ms": self.params.block_interval_ms,
-                "max_block_txs": self.params.max_block_txs,
-                "max_tx_bytes": self.params.max_tx_bytes,
-                "step_limit": self.params.step_limit,
-                "max_tx_ttl_blocks": self.params.max_tx_ttl_blocks,
-            },
+            "params": self.params.as_dict(),
             "contracts": [{"name": n, "source": s} for n, s in self.contracts],
         }
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -143,7 +169,13 @@ class Genesis:
                     for o in doc["organisations"]
                 ),
                 validators=tuple(
-                    Validator(v["name"], v["org"], bytes.fromhex(v["public_key"]), int(v["power"]))
+                    Validator(
+                        v["name"],
+                        v["org"],
+                        bytes.fromhex(v["public_key"]),
+                        int(v["power"]),
+                        str(v.get("address", "")),
+                    )
                     for v in doc["validators"]
                 ),
                 policies=dict(doc.get("policies", {})),
@@ -187,14 +219,15 @@ def check_genesis(g: Genesis) -> None:
         if v.power <= 0:
             raise GenesisError(f"validator {v.name} needs a positive power")
     for scope, policy in g.policies.items():
-        if policy not in POLICIES and not _is_n_of_m(policy):
+        if policy not in POLICIES and not is_n_of_m(policy):
             raise GenesisError(f"policy {scope}={policy!r} is not ANY, MAJORITY, ALL or N-of-M")
+    g.params.check()
     contract_names = [n for n, _ in g.contracts]
     if len(set(contract_names)) != len(contract_names):
         raise GenesisError("contract names must be unique")
 
 
-def _is_n_of_m(policy: str) -> bool:
+def is_n_of_m(policy: str) -> bool:
     parts = policy.split("-of-")
     return (
         len(parts) == 2 and all(p.isdigit() for p in parts) and 0 < int(parts[0]) <= int(parts[1])

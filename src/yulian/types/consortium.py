@@ -1,0 +1,195 @@
+"""Introduction: the consortium config — who is in the consortium at a given height.
+
+The genesis founds the consortium; from then on the ``consortium`` system contract changes it
+by votes of the organisations. The config lives in state (key ``config`` of the ``consortium``
+contract) as the canonical encoding of ``ConsortiumConfig``; a chain whose state has no such
+key still runs on its genesis config. Every node derives the same config from the same state,
+so "who may sign a tx, a vote, a block at height h" is a pure function of the state after
+block h-1:
+
+- the organisations and their root CAs (membership);
+- the validator *schedule*: ``(from_height, validators)`` entries, ascending. A change voted
+  at height H is scheduled at ``H + VALIDATOR_SET_DELAY``, so every node learns the next set
+  two blocks before it signs; ``validators_at(h)`` is the last entry with ``from_height <= h``;
+- the policies that say how many organisations must approve each kind of change;
+- the chain parameters (block size, tx limits, timeouts);
+- the revocations: a certificate revoked at height H (and its public key) is refused in every
+  tx, vote and proposal of a block above H; blocks up to H were checked without it and still
+  verify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+
+from yulian.types.encoding import DecodeError, Limits, Value, decode, encode
+from yulian.types.genesis import (
+    POLICIES,
+    ChainParams,
+    Genesis,
+    GenesisError,
+    Organisation,
+    Validator,
+    is_n_of_m,
+)
+
+CONFIG_VERSION = 1
+VALIDATOR_SET_DELAY = 2  # a validator-set change voted at H is in force from H + 2
+DEFAULT_POLICY = "MAJORITY"
+# the scopes a policy can be set for; anything else defaults to MAJORITY
+POLICY_SCOPES = ("organisations", "validators", "policies", "params", "revocation", "lifecycle")
+CONFIG_LIMITS = Limits(max_bytes=4 << 20, max_items=4096, max_bin=64 * 1024)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    cert_id: bytes  # suite hash of the certificate DER
+    org: str
+    public_key: bytes
+    height: int  # the block that revoked it; refused from height + 1
+
+    def to_value(self) -> tuple[Value, ...]:
+        return (self.cert_id, self.org, self.public_key, self.height)
+
+
+@dataclass(frozen=True)
+class ConsortiumConfig:
+    organisations: tuple[Organisation, ...]
+    schedule: tuple[tuple[int, tuple[Validator, ...]], ...]
+    policies: tuple[tuple[str, str], ...]  # sorted by scope
+    params: ChainParams
+    revocations: tuple[Revocation, ...] = ()
+
+    # --- derived ------------------------------------------------------------------------
+    def validators_at(self, height: int) -> tuple[Validator, ...]:
+        """The validator set that signs block ``height``."""
+        current = self.schedule[0][1]
+        for from_height, validators in self.schedule:
+            if from_height > height:
+                break
+            current = validators
+        return current
+
+    def latest_validators(self) -> tuple[Validator, ...]:
+        """The set after every scheduled change: the base for the next change."""
+        return self.schedule[-1][1]
+
+    def organisation(self, name: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.name == name), None)
+
+    def org_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.organisations)
+
+    def policy(self, scope: str) -> str:
+        return dict(self.policies).get(scope, DEFAULT_POLICY)
+
+    def revoked_keys(self) -> frozenset[bytes]:
+        return frozenset(r.public_key for r in self.revocations)
+
+    def revoked_ids(self) -> frozenset[bytes]:
+        return frozenset(r.cert_id for r in self.revocations)
+
+    # --- changes (each returns a new config; the consortium contract checks them) -----
+    def with_validators(
+        self, validators: Sequence[Validator], *, from_height: int
+    ) -> ConsortiumConfig:
+        """Schedule ``validators`` from ``from_height``; entries already in force before it
+        are pruned to the one in force, so the schedule stays short."""
+        check_validators(validators, self.org_names())
+        kept = [(h, v) for h, v in self.schedule if h < from_height]
+        in_force = [(h, v) for h, v in kept if h <= from_height - VALIDATOR_SET_DELAY]
+        pending = [(h, v) for h, v in kept if h > from_height - VALIDATOR_SET_DELAY]
+        base = in_force[-1:] if in_force else []
+        schedule = (*base, *pending, (from_height, tuple(validators)))
+        return replace(self, schedule=tuple(schedule))
+
+    def with_policy(self, scope: str, policy: str) -> ConsortiumConfig:
+        check_policy(scope, policy)
+        policies = dict(self.policies)
+        policies[scope] = policy
+        return replace(self, policies=tuple(sorted(policies.items())))
+
+    # --- encoding -----------------------------------------------------------------------
+    def to_value(self) -> tuple[Value, ...]:
+        return (
+            CONFIG_VERSION,
+            tuple(o.to_value() for o in self.organisations),
+            tuple((h, tuple(v.to_value() for v in vs)) for h, vs in self.schedule),
+            tuple(self.policies),
+            self.params.to_value(),
+            tuple(r.to_value() for r in self.revocations),
+        )
+
+    def encode(self) -> bytes:
+        return encode(self.to_value())
+
+    @classmethod
+    def decode(cls, data: bytes) -> ConsortiumConfig:
+        try:
+            version, orgs, schedule, policies, params, revocations = decode(data, CONFIG_LIMITS)
+            if version != CONFIG_VERSION:
+                raise DecodeError(f"unsupported consortium config version {version!r}")
+            return cls(
+                organisations=tuple(Organisation(str(n), bytes(c)) for n, c in orgs),
+                schedule=tuple(
+                    (int(h), tuple(Validator.from_value(v) for v in vs)) for h, vs in schedule
+                ),
+                policies=tuple((str(s), str(p)) for s, p in policies),
+                params=ChainParams.from_value(params),
+                revocations=tuple(
+                    Revocation(bytes(i), str(o), bytes(k), int(h)) for i, o, k, h in revocations
+                ),
+            )
+        except DecodeError:
+            raise
+        except (TypeError, ValueError) as e:
+            raise DecodeError(f"malformed consortium config: {e}") from None
+
+    @classmethod
+    def from_genesis(cls, genesis: Genesis) -> ConsortiumConfig:
+        return cls(
+            organisations=genesis.organisations,
+            schedule=((1, genesis.validators),),
+            policies=tuple(sorted(genesis.policies.items())),
+            params=genesis.params,
+        )
+
+
+def check_policy(scope: str, policy: str) -> None:
+    if scope not in POLICY_SCOPES:
+        raise GenesisError(f"unknown policy scope {scope!r}; known: {', '.join(POLICY_SCOPES)}")
+    if policy not in POLICIES and not is_n_of_m(policy):
+        raise GenesisError(f"policy {policy!r} is not ANY, MAJORITY, ALL or N-of-M")
+
+
+def check_validators(validators: Sequence[Validator], orgs: Collection[str]) -> None:
+    if not validators:
+        raise GenesisError("the validator set cannot be empty")
+    names = [v.name for v in validators]
+    if len(set(names)) != len(names):
+        raise GenesisError("validator names must be unique")
+    keys = [v.public_key for v in validators]
+    if len(set(keys)) != len(keys):
+        raise GenesisError("validator public keys must be unique")
+    for v in validators:
+        if v.org not in orgs:
+            raise GenesisError(f"validator {v.name} names unknown organisation {v.org}")
+        if v.power <= 0:
+            raise GenesisError(f"validator {v.name} needs a positive power")
+
+
+def policy_met(policy: str, approvals: Collection[str], organisations: Sequence[str]) -> bool:
+    """Whether the organisations in ``approvals`` satisfy ``policy`` among ``organisations``
+    (approvals of organisations no longer in the consortium do not count)."""
+    count = len(set(approvals) & set(organisations))
+    total = len(organisations)
+    if policy == "ANY":
+        return count >= 1
+    if policy == "MAJORITY":
+        return count * 2 > total
+    if policy == "ALL":
+        return total > 0 and count == total
+    if is_n_of_m(policy):
+        return count >= int(policy.split("-of-")[0])
+    return False
