@@ -64,6 +64,7 @@ headers = st.builds(
     result_root=hashes,
     state_root=hashes,
     validators_hash=hashes,
+    config_hash=hashes,
     proposer=names,
 )
 events = st.builds(Event, contract=names, name=names, payload=values)
@@ -198,7 +199,9 @@ def test_a_proposal_carries_a_large_block() -> None:
     from yulian.types.consensus import Proposal
 
     txs = tuple(b"t" * 600 for _ in range(2000))
-    header = Header("c", 1, 1, b"h" * 32, len(txs), b"r" * 32, b"r" * 32, b"r" * 32, b"v" * 32, "p")
+    header = Header(
+        "c", 1, 1, b"h" * 32, len(txs), b"r" * 32, b"r" * 32, b"r" * 32, b"v" * 32, "p", b"g" * 32
+    )
     block = Block(header, txs).encode()
     assert len(block) > 1_000_000
     proposal = Proposal(1, 0, -1, block, b"h" * 32, "p", b"s" * 64)

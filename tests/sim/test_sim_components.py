@@ -24,6 +24,7 @@ from yulian.sim.disk import CrashPoints, SimCrash, SimDisk
 from yulian.sim.invariants import AGREEMENT, STATE_ROOT, VALIDITY, Checker
 from yulian.sim.memledger import MemLedger
 from yulian.sim.network import MAX_DROP, LinkFaults, SimNetwork
+from yulian.types.consortium import ConsortiumConfig
 from yulian.types.encoding import encode
 
 # --- clock ------------------------------------------------------------------------------------
@@ -266,6 +267,7 @@ def _block_at_height_1(time_offset_ms: int, signers: int) -> tuple[BlockCommit, 
         time_ms=g.time_ms + 1 + time_offset_ms,
         proposer=net.names[0],
         validators_hash=suite.hash(encode(g.validators_value())),
+        config_hash=suite.hash(ConsortiumConfig.from_genesis(g).encode()),
         txs=[],
         resolve=registry.resolve,
         step_limit=g.params.step_limit,

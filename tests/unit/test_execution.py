@@ -114,14 +114,19 @@ def test_make_block_then_check_block(env: tuple) -> None:
     tip = ChainTip(0, b"\x00" * 32, b"\x01" * 32, 5)
     txs = [admit(env, "bump", ["x", 1], 100), admit(env, "bump", ["x", 2], 101)]
     kwargs = dict(
-        validators_hash=b"\x02" * 32, txs=txs, resolve=registry.resolve, step_limit=100_000
+        validators_hash=b"\x02" * 32,
+        config_hash=b"\x03" * 32,
+        txs=txs,
+        resolve=registry.resolve,
+        step_limit=100_000,
     )
     block, result = make_block(
         suite, genesis.chain_id, MemoryView(), tip, time_ms=6, proposer="v", **kwargs
     )  # type: ignore[arg-type]
     again = check_block(suite, genesis.chain_id, MemoryView(), tip, block, **kwargs)  # type: ignore[arg-type]
     assert again == result
-    for field in ("state_root", "result_root", "tx_root", "prev_hash", "height", "chain_id"):
+    fields = ("state_root", "result_root", "tx_root", "prev_hash", "height", "chain_id")
+    for field in (*fields, "config_hash"):
         value = getattr(block.header, field)
         bad_value = (
             value + 1

@@ -1,10 +1,11 @@
 """Introduction: the evidence demo that the README's main command runs.
 
 Creates (once) a 4-organisation consortium with one validator per organisation, starts every
-node as a background process (``network up``), registers a document through the SDK, exports
-and verifies its certificate offline, shows the refusals the contract enforces (a second
-registration, a transfer by a non-owner), transfers ownership, prints the API and docs URLs,
-and keeps the network running until Ctrl-C (then ``network down``).
+node as a background process (``network up``), deploys the ``evidence`` contract through the
+lifecycle (org1's admin proposes, the other admins approve), registers a document through the
+SDK, exports and verifies its certificate offline, shows the refusals the contract enforces (a
+second registration, a transfer by a non-owner), transfers ownership, prints the API and docs
+URLs, and keeps the network running until Ctrl-C (then ``network down``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from yulian.apps.deploy import deploy_with_local_admins
 from yulian.apps.evidence import (
     CONTRACT_NAME,
+    EVIDENCE_VERSION,
     contract_source,
     file_digest,
     make_certificate,
@@ -50,7 +53,6 @@ def run_demo(
             validators=orgs,
             base_api_port=api_port,
             base_p2p_port=p2p_port or api_port + 1000,
-            contracts=[(CONTRACT_NAME, contract_source())],
         )
         console.print(
             f"[bold]created[/] a {orgs}-organisation consortium in {network} "
@@ -64,6 +66,14 @@ def run_demo(
         except NodeProcessError as e:
             console.print(f"[bold red]a node failed to start:[/] {e}")
             return 2
+        deploy_with_local_admins(
+            network,
+            urls,
+            CONTRACT_NAME,
+            EVIDENCE_VERSION,
+            contract_source(),
+            log=lambda m: console.print(m),
+        )
         run_evidence_story(network, urls, genesis, dir, console)
         console.print()
         for node, url in zip(layout.nodes, urls, strict=True):

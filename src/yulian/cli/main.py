@@ -94,13 +94,12 @@ def network_init(
     ),
     clients: int = typer.Option(1, "--clients", help="client identities per organisation"),
     chain_id: str = typer.Option("yulian-local", "--chain-id"),
-    suite: str = typer.Option("standard", "--suite", help="crypto suite: standard"),
+    suite: str = typer.Option("standard", "--suite", help="crypto suite: standard or gm"),
     api_port: int = typer.Option(8600, "--api-port", help="API port of the first node"),
     p2p_port: int = typer.Option(9600, "--p2p-port", help="p2p port of the first node"),
     block_interval_ms: int = typer.Option(200, "--block-interval-ms"),
 ) -> None:
     """Create CA material, keys, certificates, the genesis and node configs."""
-    from yulian.apps.evidence import CONTRACT_NAME, contract_source
     from yulian.node.bootstrap import BootstrapError, init_network
     from yulian.types.genesis import ChainParams
 
@@ -114,7 +113,6 @@ def network_init(
             suite_name=suite,
             base_api_port=api_port,
             base_p2p_port=p2p_port,
-            contracts=[(CONTRACT_NAME, contract_source())],
             params=ChainParams(block_interval_ms=block_interval_ms),
         )
     except (BootstrapError, ValueError) as e:
@@ -204,6 +202,14 @@ def network_status_cmd(
             st.url,
         )
     console.print(table)
+    from yulian.cli.governance import expiry_warnings
+    from yulian.node.orgs import OrgError
+
+    try:
+        for line in expiry_warnings(dir):
+            err.print(f"[yellow]{line}[/]", highlight=False, soft_wrap=True)
+    except OrgError as e:
+        err.print(f"[yellow]warning: cannot check certificate expiry: {e}[/]", highlight=False)
     if not all(st.health for st in statuses):
         raise typer.Exit(1)
 
@@ -344,6 +350,33 @@ def verify(
 
 
 # --- evidence -----------------------------------------------------------------------------
+@evidence_app.command("deploy")
+def evidence_deploy(
+    network: Path = NETWORK_OPT,
+    url: str = URL_OPT,
+) -> None:
+    """Deploy the evidence contract through the lifecycle: org1's admin proposes it and the
+    other organisations' admins (all in the local NETWORK directory) approve until the policy
+    is met. In a real consortium each admin runs `yulian contract approve` instead."""
+    from yulian.apps.deploy import DeployError, deploy_with_local_admins
+    from yulian.apps.evidence import CONTRACT_NAME, EVIDENCE_VERSION, contract_source
+
+    try:
+        status = _call(
+            lambda: deploy_with_local_admins(
+                network,
+                [url],
+                CONTRACT_NAME,
+                EVIDENCE_VERSION,
+                contract_source(),
+                log=lambda m: console.print(m),
+            )
+        )
+    except (DeployError, OSError, KeyError, ValueError) as e:
+        raise fail(str(e)) from None
+    print_json(status)
+
+
 @evidence_app.command("register")
 def evidence_register(
     file: Path,
@@ -499,6 +532,18 @@ def bench(
             progress=progress,
         )
     )
+
+
+# --- governance: contract, consortium, org, ca (yulian.cli.governance) ---------------------
+# `python -m yulian.cli.main` runs this file as __main__; let governance's import of the shared
+# options find this module instead of executing a second copy of it.
+sys.modules.setdefault("yulian.cli.main", sys.modules[__name__])
+from yulian.cli.governance import ca_app, consortium_app, contract_app, org_app  # noqa: E402
+
+app.add_typer(contract_app, name="contract")
+app.add_typer(consortium_app, name="consortium")
+app.add_typer(org_app, name="org")
+app.add_typer(ca_app, name="ca")
 
 
 def main() -> None:

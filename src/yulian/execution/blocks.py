@@ -22,6 +22,7 @@ from yulian.execution.executor import (
 )
 from yulian.execution.overlay import StateView
 from yulian.execution.roots import result_root, state_root, tx_root
+from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.types.block import Block, Header
 
 
@@ -48,10 +49,13 @@ def make_block(
     time_ms: int,
     proposer: str,
     validators_hash: bytes,
+    config_hash: bytes,
     txs: Sequence[ExecTx],
     resolve: ContractResolver,
     step_limit: int,
 ) -> tuple[Block, BlockResult]:
+    """Execute ``txs`` on ``view`` and build the block; ``config_hash`` is the hash of the
+    consortium config in force (the header carries the one after the block)."""
     height = tip.height + 1
     assert time_ms > tip.time_ms, "block time strictly increases"
     result = execute_block(view, BlockContext(height, time_ms, step_limit), txs, resolve)
@@ -67,6 +71,7 @@ def make_block(
         state_root=state_root(suite, tip.state_root, height, result.writes),
         validators_hash=validators_hash,
         proposer=proposer,
+        config_hash=config_hash_after(suite, result.writes, config_hash),
     )
     return Block(header=header, txs=envelopes), result
 
@@ -79,6 +84,7 @@ def check_block(
     block: Block,
     *,
     validators_hash: bytes,
+    config_hash: bytes,
     txs: Sequence[ExecTx],
     resolve: ContractResolver,
     step_limit: int,
@@ -102,4 +108,16 @@ def check_block(
         raise InvalidBlock(f"block {h.height}: result_root mismatch")
     if h.state_root != state_root(suite, tip.state_root, h.height, result.writes):
         raise InvalidBlock(f"block {h.height}: state_root mismatch")
+    if h.config_hash != config_hash_after(suite, result.writes, config_hash):
+        raise InvalidBlock(f"block {h.height}: config_hash mismatch")
     return result
+
+
+def config_hash_after(
+    suite: Suite, writes: Sequence[tuple[bytes, bytes | None]], config_hash: bytes
+) -> bytes:
+    """The hash of the consortium config after a block with ``writes``."""
+    for key, value in writes:
+        if key == CONFIG_KEY and value is not None:
+            return suite.hash(value)
+    return config_hash

@@ -36,9 +36,10 @@ from pathlib import Path
 from yulian.crypto.suite import PrivateKey, Suite, get_suite
 from yulian.crypto.x509 import create_ca, der_to_pem, issue_certificate
 from yulian.node.config import NodeConfig, save_config
+from yulian.types.consortium import POLICY_SCOPES
 from yulian.types.genesis import ChainParams, Genesis, GenesisError, Organisation, Validator
 
-DEFAULT_POLICIES = {"lifecycle": "MAJORITY", "consortium": "MAJORITY"}
+DEFAULT_POLICIES = {scope: "MAJORITY" for scope in POLICY_SCOPES}
 MAX_ORGS = 64
 MAX_VALIDATORS = 256
 MAX_CLIENTS_PER_ORG = 1000
@@ -180,8 +181,14 @@ def init_network(
                 time_ms=int(now.timestamp()) * 1000,
                 organisations=tuple(organisations),
                 validators=tuple(
-                    Validator(name=node, org=org, public_key=node_keys[node], power=1)
-                    for node, org in node_specs
+                    Validator(
+                        name=node,
+                        org=org,
+                        public_key=node_keys[node],
+                        power=1,
+                        address=f"127.0.0.1:{base_p2p_port + i}",
+                    )
+                    for i, (node, org) in enumerate(node_specs)
                 ),
                 policies=dict(DEFAULT_POLICIES),
                 params=params if params is not None else ChainParams(),

@@ -31,8 +31,9 @@ from yulian.crypto.x509 import CertificateError, der_to_pem, parse_certificate, 
 from yulian.execution.blocks import ChainTip
 from yulian.execution.executor import BlockContext, ExecTx, SenderInfo, query_contract
 from yulian.execution.overlay import state_key
+from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.execution.system.lifecycle import active_names
-from yulian.ledger import open_ledger
+from yulian.ledger import MAX_HISTORY_LIMIT, open_ledger
 from yulian.net.messages import Message
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
@@ -40,7 +41,7 @@ from yulian.node.config import NodeConfig
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
 from yulian.types.block import Block, Header
 from yulian.types.genesis import ChainParams, Genesis
-from yulian.types.proof import TxProofBundle
+from yulian.types.proof import ConfigTransition, TxProofBundle
 from yulian.types.receipt import Receipt
 
 log = logging.getLogger("yulian.node")
@@ -331,7 +332,19 @@ class Node:
             receipt_path=receipt_tree.proof(index),
             header=block.header.encode(),
             commit=commit,
+            prev_header=self.header(height - 1).encode() if height > 1 else b"",  # type: ignore[union-attr]
+            transitions=self.governance_path(height),
         )
+
+    def governance_path(self, height: int) -> tuple[ConfigTransition, ...]:
+        """Every block below ``height`` that changed the consortium config, ascending."""
+        versions = self.ledger.history(CONFIG_KEY, limit=MAX_HISTORY_LIMIT, before_height=height)
+        path = []
+        for at, config in reversed(versions):
+            block, commit = self.ledger.block(at), self.ledger.commit(at)
+            assert block is not None and commit is not None and config is not None
+            path.append(ConfigTransition(Block.decode(block).header.encode(), commit, config))
+        return tuple(path)
 
     @lru_cache(maxsize=32)  # noqa: B019  (one node per process; blocks are immutable)
     def _trees(self, height: int) -> tuple[MerkleTree, MerkleTree, tuple[bytes, ...]]:

@@ -162,6 +162,7 @@ class Replica:
         )
         self.mempool = Mempool(config.mempool_size)
         self.consortium = read_config(ledger, self.genesis_config)
+        self.config_hash = self._config_hash()
         self.params = self.consortium.params
         self.membership = self._membership(self.consortium)
         self.admission = Admission(
@@ -217,9 +218,14 @@ class Replica:
     def _reload_config(self) -> None:
         """The committed state changed the consortium config: re-read it (a block committed)."""
         self.consortium = read_config(self.ledger, self.genesis_config)
+        self.config_hash = self._config_hash()
         self.params = self.consortium.params
         self.membership = self._membership(self.consortium)
         self.admission.reconfigure(self.params, self.membership)
+
+    def _config_hash(self) -> bytes:
+        data = self.ledger.get(CONFIG_KEY)
+        return self.suite.hash(data if data is not None else self.genesis_config.encode())
 
     def _configure_height(self, height: int) -> None:
         """Who signs ``height``: its validator set (from the schedule in the config after
@@ -456,6 +462,7 @@ class Replica:
             self.tip,
             block,
             validators_hash=self.validators_hash,
+            config_hash=self.config_hash,
             txs=txs,
             resolve=self.registry.resolve,
             step_limit=self.params.step_limit,
@@ -567,6 +574,7 @@ class Replica:
             time_ms=time_ms,
             proposer=self.config.name,
             validators_hash=self.validators_hash,
+            config_hash=self.config_hash,
             txs=txs,
             resolve=self.registry.resolve,
             step_limit=self.params.step_limit,

@@ -1,9 +1,14 @@
 """Introduction: offline verification of a transaction's proof bundle.
 
-``verify_receipt(doc, genesis)`` needs nothing but the exported document and the genesis: it
-checks the tx signature and the signer's certificate against the organisation roots, both
-Merkle inclusion proofs, that the receipt belongs to the tx, and the commit certificate against
-the validator set. It then recomputes the human-readable summary from the proven bytes and
+``verify_receipt(doc, genesis)`` needs nothing but the exported document and the genesis. It
+first walks the governance path from the genesis to the tx's block (``trusted_config``): every
+block that changed the consortium config must carry a commit certificate of the validators in
+force before it, and a ``config_hash`` equal to the hash of the new config; the header before
+the tx's block must name the last of them, so no change can be left out. With the config in
+force at the tx's height it checks the tx signature and the signer's certificate against that
+config's organisation roots and revocations, both Merkle inclusion proofs, that the receipt
+belongs to the tx, and the commit certificate against that height's validator set. It then
+recomputes the human-readable summary from the proven bytes and
 requires the document's summary to equal it, so no displayed field can be altered either.
 Every failure raises ``VerificationError`` with the reason.
 """
@@ -20,7 +25,8 @@ from yulian.crypto.suite import get_suite
 from yulian.sdk.jsonvalue import to_json
 from yulian.types.block import Header
 from yulian.types.commit import CommitCertificate
-from yulian.types.encoding import DecodeError
+from yulian.types.consortium import ConsortiumConfig
+from yulian.types.encoding import DecodeError, encode
 from yulian.types.genesis import Genesis
 from yulian.types.proof import BundleError, TxProofBundle
 from yulian.types.receipt import Receipt
@@ -59,7 +65,16 @@ def verify_bundle(bundle: TxProofBundle, genesis: Genesis) -> VerifiedTx:
     tx = signed.tx
     if tx.chain_id != genesis.chain_id or header.chain_id != genesis.chain_id:
         raise VerificationError("tx or header is for another chain")
-    membership = Membership(suite, genesis.organisations)
+    config = trusted_config(bundle, genesis, header)
+    validators = config.validators_at(header.height)
+    if header.validators_hash != suite.hash(encode(tuple(v.to_value() for v in validators))):
+        raise VerificationError("header's validators_hash is not the validator set of its height")
+    membership = Membership(
+        suite,
+        config.organisations,
+        revoked_ids=config.revoked_ids(),
+        revoked_keys=config.revoked_keys(),
+    )
     try:
         signer = membership.validate(tx.signer, at_ms=header.time_ms, roles=SIGNER_ROLES)
     except MembershipError as e:
@@ -93,7 +108,7 @@ def verify_bundle(bundle: TxProofBundle, genesis: Genesis) -> VerifiedTx:
         verify_commit(
             suite,
             genesis.chain_id,
-            ValidatorSet(genesis.validators),
+            ValidatorSet(validators, config.revoked_keys()),
             commit,
             height=header.height,
             block_hash=block_hash,
@@ -122,6 +137,50 @@ def verify_bundle(bundle: TxProofBundle, genesis: Genesis) -> VerifiedTx:
         "commit_signers": [s.validator for s in commit.signatures],
     }
     return VerifiedTx(tx_id, signed, receipt, header, commit, summary)
+
+
+def trusted_config(bundle: TxProofBundle, genesis: Genesis, header: Header) -> ConsortiumConfig:
+    """The consortium config in force at ``header``'s height, proven from the genesis."""
+    suite = get_suite(genesis.suite)
+    config = ConsortiumConfig.from_genesis(genesis)
+    config_hash = suite.hash(config.encode())
+    last = 0
+    for t in bundle.transitions:
+        try:
+            th = Header.decode(t.header)
+            cert = CommitCertificate.decode(t.commit)
+            new = ConsortiumConfig.decode(t.config)
+        except DecodeError as e:
+            raise VerificationError(f"malformed governance path: {e}") from None
+        if th.chain_id != genesis.chain_id or not last < th.height < header.height:
+            raise VerificationError("governance path: blocks out of order or for another chain")
+        try:
+            verify_commit(
+                suite,
+                genesis.chain_id,
+                ValidatorSet(config.validators_at(th.height), config.revoked_keys()),
+                cert,
+                height=th.height,
+                block_hash=suite.hash(t.header),
+            )
+        except InvalidCommit as e:
+            raise VerificationError(f"governance path, block {th.height}: {e}") from None
+        if th.config_hash != suite.hash(t.config):
+            raise VerificationError(f"governance path, block {th.height}: config does not match")
+        config, config_hash, last = new, th.config_hash, th.height
+    if header.height == 1:
+        if header.prev_hash != suite.hash(genesis.encode()) or bundle.transitions:
+            raise VerificationError("block 1 does not follow this genesis")
+        return config
+    try:
+        prev = Header.decode(bundle.prev_header)
+    except DecodeError as e:
+        raise VerificationError(f"malformed previous header: {e}") from None
+    if suite.hash(bundle.prev_header) != header.prev_hash or prev.height != header.height - 1:
+        raise VerificationError("the previous header is not the parent of the tx's block")
+    if prev.config_hash != config_hash:
+        raise VerificationError("the governance path is incomplete: a config change is missing")
+    return config
 
 
 def verify_receipt(doc: Any, genesis: Genesis) -> VerifiedTx:

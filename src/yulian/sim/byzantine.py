@@ -129,6 +129,7 @@ class EquivocatingProposer(Behaviour):
             time_ms=header.time_ms + 1 + cluster.byz_rng.randint(0, 50),
             proposer=node.name,
             validators_hash=replica.validators_hash,
+            config_hash=replica.config_hash,
             txs=[],
             resolve=replica.registry.resolve,
             step_limit=replica.params.step_limit,

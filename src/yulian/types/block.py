@@ -1,8 +1,9 @@
 """Introduction: block headers and blocks.
 
 The header is what validators sign (through its hash) and what a light client needs: it binds
-the ordered transactions (``tx_root``), their receipts (``result_root``) and the state after
-the block (``state_root``), so one commit certificate over the header hash proves all three.
+the ordered transactions (``tx_root``), their receipts (``result_root``), the state after the
+block (``state_root``) and the consortium config after it (``config_hash``), so one commit
+certificate over the header hash proves all four.
 A header's hash is the suite hash of its canonical encoding.
 """
 
@@ -45,8 +46,11 @@ class Header:
     tx_root: bytes
     result_root: bytes
     state_root: bytes
-    validators_hash: bytes
+    validators_hash: bytes  # hash of the validator set that signs this block
     proposer: str  # validator name
+    # hash of the consortium config in force after this block (it decides who signs the next
+    # one): a light client walks governance changes from the genesis through this field
+    config_hash: bytes
 
     def to_value(self) -> tuple[Value, ...]:
         return (
@@ -61,6 +65,7 @@ class Header:
             self.state_root,
             self.validators_hash,
             self.proposer,
+            self.config_hash,
         )
 
     def encode(self) -> bytes:
@@ -71,7 +76,7 @@ class Header:
 
     @classmethod
     def from_value(cls, value: Value) -> Header:
-        f = expect_array(value, "header", 11)
+        f = expect_array(value, "header", 12)
         expect_version(f[0], "header.version", HEADER_VERSION)
         return cls(
             chain_id=expect_str(f[1], "header.chain_id", MAX_CHAIN_ID_BYTES),
@@ -84,6 +89,7 @@ class Header:
             state_root=expect_bytes(f[8], "header.state_root", HASH_BYTES_MAX),
             validators_hash=expect_bytes(f[9], "header.validators_hash", HASH_BYTES_MAX),
             proposer=expect_str(f[10], "header.proposer", 128),
+            config_hash=expect_bytes(f[11], "header.config_hash", HASH_BYTES_MAX),
         )
 
     @classmethod

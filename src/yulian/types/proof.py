@@ -2,9 +2,12 @@
 
 A bundle carries raw bytes only: the signed tx envelope, its encoded receipt, their index in
 the block, the two Merkle audit paths (tx_root and result_root), the encoded header and the
-encoded commit certificate. With the genesis (organisation roots, validators, suite) anyone
-can check it without trusting the node that served it. The JSON form uses base64 for byte
-strings; the JSON is a transport, never what is hashed.
+encoded commit certificate — and the governance path from the genesis to the tx's block: the
+header before the block (its ``config_hash`` names the consortium config in force) and, for
+every block that changed the consortium config, its header, its commit certificate and the new
+config. With the genesis alone anyone can walk that path (each change signed by the validators
+in force before it) and check the tx without trusting the node that served it. The JSON form
+uses base64 for byte strings; the JSON is a transport, never what is hashed.
 """
 
 from __future__ import annotations
@@ -14,7 +17,27 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
+
+
+@dataclass(frozen=True)
+class ConfigTransition:
+    """A block that changed the consortium config: its header, commit and the new config."""
+
+    header: bytes
+    commit: bytes
+    config: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "header": _b64(self.header),
+            "commit": _b64(self.commit),
+            "config": _b64(self.config),
+        }
+
+    @classmethod
+    def from_json(cls, doc: Any) -> ConfigTransition:
+        return cls(_unb64(doc["header"]), _unb64(doc["commit"]), _unb64(doc["config"]))
 
 
 class BundleError(ValueError):
@@ -32,6 +55,8 @@ class TxProofBundle:
     receipt_path: tuple[bytes, ...]
     header: bytes
     commit: bytes
+    prev_header: bytes = b""  # the header before ``header`` (none at height 1)
+    transitions: tuple[ConfigTransition, ...] = ()  # ascending height, all below the block
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +70,8 @@ class TxProofBundle:
             "receipt_path": [p.hex() for p in self.receipt_path],
             "header": _b64(self.header),
             "commit": _b64(self.commit),
+            "prev_header": _b64(self.prev_header),
+            "transitions": [t.to_json() for t in self.transitions],
         }
 
     @classmethod
@@ -65,6 +92,8 @@ class TxProofBundle:
                 receipt_path=tuple(bytes.fromhex(p) for p in doc["receipt_path"]),
                 header=_unb64(doc["header"]),
                 commit=_unb64(doc["commit"]),
+                prev_header=_unb64(doc["prev_header"]),
+                transitions=tuple(ConfigTransition.from_json(t) for t in doc["transitions"]),
             )
         except BundleError:
             raise

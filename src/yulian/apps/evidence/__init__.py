@@ -17,6 +17,7 @@ from yulian.sdk.verify import VerificationError, verify_receipt
 from yulian.types.genesis import Genesis
 
 CONTRACT_NAME = "evidence"
+EVIDENCE_VERSION = "1.0"  # the version the demo and `yulian evidence deploy` install
 CERTIFICATE_KIND = "yulian-evidence-certificate/v1"
 READ_CHUNK_BYTES = 1 << 20
 
