@@ -155,15 +155,25 @@ class Cluster:
         assert len({h["state_root"] for h in headers}) == 1, headers
 
 
-def make_cluster(tmp: Path, n: int = 4, block_interval_ms: int = 100) -> Cluster:
+def make_cluster(
+    tmp: Path,
+    n: int = 4,
+    block_interval_ms: int = 100,
+    *,
+    suite: str = "standard",
+    genesis_contracts: bool = True,
+) -> Cluster:
+    """``n`` organisations with one validator each; ``evidence`` pre-installed in the genesis
+    unless ``genesis_contracts`` is false (then deploy it through the lifecycle)."""
     base = free_port_block(2 * n)
     layout = init_network(
         tmp / "network",
         orgs=n,
         validators=n,
+        suite_name=suite,
         base_api_port=base,
         base_p2p_port=base + n,
-        contracts=[(CONTRACT_NAME, contract_source())],
+        contracts=[(CONTRACT_NAME, contract_source())] if genesis_contracts else [],
         params=ChainParams(block_interval_ms=block_interval_ms),
     )
     nodes = []

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from yulian import __version__
 from yulian.api.problems import Problem, problem_response
 from yulian.api.views import block_view, commit_view, header_view, receipt_view
+from yulian.execution.system.consortium import config_view
 from yulian.mempool.admission import AdmissionError
 from yulian.sdk.jsonvalue import from_json, to_json
 from yulian.sdk.verify import VerificationError, verify_bundle
@@ -229,6 +230,36 @@ def create_app(node: Node) -> FastAPI:
                 "message": receipt.message,
                 "value": to_json(receipt.value),
                 "steps": receipt.steps,
+            }
+        )
+
+    @app.get("/v1/consortium", summary="The consortium config in force after the head block")
+    async def consortium() -> Response:
+        return json_response(
+            {"height": node.tip.height, **config_view(node.replica.consortium, node.tip.height)}
+        )
+
+    @app.get("/v1/validators", summary="The validator set that signs a height")
+    async def validators(height: int | None = None) -> Response:
+        """Without ``height``: the next block's. A height up to head + 1 is known (the set of
+        a height is decided by the state after the block before it)."""
+        target = node.tip.height + 1 if height is None else height
+        if not 1 <= target <= node.tip.height + 1:
+            raise Problem("unknown_height", 404, f"heights 1..{node.tip.height + 1} are known")
+        config = node.config_at(target - 1)
+        return json_response(
+            {
+                "height": target,
+                "validators": [
+                    {
+                        "name": v.name,
+                        "org": v.org,
+                        "public_key": v.public_key.hex(),
+                        "power": v.power,
+                        "address": v.address,
+                    }
+                    for v in config.validators_at(target)
+                ],
             }
         )
 

@@ -38,6 +38,7 @@ def header_view(h: Header, block_hash: bytes) -> dict[str, Any]:
         "state_root": h.state_root.hex(),
         "validators_hash": h.validators_hash.hex(),
         "proposer": h.proposer,
+        "config_hash": h.config_hash.hex(),
     }
 
 

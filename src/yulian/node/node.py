@@ -40,6 +40,7 @@ from yulian.net.tls import client_context, server_context
 from yulian.node.config import NodeConfig
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
 from yulian.types.block import Block, Header
+from yulian.types.consortium import ConsortiumConfig
 from yulian.types.genesis import ChainParams, Genesis
 from yulian.types.proof import ConfigTransition, TxProofBundle
 from yulian.types.receipt import Receipt
@@ -335,6 +336,13 @@ class Node:
             prev_header=self.header(height - 1).encode() if height > 1 else b"",  # type: ignore[union-attr]
             transitions=self.governance_path(height),
         )
+
+    def config_at(self, height: int) -> ConsortiumConfig:
+        """The consortium config after block ``height`` (0 = the genesis config)."""
+        data = self.ledger.get_at(CONFIG_KEY, height) if height > 0 else None
+        if data is None:
+            return self.replica.genesis_config
+        return ConsortiumConfig.decode(data)
 
     def governance_path(self, height: int) -> tuple[ConfigTransition, ...]:
         """Every block below ``height`` that changed the consortium config, ascending."""
