@@ -156,8 +156,8 @@ class BenchOptions:
             raise ValueError(f"--txs must be 1..{PRESIGN_CAP}")
         if self.duration is not None and not 0 < self.duration <= 7 * 86400:
             raise ValueError("--duration must be positive (seconds)")
-        if self.suite != "standard":
-            raise ValueError(f"suite {self.suite!r} is not available yet (only 'standard')")
+        if self.suite not in ("standard", "gm"):
+            raise ValueError(f"unknown suite {self.suite!r}: standard or gm")
         if self.test == "stress" and (self.rate is not None or self.clients is not None):
             raise ValueError("--test stress sets its own load; leave out --rate/--clients")
         if self.test in ("spike", "stability") and self.clients is not None:
