@@ -495,7 +495,7 @@ def bench(
     rate: float | None = typer.Option(None, "--rate", help="open loop: offered tx/s"),
     clients: int | None = typer.Option(None, "--clients", help="closed loop: clients"),
     test: str | None = typer.Option(None, "--test", help="stress|spike|stability"),
-    suite: str = typer.Option("standard", "--suite", help="crypto suite (gm: later)"),
+    suite: str = typer.Option("standard", "--suite", help="crypto suite: standard or gm"),
     json_path: Path | None = typer.Option(None, "--json", help="write the report as JSON"),
     plot_path: Path | None = typer.Option(None, "--plot", help="write a PNG over time"),
     micro: bool = typer.Option(False, "--micro", help="per-node micro-benchmarks only"),

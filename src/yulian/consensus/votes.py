@@ -27,7 +27,7 @@ class ValidatorSet:
     ``None`` for it."""
 
     validators: tuple[Validator, ...]
-    revoked_keys: frozenset[bytes] = frozenset()
+    revoked_keys: frozenset[tuple[str, bytes]] = frozenset()  # (org, public key)
 
     def __post_init__(self) -> None:
         names = [v.name for v in self.validators]
@@ -39,7 +39,7 @@ class ValidatorSet:
     def signer(self, name: str) -> Validator | None:
         """The validator ``name`` if its signatures count at this height."""
         validator = self.by_name(name)
-        if validator is None or validator.public_key in self.revoked_keys:
+        if validator is None or (validator.org, validator.public_key) in self.revoked_keys:
             return None
         return validator
 

@@ -102,7 +102,7 @@ class Membership:
         organisations: Sequence[Organisation],
         *,
         revoked_ids: Collection[bytes] = (),
-        revoked_keys: Collection[bytes] = (),
+        revoked_keys: Collection[tuple[str, bytes]] = (),  # (org, public key)
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         if cache_size < 0:
@@ -138,7 +138,10 @@ class Membership:
         identity = checked.identity
         ca = checked.ca
         assert ca is not None
-        if identity.id in self._revoked_ids or identity.public_key in self._revoked_keys:
+        if (
+            identity.id in self._revoked_ids
+            or (identity.org, identity.public_key) in self._revoked_keys
+        ):
             raise MembershipError(
                 CERTIFICATE_REVOKED,
                 f"certificate of {identity.name}@{identity.org} (or its key) is revoked",

@@ -123,7 +123,7 @@ class Admission:
         try:
             identity = self._membership.validate(tx.signer, at_ms=at_ms, roles=roles)
         except MembershipError as e:
-            raise AdmissionError(e.code, _MEMBERSHIP_STATUS.get(e.code, 403), str(e)) from None
+            raise AdmissionError(e.code, _MEMBERSHIP_STATUS.get(e.code, 403), e.args[0]) from None
         tx_id = self._suite.hash(signed.body)
         self._verify_once(tx_id, identity.public_key, signed)
         return ExecTx(

@@ -236,8 +236,16 @@ def load_layout(dir: Path) -> NetworkLayout:
         raise BootstrapError(f"{genesis_path}: {e}") from None
 
     orgs: list[OrgLayout] = []
-    for org in genesis.organisations:
-        org_dir = root / "orgs" / org.name
+    org_names = [o.name for o in genesis.organisations]
+    orgs_root = root / "orgs"
+    if orgs_root.is_dir():  # organisations added after the genesis (`yulian org create`)
+        org_names += sorted(
+            p.name
+            for p in orgs_root.iterdir()
+            if p.is_dir() and p.name not in org_names and (p / "ca" / "ca.crt").is_file()
+        )
+    for org_name in org_names:
+        org_dir = root / "orgs" / org_name
         clients_dir = org_dir / "clients"
         numbers = sorted(
             int(m.group(1))
@@ -248,16 +256,16 @@ def load_layout(dir: Path) -> NetworkLayout:
         node_names = sorted(p.name for p in nodes_dir.iterdir()) if nodes_dir.is_dir() else []
         orgs.append(
             OrgLayout(
-                name=org.name,
+                name=org_name,
                 ca_cert=_existing(org_dir / "ca" / "ca.crt"),
                 ca_key=org_dir / "ca" / "ca.key",  # may be kept offline
-                admin=_credential(org.name, "admin", "admin", org_dir / "admin", "admin"),
+                admin=_credential(org_name, "admin", "admin", org_dir / "admin", "admin"),
                 clients=tuple(
-                    _credential(org.name, "client", f"client{k}", clients_dir, f"client{k}")
+                    _credential(org_name, "client", f"client{k}", clients_dir, f"client{k}")
                     for k in numbers
                 ),
                 nodes=tuple(
-                    _credential(org.name, "node", n, nodes_dir / n, "node") for n in node_names
+                    _credential(org_name, "node", n, nodes_dir / n, "node") for n in node_names
                 ),
             )
         )

@@ -14,7 +14,6 @@ from typing import Any
 from yulian.crypto.suite import PrivateKey, Suite, get_suite
 from yulian.crypto.x509 import parse_certificate, pem_to_der
 from yulian.types.encoding import to_canonical
-from yulian.types.genesis import Genesis
 from yulian.types.tx import SignedTx, Tx
 
 
@@ -44,12 +43,12 @@ class Wallet:
     def from_network(
         cls, network_dir: str | Path, org: str = "org1", name: str = "client1"
     ) -> Wallet:
-        """Load ``name`` (``client<k>`` or ``admin``) of ``org`` from a network directory."""
-        from yulian.node.bootstrap import load_layout
+        """Load ``name`` (``client<k>``, ``admin`` or any member ``yulian ca issue`` made) of
+        ``org`` from a network directory; organisations added by ``yulian org create`` too."""
+        from yulian.node.orgs import find_credential, load_genesis
 
-        layout = load_layout(Path(network_dir))
-        genesis = Genesis.load(layout.genesis)
-        cred = layout.credential(org, name)
+        genesis = load_genesis(Path(network_dir))
+        cred = find_credential(Path(network_dir), org, name)
         return cls.from_files(cred.key, cred.cert, genesis.suite)
 
     def sign_tx(

@@ -24,6 +24,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from yulian.types.encoding import DecodeError, Limits, Value, decode, encode
+from yulian.types.fields import (
+    expect_array,
+    expect_bytes,
+    expect_int,
+    expect_list,
+    expect_str,
+    expect_version,
+)
 from yulian.types.genesis import (
     POLICIES,
     ChainParams,
@@ -84,8 +92,10 @@ class ConsortiumConfig:
     def policy(self, scope: str) -> str:
         return dict(self.policies).get(scope, DEFAULT_POLICY)
 
-    def revoked_keys(self) -> frozenset[bytes]:
-        return frozenset(r.public_key for r in self.revocations)
+    def revoked_keys(self) -> frozenset[tuple[str, bytes]]:
+        """``(org, public key)`` of every revoked certificate: a key is revoked only for the
+        organisation that certified it, so no organisation can revoke another's key."""
+        return frozenset((r.org, r.public_key) for r in self.revocations)
 
     def revoked_ids(self) -> frozenset[bytes]:
         return frozenset(r.cert_id for r in self.revocations)
@@ -126,25 +136,49 @@ class ConsortiumConfig:
 
     @classmethod
     def decode(cls, data: bytes) -> ConsortiumConfig:
-        try:
-            version, orgs, schedule, policies, params, revocations = decode(data, CONFIG_LIMITS)
-            if version != CONFIG_VERSION:
-                raise DecodeError(f"unsupported consortium config version {version!r}")
-            return cls(
-                organisations=tuple(Organisation(str(n), bytes(c)) for n, c in orgs),
-                schedule=tuple(
-                    (int(h), tuple(Validator.from_value(v) for v in vs)) for h, vs in schedule
-                ),
-                policies=tuple((str(s), str(p)) for s, p in policies),
-                params=ChainParams.from_value(params),
-                revocations=tuple(
-                    Revocation(bytes(i), str(o), bytes(k), int(h)) for i, o, k, h in revocations
-                ),
+        f = expect_array(decode(data, CONFIG_LIMITS), "config", 6)
+        expect_version(f[0], "config.version", CONFIG_VERSION)
+        organisations = tuple(
+            Organisation(
+                expect_str(o[0], "organisation.name", 64),
+                expect_bytes(o[1], "organisation.ca_cert", CONFIG_LIMITS.max_bin),
             )
-        except DecodeError:
-            raise
-        except (TypeError, ValueError) as e:
-            raise DecodeError(f"malformed consortium config: {e}") from None
+            for o in (expect_array(o, "organisation", 2) for o in expect_list(f[1], "orgs", 4096))
+        )
+        schedule = tuple(
+            (
+                expect_int(e[0], "schedule.from_height", 1),
+                tuple(_validator(v) for v in expect_list(e[1], "schedule.validators", 4096)),
+            )
+            for e in (
+                expect_array(e, "schedule entry", 2) for e in expect_list(f[2], "schedule", 64)
+            )
+        )
+        if not schedule or any(not vs for _, vs in schedule):
+            raise DecodeError("config: the validator schedule cannot be empty")
+        policies = tuple(
+            (expect_str(p[0], "policy.scope", 64), expect_str(p[1], "policy", 64))
+            for p in (expect_array(p, "policy", 2) for p in expect_list(f[3], "policies", 64))
+        )
+        params_value = expect_list(f[4], "params", 64)
+        for value in params_value:
+            expect_int(value, "param", 0)
+        try:
+            params = ChainParams.from_value(params_value)
+        except ValueError as e:
+            raise DecodeError(f"config: {e}") from None
+        revocations = tuple(
+            Revocation(
+                expect_bytes(r[0], "revocation.cert_id", 64),
+                expect_str(r[1], "revocation.org", 64),
+                expect_bytes(r[2], "revocation.public_key", 1024),
+                expect_int(r[3], "revocation.height", 0),
+            )
+            for r in (
+                expect_array(r, "revocation", 4) for r in expect_list(f[5], "revocations", 1 << 16)
+            )
+        )
+        return cls(organisations, schedule, policies, params, revocations)
 
     @classmethod
     def from_genesis(cls, genesis: Genesis) -> ConsortiumConfig:
@@ -154,6 +188,17 @@ class ConsortiumConfig:
             policies=tuple(sorted(genesis.policies.items())),
             params=genesis.params,
         )
+
+
+def _validator(value: Value) -> Validator:
+    f = expect_array(value, "validator", 5)
+    return Validator(
+        expect_str(f[0], "validator.name", 64),
+        expect_str(f[1], "validator.org", 64),
+        expect_bytes(f[2], "validator.public_key", 1024),
+        expect_int(f[3], "validator.power", 1),
+        expect_str(f[4], "validator.address", 256, allow_empty=True),
+    )
 
 
 def check_policy(scope: str, policy: str) -> None:

@@ -51,6 +51,22 @@ class Validator:
         return cls(str(name), str(org), bytes(public_key), int(power), str(address))
 
 
+# upper bounds, so no parameter vote can make the chain unusable (heights and times stay far
+# inside 64 bits, a block stays decodable, a timeout stays finite)
+PARAM_LIMITS = {
+    "block_interval_ms": 600_000,
+    "max_block_txs": 10_000,  # types.block.MAX_BLOCK_TXS
+    "max_tx_bytes": 1 << 20,
+    "step_limit": 1_000_000_000,
+    "max_tx_ttl_blocks": 10_000_000,
+    "timeout_propose_ms": 600_000,
+    "timeout_prevote_ms": 600_000,
+    "timeout_precommit_ms": 600_000,
+    "timeout_delta_ms": 600_000,
+    "proposal_ttl_blocks": 10_000_000,
+}
+
+
 @dataclass(frozen=True)
 class ChainParams:
     block_interval_ms: int = 200
@@ -83,10 +99,8 @@ class ChainParams:
         for name, value in self.as_dict().items():
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise GenesisError(f"chain parameter {name} must be a positive integer")
-        if self.max_tx_bytes > 1 << 20:
-            raise GenesisError("max_tx_bytes may be at most 1 MiB")
-        if self.max_block_txs > 100_000:
-            raise GenesisError("max_block_txs may be at most 100000")
+            if value > PARAM_LIMITS[name]:
+                raise GenesisError(f"chain parameter {name} may be at most {PARAM_LIMITS[name]}")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from yulian.crypto.membership import MembershipError, check_root
 from yulian.crypto.suite import Suite
-from yulian.crypto.x509 import CertificateError, parse_certificate
+from yulian.crypto.x509 import CertificateError, parse_certificate, verify_signed_by
 from yulian.execution.overlay import StateView, state_key
 from yulian.execution.system.base import Call, SystemContract, SystemRevert
 from yulian.execution.system.proposals import APPLIED, FAILED, ProposalBook, ProposalRecord
@@ -48,6 +48,7 @@ CONSORTIUM_CONTRACT = "consortium"
 CONFIG_KEY = state_key(CONSORTIUM_CONTRACT, "config")
 MAX_NAME_CHARS = 64
 MAX_ADDRESS_CHARS = 256
+MAX_CONFIG_HISTORY = 10_000  # config versions searched for the one in force at a height
 
 KIND_SCOPES = {
     "add_org": "organisations",
@@ -65,6 +66,16 @@ def read_config(view: StateView, default: ConsortiumConfig) -> ConsortiumConfig:
     """The consortium config in ``view`` (the genesis config until the first change)."""
     data = view.get(CONFIG_KEY)
     return ConsortiumConfig.decode(data) if data is not None else default
+
+
+def config_in_force(view: StateView, default: ConsortiumConfig, height: int) -> ConsortiumConfig:
+    """The config that decided who signs ``height`` (the one after block ``height - 1``), from
+    the key's history: the current config prunes validator sets no longer in force, and old
+    evidence must be judged by the set of its own height."""
+    for at, data in view.history(CONFIG_KEY, MAX_CONFIG_HISTORY):
+        if at <= height - 1:
+            return ConsortiumConfig.decode(data) if data is not None else default
+    return default
 
 
 class ConsortiumContract(SystemContract):
@@ -191,7 +202,7 @@ class ConsortiumContract(SystemContract):
                 if not isinstance(address, str) or len(address) > MAX_ADDRESS_CHARS:
                     raise SystemRevert("address is a host:port string")
                 key = _bytes(public_key, "public_key")
-                if key in config.revoked_keys():
+                if (org, key) in config.revoked_keys():
                     raise SystemRevert("that public key is revoked")
                 validators.append(Validator(name, str(org), key, _power(power), address))
                 return config.with_validators(validators, from_height=effective)
@@ -246,11 +257,14 @@ class ConsortiumContract(SystemContract):
         cert_id = self._suite.hash(der)
         if cert_id in config.revoked_ids():
             raise SystemRevert("that certificate is already revoked")
-        if config.organisation(info.org) is None:
+        org = config.organisation(info.org)
+        if org is None:
             raise SystemRevert(f"organisation {info.org!r} is not a member")
+        if not verify_signed_by(self._suite, info, check_root(self._suite, org)):
+            raise SystemRevert(f"the certificate was not issued by the root CA of {info.org!r}")
         revocation = Revocation(cert_id, info.org, info.public_key, call.block.height)
         new = replace(config, revocations=(*config.revocations, revocation))
-        remaining = [v for v in validators if v.public_key != info.public_key]
+        remaining = [v for v in validators if (v.org, v.public_key) != (info.org, info.public_key)]
         if remaining and len(remaining) != len(validators):
             new = new.with_validators(remaining, from_height=effective)
         return new

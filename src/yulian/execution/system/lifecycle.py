@@ -18,7 +18,7 @@ from yulian.crypto.suite import Suite
 from yulian.execution.overlay import StateView, state_key
 from yulian.execution.system.base import Call, SystemContract, SystemRevert
 from yulian.execution.system.consortium import read_config
-from yulian.execution.system.proposals import APPLIED, ProposalBook
+from yulian.execution.system.proposals import APPLIED, FAILED, ProposalBook
 from yulian.types.consortium import ConsortiumConfig, policy_met
 from yulian.types.encoding import DecodeError, Value, decode, encode
 from yulian.types.genesis import Genesis
@@ -164,6 +164,9 @@ class LifecycleContract(SystemContract):
         name, version, code_hash = record.args
         assert isinstance(name, str) and isinstance(version, str) and isinstance(code_hash, bytes)
         previous = read_active(call.view, name)
+        if previous is not None and previous[0] == version:
+            book.decide(call, record, FAILED, f"{name} {version} is already active")
+            return book.get(pid).view(call.block.height)
         call.state.put("active/" + name, encode((version, code_hash, call.block.height)))
         data = call.state.get("names")
         try:

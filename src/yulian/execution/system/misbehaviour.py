@@ -17,7 +17,7 @@ from yulian.consensus.evidence import (
 )
 from yulian.crypto.suite import Suite
 from yulian.execution.system.base import Call, SystemContract, SystemRevert
-from yulian.execution.system.consortium import read_config
+from yulian.execution.system.consortium import config_in_force
 from yulian.types.consortium import ConsortiumConfig
 from yulian.types.encoding import DecodeError, Value, encode
 from yulian.types.genesis import Genesis
@@ -39,7 +39,7 @@ class MisbehaviourContract(SystemContract):
             height = DuplicateVoteEvidence.decode(args[0]).first.height
         except DecodeError as e:
             raise SystemRevert(f"invalid evidence: evidence does not decode: {e}") from None
-        validators = read_config(call.view, self._default).validators_at(height)
+        validators = config_in_force(call.view, self._default, height).validators_at(height)
         try:
             key, record = apply_misbehaviour(args[0], self._suite, self._chain_id, validators)
         except InvalidEvidence as e:
