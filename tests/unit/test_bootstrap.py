@@ -14,6 +14,7 @@ from yulian.crypto.standard import STANDARD
 from yulian.crypto.x509 import parse_certificate, pem_to_der
 from yulian.node.bootstrap import BootstrapError, NetworkLayout, init_network, load_layout
 from yulian.node.config import ConfigError, NodeConfig, load_config, save_config
+from yulian.types.consortium import POLICY_SCOPES
 from yulian.types.genesis import ChainParams, Genesis
 
 
@@ -118,7 +119,7 @@ def test_every_private_key_is_0600_in_a_0700_directory(net: NetworkLayout) -> No
 def test_genesis_matches_the_certificates(net: NetworkLayout) -> None:
     genesis = Genesis.load(net.genesis)
     assert genesis.suite == "standard"
-    assert genesis.policies == {"lifecycle": "MAJORITY", "consortium": "MAJORITY"}
+    assert genesis.policies == {scope: "MAJORITY" for scope in POLICY_SCOPES}
     assert abs(genesis.time_ms - time.time() * 1000) < 600_000
     for org in net.orgs:
         assert genesis.organisation(org.name) is not None
