@@ -9,12 +9,14 @@ sealed payloads): AES-256-GCM for the standard suite, SM4-GCM (RFC 8998, in
 and both bind the associated data ``aad`` (e.g. the contract and key the data belongs to) into
 the tag: decrypting with another key, another ``aad`` or after any change to the sealed bytes
 raises ``DecryptionError`` and returns nothing. Nonces are random, which is safe for up to 2**32
-messages under one key (NIST SP 800-38D §8.3); rotate keys well before that.
+messages under one key (NIST SP 800-38D §8.3); rotate keys well before that. Like
+``Suite.generate_key``, encrypting reads the operating system's randomness (the nonce): it is for
+clients and tooling, never a consensus step (decrypting is deterministic).
 """
 
 from __future__ import annotations
 
-import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,7 +56,7 @@ class Aead:
 
     def generate_key(self) -> bytes:
         """A fresh key from the operating system's randomness."""
-        return os.urandom(self.key_size)
+        return secrets.token_bytes(self.key_size)
 
     def encrypt(self, key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
         return self.seal(key, plaintext, aad)
@@ -69,7 +71,7 @@ def aes_gcm_encrypt(key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
     _check_aes_key(key)
     if len(plaintext) > MAX_PLAINTEXT_BYTES:
         raise SuiteError(f"plaintext longer than {MAX_PLAINTEXT_BYTES} bytes")
-    nonce = os.urandom(NONCE_SIZE)
+    nonce = secrets.token_bytes(NONCE_SIZE)
     return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 

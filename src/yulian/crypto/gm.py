@@ -35,7 +35,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
-import os
+import secrets
 import threading
 import weakref
 from collections import OrderedDict
@@ -162,8 +162,13 @@ except ValueError:
     raise SuiteError("the gm suite needs SM3 in hashlib (OpenSSL built with SM3)") from None
 
 
-def _fail() -> None:
+def _clear_errors() -> None:
     _LIB.err_clear()
+
+
+def _free_later(owner: object, free: Any, pointer: int) -> None:
+    """Free ``pointer`` when ``owner`` is collected (not at exit: the process frees it all)."""
+    weakref.finalize(owner, free, pointer).atexit = False
 
 
 class _Pkey:
@@ -171,25 +176,25 @@ class _Pkey:
 
     def __init__(self, pkey: int, *, for_signing: bool) -> None:
         self.pkey = pkey
-        self._finalizer = weakref.finalize(self, _LIB.pkey_free, pkey)
+        _free_later(self, _LIB.pkey_free, pkey)
         if _LIB.pkey_is_a(pkey, b"SM2") != 1:
-            _fail()
+            _clear_errors()
             raise SuiteError("not an SM2 key")
         ctx = _LIB.ctx_new_from_pkey(None, pkey, None)
         if not ctx:
-            _fail()
+            _clear_errors()
             raise SuiteError("EVP_PKEY_CTX_new_from_pkey failed")
-        weakref.finalize(self, _LIB.ctx_free, ctx)
+        _free_later(self, _LIB.ctx_free, ctx)
         init = _LIB.sign_init if for_signing else _LIB.verify_init
         if init(ctx) != 1:
-            _fail()
+            _clear_errors()
             raise SuiteError("cannot initialise an SM2 signature context")
         self.ctx = ctx
         self.lock = threading.Lock()
 
     def public_point(self) -> bytes:
         if _LIB.set_utf8(self.pkey, b"point-format", b"uncompressed") != 1:
-            _fail()
+            _clear_errors()
             raise SuiteError("cannot select the uncompressed point format")
         buf = ctypes.create_string_buffer(SM2_PUBLIC_KEY_SIZE)
         size = _size(0)
@@ -198,7 +203,7 @@ class _Pkey:
         )
         point = buf.raw[: size.value]
         if ok != 1 or len(point) != SM2_PUBLIC_KEY_SIZE or point[0] != 4:
-            _fail()
+            _clear_errors()
             raise SuiteError("cannot read the SM2 public key")
         return point
 
@@ -209,7 +214,7 @@ def _pkey_from_point(point: bytes) -> int | None:
     cursor = _str(spki)
     pkey = _LIB.d2i_pubkey(None, ctypes.byref(cursor), len(spki))
     if not pkey:
-        _fail()
+        _clear_errors()
         return None
     return int(pkey)
 
@@ -245,7 +250,7 @@ class _Verifier:
         with self._key.lock:
             ok = _LIB.verify(self._key.ctx, signature, len(signature), e, SM3_SIZE)
         if ok != 1:
-            _fail()
+            _clear_errors()
             return False
         return True
 
@@ -330,7 +335,7 @@ class Sm2PrivateKey(PrivateKey):
         with self._key.lock:
             ok = _LIB.sign(self._key.ctx, out, ctypes.byref(size), e, SM3_SIZE)
         if ok != 1 or not 8 <= size.value <= SM2_MAX_SIGNATURE_SIZE:
-            _fail()
+            _clear_errors()
             raise SuiteError("SM2 signing failed")
         return out.raw[: size.value]
 
@@ -340,11 +345,11 @@ class Sm2PrivateKey(PrivateKey):
     def to_pem(self) -> bytes:
         bio = _LIB.bio_new(_LIB.bio_s_mem())
         if not bio:
-            _fail()
+            _clear_errors()
             raise SuiteError("BIO_new failed")
         try:
             if _LIB.pem_write_pkcs8(bio, self._key.pkey, None, None, 0, None, None) != 1:
-                _fail()
+                _clear_errors()
                 raise SuiteError("cannot write the SM2 key as PKCS#8 PEM")
             data = ctypes.c_char_p()
             size = _LIB.bio_ctrl(bio, 3, 0, ctypes.byref(data))  # BIO_get_mem_data
@@ -372,12 +377,12 @@ class GmSuite(Suite):
     def generate_key(self) -> Sm2PrivateKey:
         ctx = _LIB.ctx_new_from_name(None, b"SM2", None)
         if not ctx:
-            _fail()
+            _clear_errors()
             raise SuiteError("EVP_PKEY_CTX_new_from_name(SM2) failed")
         try:
             pkey = _vp()
             if _LIB.keygen_init(ctx) != 1 or _LIB.generate(ctx, ctypes.byref(pkey)) != 1:
-                _fail()
+                _clear_errors()
                 raise SuiteError("SM2 key generation failed")
         finally:
             _LIB.ctx_free(ctx)
@@ -389,7 +394,7 @@ class GmSuite(Suite):
             raise SuiteError("expected PEM bytes of a private key")
         bio = _LIB.bio_new_mem_buf(pem, len(pem))
         if not bio:
-            _fail()
+            _clear_errors()
             raise SuiteError("BIO_new_mem_buf failed")
         try:
             # An empty passphrase (never the terminal prompt) for an encrypted key: it fails.
@@ -397,7 +402,7 @@ class GmSuite(Suite):
         finally:
             _LIB.bio_free(bio)
         if not pkey:
-            _fail()
+            _clear_errors()
             raise SuiteError("cannot load private key: not an unencrypted PEM private key")
         try:
             return Sm2PrivateKey(pkey)
@@ -493,7 +498,7 @@ def encrypt(key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
 
     Random nonces are safe for up to 2**32 messages under one key (NIST SP 800-38D §8.3).
     """
-    nonce = os.urandom(SM4_GCM_NONCE_SIZE)
+    nonce = secrets.token_bytes(SM4_GCM_NONCE_SIZE)
     return nonce + sm4_gcm_encrypt(key, nonce, plaintext, aad)
 
 

@@ -21,9 +21,6 @@ with the curve ``1.2.156.10197.1.301``) and the ``SM2-with-SM3`` algorithm
 The placeholder never reaches the output: only whole DER elements are swapped, checked to be
 exactly the placeholder's first. Reading an SM2 key takes the SPKI from the TBSCertificate.
 
-``issue_transport_certificate`` / ``transport_node_certificate`` build and read the short-lived
-TLS certificates that carry a gm node's identity through OpenSSL's TLS (``yulian.net.tls``).
-
 Whether a certificate belongs to the consortium (chain to an org root, validity at a time, role)
 is decided by ``yulian.crypto.membership``, not here: this module only builds and reads.
 """
@@ -32,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Mapping
@@ -45,7 +43,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from yulian.crypto.suite import PrivateKey, Suite, SuiteError, get_suite
+from yulian.crypto.suite import PrivateKey, Suite
 from yulian.types.encoding import DecodeError, Limits, decode, encode
 
 ROLES = ("client", "admin", "node")
@@ -61,15 +59,6 @@ _SM2_WITH_SM3_ALGORITHM = bytes.fromhex("300a06082a811ccf55018375")  # Algorithm
 
 # The suite whose keys a public-key algorithm (as in CertInfo.public_key_algorithm) names.
 KEY_ALGORITHM_SUITES = {ED25519_OID: "standard", SM2_OID: "gm"}
-
-# Transport certificates (see ``issue_transport_certificate``): an RFC 3820 proxy certificate
-# whose private extension carries the DER of the node certificate that signed it.
-PROXY_CERT_INFO_OID = ObjectIdentifier("1.3.6.1.5.5.7.1.14")
-TRANSPORT_NODE_CERT_OID = ObjectIdentifier("1.3.6.1.4.1.61839.1.2")
-TRANSPORT_CN = "tls"
-# ProxyCertInfo ::= SEQUENCE { pCPathLenConstraint 0, SEQUENCE { id-ppl-independent } }:
-# the proxy may sign nothing and inherits no rights but its issuer's identity.
-_PROXY_CERT_INFO = bytes.fromhex("300f020100300a06082b06010505071502")
 
 MAX_CERTIFICATE_BYTES = 16 * 1024
 MAX_NAME_CHARS = 64  # ub-common-name / ub-organization-name in RFC 5280
@@ -375,7 +364,16 @@ def pem_to_der(pem: bytes | str) -> bytes:
 # --- the suite dispatchers --------------------------------------------------------------
 
 
-def _sign_certificate(suite: Suite, builder: x509.CertificateBuilder, key: PrivateKey) -> bytes:
+def _sign_certificate(
+    suite: Suite,
+    builder: x509.CertificateBuilder,
+    key: PrivateKey,
+    subject_key: bytes,
+) -> bytes:
+    """Sign the certificate ``builder`` describes with ``key``; DER.
+
+    ``subject_key`` is the raw subject key the builder holds a ``_public_key_object`` of.
+    """
     if suite.name == "standard":
         from yulian.crypto.standard import Ed25519PrivateKey
 
@@ -383,26 +381,83 @@ def _sign_certificate(suite: Suite, builder: x509.CertificateBuilder, key: Priva
             raise CertificateError("the standard suite signs certificates with Ed25519 keys")
         cert = builder.sign(key.crypto_key(), None)
         return cert.public_bytes(serialization.Encoding.DER)
-    raise CertificateError(f"suite {suite.name!r} cannot sign certificates yet")
+    if suite.name == "gm":
+        from yulian.crypto.gm import SM2_SPKI_PREFIX, Sm2PrivateKey
+
+        if not isinstance(key, Sm2PrivateKey):
+            raise CertificateError("the gm suite signs certificates with SM2 keys")
+        placeholder = _placeholder_key()
+        draft = builder.sign(placeholder, hashes.SHA256())
+        fields = _der_elements(_der_content(draft.tbs_certificate_bytes, 0x30))
+        if len(fields) != 8 or fields[0][:1] != b"\xa0":
+            raise CertificateError("unexpected TBSCertificate layout")  # a v3 certificate
+        if fields[6] != _placeholder_spki():
+            raise CertificateError("the builder does not hold the placeholder key")
+        fields[2] = _SM2_WITH_SM3_ALGORITHM
+        fields[6] = SM2_SPKI_PREFIX + subject_key
+        tbs = _der_encode(0x30, b"".join(fields))
+        signature = key.sign(tbs)
+        return _der_encode(
+            0x30, tbs + _SM2_WITH_SM3_ALGORITHM + _der_encode(0x03, b"\x00" + signature)
+        )
+    raise CertificateError(f"suite {suite.name!r} cannot sign certificates")
 
 
-def _public_key_object(suite: Suite, public_key: bytes) -> ed25519.Ed25519PublicKey:
-    """A ``cryptography`` public key for the builder, from the suite's raw key bytes."""
+def _public_key_object(
+    suite: Suite, public_key: bytes
+) -> ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey:
+    """A ``cryptography`` public key for the builder, from the suite's raw key bytes.
+
+    For the gm suite this is the placeholder (``cryptography`` has no SM2 keys), which
+    ``_sign_certificate`` swaps for the SM2 key; the SM2 key is checked to be a curve point.
+    """
     if suite.name == "standard":
         try:
             return ed25519.Ed25519PublicKey.from_public_bytes(bytes(public_key))
         except ValueError:
             raise CertificateError("an Ed25519 public key is 32 bytes") from None
-    raise CertificateError(f"suite {suite.name!r} cannot build certificates yet")
+    if suite.name == "gm":
+        from yulian.crypto.gm import sm2_public_key_valid
+
+        if not sm2_public_key_valid(bytes(public_key)):
+            raise CertificateError("an SM2 public key is 04 || x || y, a point on the curve")
+        return _placeholder_key().public_key()
+    raise CertificateError(f"suite {suite.name!r} cannot build certificates")
 
 
-def _read_public_key(cert: x509.Certificate, algorithm: str) -> bytes:
-    """The raw public key of ``cert``, dispatched on its SubjectPublicKeyInfo algorithm."""
+def _subject_key_identifier(suite: Suite, public_key: bytes) -> x509.SubjectKeyIdentifier:
+    """RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits."""
+    if suite.name == "gm":
+        return x509.SubjectKeyIdentifier(hashlib.sha1(public_key).digest())
+    return x509.SubjectKeyIdentifier.from_public_key(_public_key_object(suite, public_key))
+
+
+def _authority_key_identifier(suite: Suite, issuer_key: bytes) -> x509.AuthorityKeyIdentifier:
+    if suite.name == "gm":
+        return x509.AuthorityKeyIdentifier(hashlib.sha1(issuer_key).digest(), None, None)
+    return x509.AuthorityKeyIdentifier.from_issuer_public_key(_public_key_object(suite, issuer_key))
+
+
+def _read_public_key(cert: x509.Certificate, algorithm: str) -> tuple[str, bytes]:
+    """The key algorithm and raw public key of ``cert``, dispatched on its SPKI algorithm."""
     if algorithm == ED25519_OID:
         key = cert.public_key()
         if not isinstance(key, ed25519.Ed25519PublicKey):
             raise CertificateError("public key does not match its algorithm identifier")
-        return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return algorithm, key.public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+    if algorithm == EC_PUBLIC_KEY_OID:
+        from yulian.crypto.gm import SM2_PUBLIC_KEY_SIZE, SM2_SPKI_PREFIX, sm2_public_key_valid
+
+        fields = _der_elements(_der_content(cert.tbs_certificate_bytes, 0x30))
+        spki = fields[6] if len(fields) >= 7 and fields[0][:1] == b"\xa0" else b""
+        point = spki[len(SM2_SPKI_PREFIX) :]
+        if not spki.startswith(SM2_SPKI_PREFIX) or len(point) != SM2_PUBLIC_KEY_SIZE:
+            raise CertificateError("unsupported elliptic curve public key (only SM2 is known)")
+        if not sm2_public_key_valid(point):
+            raise CertificateError("the SM2 public key is not a point on the curve")
+        return SM2_OID, point
     raise CertificateError(f"unsupported public key algorithm {algorithm}")
 
 
@@ -412,7 +467,88 @@ def _verify_certificate_signature(
     if suite.name == "standard":
         # PureEdDSA signs the TBSCertificate bytes directly (RFC 8410 §6).
         return algorithm == ED25519_OID and suite.verify(issuer_public_key, tbs, signature)
+    if suite.name == "gm":
+        # SM2 with SM3 and the default ID over the TBSCertificate (GM/T 0015), which must name
+        # the same algorithm it is signed with.
+        if algorithm != SM2_WITH_SM3_OID:
+            return False
+        try:
+            fields = _der_elements(_der_content(tbs, 0x30))
+        except CertificateError:
+            return False
+        return (
+            len(fields) >= 7
+            and fields[2] == _SM2_WITH_SM3_ALGORITHM
+            and suite.verify(issuer_public_key, tbs, signature)
+        )
     return False
+
+
+@functools.cache
+def _placeholder_key() -> ec.EllipticCurvePrivateKey:
+    """A fixed P-256 key (scalar 1) that stands in for SM2 keys inside ``cryptography``."""
+    return ec.derive_private_key(1, ec.SECP256R1())
+
+
+@functools.cache
+def _placeholder_spki() -> bytes:
+    return (
+        _placeholder_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+# --- DER --------------------------------------------------------------------------------
+
+
+def _der_encode(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        return bytes((tag, size)) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + content
+
+
+def _der_header(data: bytes, pos: int) -> tuple[int, int]:
+    """``(content start, content end)`` of the DER element at ``pos`` (one-byte tags only)."""
+    if pos + 2 > len(data) or data[pos] & 0x1F == 0x1F:
+        raise CertificateError("truncated or multi-byte-tag DER element")
+    first = data[pos + 1]
+    if first < 0x80:
+        start, size = pos + 2, first
+    else:
+        count = first & 0x7F
+        if not 1 <= count <= 3 or pos + 2 + count > len(data):
+            raise CertificateError("unsupported DER length")
+        size = int.from_bytes(data[pos + 2 : pos + 2 + count], "big")
+        if size < 0x80 or data[pos + 2] == 0:
+            raise CertificateError("non-minimal DER length")
+        start = pos + 2 + count
+    if start + size > len(data):
+        raise CertificateError("DER element runs past its container")
+    return start, start + size
+
+
+def _der_content(data: bytes, tag: int) -> bytes:
+    """The content of ``data``, which must be exactly one DER element with ``tag``."""
+    if not data or data[0] != tag:
+        raise CertificateError(f"expected DER tag {tag:#04x}")
+    start, end = _der_header(data, 0)
+    if end != len(data):
+        raise CertificateError("trailing bytes after a DER element")
+    return data[start:end]
+
+
+def _der_elements(content: bytes) -> list[bytes]:
+    """The whole DER elements (tag, length and content) that ``content`` is made of."""
+    elements = []
+    pos = 0
+    while pos < len(content):
+        _, end = _der_header(content, pos)
+        elements.append(content[pos:end])
+        pos = end
+    return elements
 
 
 # --- helpers ----------------------------------------------------------------------------

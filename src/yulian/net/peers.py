@@ -3,7 +3,8 @@
 ``PeerManager`` listens on one address, dials every configured peer address and keeps one
 connection per peer node alive while it runs. Invariants:
 
-- **Only consortium nodes talk to us.** The TLS layer (``yulian.net.tls``) admits only
+- **Only consortium nodes talk to us.** The TLS layer (``yulian.net.tls``; for the gm suite a
+  transport key delegated by the SM2 node key, see decision 0007) admits only
   certificates issued by a consortium organisation's root CA; after the handshake ``identify``
   (the node's membership check with ``roles=("node",)``) maps the peer certificate to a node
   name, or refuses it. A refused certificate, or one naming ourselves, closes the connection
