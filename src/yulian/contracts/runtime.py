@@ -62,6 +62,7 @@ from yulian.contracts.safe_builtins import DECIMAL_CONTEXT, Environment
 # Python frames guaranteed free below ``invoke``: MAX_CALL_DEPTH levels of contract calls take
 # at most a few frames each, and every walk over values is iterative.
 RECURSION_HEADROOM = 1000
+MAX_POOLED_ENVIRONMENTS = 8  # per compiled contract
 MAX_NAME_IN_MESSAGE = 64
 
 OK = "ok"
@@ -146,7 +147,7 @@ def compile_contract(name: str, source: str) -> CompiledContract:
 class CompiledContract:
     """A checked, instrumented module; immutable and safe to share between invocations."""
 
-    __slots__ = ("_arity", "_code", "_load_steps", "methods", "name")
+    __slots__ = ("_arity", "_code", "_environments", "_load_steps", "methods", "name")
 
     def __init__(
         self,
@@ -160,6 +161,9 @@ class CompiledContract:
         self._arity = dict(arity)
         self._load_steps = load_steps  # the module level runs again for every invocation
         self.methods: tuple[str, ...] = tuple(sorted(arity))
+        # environments of finished invocations, reused (a nested or concurrent invocation
+        # takes another one, so no two running invocations ever share one)
+        self._environments: list[Environment] = []
 
     def __repr__(self) -> str:
         return f"CompiledContract({self.name!r}, methods={self.methods})"
@@ -177,7 +181,30 @@ class CompiledContract:
         step_limit: int = DEFAULT_STEP_LIMIT,
     ) -> Outcome:
         """Run ``method(ctx, *args)``; see the module docstring for the guarantees."""
-        meter = Meter(step_limit)
+        env = self._environments.pop() if self._environments else self._new_environment()
+        env.reset(step_limit)
+        try:
+            return self._invoke(env, method, args, sender, block, tx, state, read_only)
+        finally:
+            if len(self._environments) < MAX_POOLED_ENVIRONMENTS:
+                self._environments.append(env)
+
+    @staticmethod
+    def _new_environment() -> Environment:
+        return Environment(Meter(DEFAULT_STEP_LIMIT), HOST_ATTRIBUTES)
+
+    def _invoke(
+        self,
+        env: Environment,
+        method: str,
+        args: tuple[Any, ...] | list[Any],
+        sender: Sender,
+        block: BlockInfo,
+        tx: TxInfo,
+        state: ContractState,
+        read_only: bool,
+    ) -> Outcome:
+        meter = env.meter
         if type(method) is not str or method not in self._arity:
             shown = ascii(method)[:MAX_NAME_IN_MESSAGE] if type(method) is str else "(not a str)"
             return _failure(UNKNOWN_METHOD, f"unknown method {shown}")
@@ -194,7 +221,7 @@ class CompiledContract:
 
         host = Host(meter, state, read_only=read_only, height=block.height)
         ctx = Context(host, sender, block, tx)
-        namespace = Environment(meter, HOST_ATTRIBUTES).namespace()
+        namespace = env.namespace()
         try:
             with decimal.localcontext(DECIMAL_CONTEXT), warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -190,9 +190,28 @@ class Environment:
             op: getattr(self.ops, name) for op, name in _INPLACE.items()
         }
         self.inplace.update(_INPLACE_NATIVE)
+        self._builtins: dict[str, Any] | None = None
+
+    def reset(self, step_limit: int) -> None:
+        """Ready this environment for another invocation: a fresh budget and call depth.
+
+        Everything else an environment holds is bound once and never changed by a contract
+        (the builtins are out of a contract's reach: no dunder names), so a runtime may keep
+        environments for reuse instead of binding ~60 guards per call."""
+        if step_limit <= 0:
+            raise ValueError("step limit must be positive")
+        self.meter.limit = step_limit
+        self.meter.used = 0
+        self.meter.depth = 0
 
     def namespace(self) -> dict[str, Any]:
-        """Fresh globals for one execution of a contract module."""
+        """Fresh globals for one execution of a contract module (the builtins are bound once
+        per environment)."""
+        if self._builtins is None:
+            self._builtins = self._bind_builtins()
+        return {"__builtins__": self._builtins, "__name__": "contract"}
+
+    def _bind_builtins(self) -> dict[str, Any]:
         types: dict[str, tuple[Any, type]] = {
             "bool": (bool, bool),
             "bytes": (self.bytes_, bytes),
@@ -235,7 +254,7 @@ class Environment:
             _inplacevar_=self.inplacevar_,
         )
         builtins.update(helper_table(self.ops))
-        return {"__builtins__": builtins, "__name__": "contract"}
+        return builtins
 
     # --- RestrictedPython guards ----------------------------------------------------------
 

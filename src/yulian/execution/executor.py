@@ -17,6 +17,7 @@ from typing import Any
 
 from yulian.contracts import BlockInfo, Sender, TxInfo
 from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
+from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
 from yulian.types.encoding import to_plain
 from yulian.types.receipt import Event, Receipt
 from yulian.types.tx import SignedTx
@@ -59,8 +60,20 @@ def execute_block(
     view: StateView, block: BlockContext, txs: Sequence[ExecTx], resolve: ContractResolver
 ) -> BlockResult:
     overlay = Overlay(view, block.height)
-    receipts = tuple(apply_tx(overlay, block, tx, resolve) for tx in txs)
-    return BlockResult(receipts=receipts, writes=overlay.writes())
+    resolved: dict[str, Any] = {}  # name -> contract, until a lifecycle tx may change it
+
+    def resolve_in_block(name: str, state: StateView) -> Any:
+        contract = resolved.get(name)
+        if contract is None:
+            contract = resolved[name] = resolve(name, state)
+        return contract
+
+    receipts = []
+    for tx in txs:
+        receipts.append(apply_tx(overlay, block, tx, resolve_in_block))
+        if tx.signed.tx.contract == LIFECYCLE_CONTRACT:
+            resolved.clear()  # only the lifecycle changes what a name resolves to
+    return BlockResult(receipts=tuple(receipts), writes=overlay.writes())
 
 
 def apply_tx(

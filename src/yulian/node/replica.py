@@ -161,6 +161,7 @@ class Replica:
             },
         )
         self.mempool = Mempool(config.mempool_size)
+        self._known_contracts: set[str] = set()
         self.consortium = read_config(ledger, self.genesis_config)
         self.config_hash = self._config_hash()
         self.params = self.consortium.params
@@ -170,7 +171,7 @@ class Replica:
             self.chain_id,
             self.params,
             self.membership,
-            contract_exists=lambda name: self.registry.resolve(name, self.ledger) is not None,
+            contract_exists=self._contract_exists,
             is_known=lambda tx_id: tx_id in self.mempool or self.ledger.has_tx(tx_id),
         )
         self.tip = self._load_tip()
@@ -205,6 +206,16 @@ class Replica:
         assert block_bytes is not None and block_hash is not None, "the head block is present"
         header = Block.decode(block_bytes).header
         return ChainTip(height, block_hash, header.state_root, header.time_ms)
+
+    def _contract_exists(self, name: str) -> bool:
+        """Whether ``name`` is callable on the committed state. Nothing is ever undeployed, so
+        a name once found stays found (and is not looked up in storage again)."""
+        if name in self._known_contracts:
+            return True
+        if self.registry.resolve(name, self.ledger) is None:
+            return False
+        self._known_contracts.add(name)
+        return True
 
     # --- the consortium config of a height ---------------------------------------------------
     def _membership(self, config: ConsortiumConfig) -> Membership:

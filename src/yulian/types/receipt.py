@@ -70,7 +70,13 @@ class Receipt:
         )
 
     def encode(self) -> bytes:
-        return encode(self.to_value())
+        """The canonical bytes, computed once: a receipt is encoded for the block's
+        ``result_root`` and again for storage."""
+        cached: bytes | None = self.__dict__.get("_encoded")
+        if cached is None:
+            cached = encode(self.to_value())
+            object.__setattr__(self, "_encoded", cached)
+        return cached
 
     @classmethod
     def from_value(cls, value: Value) -> Receipt:
