@@ -59,7 +59,7 @@ def make_block(
     height = tip.height + 1
     assert time_ms > tip.time_ms, "block time strictly increases"
     result = execute_block(view, BlockContext(height, time_ms, step_limit), txs, resolve)
-    envelopes = tuple(t.signed.encode() for t in txs)
+    envelopes = tuple(t.data() for t in txs)
     header = Header(
         chain_id=chain_id,
         height=height,
@@ -97,7 +97,7 @@ def check_block(
         (h.prev_hash == tip.block_hash, "prev_hash"),
         (h.time_ms > tip.time_ms, "time_ms"),
         (h.validators_hash == validators_hash, "validators_hash"),
-        (tuple(t.signed.encode() for t in txs) == block.txs, "txs"),
+        (tuple(t.data() for t in txs) == block.txs, "txs"),
         (h.tx_root == tx_root(suite, block.txs), "tx_root"),
     ]
     for ok, name in checks:

@@ -41,6 +41,11 @@ class ExecTx:
     tx_id: bytes
     signed: SignedTx
     sender: SenderInfo
+    envelope: bytes = b""  # the bytes admission checked (== signed.encode() for valid input)
+
+    def data(self) -> bytes:
+        """The encoded envelope, as it goes into a block."""
+        return self.envelope or self.signed.encode()
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,41 @@ class Admission:
                 id=identity.id,
                 attributes=identity.attributes,
             ),
+            envelope=bytes(data),
         )
+
+    def recheck(self, tx: ExecTx, *, height: int, at_ms: int) -> ExecTx:
+        """``check`` for a tx this node admitted before (``tx`` came out of ``check``): the
+        same verdict without decoding, hashing or verifying the same bytes again — only what
+        depends on the height, the time or the consortium config is checked anew."""
+        call = tx.signed.tx
+        if call.expires_at < height:
+            raise AdmissionError(
+                "tx_expired", 400, f"tx expired at height {call.expires_at}; next block is {height}"
+            )
+        if call.expires_at > height + self._params.max_tx_ttl_blocks:
+            raise AdmissionError(
+                "tx_ttl_too_long",
+                400,
+                f"expires_at may be at most {self._params.max_tx_ttl_blocks} blocks ahead",
+            )
+        if len(tx.envelope) > self._params.max_tx_bytes:
+            raise AdmissionError(
+                "tx_too_large",
+                413,
+                f"{len(tx.envelope)} bytes exceed the limit of {self._params.max_tx_bytes}",
+            )
+        if not self._contract_exists(call.contract):
+            raise AdmissionError("unknown_contract", 404, f"no contract named {call.contract!r}")
+        roles = NODE_TX_ROLES if call.contract in NODE_CONTRACTS else TX_ROLES
+        try:
+            identity = self._membership.validate(call.signer, at_ms=at_ms, roles=roles)
+        except MembershipError as e:
+            raise AdmissionError(e.code, _MEMBERSHIP_STATUS.get(e.code, 403), e.args[0]) from None
+        sender = SenderInfo(
+            org=identity.org, role=identity.role, id=identity.id, attributes=identity.attributes
+        )
+        return tx if sender == tx.sender else ExecTx(tx.tx_id, tx.signed, sender, tx.envelope)
 
     def _verify_once(self, tx_id: bytes, public_key: bytes, signed: SignedTx) -> None:
         """Verify a tx's signature once per node: a tx seen through the API or gossip is not

@@ -17,6 +17,7 @@ class Mempool:
         assert max_size > 0
         self._max_size = max_size
         self._txs: dict[bytes, ExecTx] = {}
+        self._by_envelope: dict[bytes, ExecTx] = {}  # the admitted bytes -> the same tx
 
     def __len__(self) -> int:
         return len(self._txs)
@@ -33,12 +34,17 @@ class Mempool:
         if len(self._txs) >= self._max_size:
             raise AdmissionError("mempool_full", 503, f"{self._max_size} txs are pending; retry")
         self._txs[tx.tx_id] = tx
+        self._by_envelope[tx.data()] = tx
+
+    def lookup(self, envelope: bytes) -> ExecTx | None:
+        """The pending tx admitted from exactly these bytes, if any."""
+        return self._by_envelope.get(envelope)
 
     def reap(self, max_txs: int, next_height: int) -> list[ExecTx]:
         """Up to ``max_txs`` pending txs in arrival order; expired ones are dropped."""
         expired = [i for i, t in self._txs.items() if t.signed.tx.expires_at < next_height]
         for tx_id in expired:
-            del self._txs[tx_id]
+            self._by_envelope.pop(self._txs.pop(tx_id).data(), None)
         out: list[ExecTx] = []
         for tx in self._txs.values():
             if len(out) >= max_txs:
@@ -48,4 +54,6 @@ class Mempool:
 
     def remove(self, tx_ids: Iterable[bytes]) -> None:
         for tx_id in tx_ids:
-            self._txs.pop(tx_id, None)
+            tx = self._txs.pop(tx_id, None)
+            if tx is not None:
+                self._by_envelope.pop(tx.data(), None)

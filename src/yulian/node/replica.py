@@ -486,12 +486,18 @@ class Replica:
         txs: list[ExecTx] = []
         seen: set[bytes] = set()
         for envelope in block.txs:
+            # a tx we admitted from the same bytes is pending, hence not committed (commits
+            # leave the mempool): only its height-, time- and config-dependent checks rerun
+            pending = self.mempool.lookup(envelope)
             try:
-                tx = self.admission.check(envelope, height=header.height, at_ms=header.time_ms)
+                if pending is not None:
+                    tx = self.admission.recheck(pending, height=header.height, at_ms=header.time_ms)
+                else:
+                    tx = self.admission.check(envelope, height=header.height, at_ms=header.time_ms)
             except AdmissionError as e:
                 log.warning("block %d carries a refused tx: %s", header.height, e)
                 return None
-            if tx.tx_id in seen or self.ledger.has_tx(tx.tx_id):
+            if tx.tx_id in seen or (pending is None and self.ledger.has_tx(tx.tx_id)):
                 return None
             seen.add(tx.tx_id)
             txs.append(tx)
