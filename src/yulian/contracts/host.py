@@ -38,7 +38,7 @@ from yulian.types.encoding import (
     INT_MIN,
     DecodeError,
     decode,
-    encode,
+    encode_canonical,
     to_canonical,
     to_plain,
 )
@@ -185,7 +185,7 @@ def export_value(value: Any, max_bytes: int, meter: Meter | None = None) -> tupl
             charged = size
     try:
         canonical = to_canonical(value)
-        data = encode(canonical)
+        data = encode_canonical(canonical)  # the walk above checked what encode would
     except ValueError as e:  # lone surrogates in a str
         raise InvalidValue("value is not encodable") from e
     if len(data) > max_bytes:
