@@ -142,6 +142,17 @@ def test_governance_story(tmp_path: Path, suite: str) -> None:
         assert signed >= effective
         cluster.wait_height(signed, [n5])  # the new node synced the whole chain
         cluster.assert_agree(signed, [*cluster.nodes, n5])
+        # a node restarted after the change still talks to everyone (old and new members)
+        cluster.nodes[1].stop()
+        cluster.nodes[1].start()
+        wait_for(
+            lambda: (
+                set((cluster.nodes[1].health() or {}).get("peers", []))
+                >= {"org1-node0", "org3-node0", "org4-node0", node5.name}
+            ),
+            30,
+            "the restarted node to reconnect to every member",
+        )
 
         # 3. the 5th organisation leaves; the chain goes on with four
         removed = vote(cluster, "remove_org", ["org5"], ["org2", "org3"])

@@ -41,7 +41,7 @@ from yulian.node.config import NodeConfig
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
 from yulian.types.block import Block, Header
 from yulian.types.consortium import ConsortiumConfig
-from yulian.types.genesis import ChainParams, Genesis
+from yulian.types.genesis import ChainParams, Genesis, Organisation
 from yulian.types.proof import ConfigTransition, TxProofBundle
 from yulian.types.receipt import Receipt
 
@@ -221,7 +221,7 @@ class Node:
         if self.peers is None:
             return
         known = {o.name for o in old.organisations}
-        for org in new.organisations:
+        for org in new.organisations if self.suite.name == "standard" else ():
             if org.name not in known:
                 pem = der_to_pem(org.ca_cert).decode("ascii")
                 for ctx in self._ssl_contexts:
@@ -230,6 +230,15 @@ class Node:
         for v in new.latest_validators():
             if v.address and v.name != self.config.name:
                 self.peers.add_address(v.address)
+
+    def _tls_roots(self) -> tuple[Organisation, ...]:
+        """The CAs the TLS layer trusts. Standard suite: the current members' roots (new ones
+        are added as they join). gm suite: the genesis roots, always — its TLS gate CA is
+        derived from the roots it is given (decision 0007) and must be the same on every
+        node for the chain's life; membership is checked after the handshake either way."""
+        if self.suite.name == "standard":
+            return self.replica.consortium.organisations
+        return self.genesis.organisations
 
     def _fire(self, timer: Timer) -> None:
         if not self._stopping:
@@ -380,9 +389,7 @@ class Node:
     # --- lifecycle ------------------------------------------------------------------------
     def _start_peers(self) -> None:
         ca_bundle = self.config.data_dir / "consortium-ca.pem"
-        ca_bundle.write_bytes(
-            b"".join(der_to_pem(o.ca_cert) for o in self.replica.consortium.organisations)
-        )
+        ca_bundle.write_bytes(b"".join(der_to_pem(o.ca_cert) for o in self._tls_roots()))
         cert_pem = self.config.data_dir / "node-cert.pem"
         cert_pem.write_bytes(der_to_pem(self.cert_der))
         server_ssl = server_context(cert_pem, self.config.key, [ca_bundle])
