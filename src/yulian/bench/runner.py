@@ -19,7 +19,7 @@ One run:
      it committed before the next;
    * **stress** (the default, and ``--test stress``): submit while the txs in flight
      (submitted, not yet committed nor refused) are fewer than the window, which follows the
-     commit rate (``max(500, 2 s × commits per second)``) — send rate ≈ commit rate;
+     commit rate (``max(500, 1 s × commits per second)``) — send rate ≈ commit rate;
 
 7. follows the committed blocks on node 0 (``GET /v1/blocks/{h}``, every 20 ms until the next
    one exists) and records, per tx id of the run, the first time it is seen committed; a tx id
