@@ -15,12 +15,16 @@ One file per noun:
 - ``memledger.py`` — ``MemLedger``: the ``Ledger`` protocol in memory, atomic and durable;
 - ``cluster.py`` — ``SimConfig``, ``Cluster`` (the event loop and the node shell's duties),
   ``RunResult``, ``run_seed``; the cached testnet;
-- ``invariants.py`` — ``Checker``: agreement, validity, state roots, no acknowledged tx lost,
-  monotonic heights, liveness after a heal;
+- ``invariants.py`` — ``Checker``: agreement, validity (against the validator set of each
+  height, from the committed config), equal validator sets, state roots, no acknowledged tx
+  lost, monotonic heights, liveness after a heal;
 - ``byzantine.py`` — equivocating proposer, double votes, re-signed votes, wiped restarts,
   twins;
-- ``scenarios.py`` — the random ``chaos`` campaign and the targeted scenarios (``lock``,
-  ``lockloss``, ``amnesia``, ``split``, ``fork``);
+- ``scenarios.py`` — the random ``chaos`` campaign, ``governance`` (chaos while the
+  validator set changes) and the targeted scenarios (``lock``, ``lockloss``, ``amnesia``,
+  ``split``, ``fork``);
+- ``governance.py`` — the seeded plan of validator-set changes, the admins who carry it out
+  with real ``consortium`` txs, and the planted off-by-one replicas;
 - ``__main__.py`` — the campaign CLI; ``regressions.txt`` — the pinned seeds (S6).
 
 Use::

@@ -4,6 +4,7 @@ Examples::
 
     python -m yulian.sim --validators 4 --seeds 10000 --heights 100 --jobs 2
     python -m yulian.sim --validators 7 --seeds 200 --byzantine 2
+    python -m yulian.sim --governance --validators 4 --seeds 10000 --heights 20 --jobs 2
     python -m yulian.sim --validators 4 --start-seed 13 --seeds 1 --heights 20 --trace
     python -m yulian.sim --regressions src/yulian/sim/regressions.txt
 
@@ -27,11 +28,13 @@ from pathlib import Path
 from yulian.consensus.safety import KNOWN_PLANTED_BUGS as SAFETY_BUGS
 from yulian.consensus.voteset import KNOWN_PLANTED_BUGS as CORE_BUGS
 from yulian.sim.cluster import BYZANTINE_MODES, FAULTS, RunResult, SimConfig, run_job
+from yulian.sim.governance import REPLICA_BUGS
 from yulian.sim.invariants import SAFETY
 from yulian.sim.scenarios import SCENARIOS
 
 REGRESSIONS = Path(__file__).with_name("regressions.txt")
 MAX_SEEDS = 10_000_000
+PLANTED = CORE_BUGS | SAFETY_BUGS | REPLICA_BUGS
 
 
 def _names(text: str, known: Sequence[str], what: str) -> frozenset[str]:
@@ -60,9 +63,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--byzantine-modes", default="all", help=",".join(BYZANTINE_MODES))
     p.add_argument("--scenario", default="chaos", choices=sorted(SCENARIOS))
     p.add_argument(
+        "--governance",
+        action="store_true",
+        help="the governance scenario: chaos while org admins add a spare node to the "
+        "validator set, change powers and remove it (--scenario governance --spares 1)",
+    )
+    p.add_argument(
+        "--spares",
+        type=int,
+        default=None,
+        help="member nodes outside the genesis validator set (default: 1 with --governance)",
+    )
+    p.add_argument(
         "--planted",
         default="none",
-        help=f"planted bugs to switch on: {','.join(sorted(CORE_BUGS | SAFETY_BUGS))}",
+        help=f"planted bugs to switch on: {','.join(sorted(PLANTED))}",
     )
     p.add_argument("--max-sim-ms", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
@@ -80,16 +95,24 @@ def parser() -> argparse.ArgumentParser:
 
 
 def config_from(args: argparse.Namespace) -> SimConfig:
-    bugs = _names(args.planted, sorted(CORE_BUGS | SAFETY_BUGS), "planted bugs")
+    bugs = _names(args.planted, sorted(PLANTED), "planted bugs")
+    scenario = "governance" if args.governance else args.scenario
+    spares = args.spares if args.spares is not None else int(scenario == "governance")
+    if scenario == "governance" and spares < 1:
+        raise argparse.ArgumentTypeError("the governance scenario needs --spares >= 1")
+    if len(bugs & REPLICA_BUGS) > 1:
+        raise argparse.ArgumentTypeError(f"at most one of {sorted(REPLICA_BUGS)}")
     return SimConfig(
         validators=args.validators,
         heights=args.heights,
         faults=_names(args.faults, FAULTS, "faults"),
         byzantine=args.byzantine,
         byzantine_modes=tuple(sorted(_names(args.byzantine_modes, BYZANTINE_MODES, "modes"))),
-        scenario=args.scenario,
+        scenario=scenario,
         core_bugs=bugs & CORE_BUGS,
         safety_bugs=bugs & SAFETY_BUGS,
+        replica_bugs=bugs & REPLICA_BUGS,
+        spares=spares,
         max_sim_ms=args.max_sim_ms,
     )
 
@@ -140,11 +163,12 @@ def run_jobs(jobs: Sequence[tuple[SimConfig, int]], processes: int) -> Iterator[
 def line(r: RunResult) -> str:
     heights = r.heights.values()
     status = "ok" if r.ok else "VIOLATION"
+    spare = f"  changes {len(r.governance)} spare signed {r.spare_signed:>3}" if r.spares else ""
     return (
         f"seed {r.seed:>6}  {status:<9}  trace {r.trace_hash[:16]}  schedule "
         f"{r.schedule_hash[:8]}  heights "
         f"{min(heights)}..{max(heights)}  sim {r.sim_ms / 1000:8.1f} s  events {r.events:>8}  "
-        f"wall {r.wall_s:6.2f} s"
+        f"wall {r.wall_s:6.2f} s{spare}"
     )
 
 
@@ -182,6 +206,17 @@ def summary(results: Sequence[RunResult], wall_s: float) -> str:
         ),
         ("testnet", results[0].testnet),
     ]
+    if any(r.spares for r in results):
+        signed = [r.spare_signed for r in results]
+        rows.insert(
+            -1,
+            (
+                "governance",
+                f"{sum(len(r.governance) for r in results)} validator-set changes applied; a "
+                f"spare signed a commit certificate in {sum(1 for n in signed if n)} of "
+                f"{len(results)} seeds ({sum(signed)} heights)",
+            ),
+        )
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
@@ -196,7 +231,10 @@ def main(argv: Iterable[str] | None = None) -> int:
     else:
         if not 1 <= args.seeds <= MAX_SEEDS:
             raise SystemExit(f"--seeds must be in 1..{MAX_SEEDS}")
-        config = config_from(args)
+        try:
+            config = config_from(args)
+        except argparse.ArgumentTypeError as e:
+            parser().error(str(e))
         jobs = [(config, args.start_seed + i) for i in range(args.seeds)]
     started = time.perf_counter()
     results: list[RunResult] = []

@@ -18,6 +18,10 @@ two runs of one seed on one testnet print the same hash. The keys differ between
 leaves them out, and in practice matches across machines (nothing the simulator or the
 replica decides depends on a digest's value, except orderings of hash ties).
 
+With ``spares``, the cluster also runs member nodes whose keys are in no genesis validator
+set: real replicas that follow the chain until governance (``scenarios.Governance``) adds them
+to the set, and sign from the height the committed config says.
+
 The node shell's duties that the replica leaves to its caller are done here as in
 ``node/node.py``: gossip a client tx after ``submit``, perform ``Outputs`` (broadcast, send,
 arm timers), call ``on_tick`` periodically, and on restart build a new ``Replica`` over the
@@ -58,6 +62,7 @@ from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
 from yulian.sdk.wallet import Wallet
 from yulian.sim.clock import NodeClock, SimClock
 from yulian.sim.disk import CrashPoints, SimCrash, SimDisk
+from yulian.sim.governance import REPLICA_BUGS, replica_class
 from yulian.sim.invariants import (
     REPLICA_ERROR,
     STALLED,
@@ -68,7 +73,7 @@ from yulian.sim.invariants import (
 )
 from yulian.sim.memledger import MemLedger
 from yulian.sim.network import SimNetwork
-from yulian.types.genesis import ChainParams, Genesis
+from yulian.types.genesis import ChainParams, Genesis, Validator
 
 if TYPE_CHECKING:
     from yulian.sim.byzantine import Behaviour
@@ -93,6 +98,7 @@ LIVENESS_TIMEOUTS = 10  # S3: all honest nodes commit within 10 base timeouts of
 MAX_VIOLATIONS = 8
 TWIN_SUFFIX = "#twin"
 DROP_BACKOFF_MS = 5_000  # a dropped peer is refused this long (net.peers.DROP_BACKOFF_S)
+GOVERNANCE_HEIGHTS = 60  # the governance plan may take this many heights beyond the target
 
 
 # --- the testnet (tooling: made once per size, then cached) ----------------------------------
@@ -102,10 +108,12 @@ class SimTestnet:
     genesis: Genesis
     suite: Suite
     names: tuple[str, ...]  # validator names, genesis order
-    keys: dict[str, PrivateKey]
+    keys: dict[str, PrivateKey]  # of every node: validators and spares
     certs: dict[str, bytes]  # DER node certificates
     wallets: tuple[Wallet, ...]  # client1 of every organisation
     fingerprint: str  # the genesis hash, shortened: the keys a trace hash belongs to
+    spares: tuple[Validator, ...] = ()  # member nodes whose key is not in the genesis
+    admins: tuple[Wallet, ...] = ()  # the admin of every organisation, in genesis order
 
 
 def cache_dir() -> Path:
@@ -114,33 +122,39 @@ def cache_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=8)
-def load_testnet(validators: int) -> SimTestnet:
+def load_testnet(validators: int, spares: int = 0) -> SimTestnet:
     """The ``validators``-node network of this machine: made by the real ``init_network`` on
     first use (OS randomness, wall clock) under ``cache_dir()``, then reused by every run, in
     every process, so a seed's trace hash is stable. The directory name carries a digest of
     what goes into the genesis, so a changed contract or parameter set gets a new network; one
-    that no longer loads (an old genesis format) is replaced by a fresh one beside it."""
-    assert 1 <= validators <= 64, validators
+    that no longer loads (an old genesis format) is replaced by a fresh one beside it.
+
+    With ``spares``, ``init_network`` makes ``validators + spares`` node certificates (the
+    spares' organisations continue the round-robin) and the genesis keeps the first
+    ``validators`` of them: a spare is a member node whose key no validator set holds until
+    governance adds it."""
+    assert 1 <= validators <= 64 and 0 <= spares <= 8, (validators, spares)
     inputs = f"{contract_source()}|{ChainParams()!r}|{Genesis.__dataclass_fields__.keys()}"
     digest = hashlib.sha256(inputs.encode()).hexdigest()[:10]
-    root = cache_dir() / f"{CACHE_VERSION}-n{validators}-{digest}"
+    size = f"n{validators}" + (f"s{spares}" if spares else "")
+    root = cache_dir() / f"{CACHE_VERSION}-{size}-{digest}"
     if not (root / "genesis.json").is_file():
-        _make_testnet(root, validators)
+        _make_testnet(root, validators, spares)
     try:
-        return _read_testnet(root)
+        return _read_testnet(root, validators)
     except (BootstrapError, ValueError, OSError):
         fresh = Path(tempfile.mkdtemp(prefix=f"{root.name}-", dir=cache_dir())) / "net"
-        _make_testnet(fresh, validators)
-        return _read_testnet(fresh)
+        _make_testnet(fresh, validators, spares)
+        return _read_testnet(fresh, validators)
 
 
-def _make_testnet(root: Path, validators: int) -> None:
+def _make_testnet(root: Path, validators: int, spares: int = 0) -> None:
     root.parent.mkdir(parents=True, exist_ok=True)
     try:
         init_network(
             root,
             orgs=validators,
-            validators=validators,
+            validators=validators + spares,
             chain_id="yulian-sim",
             contracts=[(CONTRACT_NAME, contract_source())],
             validity_days=3650,
@@ -150,13 +164,18 @@ def _make_testnet(root: Path, validators: int) -> None:
             raise
 
 
-def _read_testnet(root: Path) -> SimTestnet:
+def _read_testnet(root: Path, validators: int) -> SimTestnet:
     layout = load_layout(root)
     genesis = Genesis.load(layout.genesis)
+    if len(genesis.validators) < validators:
+        raise BootstrapError(f"{root}: {len(genesis.validators)} validators, {validators} wanted")
+    spares = genesis.validators[validators:]
+    genesis = dataclasses.replace(genesis, validators=genesis.validators[:validators])
     suite = get_suite(genesis.suite)
     keys = {n.name: suite.load_private_key(n.credential.key.read_bytes()) for n in layout.nodes}
     certs = {n.name: pem_to_der(n.credential.cert.read_bytes()) for n in layout.nodes}
     wallets = tuple(Wallet.from_network(root, org.name, "client1") for org in layout.orgs)
+    admins = tuple(Wallet.from_network(root, org.name, "admin") for org in layout.orgs)
     return SimTestnet(
         root,
         genesis,
@@ -166,6 +185,8 @@ def _read_testnet(root: Path) -> SimTestnet:
         certs,
         wallets,
         suite.hash(genesis.encode()).hex()[:12],
+        spares,
+        admins,
     )
 
 
@@ -180,6 +201,8 @@ class SimConfig:
     scenario: str = "chaos"
     core_bugs: frozenset[str] = frozenset()  # planted bugs (S5), switched off after the run
     safety_bugs: frozenset[str] = frozenset()
+    replica_bugs: frozenset[str] = frozenset()  # planted in a Replica subclass (governance.py)
+    spares: int = 0  # member nodes outside the genesis validator set (followers until added)
     tick_ms: int = 500  # as the node shell (node.TICK_INTERVAL_S)
     tx_interval_ms: int = 600  # mean gap between client transactions
     timeout_propose_ms: int = 3000  # the base timeout
@@ -197,6 +220,9 @@ class SimConfig:
         assert set(self.byzantine_modes) <= set(BYZANTINE_MODES) and self.byzantine_modes
         object.__setattr__(self, "byzantine_modes", tuple(sorted(set(self.byzantine_modes))))
         assert 0 <= self.byzantine < self.validators
+        assert 0 <= self.spares <= 8
+        assert set(self.replica_bugs) <= set(REPLICA_BUGS), sorted(self.replica_bugs)
+        assert self.scenario != "governance" or self.spares >= 1, "governance needs a spare"
 
     @property
     def f(self) -> int:
@@ -207,12 +233,18 @@ class SimConfig:
         return self.timeout_propose_ms
 
     @property
+    def budget_heights(self) -> int:
+        """The heights a run may take: the target, and for governance the plan's length."""
+        return self.heights + (GOVERNANCE_HEIGHTS if self.scenario == "governance" else 0)
+
+    @property
     def sim_budget_ms(self) -> int:
-        return self.max_sim_ms or 120_000 + self.heights * 20_000
+        return self.max_sim_ms or 120_000 + self.budget_heights * 20_000
 
     @property
     def event_budget(self) -> int:
-        return self.max_events or 50_000 + self.heights * 600 * self.validators**2
+        nodes = self.validators + self.spares
+        return self.max_events or 50_000 + self.budget_heights * 600 * nodes**2
 
 
 @dataclass(frozen=True)
@@ -235,10 +267,18 @@ class RunResult:
     evidence_pending: dict[str, int]  # honest node -> equivocations it has seen
     evidence_committed: int  # equivocation records in the state of the most advanced honest node
     notes: tuple[str, ...]
+    signatures: dict[str, int] = dataclasses.field(default_factory=dict)  # heights signed
+    spares: tuple[str, ...] = ()
+    governance: tuple[str, ...] = ()  # the validator-set changes applied, in order
 
     @property
     def ok(self) -> bool:
         return not self.violations
+
+    @property
+    def spare_signed(self) -> int:
+        """Heights at which an honest node's commit certificate carries a spare's signature."""
+        return sum(self.signatures.get(name, 0) for name in self.spares)
 
     def replay_command(self) -> str:
         return replay_command(self.config, self.seed)
@@ -252,15 +292,19 @@ def replay_command(config: SimConfig, seed: int) -> str:
         f"--start-seed {seed}",
         "--seeds 1",
     ]
-    if config.scenario != "chaos":
+    if config.scenario == "governance" and config.spares == 1:
+        parts.append("--governance")
+    elif config.scenario != "chaos":
         parts.append(f"--scenario {config.scenario}")
+    if config.spares and not (config.scenario == "governance" and config.spares == 1):
+        parts.append(f"--spares {config.spares}")
     if set(config.faults) != set(FAULTS):
         parts.append(f"--faults {','.join(sorted(config.faults)) or 'none'}")
     if config.byzantine:
         parts.append(f"--byzantine {config.byzantine}")
         if set(config.byzantine_modes) != set(BYZANTINE_MODES):
             parts.append(f"--byzantine-modes {','.join(config.byzantine_modes)}")
-    bugs = sorted(config.core_bugs | config.safety_bugs)
+    bugs = sorted(config.core_bugs | config.safety_bugs | config.replica_bugs)
     if bugs:
         parts.append(f"--planted {','.join(bugs)}")
     return " ".join(parts)
@@ -348,7 +392,7 @@ class Cluster:
 
         self.config = config
         self.seed = seed
-        self.net_info = load_testnet(config.validators)
+        self.net_info = load_testnet(config.validators, config.spares)
         genesis = self.net_info.genesis
         self.genesis = genesis
         self.suite = self.net_info.suite
@@ -369,6 +413,9 @@ class Cluster:
         byzantine = set(chosen) if chosen is not None else self._pick_byzantine()
         for name in self.net_info.names:
             self._add_node(name, name, honest=name not in byzantine)
+        self.spares = tuple(v.name for v in self.net_info.spares[: config.spares])
+        for name in self.spares:
+            self._add_node(name, name, honest=True)  # a follower until governance adds it
         self.net = SimNetwork(random.Random(f"yulian-sim/{seed}/network"), list(self.nodes))
         self.net.now_ms = self.start_ms
         modes = self.scenario.byzantine_modes or config.byzantine_modes
@@ -385,6 +432,7 @@ class Cluster:
         self.finished = False
         self.notes: list[str] = []
         self.txs_submitted = 0
+        self.governance: list[str] = []  # what the governance scenario applied, in order
         self._encoded: dict[Message, tuple[bytes, str]] = {}
         self._decoded: dict[bytes, Message] = {}
 
@@ -441,7 +489,8 @@ class Cluster:
         """The node's real replica over its surviving durable parts (as ``node.Node`` does)."""
         wal = WAL(node.wal_disk)
         safety = SafetyRules(self.suite, node.key, self.chain_id, node.name, node.safety_disk)
-        return Replica(
+        factory = replica_class(self.config.replica_bugs if node.honest else frozenset())
+        return factory(
             self.genesis, self.suite, node.key, node.ledger, safety, wal, self.replica_config(node)
         )
 
@@ -692,8 +741,6 @@ class Cluster:
         if target is None:
             return
         node = self.nodes[target]
-        replica = node.replica
-        assert replica is not None
         expires_at = max(self.honest_heights().values()) + 200
         tx = wallet.sign_tx(
             self.chain_id,
@@ -703,22 +750,44 @@ class Cluster:
             expires_at=expires_at,
             nonce=nonce,
         )
-        envelope = tx.encode()
+        if self.submit_to(node, tx.encode(), "tx"):
+            self.txs_submitted += 1
+
+    def submit_to(self, node: SimNode, envelope: bytes, label: str) -> bool:
+        """A client's tx into ``node``'s mempool (admission as the API does), then gossiped."""
+        replica = node.replica
+        assert replica is not None
         try:
             replica.submit(envelope, self.local_now(node))
         except AdmissionError as e:
-            self._trace_line("tx-refused", target, e.code if hasattr(e, "code") else "")
-            return
-        self.txs_submitted += 1
-        self._trace_line("tx", target, payload=hashlib.blake2b(envelope, digest_size=8).hexdigest())
+            self._trace_line("tx-refused", node.id, e.code if hasattr(e, "code") else "")
+            return False
+        self._trace_line(
+            label, node.id, payload=hashlib.blake2b(envelope, digest_size=8).hexdigest()
+        )
         self.perform(node, Outputs(broadcast=[Message("txs", (envelope,))]))
+        return True
 
     # --- views ------------------------------------------------------------------------------
     def honest_heights(self) -> dict[str, int]:
         return {i: self.checker.heights.get(i, 0) for i in sorted(self.checker.honest)}
 
     def target_reached(self) -> bool:
-        return min(self.honest_heights().values()) >= self.config.heights
+        """Every honest node reached the target height, and the scenario's plan is done."""
+        return min(self.honest_heights().values()) >= self.config.heights and self.scenario.done(
+            self
+        )
+
+    def reference_ledger(self) -> MemLedger:
+        """The ledger of the most advanced honest node (all honest ledgers agree: checked)."""
+        honest = [n for n in sorted(self.nodes) if self.nodes[n].honest]
+        return max((self.nodes[n].ledger for n in honest), key=lambda ledger: ledger.height())
+
+    def up_nodes(self) -> list[str]:
+        return [n for n in sorted(self.nodes) if self.nodes[n].replica is not None]
+
+    def trace(self, *parts: object, payload: str = "") -> None:
+        self._trace_line(*parts, payload=payload)
 
     def note(self, text: str) -> None:
         if len(self.notes) < 50:
@@ -760,6 +829,9 @@ class Cluster:
             evidence_pending=evidence,
             evidence_committed=committed,
             notes=tuple(self.notes),
+            signatures=self.checker.signature_counts(),
+            spares=self.spares,
+            governance=tuple(self.governance),
         )
 
 

@@ -4,9 +4,14 @@ The checker watches every commit a replica reports and reads the replica's own l
 checks what is durable, not what the replica believes:
 
 - *agreement*: no two honest nodes commit different block hashes at a height;
-- *validity*: every committed block carries a commit certificate that verifies against the
-  validator set (``verify_commit``) for exactly that height and hash, and its header hashes to
-  that hash;
+- *validity*: every committed block carries a commit certificate that verifies
+  (``verify_commit``) for exactly that height and hash against the validator set *of that
+  height* — derived, as the protocol defines it, from the consortium config committed in the
+  node's own ledger after the block before (``validators_at(height)``, the revoked keys of that
+  config) — its header hashes to that hash, and the header's ``validators_hash`` is the hash of
+  that set;
+- *validator sets*: the honest nodes derive the same validator set for every height (a
+  governance change lands at the same height everywhere);
 - *state roots*: equal at equal heights;
 - *no acknowledged tx lost*: a tx whose commit any honest replica reported stays in the ledger
   of every honest node that reached that height, at that height — checked after every
@@ -15,7 +20,12 @@ checks what is durable, not what the replica believes:
 - *liveness* (S3): after the faults heal with at least 2f+1 honest nodes up and connected,
   every honest node commits a block above the highest height known at the heal within the
   deadline (10 base timeouts);
-- the run itself: a replica that refuses to start after a crash, or raises, is a violation.
+- the run itself: a replica that refuses to start after a crash, or raises, is a violation;
+  so is a governance step that does not apply as voted (``GOVERNANCE``, from the scenario).
+
+The checker also counts, per validator, the heights at which some honest node's certificate
+carries its signature (``signature_counts``): the evidence that a validator added by
+governance really took part.
 
 Byzantine nodes are outside every check: they may do anything. A violation carries the
 simulated time and the numbers that show it; ``SAFETY`` lists the kinds that are forks or loss.
@@ -28,10 +38,12 @@ from dataclasses import dataclass, field
 
 from yulian.consensus.votes import InvalidCommit, ValidatorSet, verify_commit
 from yulian.crypto.suite import Suite
+from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.ledger.store import Ledger
 from yulian.types.block import Block
 from yulian.types.commit import CommitCertificate
-from yulian.types.encoding import DecodeError
+from yulian.types.consortium import ConsortiumConfig
+from yulian.types.encoding import DecodeError, encode
 
 AGREEMENT = "agreement"
 VALIDITY = "validity"
@@ -42,7 +54,9 @@ LIVENESS = "liveness"
 STALLED = "stalled"
 START_REFUSED = "start_refused"
 REPLICA_ERROR = "replica_error"
-SAFETY = frozenset({AGREEMENT, VALIDITY, STATE_ROOT, LOST_TX, HEIGHT_REGRESSION})
+VALIDATOR_SET = "validator_set"
+GOVERNANCE = "governance"
+SAFETY = frozenset({AGREEMENT, VALIDITY, STATE_ROOT, LOST_TX, HEIGHT_REGRESSION, VALIDATOR_SET})
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ class LivenessWindow:
 class Checker:
     suite: Suite
     chain_id: str
-    validators: ValidatorSet
+    validators: ValidatorSet  # the genesis set: in force until a committed config changes it
     honest: frozenset[str]
     origin_ms: int = 0  # reported times are relative to the start of the run
     violations: list[Violation] = field(default_factory=list)
@@ -75,7 +89,10 @@ class Checker:
     acked: dict[bytes, int] = field(default_factory=dict)  # tx id -> height
     heights: dict[str, int] = field(default_factory=dict)
     windows: list[LivenessWindow] = field(default_factory=list)
-    _verified: set[tuple[bytes, bytes]] = field(default_factory=set)
+    sets: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # height -> (hash, node)
+    signers: dict[int, set[str]] = field(default_factory=dict)  # height -> who signed a cert
+    _verified: set[tuple[bytes, bytes, bytes]] = field(default_factory=set)
+    _configs: dict[bytes, ConsortiumConfig] = field(default_factory=dict)
 
     # --- commits ----------------------------------------------------------------------------
     def on_commit(
@@ -127,21 +144,36 @@ class Checker:
         if cert_bytes is None or block_bytes is None:
             self._fail(VALIDITY, now_ms, f"{node}: block or certificate {height} missing")
             return
-        if (cert_bytes, block_hash) in self._verified:
+        try:
+            validators, set_hash = self.validators_of(ledger, height)
+        except DecodeError as e:
+            self._fail(VALIDITY, now_ms, f"{node}: consortium config before {height}: {e}")
+            return
+        first = self.sets.setdefault(height, (set_hash, node))
+        if first[0] != set_hash:
+            self._fail(
+                VALIDATOR_SET,
+                now_ms,
+                f"height {height}: {first[1]}'s committed config gives validator set "
+                f"{first[0].hex()[:16]}, {node}'s gives {set_hash.hex()[:16]} "
+                f"({_names(validators)})",
+            )
+            return
+        if (cert_bytes, block_hash, set_hash) in self._verified:
             return
         try:
             cert = CommitCertificate.decode(cert_bytes)
             verify_commit(
                 self.suite,
                 self.chain_id,
-                self.validators,
+                validators,
                 cert,
                 height=height,
                 block_hash=block_hash,
             )
             header = Block.decode(block_bytes).header
         except (DecodeError, InvalidCommit) as e:
-            self._fail(VALIDITY, now_ms, f"{node}: block {height}: {e}")
+            self._fail(VALIDITY, now_ms, f"{node}: block {height} (set {_names(validators)}): {e}")
             return
         if header.height != height or header.hash(self.suite.hash) != block_hash:
             self._fail(
@@ -151,7 +183,42 @@ class Checker:
                 f"{block_hash.hex()[:16]} at height {header.height}",
             )
             return
-        self._verified.add((cert_bytes, block_hash))
+        if header.validators_hash != set_hash:
+            self._fail(
+                VALIDITY,
+                now_ms,
+                f"{node}: block {height}'s header names validator set "
+                f"{header.validators_hash.hex()[:16]}; the committed config gives "
+                f"{set_hash.hex()[:16]} ({_names(validators)})",
+            )
+            return
+        self._verified.add((cert_bytes, block_hash, set_hash))
+        self.signers.setdefault(height, set()).update(s.validator for s in cert.signatures)
+
+    def validators_of(self, ledger: Ledger, height: int) -> tuple[ValidatorSet, bytes]:
+        """The validator set of ``height`` and its hash, from the consortium config committed
+        in ``ledger`` after block ``height - 1`` (the genesis set before any change); raises
+        ``DecodeError`` for a config that does not decode."""
+        data = ledger.get_at(CONFIG_KEY, height - 1) if height > 1 else None
+        if data is None:
+            validators = self.validators
+        else:
+            config = self._configs.get(data)
+            if config is None:
+                config = self._configs[data] = ConsortiumConfig.decode(data)
+            validators = ValidatorSet(config.validators_at(height), config.revoked_keys())
+        return validators, self.suite.hash(
+            encode(tuple(v.to_value() for v in validators.validators))
+        )
+
+    def signature_counts(self) -> dict[str, int]:
+        """Validator name -> heights at which an honest node's certificate carries its
+        signature."""
+        counts: dict[str, int] = {}
+        for height in sorted(self.signers):
+            for name in sorted(self.signers[height]):
+                counts[name] = counts.get(name, 0) + 1
+        return counts
 
     def _check_height(self, node: str, height: int, now_ms: int) -> None:
         last = self.heights.get(node, 0)
@@ -244,3 +311,7 @@ class Checker:
     @property
     def safety_violated(self) -> bool:
         return any(v.kind in SAFETY for v in self.violations)
+
+
+def _names(validators: ValidatorSet) -> str:
+    return ", ".join(f"{v.name}:{v.power}" for v in validators.validators)

@@ -15,6 +15,12 @@ restarts every crashed node and calms the network; within 10 base timeouts every
 must commit a new block. Periods repeat until every honest node reached the target height;
 every run ends with a heal and a satisfied liveness window.
 
+``governance``: ``chaos`` on N genesis validators plus ``spares`` member nodes that start as
+followers, while the organisations' admins carry out a seeded plan of validator-set changes
+(add the spares, maybe change a power, maybe rotate a genesis validator out and back in,
+remove the spares) as real ``consortium`` txs (``governance.py``). The run ends once the plan
+is applied and in force everywhere and the target height is reached.
+
 Targeted scenarios (each a few seconds of simulated time, N = 4, height 1):
 
 - ``lock`` — the lock trap. Z = proposer(1, 1) never gets the round-0 proposal; the other
@@ -50,6 +56,7 @@ from typing import TYPE_CHECKING
 from yulian.consensus.proposer import proposer
 from yulian.node.replica import Outputs
 from yulian.sim.clock import NodeClock
+from yulian.sim.governance import GovernanceDriver
 from yulian.sim.invariants import LivenessWindow
 from yulian.sim.network import CALM, LinkFaults
 from yulian.types.commit import PRECOMMIT
@@ -83,6 +90,11 @@ class Scenario:
         c.at(c.clock.now_ms + delay, f"restart {node.id}", lambda: c.restart(node))
 
     def after_deadline(self, c: Cluster, window: LivenessWindow) -> None: ...
+
+    def done(self, c: Cluster) -> bool:
+        """Whatever the scenario must see through before the run may end (beyond the target
+        height) is done."""
+        return True
 
     def _finish_when_done(self, c: Cluster) -> None:
         if not c.in_chaos and not c.checker.pending_windows() and c.target_reached():
@@ -218,6 +230,26 @@ class Chaos(Scenario):
             self._finish_when_done(c)
         else:
             self._schedule_period(c, c.clock.now_ms + c.rng.randint(500, 4_000))
+
+
+class Governance(Chaos):
+    """``chaos`` while org admins add the spare validators, change powers, rotate a genesis
+    validator out and in, and remove the spares again (``governance.py``); the run ends once
+    the whole plan is applied and in force, and the target height is reached."""
+
+    name = "governance"
+
+    def setup(self, c: Cluster) -> None:
+        super().setup(c)
+        self.driver = GovernanceDriver.for_cluster(c)
+        self.driver.start(c)
+
+    def after_commit(self, c: Cluster, node: SimNode, height: int) -> None:
+        self.driver.on_commit(c)
+        super().after_commit(c, node, height)
+
+    def done(self, c: Cluster) -> bool:
+        return self.driver.done(c)
 
 
 # --- targeted scenarios ----------------------------------------------------------------------
@@ -391,7 +423,7 @@ class ForkControl(Targeted):
 
 
 SCENARIOS: dict[str, type[Scenario]] = {
-    s.name: s for s in (Chaos, LockTrap, LockLoss, Amnesia, Split, ForkControl)
+    s.name: s for s in (Chaos, Governance, LockTrap, LockLoss, Amnesia, Split, ForkControl)
 }
 
 
