@@ -125,8 +125,6 @@ def test_governance_story(tmp_path: Path, suite: str) -> None:
         extra.append(n5)
         n5.start()
         effective = joined + 2  # VALIDATOR_SET_DELAY after the block that applied it
-        validators = httpx.get(f"{urls[0]}/v1/validators", timeout=5).json()["validators"]
-        assert node5.name in [v["name"] for v in validators]
         signed = wait_for(
             lambda: next(
                 (
@@ -140,6 +138,10 @@ def test_governance_story(tmp_path: Path, suite: str) -> None:
             f"{node5.name}'s signature in a commit certificate",
         )
         assert signed >= effective
+        for h, member in ((effective - 1, False), (effective, True), (signed, True)):
+            r = httpx.get(f"{urls[0]}/v1/validators", params={"height": h}, timeout=5)
+            names = [v["name"] for v in r.json()["validators"]]
+            assert (node5.name in names) is member, (h, names)  # in force at H + 2, not before
         cluster.wait_height(signed, [n5])  # the new node synced the whole chain
         cluster.assert_agree(signed, [*cluster.nodes, n5])
         # a node restarted after the change still talks to everyone (old and new members)

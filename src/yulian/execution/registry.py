@@ -21,6 +21,11 @@ from yulian.execution.system.lifecycle import code_key, read_active
 
 MAX_COMPILED = 256
 
+# compiled modules, shared by every registry of the process (a simulated cluster runs dozens of
+# replicas; a restarted replica would otherwise compile the same code again): keyed by name and
+# code hash, both of which the compiled module depends on, and never mutated by a call
+_COMPILED: OrderedDict[tuple[str, bytes], CompiledContract] = OrderedDict()
+
 
 class ContractRegistry:
     def __init__(
@@ -34,8 +39,6 @@ class ContractRegistry:
             name: (suite.hash(source.encode("utf-8")), source) for name, source in genesis_contracts
         }
         self._system = dict(system or {})
-        self._compiled: OrderedDict[bytes, CompiledContract] = OrderedDict()
-        self._active: dict[bytes, bytes] = {}  # encoded active record -> code hash
 
     def system_names(self) -> list[str]:
         return sorted(self._system)
@@ -51,7 +54,7 @@ class ContractRegistry:
         active = read_active(view, name)
         if active is not None:
             code_hash = active[1]
-            compiled = self._compiled.get(code_hash)
+            compiled = _COMPILED.get((name, code_hash))
             if compiled is not None:
                 return compiled
             source = view.get(code_key(code_hash))
@@ -61,12 +64,13 @@ class ContractRegistry:
         genesis = self._genesis.get(name)
         if genesis is None:
             return None
-        compiled = self._compiled.get(genesis[0])
+        compiled = _COMPILED.get((name, genesis[0]))
         return compiled if compiled is not None else self._compile(name, *genesis)
 
-    def _compile(self, name: str, code_hash: bytes, source: str) -> CompiledContract:
+    @staticmethod
+    def _compile(name: str, code_hash: bytes, source: str) -> CompiledContract:
         compiled = compile_contract(name, source)
-        self._compiled[code_hash] = compiled
-        while len(self._compiled) > MAX_COMPILED:
-            self._compiled.popitem(last=False)
+        _COMPILED[(name, code_hash)] = compiled
+        while len(_COMPILED) > MAX_COMPILED:
+            _COMPILED.popitem(last=False)
         return compiled
