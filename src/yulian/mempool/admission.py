@@ -13,12 +13,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from yulian.crypto.membership import Membership, MembershipError
+from yulian.crypto.membership import Identity, Membership, MembershipError
 from yulian.crypto.suite import Suite
 from yulian.execution.executor import ExecTx, SenderInfo
 from yulian.types.encoding import DecodeError
 from yulian.types.genesis import ChainParams
-from yulian.types.tx import SignedTx, tx_sign_bytes
+from yulian.types.tx import SignedTx, Tx, tx_sign_bytes
 
 TX_ROLES = ("client", "admin")
 # system contracts that nodes themselves call (e.g. to report a validator's equivocation)
@@ -96,12 +96,7 @@ class Admission:
         Validators run this on the txs of a proposed block with the block's height and time,
         so every honest validator reaches the same verdict.
         """
-        if len(data) > self._params.max_tx_bytes:
-            raise AdmissionError(
-                "tx_too_large",
-                413,
-                f"{len(data)} bytes exceed the limit of {self._params.max_tx_bytes}",
-            )
+        self._check_size(len(data))
         try:
             signed = SignedTx.decode(data)
         except DecodeError as e:
@@ -111,6 +106,29 @@ class Admission:
             raise AdmissionError(
                 "wrong_chain", 400, f"tx is for chain {tx.chain_id!r}, this is {self._chain_id!r}"
             )
+        identity = self._check_in_force(tx, height, at_ms)
+        tx_id = self._suite.hash(signed.body)
+        self._verify_once(tx_id, identity.public_key, signed)
+        return ExecTx(tx_id, signed, _sender(identity), bytes(data))
+
+    def recheck(self, tx: ExecTx, *, height: int, at_ms: int) -> ExecTx:
+        """``check`` for a tx this node admitted before (``tx`` came out of ``check``): the
+        same verdict without decoding, hashing or verifying the same bytes again — only what
+        depends on the height, the time or the consortium config is checked anew."""
+        self._check_size(len(tx.envelope))
+        sender = _sender(self._check_in_force(tx.signed.tx, height, at_ms))
+        return tx if sender == tx.sender else ExecTx(tx.tx_id, tx.signed, sender, tx.envelope)
+
+    def _check_size(self, size: int) -> None:
+        if size > self._params.max_tx_bytes:
+            raise AdmissionError(
+                "tx_too_large", 413, f"{size} bytes exceed the limit of {self._params.max_tx_bytes}"
+            )
+
+    def _check_in_force(self, tx: Tx, height: int, at_ms: int) -> Identity:
+        """The checks that depend on the height, the time and the consortium config: the
+        expiry window, the contract, and the signer's certificate (members, revocations,
+        validity, role). Returns the signer."""
         if tx.expires_at < height:
             raise AdmissionError(
                 "tx_expired", 400, f"tx expired at height {tx.expires_at}; next block is {height}"
@@ -125,55 +143,9 @@ class Admission:
             raise AdmissionError("unknown_contract", 404, f"no contract named {tx.contract!r}")
         roles = NODE_TX_ROLES if tx.contract in NODE_CONTRACTS else TX_ROLES
         try:
-            identity = self._membership.validate(tx.signer, at_ms=at_ms, roles=roles)
+            return self._membership.validate(tx.signer, at_ms=at_ms, roles=roles)
         except MembershipError as e:
             raise AdmissionError(e.code, _MEMBERSHIP_STATUS.get(e.code, 403), e.args[0]) from None
-        tx_id = self._suite.hash(signed.body)
-        self._verify_once(tx_id, identity.public_key, signed)
-        return ExecTx(
-            tx_id=tx_id,
-            signed=signed,
-            sender=SenderInfo(
-                org=identity.org,
-                role=identity.role,
-                id=identity.id,
-                attributes=identity.attributes,
-            ),
-            envelope=bytes(data),
-        )
-
-    def recheck(self, tx: ExecTx, *, height: int, at_ms: int) -> ExecTx:
-        """``check`` for a tx this node admitted before (``tx`` came out of ``check``): the
-        same verdict without decoding, hashing or verifying the same bytes again — only what
-        depends on the height, the time or the consortium config is checked anew."""
-        call = tx.signed.tx
-        if call.expires_at < height:
-            raise AdmissionError(
-                "tx_expired", 400, f"tx expired at height {call.expires_at}; next block is {height}"
-            )
-        if call.expires_at > height + self._params.max_tx_ttl_blocks:
-            raise AdmissionError(
-                "tx_ttl_too_long",
-                400,
-                f"expires_at may be at most {self._params.max_tx_ttl_blocks} blocks ahead",
-            )
-        if len(tx.envelope) > self._params.max_tx_bytes:
-            raise AdmissionError(
-                "tx_too_large",
-                413,
-                f"{len(tx.envelope)} bytes exceed the limit of {self._params.max_tx_bytes}",
-            )
-        if not self._contract_exists(call.contract):
-            raise AdmissionError("unknown_contract", 404, f"no contract named {call.contract!r}")
-        roles = NODE_TX_ROLES if call.contract in NODE_CONTRACTS else TX_ROLES
-        try:
-            identity = self._membership.validate(call.signer, at_ms=at_ms, roles=roles)
-        except MembershipError as e:
-            raise AdmissionError(e.code, _MEMBERSHIP_STATUS.get(e.code, 403), e.args[0]) from None
-        sender = SenderInfo(
-            org=identity.org, role=identity.role, id=identity.id, attributes=identity.attributes
-        )
-        return tx if sender == tx.sender else ExecTx(tx.tx_id, tx.signed, sender, tx.envelope)
 
     def _verify_once(self, tx_id: bytes, public_key: bytes, signed: SignedTx) -> None:
         """Verify a tx's signature once per node: a tx seen through the API or gossip is not
@@ -191,3 +163,9 @@ class Admission:
         self._verified[tx_id] = signed.signature
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
+
+
+def _sender(identity: Identity) -> SenderInfo:
+    return SenderInfo(
+        org=identity.org, role=identity.role, id=identity.id, attributes=identity.attributes
+    )
