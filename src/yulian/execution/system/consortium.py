@@ -78,49 +78,31 @@ def config_in_force(view: StateView, default: ConsortiumConfig, height: int) -> 
     return default
 
 
-class ConsortiumContract(SystemContract):
-    name = CONSORTIUM_CONTRACT
-    methods: ClassVar[dict[str, bool]] = {
-        "propose": True,
-        "approve": True,
-        "proposal": False,
-        "proposals": False,
-        "config": False,
-        "validators": False,
-    }
+class VotingContract(SystemContract):
+    """A system contract whose changes are proposals the member organisations approve: the
+    approval and reading methods are shared; ``_decide`` applies a proposal once its policy
+    is met (or leaves it open)."""
 
     def __init__(self, suite: Suite, genesis: Genesis) -> None:
         self._suite = suite
         self._default = ConsortiumConfig.from_genesis(genesis)
 
-    # --- methods --------------------------------------------------------------------------
-    def m_propose(self, call: Call, args: tuple[Any, ...]) -> Value:
-        kind, kind_args = _two(args, "propose takes (kind, args)")
-        if kind not in KIND_SCOPES:
-            raise SystemRevert(f"unknown proposal kind {kind!r}; known: {', '.join(KIND_SCOPES)}")
-        if not isinstance(kind_args, list | tuple):
-            raise SystemRevert("proposal args are a list")
+    def _config(self, call: Call) -> ConsortiumConfig:
+        return read_config(call.view, self._default)
+
+    def _member_config(self, call: Call) -> ConsortiumConfig:
+        """The config, once the sender's organisation is found a member of it."""
         config = self._config(call)
-        _require_member(call, config)
-        self._change(config, call, kind, tuple(kind_args))  # refuse now what would fail later
-        book = ProposalBook(call.state)
-        record = book.create(
-            call,
-            scope=KIND_SCOPES[kind],
-            kind=kind,
-            args=tuple(kind_args),
-            ttl_blocks=config.params.proposal_ttl_blocks,
-        )
-        return self._maybe_apply(call, book, record, config)
+        if config.organisation(call.sender.org) is None:
+            raise SystemRevert(f"organisation {call.sender.org!r} is not a member")
+        return config
 
     def m_approve(self, call: Call, args: tuple[Any, ...]) -> Value:
         if len(args) != 1:
             raise SystemRevert("approve takes (proposal_id)")
-        config = self._config(call)
-        _require_member(call, config)
+        config = self._member_config(call)
         book = ProposalBook(call.state)
-        record = book.approve(call, args[0])
-        return self._maybe_apply(call, book, record, config)
+        return self._decide(call, book, book.approve(call, args[0]), config)
 
     def m_proposal(self, call: Call, args: tuple[Any, ...]) -> Value:
         if len(args) != 1:
@@ -131,6 +113,42 @@ class ConsortiumContract(SystemContract):
         book = ProposalBook(call.state)
         return [book.get(i).view(call.block.height) for i in book.open_ids()]
 
+    def _decide(
+        self, call: Call, book: ProposalBook, record: ProposalRecord, config: ConsortiumConfig
+    ) -> Value:
+        raise NotImplementedError
+
+
+class ConsortiumContract(VotingContract):
+    name = CONSORTIUM_CONTRACT
+    methods: ClassVar[dict[str, bool]] = {
+        "propose": True,
+        "approve": True,
+        "proposal": False,
+        "proposals": False,
+        "config": False,
+        "validators": False,
+    }
+
+    # --- methods --------------------------------------------------------------------------
+    def m_propose(self, call: Call, args: tuple[Any, ...]) -> Value:
+        kind, kind_args = _two(args, "propose takes (kind, args)")
+        if kind not in KIND_SCOPES:
+            raise SystemRevert(f"unknown proposal kind {kind!r}; known: {', '.join(KIND_SCOPES)}")
+        if not isinstance(kind_args, list | tuple):
+            raise SystemRevert("proposal args are a list")
+        config = self._member_config(call)
+        self._change(config, call, kind, tuple(kind_args))  # refuse now what would fail later
+        book = ProposalBook(call.state)
+        record = book.create(
+            call,
+            scope=KIND_SCOPES[kind],
+            kind=kind,
+            args=tuple(kind_args),
+            ttl_blocks=config.params.proposal_ttl_blocks,
+        )
+        return self._decide(call, book, record, config)
+
     def m_config(self, call: Call, args: tuple[Any, ...]) -> Value:
         return config_view(self._config(call), call.block.height)
 
@@ -139,10 +157,7 @@ class ConsortiumContract(SystemContract):
         return [_validator_view(v) for v in self._config(call).validators_at(height)]
 
     # --- applying ---------------------------------------------------------------------
-    def _config(self, call: Call) -> ConsortiumConfig:
-        return read_config(call.view, self._default)
-
-    def _maybe_apply(
+    def _decide(
         self, call: Call, book: ProposalBook, record: ProposalRecord, config: ConsortiumConfig
     ) -> Value:
         if not self._approved(record, config):
@@ -296,11 +311,6 @@ def _validator_view(v: Validator) -> dict[str, Value]:
         "power": v.power,
         "address": v.address,
     }
-
-
-def _require_member(call: Call, config: ConsortiumConfig) -> None:
-    if config.organisation(call.sender.org) is None:
-        raise SystemRevert(f"organisation {call.sender.org!r} is not a member")
 
 
 def _cert_org(der: Any) -> str:

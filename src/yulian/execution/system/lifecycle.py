@@ -14,14 +14,12 @@ import re
 from typing import Any, ClassVar
 
 from yulian.contracts import ContractRejected, compile_contract
-from yulian.crypto.suite import Suite
 from yulian.execution.overlay import StateView, state_key
-from yulian.execution.system.base import Call, SystemContract, SystemRevert
-from yulian.execution.system.consortium import read_config
-from yulian.execution.system.proposals import APPLIED, FAILED, ProposalBook
+from yulian.execution.system.base import Call, SystemRevert
+from yulian.execution.system.consortium import VotingContract
+from yulian.execution.system.proposals import APPLIED, FAILED, ProposalBook, ProposalRecord
 from yulian.types.consortium import ConsortiumConfig, policy_met
 from yulian.types.encoding import DecodeError, Value, decode, encode
-from yulian.types.genesis import Genesis
 
 LIFECYCLE_CONTRACT = "lifecycle"
 RESERVED_NAMES = frozenset({"consortium", "lifecycle", "misbehaviour", "collections"})
@@ -47,7 +45,7 @@ def read_active(view: StateView, name: str) -> tuple[str, bytes, int] | None:
     return str(version), bytes(code_hash), int(height)
 
 
-class LifecycleContract(SystemContract):
+class LifecycleContract(VotingContract):
     name = LIFECYCLE_CONTRACT
     methods: ClassVar[dict[str, bool]] = {
         "propose": True,
@@ -58,10 +56,6 @@ class LifecycleContract(SystemContract):
         "contracts": False,
         "code": False,
     }
-
-    def __init__(self, suite: Suite, genesis: Genesis) -> None:
-        self._suite = suite
-        self._default = ConsortiumConfig.from_genesis(genesis)
 
     def m_propose(self, call: Call, args: tuple[Any, ...]) -> Value:
         if len(args) != 3:
@@ -78,9 +72,7 @@ class LifecycleContract(SystemContract):
         source = code.encode("utf-8")
         if len(source) > MAX_CODE_BYTES:
             raise SystemRevert(f"code is larger than {MAX_CODE_BYTES} bytes")
-        config = read_config(call.view, self._default)
-        if config.organisation(call.sender.org) is None:
-            raise SystemRevert(f"organisation {call.sender.org!r} is not a member")
+        config = self._member_config(call)
         active = read_active(call.view, name)
         if active is not None and active[0] == version:
             raise SystemRevert(f"{name} {version} is already active")
@@ -98,26 +90,7 @@ class LifecycleContract(SystemContract):
             args=(name, version, code_hash),
             ttl_blocks=config.params.proposal_ttl_blocks,
         )
-        return self._maybe_activate(call, book, record.id, config)
-
-    def m_approve(self, call: Call, args: tuple[Any, ...]) -> Value:
-        if len(args) != 1:
-            raise SystemRevert("approve takes (proposal_id)")
-        config = read_config(call.view, self._default)
-        if config.organisation(call.sender.org) is None:
-            raise SystemRevert(f"organisation {call.sender.org!r} is not a member")
-        book = ProposalBook(call.state)
-        record = book.approve(call, args[0])
-        return self._maybe_activate(call, book, record.id, config)
-
-    def m_proposal(self, call: Call, args: tuple[Any, ...]) -> Value:
-        if len(args) != 1:
-            raise SystemRevert("proposal takes (proposal_id)")
-        return ProposalBook(call.state).get(args[0]).view(call.block.height)
-
-    def m_proposals(self, call: Call, args: tuple[Any, ...]) -> Value:
-        book = ProposalBook(call.state)
-        return [book.get(i).view(call.block.height) for i in book.open_ids()]
+        return self._decide(call, book, record, config)
 
     def m_contract(self, call: Call, args: tuple[Any, ...]) -> Value:
         if len(args) != 1 or not isinstance(args[0], str):
@@ -155,10 +128,10 @@ class LifecycleContract(SystemContract):
         source = call.view.get(code_key(active[1]))
         return source.decode("utf-8") if source is not None else None
 
-    def _maybe_activate(
-        self, call: Call, book: ProposalBook, pid: int, config: ConsortiumConfig
+    def _decide(
+        self, call: Call, book: ProposalBook, record: ProposalRecord, config: ConsortiumConfig
     ) -> Value:
-        record = book.get(pid)
+        pid = record.id
         if not policy_met(config.policy("lifecycle"), record.approvals, config.org_names()):
             return record.view(call.block.height)
         name, version, code_hash = record.args
