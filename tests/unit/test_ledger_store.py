@@ -169,12 +169,36 @@ def test_block_records_and_tx_index(ledger: Ledger) -> None:
     assert ledger.tx_location(b"tx6") == (4, 2)
     assert ledger.tx_location(b"tx7") is None
     assert ledger.has_tx(b"tx5") and not ledger.has_tx(b"tx7")
+    assert ledger.has_txs([b"tx7", b"tx5", b"tx1", b"tx5", b"nope"]) == [
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert ledger.has_txs(()) == []
     assert ledger.receipt(4, 1) == b"receipt-tx5"
     assert ledger.receipt(4, 3) is None
     assert ledger.receipts(4) == [b"receipt-tx4", b"receipt-tx5", b"receipt-tx6"]
     assert ledger.receipts(3) == []
     assert ledger.receipts(6) is None
     ledger.check_integrity()
+
+
+@pytest.mark.parametrize(
+    "tx_ids",
+    [b"tx1", "tx1", {b"tx1"}, [b"tx1", b""], [b"tx1", "tx2"], [b"x" * 65], (b"tx1", None)],
+)
+def test_has_txs_refuses_bad_input(ledger: Ledger, tx_ids: object) -> None:
+    commit_chain(ledger)
+    with pytest.raises(InvalidInput):
+        ledger.has_txs(tx_ids)  # type: ignore[arg-type]
+
+
+def test_has_txs_on_a_closed_ledger_raises(ledger: Ledger) -> None:
+    ledger.close()
+    with pytest.raises(LedgerClosed):
+        ledger.has_txs([b"tx1"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -673,6 +697,11 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def integrity_holds(self) -> None:
         self.ledger.check_integrity()
+
+    @invariant()
+    def has_txs_matches_the_model(self) -> None:
+        probe = [*self.model.tx_ids[-3:], b"never"]
+        assert self.ledger.has_txs(probe) == [True] * (len(probe) - 1) + [False]
 
 
 LedgerMachine.TestCase.settings = settings(

@@ -50,7 +50,7 @@ import os
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,7 @@ from yulian.ledger.store import (
     check_limit,
     check_meta_name,
     check_record,
+    check_tx_ids,
 )
 
 __all__ = ["DEFAULT_MAP_BYTES", "MAX_MAP_BYTES", "LmdbLedger"]
@@ -591,6 +592,14 @@ class LmdbLedger:
         check_key(tx_id, "tx id", MAX_TX_ID_BYTES)
         with self._read() as txn:
             return txn.get(tx_id, db=self._tables["txindex"]) is not None
+
+    def has_txs(self, tx_ids: Sequence[bytes]) -> list[bool]:
+        ids = check_tx_ids(tx_ids)
+        if not ids:
+            return []
+        with self._read() as txn:
+            get, txindex = txn.get, self._tables["txindex"]
+            return [get(tx_id, db=txindex) is not None for tx_id in ids]
 
     def receipt(self, height: int, index: int) -> bytes | None:
         check_height(height)

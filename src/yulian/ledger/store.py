@@ -28,6 +28,7 @@ same inputs with the same errors.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -58,6 +59,7 @@ __all__ = [
     "check_limit",
     "check_meta_name",
     "check_record",
+    "check_tx_ids",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -213,6 +215,18 @@ def check_record(value: object, what: str) -> bytes:
     return value
 
 
+def check_tx_ids(tx_ids: object) -> tuple[bytes, ...]:
+    """Return ``tx_ids`` (a list or tuple of at most ``MAX_TXS_PER_BLOCK`` tx ids) as a tuple;
+    raise ``InvalidInput`` naming the first bad one."""
+    if not isinstance(tx_ids, list | tuple):
+        raise InvalidInput(f"tx ids must be a list or tuple, got {type(tx_ids).__name__}")
+    if len(tx_ids) > MAX_TXS_PER_BLOCK:
+        raise InvalidInput(f"{len(tx_ids)} tx ids, over {MAX_TXS_PER_BLOCK}")
+    for tx_id in tx_ids:
+        check_key(tx_id, "tx id", MAX_TX_ID_BYTES)
+    return tuple(tx_ids)
+
+
 def check_block_commit(c: BlockCommit) -> None:
     """Check every field of ``c`` against its type and limit; raise ``InvalidInput`` or
     ``DuplicateTx`` (tx id repeated inside the block). Does not look at stored data."""
@@ -319,6 +333,12 @@ class Ledger(Protocol):
 
     def has_tx(self, tx_id: bytes) -> bool:
         """Whether ``tx_id`` is committed."""
+        ...
+
+    def has_txs(self, tx_ids: Sequence[bytes]) -> list[bool]:
+        """``[has_tx(i) for i in tx_ids]`` from one snapshot (one read for a whole batch, e.g.
+        the duplicate check of a gossiped batch). At most ``MAX_TXS_PER_BLOCK`` ids; every id
+        is checked before anything is read."""
         ...
 
     def receipt(self, height: int, index: int) -> bytes | None:

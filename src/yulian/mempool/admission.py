@@ -5,12 +5,18 @@ size → decode (limits, canonical) → chain_id → expiry window → contract 
 certificate (chain to an organisation root, validity at ``now_ms``, role) → signature →
 duplicate (pending or committed). Only a transaction that passes all of them becomes an
 ``ExecTx``; nothing invalid reaches the mempool, a block or the store.
+
+A signature may also be checked elsewhere first (``preverify.preverify`` in a worker process):
+``note_verified`` then records the pair ``(tx id, signature)`` and the signature check passes
+for exactly that pair. This is sound because the tx id is the hash of the signed body, and the
+body carries the chain id and the signer's certificate (hence its public key): the pair fixes
+everything the signature was checked over. Every other check still runs on every admission.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from yulian.crypto.membership import Identity, Membership, MembershipError
@@ -18,7 +24,7 @@ from yulian.crypto.suite import Suite
 from yulian.execution.executor import ExecTx, SenderInfo
 from yulian.types.encoding import DecodeError
 from yulian.types.genesis import ChainParams
-from yulian.types.tx import SignedTx, Tx, tx_sign_bytes
+from yulian.types.tx import MAX_SIGNATURE_BYTES, SignedTx, Tx, tx_sign_bytes
 
 TX_ROLES = ("client", "admin")
 # system contracts that nodes themselves call (e.g. to report a validator's equivocation)
@@ -68,14 +74,24 @@ class Admission:
         *,
         contract_exists: Callable[[str], bool],
         is_known: Callable[[bytes], bool],
+        is_known_many: Callable[[Sequence[bytes]], list[bool]] | None = None,
     ) -> None:
+        """``is_known(tx_id)``: pending or committed. ``is_known_many(tx_ids)``: the same for a
+        batch, one answer per id in order (e.g. the mempool plus one ``Ledger.has_txs`` read);
+        without it ``admit_many`` asks ``is_known`` per id."""
         self._suite = suite
         self._chain_id = chain_id
         self._params = params
         self._membership = membership
         self._contract_exists = contract_exists
         self._is_known = is_known
+        self._is_known_many = is_known_many
         self._verified: OrderedDict[bytes, bytes] = OrderedDict()  # tx id -> signature
+
+    @property
+    def suite_name(self) -> str:
+        """The suite to hand ``preverify`` for the pairs given to ``note_verified``."""
+        return self._suite.name
 
     def reconfigure(self, params: ChainParams, membership: Membership) -> None:
         """A committed block changed the consortium config: check later txs against it."""
@@ -87,8 +103,59 @@ class Admission:
         ``next_height``; also refuses ids that are pending or committed."""
         tx = self.check(data, height=next_height, at_ms=now_ms)
         if self._is_known(tx.tx_id):
-            raise AdmissionError("duplicate_tx", 409, f"tx {tx.tx_id.hex()} was already submitted")
+            raise _duplicate(tx.tx_id)
         return tx
+
+    def admit_many(
+        self, datas: Sequence[bytes], *, next_height: int, now_ms: int
+    ) -> list[ExecTx | AdmissionError]:
+        """``admit`` for a batch (e.g. one gossip message), with the duplicate check against
+        pending and committed txs asked once for the batch (``is_known_many``).
+
+        One verdict per item, in order: the ``ExecTx`` or the ``AdmissionError`` that ``admit``
+        would have returned or raised had the caller run, for each item in turn, ``admit``
+        and then ``mempool.add`` of each success. A second copy of a tx id within the batch is
+        therefore a ``duplicate_tx`` like a pending one. The caller must still, in order:
+        refuse up front when the mempool is full (as ``submit`` does), and ``mempool.add``
+        each returned ``ExecTx``, handling its ``mempool_full``; nothing here touches the
+        mempool. (Only if such an ``add`` fails does the sequence differ: a later copy of that
+        tx in the batch reports ``duplicate_tx`` where the sequence would try it again.)
+        """
+        verdicts: list[ExecTx | AdmissionError] = []
+        for data in datas:
+            try:
+                verdicts.append(self.check(data, height=next_height, at_ms=now_ms))
+            except AdmissionError as e:
+                verdicts.append(e)
+        ids = [v.tx_id for v in verdicts if isinstance(v, ExecTx)]
+        if not ids:
+            return verdicts
+        if self._is_known_many is not None:
+            known = self._is_known_many(ids)
+            if len(known) != len(ids):
+                raise ValueError(f"is_known_many answered {len(known)} of {len(ids)} tx ids")
+        else:
+            known = [self._is_known(tx_id) for tx_id in ids]
+        answers = iter(known)
+        seen: set[bytes] = set()
+        for i, verdict in enumerate(verdicts):
+            if not isinstance(verdict, ExecTx):
+                continue
+            if next(answers) or verdict.tx_id in seen:
+                verdicts[i] = _duplicate(verdict.tx_id)
+            else:
+                seen.add(verdict.tx_id)
+        return verdicts
+
+    def note_verified(self, tx_id: bytes, signature: bytes) -> None:
+        """Record that ``signature`` verifies over the body whose hash is ``tx_id`` (a pair
+        ``preverify(self.suite_name, ...)`` returned): the next ``check`` of that exact pair
+        skips the signature check, and only that. Raises ``ValueError`` for a malformed pair."""
+        if type(tx_id) is not bytes or len(tx_id) != self._suite.hash_size:
+            raise ValueError(f"tx_id must be {self._suite.hash_size} bytes")
+        if type(signature) is not bytes or not 0 < len(signature) <= MAX_SIGNATURE_BYTES:
+            raise ValueError(f"signature must be 1 to {MAX_SIGNATURE_BYTES} bytes")
+        self._remember(tx_id, signature)
 
     def check(self, data: bytes, *, height: int, at_ms: int) -> ExecTx:
         """Every check but the duplicate one, for inclusion at ``height`` at time ``at_ms``.
@@ -160,9 +227,16 @@ class Admission:
             raise AdmissionError(
                 "bad_signature", 401, "the signature does not verify under the signer's certificate"
             )
-        self._verified[tx_id] = signed.signature
+        self._remember(tx_id, signed.signature)
+
+    def _remember(self, tx_id: bytes, signature: bytes) -> None:
+        self._verified[tx_id] = signature
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
+
+
+def _duplicate(tx_id: bytes) -> AdmissionError:
+    return AdmissionError("duplicate_tx", 409, f"tx {tx_id.hex()} was already submitted")
 
 
 def _sender(identity: Identity) -> SenderInfo:

@@ -16,6 +16,7 @@ and state of 1..h are present and nothing of h+1; every method validates its arg
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 
 from yulian.ledger.store import (
     MAX_HASH_BYTES,
@@ -38,6 +39,7 @@ from yulian.ledger.store import (
     check_limit,
     check_meta_name,
     check_record,
+    check_tx_ids,
 )
 from yulian.sim.disk import CrashPoints
 
@@ -132,6 +134,10 @@ class MemLedger:
 
     def has_tx(self, tx_id: bytes) -> bool:
         return self.tx_location(tx_id) is not None
+
+    def has_txs(self, tx_ids: Sequence[bytes]) -> list[bool]:
+        self._open()
+        return [i in self._tx_index for i in check_tx_ids(tx_ids)]
 
     def receipt(self, height: int, index: int) -> bytes | None:
         self._open()
