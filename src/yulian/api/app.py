@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+import msgpack
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from yulian.node.node import Node
 
 MAX_WAIT_S = 60.0
+MAX_BATCH_TXS = 1000
+MAX_BATCH_BODY = 8 * 1024 * 1024
 MAX_HISTORY = 1000
 MAX_QUERY_BODY = 64 * 1024
 
@@ -50,19 +53,48 @@ class QueryBody(BaseModel):
     args: list[Any] = Field(default_factory=list, max_length=32)
 
 
-async def read_body_limited(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) anything over ``limit`` bytes before buffering it."""
+async def read_body_limited(request: Request, limit: int, code: str = "tx_too_large") -> bytes:
+    """The request body, refusing (413 ``code``) anything over ``limit`` bytes before
+    buffering it."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Problem("tx_too_large", 413, f"body of {declared} bytes exceeds {limit}")
+        raise Problem(code, 413, f"body of {declared} bytes exceeds {limit}")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Problem("tx_too_large", 413, f"body exceeds {limit} bytes")
+            raise Problem(code, 413, f"body exceeds {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def parse_batch(raw: bytes, json_body: bool) -> list[bytes]:
+    """The envelopes of a batch body: a msgpack array of bin, or JSON ``{"txs": [base64]}``."""
+    too_many = Problem("batch_too_large", 413, f"at most {MAX_BATCH_TXS} txs per batch")
+    try:
+        if json_body:
+            items = orjson.loads(raw)["txs"]
+            if not isinstance(items, list):
+                raise TypeError
+            if len(items) > MAX_BATCH_TXS:
+                raise too_many
+            datas = [base64.b64decode(t, validate=True) for t in items]
+        else:
+            datas = msgpack.unpackb(raw, max_array_len=MAX_BATCH_TXS, max_map_len=0, max_str_len=0)
+            if not isinstance(datas, list) or not all(type(d) is bytes for d in datas):
+                raise TypeError
+    except (ValueError, KeyError, TypeError, binascii.Error) as e:
+        if "exceeds max_array_len" in str(e):
+            raise too_many from None
+        raise Problem(
+            "malformed_batch",
+            400,
+            'expected a msgpack array of envelopes or JSON {"txs": ["<base64>", ...]}',
+        ) from None
+    if not datas:
+        raise Problem("malformed_batch", 400, "a batch holds at least one tx")
+    return datas
 
 
 def parse_tx_id(text: str) -> bytes:
@@ -82,18 +114,29 @@ class SubmitFastPath:
     route, which stays in the OpenAPI schema; every other request goes through FastAPI."""
 
     def __init__(
-        self, app: ASGIApp, submit: Callable[[Request, bool, float], Awaitable[Response]]
+        self,
+        app: ASGIApp,
+        submit: Callable[[Request, bool, float], Awaitable[Response]],
+        submit_batch: Callable[[Request], Awaitable[Response]],
     ) -> None:
         self.app = app
         self.submit = submit
+        self.submit_batch = submit_batch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/txs":
+        if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
         try:
-            wait, timeout = _submit_params(scope.get("query_string", b""))
-            response = await self.submit(Request(scope, receive), wait, timeout)
+            if path == "/v1/txs":
+                wait, timeout = _submit_params(scope.get("query_string", b""))
+                response = await self.submit(Request(scope, receive), wait, timeout)
+            elif path == "/v1/txs/batch":
+                response = await self.submit_batch(Request(scope, receive))
+            else:
+                await self.app(scope, receive, send)
+                return
         except Problem as e:
             response = problem_response(e.code, e.status, e.detail)
         except AdmissionError as e:
@@ -172,7 +215,7 @@ def create_app(node: Node) -> FastAPI:
                 ) from None
         else:
             data = raw
-        tx = node.submit(data)
+        tx = await node.submit_one(data)
         body: dict[str, Any] = {"id": tx.tx_id.hex(), "status": "pending"}
         if not wait:
             return json_response(body, 202)
@@ -185,7 +228,42 @@ def create_app(node: Node) -> FastAPI:
             return json_response(body, 200)
         return json_response(body, 202)
 
-    app.add_middleware(SubmitFastPath, submit=submit)
+    @app.post(
+        "/v1/txs/batch",
+        summary="Submit up to 1,000 signed transactions at once",
+        description="Body: a msgpack array of envelopes (`application/msgpack`) or JSON "
+        '`{"txs": ["<base64 envelope>", ...]}`. Each tx is admitted on its own, in order: the '
+        "answer lists, per tx, `pending` with its id or `refused` with the problem code a "
+        "single submit would have got. The batch itself is refused (400/413) only when its body "
+        "cannot be read.",
+    )
+    async def submit_tx_batch(request: Request) -> Response:
+        return await submit_batch(request)
+
+    async def submit_batch(request: Request) -> Response:
+        raw = await read_body_limited(request, MAX_BATCH_BODY, "batch_too_large")
+        json_body = request.headers.get("content-type", "").startswith("application/json")
+        datas = parse_batch(raw, json_body)
+        results = await node.submit_many(datas)
+        items: list[dict[str, Any]] = []
+        for r in results:
+            if isinstance(r, AdmissionError):
+                items.append(
+                    {
+                        "status": "refused",
+                        "code": r.code,
+                        "http_status": r.status,
+                        "detail": r.detail,
+                    }
+                )
+            else:
+                items.append({"id": r.tx_id.hex(), "status": "pending"})
+        accepted = sum(1 for r in results if not isinstance(r, AdmissionError))
+        return json_response(
+            {"accepted": accepted, "refused": len(results) - accepted, "results": items}
+        )
+
+    app.add_middleware(SubmitFastPath, submit=submit, submit_batch=submit_batch)
 
     @app.get("/v1/txs/{tx_id}", summary="Status, receipt and offline-verifiable proof of a tx")
     async def get_tx(tx_id: str) -> Response:

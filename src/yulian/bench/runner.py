@@ -58,9 +58,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import msgpack
 import orjson
 import psutil
 
+from yulian.api.app import MAX_BATCH_TXS
 from yulian.apps.benchmarks import genesis_contracts
 from yulian.bench import report
 from yulian.bench.machine import describe, signature_ceiling
@@ -74,7 +76,7 @@ from yulian.bench.workloads import (
 )
 from yulian.ledger import open_ledger
 from yulian.node.bootstrap import NetworkLayout, init_network, load_layout
-from yulian.node.config import load_config
+from yulian.node.config import MAX_VERIFY_WORKERS, load_config, save_config
 from yulian.node.network import network_down, network_up, pid_path, read_pid
 from yulian.sdk import Client, Wallet
 from yulian.types.genesis import ChainParams, Genesis
@@ -138,6 +140,8 @@ class BenchOptions:
     seed: int = 1
     probe_s: float = PROBE_S
     spike_s: float = SPIKE_S
+    batch: int = 1  # txs per request: 1 posts to /v1/txs, more to /v1/txs/batch
+    verify_workers: int | None = None  # None: auto_verify_workers(validators)
 
     def check(self) -> None:
         if not 1 <= self.validators <= 64:
@@ -156,6 +160,10 @@ class BenchOptions:
             raise ValueError(f"--txs must be 1..{PRESIGN_CAP}")
         if self.duration is not None and not 0 < self.duration <= 7 * 86400:
             raise ValueError("--duration must be positive (seconds)")
+        if not 1 <= self.batch <= MAX_BATCH_TXS:
+            raise ValueError(f"--batch must be 1..{MAX_BATCH_TXS}")
+        if self.verify_workers is not None and not 0 <= self.verify_workers <= MAX_VERIFY_WORKERS:
+            raise ValueError(f"--verify-workers must be 0..{MAX_VERIFY_WORKERS}")
         if self.suite not in ("standard", "gm"):
             raise ValueError(f"unknown suite {self.suite!r}: standard or gm")
         if self.test == "stress" and (self.rate is not None or self.clients is not None):
@@ -220,9 +228,11 @@ class BenchNetwork:
         suite: str = "standard",
         block_interval_ms: int | None = None,
         max_block_txs: int | None = None,
+        verify_workers: int = 0,
     ) -> None:
         self.root = root
         self.validators = validators
+        self.verify_workers = verify_workers
         self.suite = suite
         self.block_interval_ms = block_interval_ms
         self.max_block_txs = max_block_txs
@@ -248,6 +258,12 @@ class BenchNetwork:
             contracts=genesis_contracts(),
             params=params,
         )
+        if self.verify_workers:
+            for node in self.layout.nodes:
+                cfg = load_config(node.config)
+                save_config(
+                    dataclasses.replace(cfg, verify_workers=self.verify_workers), node.config
+                )
         return self.layout
 
     @property
@@ -467,8 +483,10 @@ class LoadDriver:
         workload: str,
         node_names: Sequence[str],
         progress: ProgressFn | None = None,
+        batch: int = 1,
     ) -> None:
         self.urls = list(urls)
+        self.batch = batch
         self.txs = list(txs)
         self.start_height = start_height
         self.procs = list(procs)
@@ -533,6 +551,44 @@ class LoadDriver:
         self.refused += 1
         self.rejects["connection_error" if status == 0 else problem_code(body)] += 1
         return False
+
+    def take_many(self, limit: int | None, most: int) -> list[int]:
+        out: list[int] = []
+        while len(out) < most and (i := self.take(limit)) is not None:
+            out.append(i)
+        return out
+
+    async def post_many(self, conn: HttpConnection, idxs: Sequence[int]) -> int:
+        """Post ``idxs`` (to ``/v1/txs`` one by one when the batch size is 1); returns how
+        many were accepted."""
+        if self.batch == 1:
+            return sum([await self.post(conn, i) for i in idxs])
+        body = msgpack.packb([self.txs[i].envelope for i in idxs])
+        try:
+            status, answer = await conn.request(
+                "POST", "/v1/txs/batch", body, "application/msgpack"
+            )
+            results = orjson.loads(answer)["results"] if status == 200 else None
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError, KeyError):
+            status, answer, results = 0, b"", None
+        if results is None or len(results) != len(idxs):
+            code = "connection_error" if status == 0 else problem_code(answer)
+            for i in idxs:
+                self.status[i] = status
+            self.refused += len(idxs)
+            self.rejects[code] += len(idxs)
+            return 0
+        accepted = 0
+        for i, r in zip(idxs, results, strict=True):
+            if r["status"] == "pending":
+                self.status[i] = 202
+                accepted += 1
+            else:
+                self.status[i] = int(r["http_status"])
+                self.rejects[str(r["code"])] += 1
+        self.accepted += accepted
+        self.refused += len(idxs) - accepted
+        return accepted
 
     def outstanding(self) -> int:
         return self.taken - self.committed_count - self.refused
@@ -651,9 +707,20 @@ class LoadDriver:
         conns: list[HttpConnection] = []
 
         async def worker(conn: HttpConnection) -> None:
-            while (i := await queue.get()) is not None:
-                self.max_lag = max(self.max_lag, self.clock() - self.sent[i])
-                await self.post(conn, i)
+            done = False
+            while not done:
+                first = await queue.get()
+                if first is None:
+                    return
+                idxs = [first]
+                while len(idxs) < self.batch and not queue.empty():
+                    i = queue.get_nowait()
+                    if i is None:
+                        done = True
+                        break
+                    idxs.append(i)
+                self.max_lag = max(self.max_lag, self.clock() - self.sent[first])
+                await self.post_many(conn, idxs)
 
         tasks = [asyncio.create_task(worker(self._conn(k, conns))) for k in range(workers)]
         start = self.clock()
@@ -693,17 +760,26 @@ class LoadDriver:
             while not self.stalled and (
                 seg.duration is None or self.clock() - start < seg.duration
             ):
-                i = self.take(limit)
-                if i is None:
+                idxs = self.take_many(limit, self.batch)
+                if not idxs:
                     return
-                fut: asyncio.Future[None] = loop.create_future()
-                self.waiters[i] = fut
-                self.sent[i] = self.clock()
-                if await self.post(conn, i):
+                futs: list[asyncio.Future[None]] = []
+                now = self.clock()
+                for i in idxs:
+                    futs.append(loop.create_future())
+                    self.waiters[i] = futs[-1]
+                    self.sent[i] = now
+                await self.post_many(conn, idxs)
+                waiting = []
+                for i, fut in zip(idxs, futs, strict=True):
+                    if self.status[i] in ACCEPTED:
+                        waiting.append(fut)
+                    else:
+                        self.waiters.pop(i, None)
+                if waiting:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(fut, CLOSED_LOOP_COMMIT_WAIT_S)
-                else:
-                    self.waiters.pop(i, None)
+                        await asyncio.wait_for(asyncio.gather(*waiting), CLOSED_LOOP_COMMIT_WAIT_S)
+                if len(waiting) < len(idxs):
                     await asyncio.sleep(0.05)
 
         try:
@@ -734,11 +810,13 @@ class LoadDriver:
                         await asyncio.wait_for(event.wait(), 0.05)
                 if not time_left():
                     return
-                i = self.take(limit)
-                if i is None:
+                idxs = self.take_many(limit, max(1, min(self.batch, window() - self.outstanding())))
+                if not idxs:
                     return
-                self.sent[i] = self.clock()
-                await self.post(conn, i)
+                now = self.clock()
+                for i in idxs:
+                    self.sent[i] = now
+                await self.post_many(conn, idxs)
 
         try:
             await asyncio.gather(*(sender(self._conn(k, conns)) for k in range(STRESS_WORKERS)))
@@ -876,6 +954,8 @@ class BenchSession:
         block_interval_ms: int | None = None,
         max_block_txs: int | None = None,
         progress: ProgressFn | None = None,
+        batch: int = 1,
+        verify_workers: int = 0,
     ) -> None:
         self.net = BenchNetwork(
             root,
@@ -883,7 +963,9 @@ class BenchSession:
             suite=suite,
             block_interval_ms=block_interval_ms,
             max_block_txs=max_block_txs,
+            verify_workers=verify_workers,
         )
+        self.batch = batch
         self.workload = workload
         self.progress = progress
         self.next_index = 0
@@ -959,6 +1041,7 @@ class BenchSession:
             workload=self.workload.name,
             node_names=self.net.node_names,
             progress=self.progress,
+            batch=self.batch,
         )
         record = asyncio.run(driver.run(segments))
         self.ledger_heights.extend(h for h in record.heights if h)
@@ -1037,12 +1120,30 @@ def plan(opts: BenchOptions, sustainable: float | None) -> tuple[list[Segment], 
     )
 
 
+def auto_verify_workers(validators: int, cores: int | None = None) -> int:
+    """Verifier processes per node for a bench network: one when the machine has a core to
+    spare beyond one per validator process (1 validator on 2 cores), else none — on a machine
+    the nodes already fill, another process only adds hand-off work."""
+    cores = cores if cores is not None else (os.cpu_count() or 1)
+    return 1 if cores >= 2 * validators else 0
+
+
 def network_text(validators: int, session: BenchSession) -> str:
     g = session.genesis
+    workers = session.net.verify_workers
     return (
         f"{validators} validator process(es), {len(g.organisations)} organisations, "
         f"{g.suite} suite, block interval {g.params.block_interval_ms} ms, "
         f"≤ {g.params.max_block_txs} txs per block, loopback"
+        + (f", {workers} verifier process(es) per node" if workers else "")
+    )
+
+
+def submission_text(batch: int) -> str:
+    return (
+        "1 tx per request (POST /v1/txs)"
+        if batch == 1
+        else (f"{batch} txs per request (POST /v1/txs/batch)")
     )
 
 
@@ -1075,6 +1176,12 @@ def run_bench(
             block_interval_ms=opts.block_interval_ms,
             max_block_txs=opts.max_block_txs,
             progress=progress,
+            batch=opts.batch,
+            verify_workers=(
+                opts.verify_workers
+                if opts.verify_workers is not None
+                else auto_verify_workers(opts.validators)
+            ),
         )
         probe: dict[str, Any] | None = None
         with session:
@@ -1105,7 +1212,9 @@ def run_bench(
             test=opts.test,
             extra={
                 "network_text": network_text(opts.validators, session),
-                "load_text": load_text,
+                "load_text": load_text + "; " + submission_text(opts.batch),
+                "batch": opts.batch,
+                "verify_workers": session.net.verify_workers,
                 "convergence": convergence,
                 "probe": probe,
                 "setup_s": round(session.setup_s, 2),
@@ -1205,6 +1314,8 @@ def run_command(
     max_block_txs: int | None = None,
     full: bool = False,
     progress: bool = True,
+    batch: int = 1,
+    verify_workers: int | None = None,
 ) -> int:
     """What ``yulian bench`` does with its options; returns the exit code (1 on a failed
     verdict or a bad option)."""
@@ -1264,6 +1375,8 @@ def run_command(
             json_path=json_path,
             plot_path=plot_path,
             progress=progress,
+            batch=batch,
+            verify_workers=verify_workers,
         )
         opts.check()
     except ValueError as e:
@@ -1307,6 +1420,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accounts", type=int, default=10_000, help="transfer: accounts (keys)")
     p.add_argument("--block-interval-ms", type=int, help="genesis block interval")
     p.add_argument("--max-block-txs", type=int, help="genesis: most txs per block")
+    p.add_argument(
+        "--batch", type=int, default=1, help="txs per request (more than 1: POST /v1/txs/batch)"
+    )
+    p.add_argument(
+        "--verify-workers",
+        type=int,
+        help="signature-checking processes per node (default: 1 if the machine has 2 cores "
+        "per validator, else 0)",
+    )
     p.add_argument("--no-progress", dest="progress", action="store_false")
     return p
 

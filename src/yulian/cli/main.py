@@ -506,6 +506,14 @@ def bench(
     block_interval_ms: int | None = typer.Option(None, "--block-interval-ms"),
     max_block_txs: int | None = typer.Option(None, "--max-block-txs"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
+    batch: int = typer.Option(
+        1, "--batch", help="txs per request (more than 1: POST /v1/txs/batch)"
+    ),
+    verify_workers: int | None = typer.Option(
+        None,
+        "--verify-workers",
+        help="signature-checking processes per node (default: 1 with 2 cores per validator)",
+    ),
 ) -> None:
     """Benchmark a real network on loopback; one table (docs/benchmarks.md)."""
     from yulian.bench.runner import run_command
@@ -530,6 +538,8 @@ def bench(
             block_interval_ms=block_interval_ms,
             max_block_txs=max_block_txs,
             progress=progress,
+            batch=batch,
+            verify_workers=verify_workers,
         )
     )
 

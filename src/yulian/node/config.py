@@ -22,6 +22,9 @@ One file per node, written by ``yulian network init`` and read by ``yulian node 
     [mempool]
     size = 20000
 
+    [verify]
+    workers = 0              # processes that check tx signatures beside the node (0: in-process)
+
     [log]
     file = "node.log"        # optional; without it the node logs to stderr
 
@@ -43,6 +46,7 @@ import tomli_w
 DEFAULT_API_PORT = 8600
 DEFAULT_P2P_PORT = 9600
 DEFAULT_MEMPOOL_SIZE = 20_000
+MAX_VERIFY_WORKERS = 16
 MAX_PEERS = 1024
 
 
@@ -64,6 +68,7 @@ class NodeConfig:
     p2p_port: int = DEFAULT_P2P_PORT
     peers: tuple[str, ...] = ()  # "host:port"
     mempool_size: int = DEFAULT_MEMPOOL_SIZE
+    verify_workers: int = 0  # signature-checking processes beside the node (node/verifier.py)
     log_file: Path | None = None
 
     @property
@@ -88,6 +93,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
     "api": {"host": (str, False), "port": (int, False)},
     "p2p": {"host": (str, False), "port": (int, False), "peers": (list, False)},
     "mempool": {"size": (int, False)},
+    "verify": {"workers": (int, False)},
     "log": {"file": (str, False)},
 }
 
@@ -124,6 +130,8 @@ def save_config(cfg: NodeConfig, path: str | os.PathLike[str]) -> None:
         "p2p": {"host": cfg.p2p_host, "port": cfg.p2p_port, "peers": list(cfg.peers)},
         "mempool": {"size": cfg.mempool_size},
     }
+    if cfg.verify_workers:
+        doc["verify"] = {"workers": cfg.verify_workers}
     if cfg.log_file is not None:
         doc["log"] = {"file": _relative(cfg.log_file, base)}
     _from_doc(doc, path)  # never write a file that load_config would refuse
@@ -176,6 +184,9 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
     mempool_size = values["mempool"].get("size", DEFAULT_MEMPOOL_SIZE)
     if mempool_size <= 0:
         raise fail("[mempool] size", f"must be positive, got {mempool_size}")
+    verify_workers = values["verify"].get("workers", 0)
+    if not 0 <= verify_workers <= MAX_VERIFY_WORKERS:
+        raise fail("[verify] workers", f"must be 0..{MAX_VERIFY_WORKERS}, got {verify_workers}")
     log_file = values["log"].get("file")
     return NodeConfig(
         name=node["name"],
@@ -190,6 +201,7 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         p2p_port=p2p_port,
         peers=tuple(peers),
         mempool_size=mempool_size,
+        verify_workers=verify_workers,
         log_file=None if log_file is None else _resolve(log_file, base),
     )
 

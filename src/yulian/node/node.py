@@ -34,11 +34,13 @@ from yulian.execution.overlay import state_key
 from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.execution.system.lifecycle import active_names
 from yulian.ledger import MAX_HISTORY_LIMIT, open_ledger
+from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import Message
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
 from yulian.node.config import NodeConfig
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
+from yulian.node.verifier import Verifier
 from yulian.types.block import Block, Header
 from yulian.types.consortium import ConsortiumConfig
 from yulian.types.genesis import ChainParams, Genesis, Organisation
@@ -114,6 +116,10 @@ class Node:
         self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
         self._waiters: dict[bytes, list[asyncio.Future[TxStatus]]] = {}
         self._gossip: list[bytes] = []
+        self._background: set[asyncio.Future[None]] = set()
+        self.verifier = (
+            Verifier(self.genesis.suite, config.verify_workers) if config.verify_workers else None
+        )
         self._stopping = False
         self.started_ms = now_ms()
 
@@ -245,8 +251,14 @@ class Node:
             self.perform(self.replica.on_timer(timer, now_ms()))
 
     def _on_peer_message(self, peer: str, msg: Message) -> None:
-        if not self._stopping:
-            self.perform(self.replica.on_message(peer, msg, now_ms()))
+        if self._stopping:
+            return
+        if msg.kind == "txs" and self.verifier is not None:
+            task = asyncio.ensure_future(self._admit_gossip(peer, msg))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return
+        self.perform(self.replica.on_message(peer, msg, now_ms()))
 
     def _on_peer_connect(self, peer: str) -> None:
         if self.peers is not None:
@@ -266,6 +278,34 @@ class Node:
         tx = self.replica.submit(data, now_ms())
         self._gossip.append(data)
         return tx
+
+    async def submit_many(self, datas: Sequence[bytes]) -> list[ExecTx | AdmissionError]:
+        """Admit envelopes in order (signatures checked by the verifier processes, if any) and
+        gossip the admitted ones: per envelope, the tx or why it was refused."""
+        await self._preverify(datas)
+        results = self.replica.submit_many(datas, now_ms())
+        self._gossip.extend(d for d, r in zip(datas, results, strict=True) if type(r) is ExecTx)
+        return results
+
+    async def submit_one(self, data: bytes) -> ExecTx:
+        """``submit`` through the verifier processes, if any; raises ``AdmissionError``."""
+        (result,) = await self.submit_many((data,))
+        if isinstance(result, AdmissionError):
+            raise result
+        return result
+
+    async def _preverify(self, datas: Sequence[bytes]) -> None:
+        if self.verifier is None or self.mempool.is_full():
+            return  # a full mempool refuses before any check: no work to hand out
+        admission = self.replica.admission
+        for verified in await self.verifier.verify(datas):
+            if verified is not None:
+                admission.note_verified(*verified)
+
+    async def _admit_gossip(self, peer: str, msg: Message) -> None:
+        await self._preverify(msg.payload)
+        if not self._stopping:
+            self.perform(self.replica.on_message(peer, msg, now_ms()))
 
     def tx_status(self, tx_id: bytes) -> TxStatus:
         location = self.ledger.tx_location(tx_id)
@@ -448,6 +488,8 @@ class Node:
             self.close()
 
     def close(self) -> None:
+        if self.verifier is not None:
+            self.verifier.close()
         self.ledger.close()
 
 

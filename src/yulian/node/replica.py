@@ -16,7 +16,6 @@ the ledger in one atomic transaction *before* anyone is told it is committed.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,7 +57,7 @@ from yulian.execution.system import (
 )
 from yulian.execution.system.consortium import CONFIG_KEY, CONSORTIUM_CONTRACT
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
-from yulian.ledger import BlockCommit, Ledger
+from yulian.ledger import MAX_TXS_PER_BLOCK, BlockCommit, Ledger
 from yulian.mempool.admission import Admission, AdmissionError
 from yulian.mempool.pool import Mempool
 from yulian.net.messages import Message
@@ -173,6 +172,7 @@ class Replica:
             self.membership,
             contract_exists=self._contract_exists,
             is_known=lambda tx_id: tx_id in self.mempool or self.ledger.has_tx(tx_id),
+            is_known_many=self._known_many,
         )
         self.tip = self._load_tip()
         self._configure_height(self.tip.height + 1)
@@ -322,16 +322,41 @@ class Replica:
         self.mempool.add(tx)
         return tx
 
+    def submit_many(self, datas: Sequence[bytes], now_ms: int) -> list[ExecTx | AdmissionError]:
+        """``submit`` for each envelope in order (the duplicate check asked once for the
+        batch): the admitted tx or why it was refused."""
+        if self.mempool.is_full():
+            full = AdmissionError("mempool_full", 503, "too many txs are pending; retry later")
+            return [full] * len(datas)
+        verdicts = self.admission.admit_many(datas, next_height=self.tip.height + 1, now_ms=now_ms)
+        for i, verdict in enumerate(verdicts):
+            if isinstance(verdict, ExecTx):
+                try:
+                    self.mempool.add(verdict)
+                except AdmissionError as e:
+                    verdicts[i] = e
+        return verdicts
+
+    def _known_many(self, tx_ids: Sequence[bytes]) -> list[bool]:
+        """Pending or committed, per id: the mempool, then one ledger read per chunk."""
+        known = [tx_id in self.mempool for tx_id in tx_ids]
+        rest = [k for k, pending in enumerate(known) if not pending]
+        for start in range(0, len(rest), MAX_TXS_PER_BLOCK):
+            chunk = rest[start : start + MAX_TXS_PER_BLOCK]
+            for k, committed in zip(
+                chunk, self.ledger.has_txs([tx_ids[k] for k in chunk]), strict=True
+            ):
+                known[k] = committed
+        return known
+
     def on_message(self, peer: str, msg: Message, now_ms: int) -> Outputs:
         kind, payload = msg.kind, msg.payload
         if kind == "vote":
             return self._on_vote_bytes(peer, payload, now_ms)
         if kind == "proposal":
             return self._on_proposal_bytes(peer, payload, now_ms)
-        if kind == "txs":
-            for data in payload:
-                with contextlib.suppress(AdmissionError):  # known or invalid: best effort
-                    self.submit(data, now_ms)
+        if kind == "txs":  # known or invalid txs are dropped: gossip is best effort
+            self.submit_many(payload, now_ms)
             return Outputs()
         if kind == "status":
             return self._on_status(peer, int(payload[0]), now_ms)

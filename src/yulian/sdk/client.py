@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+import msgpack
 
 from yulian.sdk.jsonvalue import to_json
 from yulian.sdk.wallet import Wallet
@@ -118,6 +119,18 @@ class Client:
             timeout=timeout_s + 10,
         )
         result: dict[str, Any] = self._check(response)
+        return result
+
+    def submit_batch(self, envelopes: Sequence[bytes]) -> list[dict[str, Any]]:
+        """Post up to 1,000 signed envelopes in one request (``POST /v1/txs/batch``). Per
+        envelope, in order: ``{"id", "status": "pending"}`` or ``{"status": "refused", "code",
+        "http_status", "detail"}``. Follow the accepted ones with ``tx``."""
+        response = self._http.post(
+            "/v1/txs/batch",
+            content=msgpack.packb(list(envelopes)),
+            headers={"content-type": "application/msgpack"},
+        )
+        result: list[dict[str, Any]] = self._check(response)["results"]
         return result
 
     def export_receipt(self, tx_id: str) -> dict[str, Any]:
