@@ -31,7 +31,6 @@ from yulian.sdk.jsonvalue import from_json, to_json
 from yulian.sdk.verify import VerificationError, verify_bundle
 from yulian.types.commit import CommitCertificate
 from yulian.types.encoding import decode
-from yulian.types.tx import SignedTx
 
 if TYPE_CHECKING:
     from yulian.node.node import Node
@@ -300,7 +299,7 @@ def create_app(node: Node) -> FastAPI:
             raise Problem("unknown_block", 404, f"no block at height {height}")
         commit_bytes = node.ledger.commit(height)
         commit = CommitCertificate.decode(commit_bytes) if commit_bytes else None
-        tx_ids = [node.suite.hash(SignedTx.decode(t).body) for t in block.txs]
+        tx_ids = node.block_tx_ids(height, block)
         block_hash = node.ledger.block_hash(height) or b""
         return json_response(block_view(block, block_hash, tx_ids, commit))
 

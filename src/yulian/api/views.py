@@ -3,6 +3,7 @@ proofs carry raw bytes)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from yulian.sdk.jsonvalue import to_json
@@ -54,7 +55,7 @@ def commit_view(c: CommitCertificate) -> dict[str, Any]:
 
 
 def block_view(
-    block: Block, block_hash: bytes, tx_ids: list[bytes], commit: CommitCertificate | None
+    block: Block, block_hash: bytes, tx_ids: Sequence[bytes], commit: CommitCertificate | None
 ) -> dict[str, Any]:
     return {
         "header": header_view(block.header, block_hash),

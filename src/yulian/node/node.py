@@ -46,6 +46,7 @@ from yulian.types.consortium import ConsortiumConfig
 from yulian.types.genesis import ChainParams, Genesis, Organisation
 from yulian.types.proof import ConfigTransition, TxProofBundle
 from yulian.types.receipt import Receipt
+from yulian.types.tx import SignedTx
 
 log = logging.getLogger("yulian.node")
 
@@ -53,6 +54,7 @@ GENESIS_META = "genesis_hash"
 GOSSIP_INTERVAL_S = 0.02
 TICK_INTERVAL_S = 0.5
 MAX_GOSSIP_BATCH = 1000
+RECENT_BLOCKS = 256  # blocks whose tx ids the node remembers for GET /v1/blocks
 ANONYMOUS = SenderInfo(org="", role="anonymous", id="", attributes={})
 
 
@@ -117,6 +119,7 @@ class Node:
         self._waiters: dict[bytes, list[asyncio.Future[TxStatus]]] = {}
         self._gossip: list[bytes] = []
         self._background: set[asyncio.Future[None]] = set()
+        self._recent_tx_ids: dict[int, tuple[bytes, ...]] = {}  # height -> ids, newest blocks
         self.verifier = (
             Verifier(self.genesis.suite, config.verify_workers) if config.verify_workers else None
         )
@@ -213,6 +216,9 @@ class Node:
             self._on_consortium_change()
         for committed in out.committed:
             log.info("committed block %d with %d txs", committed.height, len(committed.tx_ids))
+            self._recent_tx_ids[committed.height] = committed.tx_ids
+            if len(self._recent_tx_ids) > RECENT_BLOCKS:
+                del self._recent_tx_ids[next(iter(self._recent_tx_ids))]
             for index, tx_id in enumerate(committed.tx_ids):
                 for future in self._waiters.pop(tx_id, []):
                     if not future.done():
@@ -350,6 +356,14 @@ class Node:
                 self.perform(self.replica.on_tick(now_ms()))
 
     # --- reads ----------------------------------------------------------------------------
+    def block_tx_ids(self, height: int, block: Block) -> Sequence[bytes]:
+        """The ids of ``block``'s txs (the block at ``height``): remembered for the newest
+        blocks, which followers ask for most, else computed."""
+        known = self._recent_tx_ids.get(height)
+        if known is not None:
+            return known
+        return [self.suite.hash(SignedTx.decode(t).body) for t in block.txs]
+
     def block(self, height: int) -> Block | None:
         data = self.ledger.block(height)
         return Block.decode(data) if data is not None else None
