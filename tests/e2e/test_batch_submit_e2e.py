@@ -167,6 +167,8 @@ def test_json_batch_and_unreadable_bodies(batch_node: RunningNode) -> None:
         (msgpack.packb([tx]) + b"\x00", "application/msgpack", 400, "malformed_batch"),
         (b"\x00" * (8 * 1024 * 1024 + 1), "application/msgpack", 413, "batch_too_large"),
     ]
+    schema = httpx.get(f"{batch_node.url}/openapi.json", timeout=10).json()
+    assert "post" in schema["paths"]["/v1/txs/batch"]  # documented beside the fast path
     mempool_before = client.health()["mempool"]
     for data, content_type, status, code in cases:
         response = _post_batch(batch_node.url, data, content_type)

@@ -470,18 +470,18 @@ class Node:
         """Serve the API, talk to peers and run consensus until SIGINT/SIGTERM."""
         import uvicorn
 
-        from yulian.api.app import create_app
+        from yulian.api.app import create_asgi
 
-        app = create_app(self)
         server = uvicorn.Server(
             uvicorn.Config(
-                app,
+                create_asgi(self),
                 host=self.config.api_host,
                 port=self.config.api_port,
                 loop="none",
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
+                proxy_headers=False,  # the API binds its own address; no proxy vouches for peers
             )
         )
         if self.config.peers or len(self.replica.consortium.latest_validators()) > 1:
