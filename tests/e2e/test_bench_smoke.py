@@ -2,13 +2,10 @@
 
 Every submitted tx must be committed exactly once (checked on *every* node's blocks, not only
 through the bench's own follower), every receipt ``ok``, and all nodes must hold the same chain
-(block hashes and state roots). A short transfer run goes through the ``yulian bench`` command
-itself and checks its JSON report and PNG plot.
-
-``max_block_txs=200`` keeps every proposal under 128 KiB: ``Proposal.decode`` currently decodes
-the proposal with ``BLOCK_LIMITS`` whose ``max_bin`` (128 KiB) also bounds the embedded block,
-so a block of more than ~230 evidence txs is refused by every peer and the network stalls
-(reported; drop the cap once the decoder allows ``MAX_BLOCK_BYTES``).
+(block hashes and state roots) — one tx per request, 25 per request (``POST /v1/txs/batch``)
+and a closed loop. A short transfer run goes through the ``yulian bench`` command itself and
+checks its JSON report and PNG plot. ``max_block_txs=200`` spreads the few hundred txs over
+several blocks.
 """
 
 from __future__ import annotations
@@ -50,6 +47,8 @@ def test_smoke_every_tx_committed_exactly_once_and_nodes_agree(tmp_path: Path) -
         closed = session.load(
             [Segment("closed", "closed", clients=8, count=CLOSED_TXS)], "closed", 1000
         )
+        session.batch = 25
+        batched = session.load([Segment("load", "stress", count=SMOKE_TXS)], "batched", 1000)
         convergence = session.convergence()
         height = convergence["height"]
         chains = [chain_of(url, height) for url in session.net.urls]
@@ -60,7 +59,7 @@ def test_smoke_every_tx_committed_exactly_once_and_nodes_agree(tmp_path: Path) -
     for h in range(height):
         assert len({c[h]["header"]["hash"] for c in chains}) == 1, h
         assert len({c[h]["header"]["state_root"] for c in chains}) == 1, h
-    for record, expected in ((stress, SMOKE_TXS), (closed, CLOSED_TXS)):
+    for record, expected in ((stress, SMOKE_TXS), (closed, CLOSED_TXS), (batched, SMOKE_TXS)):
         assert len(record.tx_ids) == expected
         assert record.duplicates == 0
         assert all(s in (202, 200) for s in record.status)
@@ -98,6 +97,8 @@ def test_bench_command_transfer_json_and_plot(tmp_path: Path) -> None:
             str(out),
             "--plot",
             str(png),
+            "--batch",
+            "10",
             "--no-progress",
         ],
         capture_output=True,
@@ -128,6 +129,7 @@ def test_bench_command_transfer_json_and_plot(tmp_path: Path) -> None:
     ):
         assert field in doc, field
     assert doc["kind"] == "yulian-bench/v1" and doc["workload"] == "transfer"
+    assert doc["batch"] == 10 and "10 txs per request" in doc["load_text"]
     assert doc["txs"]["submitted"] == doc["txs"]["committed"] == doc["txs"]["ok"] == 200
     assert doc["txs"]["duplicates"] == 0 and doc["txs"]["lost"] == 0
     assert doc["success_rate"] == 1.0
