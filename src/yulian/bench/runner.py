@@ -1344,6 +1344,8 @@ def run_command(
                 validators=validators,
                 max_block_txs=max_block_txs,
                 block_interval_ms=block_interval_ms,
+                batch=batch,
+                verify_workers=verify_workers,
             )
             if txs is not None:
                 sizes = dataclasses.replace(sizes, txs_per_point=txs)

@@ -33,6 +33,7 @@ from yulian.bench.runner import (
     BenchSession,
     RichProgress,
     Segment,
+    auto_verify_workers,
     sigterm_as_exit,
     steady_rate,
 )
@@ -52,6 +53,8 @@ class ScaleSizes:
     state_keys: tuple[int, ...] = (10_000, 200_000)
     max_block_txs: int | None = None
     block_interval_ms: int | None = None
+    batch: int = 1  # txs per request
+    verify_workers: int | None = None  # None: auto_verify_workers(validators) per network
 
 
 DEFAULTS = ScaleSizes()
@@ -103,6 +106,12 @@ def _session(
         block_interval_ms=sizes.block_interval_ms,
         max_block_txs=sizes.max_block_txs,
         progress=progress,
+        batch=sizes.batch,
+        verify_workers=(
+            sizes.verify_workers
+            if sizes.verify_workers is not None
+            else auto_verify_workers(validators)
+        ),
     )
 
 
@@ -182,6 +191,8 @@ def run_curves(
             "load_point_s": sizes.load_point_s,
             "state_keys": list(sizes.state_keys),
             "max_block_txs": sizes.max_block_txs,
+            "batch": sizes.batch,
+            "verify_workers": sizes.verify_workers,
         },
     }
     with contextlib.ExitStack() as stack:
@@ -391,6 +402,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--load-seconds", type=float, help="seconds per offered-load point")
     p.add_argument("--state-keys", help="comma-separated, e.g. 10000,1000000")
     p.add_argument("--max-block-txs", type=int)
+    p.add_argument("--batch", type=int, default=1, help="txs per request")
+    p.add_argument("--verify-workers", type=int, help="signature processes per node")
     p.add_argument("--json", dest="json_path", type=Path)
     p.add_argument("--plot", dest="plot_path", type=Path)
     p.add_argument("--keep", type=Path)
@@ -409,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes = replace(sizes, state_keys=tuple(int(x) for x in a.state_keys.split(",")))
     if a.max_block_txs:
         sizes = replace(sizes, max_block_txs=a.max_block_txs)
+    sizes = replace(sizes, batch=a.batch, verify_workers=a.verify_workers)
     return run_scale(
         a.curve,
         workload=a.workload,
