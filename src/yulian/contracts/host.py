@@ -11,7 +11,9 @@ Invariants:
   invocation leaves the state untouched even before the execution layer rolls back.
 - Every value crossing the boundary (state values, event payloads, the return value) is
   checked and charged by one iterative walk before ``to_canonical`` / ``encode`` touch it,
-  so a value that shares sub-lists cannot make either of them exponential or recursive.
+  so a value that shares sub-lists cannot make either of them exponential or recursive. A
+  small value in the model skips that walk (it would neither refuse nor charge anything) and
+  is put in canonical form by a bounded fast path instead.
 - Values handed to the contract are fresh ``to_plain`` copies: mutating them changes nothing.
 - An exception raised by the ``ContractState`` itself is a host failure, re-raised from
   ``invoke``; it is never turned into a receipt.
@@ -144,12 +146,73 @@ def _decode_stored(data: bytes) -> Any:
         raise HostFailure(e) from e
 
 
-def export_value(value: Any, max_bytes: int, meter: Meter | None = None) -> tuple[Any, bytes]:
-    """Check ``value`` against the encoding model and return ``(canonical, encoded)``.
+EXPORT_CHARGE_EVERY = 1024  # size walked between two charges of the exact walk
+FAST_EXPORT_NODES = 1024  # nodes the fast path visits at most
 
-    The walk is iterative, charges ``meter`` as it goes, and stops as soon as the value is
-    certainly larger than ``max_bytes``.
+
+class _NotSimple(Exception):
+    """The value needs the exact walk: it may be refused, charged or cut short there."""
+
+
+def _fast_canonical(node: Any, depth: int, sequence: type, budget: int) -> tuple[Any, int]:
+    """``(canonical form, budget left)`` of a list, tuple or dict that is plainly in the model.
+
+    Refuses nothing and charges nothing: anything unusual (a type outside the model, a big int,
+    a non-str key, a deep or large value) raises ``_NotSimple``. Children are counted against
+    ``budget`` before they are visited, so the work is bounded even for shared sub-lists.
     """
+    if depth >= MAX_VALUE_DEPTH:
+        raise _NotSimple
+    budget -= len(node)
+    if budget < 0:
+        raise _NotSimple
+    if type(node) is dict:
+        out: dict[str, Any] = {}
+        for key in sorted(node):  # str order is UTF-8 order (a lone surrogate fails in encode)
+            if type(key) is not str:
+                raise _NotSimple
+            value = node[key]
+            kind = type(value)
+            if kind is list or kind is tuple or kind is dict:
+                value, budget = _fast_canonical(value, depth + 1, sequence, budget)
+            elif kind is int:
+                if not INT_MIN <= value <= INT_MAX:
+                    raise _NotSimple
+            elif not (kind is str or kind is bytes or kind is bool or value is None):
+                raise _NotSimple
+            out[key] = value
+        return out, budget
+    items = []
+    for value in node:
+        kind = type(value)
+        if kind is list or kind is tuple or kind is dict:
+            value, budget = _fast_canonical(value, depth + 1, sequence, budget)
+        elif kind is int:
+            if not INT_MIN <= value <= INT_MAX:
+                raise _NotSimple
+        elif not (kind is str or kind is bytes or kind is bool or value is None):
+            raise _NotSimple
+        items.append(value)
+    return (items if sequence is list else tuple(items)), budget
+
+
+def _fast_export(value: Any, sequence: type) -> tuple[Any, bytes]:
+    kind = type(value)
+    if kind is list or kind is tuple or kind is dict:
+        canonical, _ = _fast_canonical(value, 0, sequence, FAST_EXPORT_NODES)
+    elif kind is int:
+        if not INT_MIN <= value <= INT_MAX:
+            raise _NotSimple
+        canonical = value
+    elif kind is str or kind is bytes or kind is bool or value is None:
+        canonical = value
+    else:
+        raise _NotSimple
+    return canonical, encode_canonical(canonical)
+
+
+def _walk(value: Any, max_bytes: int, meter: Meter | None) -> None:
+    """The exact walk: its refusals and its charges, in its order, are consensus rules."""
     nodes: list[Any] = [value]  # parallel stacks: no allocation per node (see measure)
     depths: list[int] = [0]
     size = 0
@@ -180,14 +243,40 @@ def export_value(value: Any, max_bytes: int, meter: Meter | None = None) -> tupl
             raise InvalidValue("only None, bool, int, str, bytes, lists and maps are encodable")
         if size > max_bytes:
             raise LimitExceeded(f"value larger than {max_bytes} bytes")
-        if meter is not None and size - charged >= 1024:
+        if meter is not None and size - charged >= EXPORT_CHARGE_EVERY:
             meter.charge((size - charged) // ITEMS_PER_STEP)
             charged = size
+
+
+def export_value(
+    value: Any, max_bytes: int, meter: Meter | None = None, *, sequence: type = tuple
+) -> tuple[Any, bytes]:
+    """Check ``value`` against the encoding model and return ``(canonical, encoded)``; with
+    ``sequence=list`` the canonical form has lists for tuples (a fresh plain copy).
+
+    The exact walk (``_walk``) is iterative, charges ``meter`` as it goes, and stops as soon as
+    the value is certainly larger than ``max_bytes``. It is skipped when the fast path shows it
+    would neither refuse nor charge: every node of the model encodes to at least the size the
+    walk counts for it, so an encoding under ``EXPORT_CHARGE_EVERY`` bytes (and ``max_bytes``)
+    means a walk that never reached a charge or the limit.
+    """
     try:
-        canonical = to_canonical(value)
-        data = encode_canonical(canonical)  # the walk above checked what encode would
-    except ValueError as e:  # lone surrogates in a str
-        raise InvalidValue("value is not encodable") from e
+        canonical, data = _fast_export(value, sequence)
+    except (_NotSimple, TypeError, ValueError):  # a refusal, a lone surrogate: the exact path
+        canonical, data = None, b""
+        fast = False
+    else:
+        fast = len(data) < EXPORT_CHARGE_EVERY and len(data) <= max_bytes
+    if not fast:
+        _walk(value, max_bytes, meter)
+        if not data:
+            try:
+                canonical = to_canonical(value)
+                data = encode_canonical(canonical)  # the walk checked what encode would
+            except ValueError as e:  # lone surrogates in a str
+                raise InvalidValue("value is not encodable") from e
+            if sequence is list:
+                canonical = to_plain(canonical)
     if len(data) > max_bytes:
         raise LimitExceeded(f"value larger than {max_bytes} bytes")
     if meter is not None:
@@ -200,11 +289,11 @@ def import_args(args: tuple[Any, ...] | list[Any]) -> list[Any]:
     total = 0
     out = []
     for arg in args:
-        canonical, data = export_value(arg, MAX_ARGS_BYTES)
+        plain, data = export_value(arg, MAX_ARGS_BYTES, sequence=list)
         total += len(data)
         if total > MAX_ARGS_BYTES:
             raise LimitExceeded(f"arguments larger than {MAX_ARGS_BYTES} bytes")
-        out.append(to_plain(canonical))
+        out.append(plain)
     return out
 
 
