@@ -7,9 +7,11 @@ blocks, and reopens) against the LMDB ledger and a plain in-memory model side by
 from __future__ import annotations
 
 import shutil
+import struct
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +116,42 @@ def test_current_values_follow_writes_and_deletes(ledger: Ledger) -> None:
     assert ledger.get(b"b") == b"b4"
     assert ledger.get(b"c") == b"c1"
     assert ledger.get(b"zzz") is None
+
+
+def _sealed(key: bytes, value: bytes) -> bytes:
+    """The on-disk record format, written out independently of the backend's code."""
+    return struct.pack(">I", zlib.crc32(key + value)) + value
+
+
+def test_records_on_disk_keep_their_format(tmp_path: Path) -> None:
+    """Raw LMDB records, byte for byte: a ledger written by any version must stay readable."""
+    path = tmp_path / "ledger"
+    ledger = open_ledger(path)
+    commit_chain(ledger)
+    ledger.close()
+    env = lmdb.open(str(path), readonly=True, max_dbs=16, lock=False)
+    try:
+        with env.begin() as txn:
+
+            def table(name: bytes) -> dict[bytes, bytes]:
+                return dict(txn.cursor(db=env.open_db(name, txn=txn, create=False)))
+
+            location = struct.pack(">QI", 4, 1)
+            assert table(b"txindex")[b"tx5"] == _sealed(b"tx5", location)
+            assert table(b"receipts")[location] == _sealed(location, b"receipt-tx5")
+            assert table(b"state") == {
+                b"a": _sealed(b"a", b"a5"),
+                b"b": _sealed(b"b", b"b4"),
+                b"c": _sealed(b"c", b"c1"),
+            }
+            history = table(b"history")
+            written = b"\x00\x01a" + struct.pack(">Q", 5)
+            deleted = b"\x00\x01a" + struct.pack(">Q", 3)
+            assert history[written] == _sealed(written, b"\x01a5")
+            assert history[deleted] == _sealed(deleted, b"\x00")
+            assert len(history) == 8 and len(table(b"txindex")) == len(table(b"receipts")) == 6
+    finally:
+        env.close()
 
 
 def test_get_at_every_height(ledger: Ledger) -> None:
@@ -232,6 +270,14 @@ def test_duplicate_committed_tx_raises_and_changes_nothing(ledger: Ledger) -> No
     assert snapshot(ledger) == before
     assert not ledger.has_tx(b"fresh")
     assert ledger.block_height(b"hash-6") is None
+
+
+def test_the_first_committed_duplicate_in_block_order_is_named(ledger: Ledger) -> None:
+    commit_chain(ledger)
+    with pytest.raises(DuplicateTx) as info:
+        ledger.commit_block(make_commit(6, {}, (b"fresh", b"tx6", b"new", b"tx1")))
+    assert (info.value.tx_id, info.value.location) == (b"tx6", (4, 2))
+    assert ledger.has_txs([b"fresh", b"new"]) == [False, False]
 
 
 def test_tx_repeated_in_block_raises_and_changes_nothing(ledger: Ledger) -> None:
@@ -465,6 +511,25 @@ def test_readers_on_other_threads_see_block_boundaries(tmp_path: Path) -> None:
     assert not errors, errors[0]
     assert elapsed_s < 20, f"writer starved: {blocks} commits took {elapsed_s:.1f} s"
     assert len(seen_heights) >= 10, f"readers starved: saw only heights {sorted(seen_heights)}"
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [(lmdb.CorruptedError, CorruptLedger), (lmdb.BadValsizeError, LedgerError)],
+)
+def test_an_lmdb_error_inside_a_read_is_a_ledger_error_and_frees_the_gate(
+    tmp_path: Path, raised: type[lmdb.Error], expected: type[LedgerError]
+) -> None:
+    ledger = LmdbLedger(tmp_path / "ledger", sync=False)
+    with pytest.raises(expected), ledger._read():
+        raise raised("from inside the read")
+    with pytest.raises(KeyError), ledger._read():
+        raise KeyError("not LMDB's: passed through")
+    assert ledger.height() == 0
+    closer = threading.Thread(target=ledger.close)  # waits for the gate to be free
+    closer.start()
+    closer.join(timeout=10)
+    assert not closer.is_alive(), "a read left the gate held"
 
 
 def flip_every_occurrence(data_file: Path, needle: bytes) -> int:

@@ -310,3 +310,50 @@ def test_membership_error_codes_are_stable() -> None:
     )
     with pytest.raises(ValueError):
         MembershipError("nope", "x")
+
+
+def test_every_edge_of_the_combined_window_gives_the_first_failing_check() -> None:
+    """The cached fast path (one combined window) must agree with the checks in order."""
+    ca_end = datetime(2026, 9, 1, tzinfo=UTC)
+    leaf_start = datetime(2026, 2, 1, tzinfo=UTC)
+    short_ca = create_ca(STANDARD, "org1", CA1_KEY, not_before=T0, not_after=ca_end)
+    membership = Membership(STANDARD, [Organisation("org1", short_ca)])
+    der = issue(ca=short_ca, not_before=leaf_start)  # the leaf outlives its CA
+    start, end = int(leaf_start.timestamp() * 1000), int(ca_end.timestamp() * 1000)
+    expected = {
+        T0_MS - 1: "certificate_not_yet_valid",  # before both
+        start - 1: "certificate_not_yet_valid",
+        start: None,
+        end: None,
+        end + 1: "certificate_expired",  # the CA's end, inside the leaf's window
+        T1_MS + 1: "certificate_expired",
+    }
+    for _ in range(2):  # first from a fresh check, then from the cache
+        for at_ms, code in expected.items():
+            if code is None:
+                assert membership.validate(der, at_ms=at_ms, roles=("client",)).name == "alice"
+                continue
+            with pytest.raises(MembershipError) as info:
+                membership.validate(der, at_ms=at_ms, roles=("client",))
+            assert info.value.code == code, at_ms
+    with pytest.raises(MembershipError) as late:
+        membership.validate(der, at_ms=end + 1, roles=("client",))
+    assert "root CA of org1 expired" in str(late.value)
+
+
+@pytest.mark.parametrize("by", ["id", "key"])
+def test_revocation_is_refused_from_the_cache_too(by: str) -> None:
+    der = issue()
+    revoked = (
+        Membership(STANDARD, ORGS, revoked_ids=[STANDARD.hash(der)])
+        if by == "id"
+        else Membership(STANDARD, ORGS, revoked_keys=[("org1", key(10).public_key())])
+    )
+    for _ in range(3):
+        with pytest.raises(MembershipError) as info:
+            revoked.validate(der, at_ms=MID_MS, roles=ALL_ROLES)
+        assert info.value.code == "certificate_revoked"
+    # another member's certificate, and the same one under another organisation's key list
+    assert revoked.validate(issue(name="bob", member=11), at_ms=MID_MS, roles=ALL_ROLES)
+    other_org = Membership(STANDARD, ORGS, revoked_keys=[("org2", key(10).public_key())])
+    assert other_org.validate(der, at_ms=MID_MS, roles=ALL_ROLES).name == "alice"

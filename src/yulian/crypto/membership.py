@@ -14,7 +14,11 @@ name constraints, no path building.
 
 The expensive part (parsing and the issuer signature) depends only on the certificate bytes and
 the consortium's roots, so it is cached by certificate bytes in a bounded LRU; the time and role
-checks are re-run on every call. The check is pure: time is handed in, nothing is read or written.
+checks are re-run on every call. The revocation verdict is fixed for a ``Membership`` (its lists
+are given at construction), so the cache entry carries it, and the window in which the
+certificate and its CA are both valid, so a member passes with two comparisons; any refusal
+takes the full sequence of checks, which names the first that fails. The check is pure: time is
+handed in, nothing is read or written.
 """
 
 from __future__ import annotations
@@ -91,6 +95,9 @@ class _Checked:
     not_before_ms: int
     not_after_ms: int
     ca: CertInfo | None
+    revoked: bool = False  # the certificate or its key is on this Membership's lists
+    valid_from_ms: int = 0  # the certificate and its CA are both valid from ...
+    valid_until_ms: int = -1  # ... until (empty when until < from)
 
 
 class Membership:
@@ -133,15 +140,24 @@ class Membership:
         Raises ``MembershipError`` (codes in ``ERROR_CODES``).
         """
         checked = self._checked(cert_der)
+        identity = checked.identity
+        if (
+            identity is not None
+            and not checked.revoked
+            and checked.valid_from_ms <= at_ms <= checked.valid_until_ms
+            and identity.role in roles
+        ):
+            return identity
+        return self._validate_in_order(checked, at_ms, roles)
+
+    def _validate_in_order(self, checked: _Checked, at_ms: int, roles: Collection[str]) -> Identity:
+        """Every check of ``validate`` one by one; raises for the first that fails."""
         if checked.identity is None:
             raise MembershipError(checked.error_code, checked.error_message)
         identity = checked.identity
         ca = checked.ca
         assert ca is not None
-        if (
-            identity.id in self._revoked_ids
-            or (identity.org, identity.public_key) in self._revoked_keys
-        ):
+        if checked.revoked:
             raise MembershipError(
                 CERTIFICATE_REVOKED,
                 f"certificate of {identity.name}@{identity.org} (or its key) is revoked",
@@ -228,7 +244,21 @@ class Membership:
             public_key=info.public_key,
             cert=der,
         )
-        return _Checked(identity, "", "", info.not_before_ms, info.not_after_ms, root)
+        revoked = (
+            identity.id in self._revoked_ids
+            or (identity.org, identity.public_key) in self._revoked_keys
+        )
+        return _Checked(
+            identity,
+            "",
+            "",
+            info.not_before_ms,
+            info.not_after_ms,
+            root,
+            revoked=revoked,
+            valid_from_ms=max(info.not_before_ms, root.not_before_ms),
+            valid_until_ms=min(info.not_after_ms, root.not_after_ms),
+        )
 
     def _signer_among_roots(self, info: CertInfo) -> str | None:
         for name, root in self._roots.items():

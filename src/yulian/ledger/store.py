@@ -248,10 +248,13 @@ def _check_txs(tx_ids: object, receipts: object) -> None:
         raise InvalidInput(f"{len(tx_ids)} tx ids but {len(receipts)} receipts")
     if len(tx_ids) > MAX_TXS_PER_BLOCK:
         raise InvalidInput(f"{len(tx_ids)} txs, over {MAX_TXS_PER_BLOCK}")
+    # per-item loops run once per tx of every block: the checkers are called only to name a fault
     for tx_id in tx_ids:
-        check_key(tx_id, "tx id", MAX_TX_ID_BYTES)
+        if type(tx_id) is not bytes or not 1 <= len(tx_id) <= MAX_TX_ID_BYTES:
+            check_key(tx_id, "tx id", MAX_TX_ID_BYTES)
     for receipt in receipts:
-        check_record(receipt, "receipt")
+        if type(receipt) is not bytes or len(receipt) > MAX_RECORD_BYTES:
+            check_record(receipt, "receipt")
     if len(set(tx_ids)) != len(tx_ids):
         seen: set[bytes] = set()
         for tx_id in tx_ids:
@@ -265,15 +268,16 @@ def _check_writes(writes: object) -> None:
         raise InvalidInput("writes must be a tuple")
     if len(writes) > MAX_WRITES_PER_BLOCK:
         raise InvalidInput(f"{len(writes)} writes, over {MAX_WRITES_PER_BLOCK}")
-    previous: bytes | None = None
-    for item in writes:
+    previous = b""  # below every key (keys are never empty)
+    for item in writes:  # once per write of every block: as in _check_txs
         if type(item) is not tuple or len(item) != 2:
             raise InvalidInput("each write must be a (key, value | None) tuple")
         key, value = item
-        check_key(key, "state key")
-        if value is not None:
+        if type(key) is not bytes or not 1 <= len(key) <= MAX_KEY_BYTES:
+            check_key(key, "state key")
+        if value is not None and (type(value) is not bytes or len(value) > MAX_RECORD_BYTES):
             check_record(value, "state value")
-        if previous is not None and key <= previous:
+        if key <= previous:
             raise InvalidInput(f"write keys not strictly ascending at {key!r}")
         previous = key
 

@@ -51,6 +51,8 @@ class AdmissionError(Exception):
 # proposal before the gossip) and so only needs to be about the size of a mempool: 200,000
 # entries were ~50 MiB of heap that the stability test saw grow for 14 minutes.
 VERIFIED_CACHE_SIZE = 30_000
+# senders by certificate; a node sees few distinct signers, so past this many it starts over
+SENDER_CACHE_SIZE = 10_000
 
 
 _MEMBERSHIP_STATUS = {
@@ -87,6 +89,7 @@ class Admission:
         self._is_known = is_known
         self._is_known_many = is_known_many
         self._verified: OrderedDict[bytes, bytes] = OrderedDict()  # tx id -> signature
+        self._senders: dict[str, SenderInfo] = {}  # identity id -> its sender
 
     @property
     def suite_name(self) -> str:
@@ -176,14 +179,14 @@ class Admission:
         identity = self._check_in_force(tx, height, at_ms)
         tx_id = self._suite.hash(signed.body)
         self._verify_once(tx_id, identity.public_key, signed)
-        return ExecTx(tx_id, signed, _sender(identity), bytes(data))
+        return ExecTx(tx_id, signed, self._sender(identity), bytes(data))
 
     def recheck(self, tx: ExecTx, *, height: int, at_ms: int) -> ExecTx:
         """``check`` for a tx this node admitted before (``tx`` came out of ``check``): the
         same verdict without decoding, hashing or verifying the same bytes again — only what
         depends on the height, the time or the consortium config is checked anew."""
         self._check_size(len(tx.envelope))
-        sender = _sender(self._check_in_force(tx.signed.tx, height, at_ms))
+        sender = self._sender(self._check_in_force(tx.signed.tx, height, at_ms))
         return tx if sender == tx.sender else ExecTx(tx.tx_id, tx.signed, sender, tx.envelope)
 
     def _check_size(self, size: int) -> None:
@@ -229,6 +232,19 @@ class Admission:
             )
         self._remember(tx_id, signed.signature)
 
+    def _sender(self, identity: Identity) -> SenderInfo:
+        """The sender of ``identity``: a function of its certificate (``identity.id`` hashes
+        it), so built once per certificate rather than once per tx."""
+        sender = self._senders.get(identity.id)
+        if sender is None:
+            if len(self._senders) >= SENDER_CACHE_SIZE:
+                self._senders.clear()
+            sender = SenderInfo(
+                org=identity.org, role=identity.role, id=identity.id, attributes=identity.attributes
+            )
+            self._senders[identity.id] = sender
+        return sender
+
     def _remember(self, tx_id: bytes, signature: bytes) -> None:
         self._verified[tx_id] = signature
         if len(self._verified) > VERIFIED_CACHE_SIZE:
@@ -237,9 +253,3 @@ class Admission:
 
 def _duplicate(tx_id: bytes) -> AdmissionError:
     return AdmissionError("duplicate_tx", 409, f"tx {tx_id.hex()} was already submitted")
-
-
-def _sender(identity: Identity) -> SenderInfo:
-    return SenderInfo(
-        org=identity.org, role=identity.role, id=identity.id, attributes=identity.attributes
-    )

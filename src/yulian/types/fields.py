@@ -28,7 +28,7 @@ def expect_list(value: Value, name: str, max_items: int) -> tuple[Any, ...]:
 
 
 def expect_int(value: Value, name: str, low: int = 0, high: int = (1 << 63) - 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
+    if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
         raise DecodeError(f"{name}: expected an integer")
     if not low <= value <= high:
         raise DecodeError(f"{name}: {value} outside [{low}, {high}]")
@@ -38,7 +38,8 @@ def expect_int(value: Value, name: str, low: int = 0, high: int = (1 << 63) - 1)
 def expect_str(value: Value, name: str, max_len: int, *, allow_empty: bool = False) -> str:
     if not isinstance(value, str):
         raise DecodeError(f"{name}: expected a string")
-    if len(value.encode("utf-8")) > max_len:
+    size = len(value) if value.isascii() else len(value.encode("utf-8"))
+    if size > max_len:
         raise DecodeError(f"{name}: longer than {max_len} bytes")
     if not value and not allow_empty:
         raise DecodeError(f"{name}: must not be empty")

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from yulian.types.encoding import DecodeError, Limits, Value, decode, encode, to_canonical
+from yulian.types.encoding import (
+    DecodeError,
+    Limits,
+    Value,
+    decode,
+    encode,
+    encode_canonical,
+    to_canonical,
+)
 from yulian.types.fields import (
     expect_array,
     expect_bytes,
@@ -81,6 +89,9 @@ class Tx:
 
 def tx_sign_bytes(chain_id: str, body: bytes) -> bytes:
     """What the signer signs: domain, chain and body, canonically encoded."""
+    if type(chain_id) is str and type(body) is bytes:
+        # a str and bytes have nothing for ``encode``'s walk to refuse: the same bytes, cheaper
+        return encode_canonical((TX_DOMAIN, chain_id, body))
     return encode((TX_DOMAIN, chain_id, body))
 
 
@@ -97,9 +108,13 @@ class SignedTx:
 
     @classmethod
     def decode(cls, data: bytes) -> SignedTx:
-        envelope = expect_array(decode(data, TX_LIMITS), "envelope", 2)
-        body = expect_bytes(envelope[0], "envelope.body", MAX_TX_BYTES)
-        signature = expect_bytes(envelope[1], "envelope.signature", MAX_SIGNATURE_BYTES)
+        split = _split_envelope(data)
+        if split is None:  # not the usual shape: the general decoder accepts it or says why
+            envelope = expect_array(decode(data, TX_LIMITS), "envelope", 2)
+            body = expect_bytes(envelope[0], "envelope.body", MAX_TX_BYTES)
+            signature = expect_bytes(envelope[1], "envelope.signature", MAX_SIGNATURE_BYTES)
+        else:
+            body, signature = split
         tx = Tx.from_value(decode(body, TX_LIMITS))
         return cls(body=body, signature=signature, tx=tx)
 
@@ -111,6 +126,50 @@ class SignedTx:
             raise TypeError("sign must be callable")
         signature = sign(tx_sign_bytes(tx.chain_id, body))
         return cls(body=body, signature=bytes(signature), tx=tx)
+
+
+_ENVELOPE_HEADER = 0x92  # a msgpack array of two items
+_BIN8 = 0xC4  # msgpack bin 8: one length byte
+_BIN16 = 0xC5  # msgpack bin 16: two length bytes (canonical only for lengths over 255)
+
+
+def _split_envelope(data: bytes) -> tuple[bytes, bytes] | None:
+    """``(body, signature)`` if ``data`` is, byte for byte, the canonical encoding of an
+    in-limits envelope (an array of two byte strings, the body at most ``MAX_TX_BYTES`` and
+    the signature at most ``MAX_SIGNATURE_BYTES``): exactly what the general path would accept
+    and return, without building and re-encoding it. ``None`` for anything else."""
+    if type(data) is not bytes or len(data) > MAX_TX_BYTES or len(data) < 5:
+        return None
+    if data[0] != _ENVELOPE_HEADER:
+        return None
+    body_span = _bin_span(data, 1)
+    if body_span is None:
+        return None
+    signature_span = _bin_span(data, body_span[1])
+    if signature_span is None or signature_span[1] != len(data):
+        return None
+    if signature_span[1] - signature_span[0] > MAX_SIGNATURE_BYTES:
+        return None
+    return data[body_span[0] : body_span[1]], data[signature_span[0] : signature_span[1]]
+
+
+def _bin_span(data: bytes, pos: int) -> tuple[int, int] | None:
+    """``(start, end)`` of the canonically encoded byte string at ``pos``, if there is one."""
+    if pos + 2 > len(data):
+        return None
+    tag = data[pos]
+    if tag == _BIN8:
+        start = pos + 2
+        end = start + data[pos + 1]
+    elif tag == _BIN16:
+        start = pos + 3
+        length = int.from_bytes(data[pos + 1 : start], "big")
+        if length < 256:  # bin 8 would do: not canonical
+            return None
+        end = start + length
+    else:
+        return None
+    return (start, end) if end <= len(data) else None
 
 
 __all__ = [
