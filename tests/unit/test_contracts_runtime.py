@@ -26,6 +26,7 @@ from yulian.contracts import (
     Sender,
     TxInfo,
     compile_contract,
+    sandbox_guards,
 )
 from yulian.types.encoding import decode
 
@@ -508,6 +509,38 @@ def test_outcome_does_not_depend_on_warning_filters() -> None:
         warnings.simplefilter("error")
         outcome = call(compile_contract("w", source), "f")
     assert outcome.value == ("\\d", False, "b'x'")
+
+
+def test_invocations_under_one_set_of_guards_match_single_invocations() -> None:
+    """A block installs the guards once (``sandbox_guards``): Decimal flags then carry over
+    from one invocation to the next, and no outcome may depend on that."""
+    source = (
+        "def f(ctx, n):\n"
+        "    third = Decimal(n) // Decimal(3) + Decimal('1.00000000000000000000000000005')\n"
+        "    return [str(third), b'a' == 'a', '\\d', str(Decimal(2) ** 100)]\n"
+        "def g(ctx):\n"
+        "    return str(Decimal(10) ** 10**18)\n"
+    )
+    contract = compile_contract("guards", source)
+    calls = [("f", (10,)), ("g", ()), ("f", (11,)), ("g", ()), ("f", (10,))]
+    single = [call(contract, method, *args) for method, args in calls]
+    host_context = decimal.getcontext().copy()
+    filters = list(warnings.filters)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with sandbox_guards():
+            with sandbox_guards():  # nested: a no-op
+                guarded = [call(contract, method, *args) for method, args in calls]
+            assert decimal.getcontext().prec == 28
+    assert guarded == single
+    assert [o.status for o in single] == ["ok", "fault", "ok", "fault", "ok"]
+    assert warnings.filters == filters
+    live = decimal.getcontext()
+    assert (live.prec, live.Emax, live.traps) == (
+        host_context.prec,
+        host_context.Emax,
+        host_context.traps,
+    )
 
 
 def test_deep_host_stack_still_meters_recursion() -> None:

@@ -9,7 +9,7 @@ compiles it with RestrictedPython guards (``safe_builtins``) and step charges (`
 from yulian.contracts.dialect import ContractRejected
 from yulian.contracts.host import BlockInfo, ContractState, MemoryState, Sender, TxInfo
 from yulian.contracts.metering import DEFAULT_STEP_LIMIT, MAX_CALL_DEPTH
-from yulian.contracts.runtime import CompiledContract, Outcome, compile_contract
+from yulian.contracts.runtime import CompiledContract, Outcome, compile_contract, sandbox_guards
 
 __all__ = [
     "DEFAULT_STEP_LIMIT",
@@ -23,4 +23,5 @@ __all__ = [
     "Sender",
     "TxInfo",
     "compile_contract",
+    "sandbox_guards",
 ]

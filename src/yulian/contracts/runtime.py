@@ -5,7 +5,8 @@ RestrictedPython's transformer (whose guards ``safe_builtins`` provides) and the
 transform, and compiles the result.
 ``CompiledContract.invoke`` executes the module in fresh globals (so nothing a call mutates
 survives it), calls one public method with ``ctx`` and the arguments, and turns whatever the
-contract does into an ``Outcome``.
+contract does into an ``Outcome``. ``sandbox_guards`` installs the host settings an invocation
+runs under once for many invocations (the executor: once per block).
 
 Invariants:
 - ``invoke`` never raises for anything the contract does; it raises only when the host fails
@@ -23,8 +24,10 @@ from __future__ import annotations
 import ast
 import decimal
 import sys
+import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import CodeType
 from typing import Any
@@ -62,6 +65,7 @@ from yulian.contracts.safe_builtins import DECIMAL_CONTEXT, Environment
 # Python frames guaranteed free below ``invoke``: MAX_CALL_DEPTH levels of contract calls take
 # at most a few frames each, and every walk over values is iterative.
 RECURSION_HEADROOM = 1000
+GUARD_FRAMES = 16  # frames allowed between ``sandbox_guards`` and the invocations inside it
 MAX_POOLED_ENVIRONMENTS = 8  # per compiled contract
 MAX_NAME_IN_MESSAGE = 64
 
@@ -86,14 +90,39 @@ def _failure(status: str, message: str, steps: int = 0) -> Outcome:
     return Outcome(status, message, None, (), steps)
 
 
-def _ensure_recursion_headroom() -> None:
-    depth = 0
+def _ensure_recursion_headroom(extra: int = 0) -> None:
+    depth = extra
     frame = sys._getframe()
     while frame is not None:
         depth += 1
         frame = frame.f_back  # type: ignore[assignment]
     if sys.getrecursionlimit() < depth + RECURSION_HEADROOM:
         sys.setrecursionlimit(depth + RECURSION_HEADROOM)
+
+
+_guards = threading.local()
+
+
+@contextmanager
+def sandbox_guards() -> Iterator[None]:
+    """The host settings every invocation runs under: ``DECIMAL_CONTEXT``, warnings ignored
+    (a ``-W error`` or ``-bb`` node must not fail what others accept) and recursion headroom.
+
+    ``invoke`` installs them itself; a caller running many invocations (a block) installs them
+    once around all of them instead, which is cheaper and changes no outcome: no invocation can
+    read or change these settings, and Decimal results do not depend on the context's flags.
+    """
+    if getattr(_guards, "active", False):
+        yield
+        return
+    _ensure_recursion_headroom(GUARD_FRAMES)
+    with decimal.localcontext(DECIMAL_CONTEXT), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _guards.active = True
+        try:
+            yield
+        finally:
+            _guards.active = False
 
 
 def _policy(private_names: frozenset[str]) -> type[RestrictingNodeTransformer]:
@@ -184,7 +213,10 @@ class CompiledContract:
         env = self._environments.pop() if self._environments else self._new_environment()
         env.reset(step_limit)
         try:
-            return self._invoke(env, method, args, sender, block, tx, state, read_only)
+            if getattr(_guards, "active", False):
+                return self._invoke(env, method, args, sender, block, tx, state, read_only)
+            with sandbox_guards():
+                return self._invoke(env, method, args, sender, block, tx, state, read_only)
         finally:
             if len(self._environments) < MAX_POOLED_ENVIRONMENTS:
                 self._environments.append(env)
@@ -223,13 +255,10 @@ class CompiledContract:
         ctx = Context(host, sender, block, tx)
         namespace = env.namespace()
         try:
-            with decimal.localcontext(DECIMAL_CONTEXT), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                _ensure_recursion_headroom()
-                meter.charge(self._load_steps)
-                exec(self._code, namespace)
-                result = namespace[method](ctx, *plain_args)
-                value, _ = export_value(result, MAX_RETURN_BYTES, meter)
+            meter.charge(self._load_steps)
+            exec(self._code, namespace)
+            result = namespace[method](ctx, *plain_args)
+            value, _ = export_value(result, MAX_RETURN_BYTES, meter)
         except HostFailure as e:
             raise e.original from e
         except OutOfSteps as e:  # also call depth and memory caps: the whole budget is spent

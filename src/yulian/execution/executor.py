@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from yulian.contracts import BlockInfo, Sender, TxInfo
+from yulian.contracts import BlockInfo, Sender, TxInfo, sandbox_guards
 from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
 from yulian.types.encoding import to_plain
@@ -74,10 +74,11 @@ def execute_block(
         return contract
 
     receipts = []
-    for tx in txs:
-        receipts.append(apply_tx(overlay, block, tx, resolve_in_block))
-        if tx.signed.tx.contract == LIFECYCLE_CONTRACT:
-            resolved.clear()  # only the lifecycle changes what a name resolves to
+    with sandbox_guards():  # once for the block, not once per invocation
+        for tx in txs:
+            receipts.append(apply_tx(overlay, block, tx, resolve_in_block))
+            if tx.signed.tx.contract == LIFECYCLE_CONTRACT:
+                resolved.clear()  # only the lifecycle changes what a name resolves to
     return BlockResult(receipts=tuple(receipts), writes=overlay.writes())
 
 
