@@ -1,7 +1,10 @@
-"""The envelope's fast path (``_split_envelope``) accepts only what the general decoder accepts,
-and returns what it returns; everything else still gets the general decoder's error."""
+"""The fast paths of tx decoding accept only what the general ones accept and return what they
+return: the envelope split (``_split_envelope``) against the general decoder, the one-expression
+field check of ``Tx.from_value`` against the field readers. Everything else gets their errors."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import msgpack
 import pytest
@@ -9,11 +12,19 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from yulian.types.encoding import DecodeError, decode
-from yulian.types.fields import expect_array, expect_bytes
+from yulian.types.fields import (
+    expect_array,
+    expect_bytes,
+    expect_int,
+    expect_list,
+    expect_str,
+    expect_version,
+)
 from yulian.types.tx import (
     MAX_SIGNATURE_BYTES,
     MAX_TX_BYTES,
     TX_LIMITS,
+    TX_VERSION,
     SignedTx,
     Tx,
     _split_envelope,
@@ -129,3 +140,47 @@ def test_a_real_tx_round_trips_through_the_fast_path() -> None:
     assert _split_envelope(data) == (signed.body, signed.signature)
     decoded = SignedTx.decode(data)
     assert (decoded.body, decoded.signature, decoded.tx) == (signed.body, signed.signature, tx)
+
+
+def reference_tx(value: object) -> Tx:
+    """``Tx.from_value`` through the field readers alone (its code before the fast check)."""
+    fields = expect_array(value, "tx", 8)
+    expect_version(fields[0], "tx.version", TX_VERSION)
+    return Tx(
+        chain_id=expect_str(fields[1], "tx.chain_id", 64),
+        contract=expect_str(fields[2], "tx.contract", 64),
+        method=expect_str(fields[3], "tx.method", 64),
+        args=expect_list(fields[4], "tx.args", 32),
+        signer=expect_bytes(fields[5], "tx.signer", 4096),
+        nonce=expect_int(fields[6], "tx.nonce", 0, (1 << 64) - 1),
+        expires_at=expect_int(fields[7], "tx.expires_at"),
+    )
+
+
+def outcome(make: Callable[[], Tx]) -> object:
+    try:
+        return make()
+    except DecodeError as e:
+        return str(e)
+
+
+VALID_TX = (TX_VERSION, "chain", "kv", "put", ("k", 1), b"cert", 7, 10)
+EDGES: list[object] = [
+    *[0, 1, 2, -1, True, False, (1 << 63) - 1, 1 << 63, (1 << 64) - 1, 1 << 64],
+    *["", "a", "a" * 64, "a" * 65, "é" * 32, "é" * 33, "日本"],
+    *[b"", b"c" * 4096, b"c" * 4097, (), ("x",) * 32, ("x",) * 33, None, [1]],
+]
+
+
+@pytest.mark.parametrize("position", range(8))
+@pytest.mark.parametrize("edge", EDGES, ids=repr)
+def test_tx_fields_get_the_verdict_of_the_field_readers(position: int, edge: object) -> None:
+    value = (*VALID_TX[:position], edge, *VALID_TX[position + 1 :])
+    assert outcome(lambda: Tx.from_value(value)) == outcome(lambda: reference_tx(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(EDGES), min_size=8, max_size=8))
+def test_tx_fields_of_any_mix_get_the_verdict_of_the_field_readers(fields: list[object]) -> None:
+    value = tuple(fields)
+    assert outcome(lambda: Tx.from_value(value)) == outcome(lambda: reference_tx(value))

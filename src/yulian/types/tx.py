@@ -75,6 +75,24 @@ class Tx:
     @classmethod
     def from_value(cls, value: Value) -> Tx:
         fields = expect_array(value, "tx", 8)
+        version, chain_id, contract, method, args, signer, nonce, expires_at = fields
+        if (  # every tx admitted: all fields plainly in range, checked in one expression
+            type(version) is int
+            and version == TX_VERSION
+            and _short_ascii(chain_id, MAX_CHAIN_ID_BYTES)
+            and _short_ascii(contract, MAX_NAME_BYTES)
+            and _short_ascii(method, MAX_NAME_BYTES)
+            and type(args) is tuple
+            and len(args) <= MAX_ARGS
+            and type(signer) is bytes
+            and len(signer) <= MAX_CERT_BYTES
+            and type(nonce) is int
+            and 0 <= nonce <= _MAX_NONCE
+            and type(expires_at) is int
+            and 0 <= expires_at <= _MAX_HEIGHT
+        ):
+            return cls(chain_id, contract, method, args, signer, nonce, expires_at)
+        # otherwise the field readers, which name the first fault
         expect_version(fields[0], "tx.version", TX_VERSION)
         return cls(
             chain_id=expect_str(fields[1], "tx.chain_id", MAX_CHAIN_ID_BYTES),
@@ -82,9 +100,18 @@ class Tx:
             method=expect_str(fields[3], "tx.method", MAX_NAME_BYTES),
             args=expect_list(fields[4], "tx.args", MAX_ARGS),
             signer=expect_bytes(fields[5], "tx.signer", MAX_CERT_BYTES),
-            nonce=expect_int(fields[6], "tx.nonce", 0, (1 << 64) - 1),
-            expires_at=expect_int(fields[7], "tx.expires_at"),
+            nonce=expect_int(fields[6], "tx.nonce", 0, _MAX_NONCE),
+            expires_at=expect_int(fields[7], "tx.expires_at", 0, _MAX_HEIGHT),
         )
+
+
+_MAX_NONCE = (1 << 64) - 1
+_MAX_HEIGHT = (1 << 63) - 1  # ``expect_int``'s default upper bound
+
+
+def _short_ascii(value: object, max_bytes: int) -> bool:
+    """A non-empty ASCII str of at most ``max_bytes`` (one byte per character)."""
+    return type(value) is str and 0 < len(value) <= max_bytes and value.isascii()
 
 
 def tx_sign_bytes(chain_id: str, body: bytes) -> bytes:
