@@ -11,7 +11,7 @@ failure receipt and its writes are rolled back; it is still included, so its id 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,14 +26,9 @@ from yulian.types.tx import SignedTx
 ContractResolver = Callable[[str, StateView], Any]
 
 
-@dataclass(frozen=True)
-class SenderInfo:
-    """Who signed a transaction, as admission established it from the certificate."""
-
-    org: str
-    role: str
-    id: str
-    attributes: Mapping[str, str]
+# Who signed a transaction, as admission established it from the certificate: the runtime's own
+# ``Sender``, handed to the contract as it is (the runtime copies what the contract can see).
+SenderInfo = Sender
 
 
 @dataclass(frozen=True)
@@ -65,7 +60,9 @@ def execute_block(
     view: StateView, block: BlockContext, txs: Sequence[ExecTx], resolve: ContractResolver
 ) -> BlockResult:
     overlay = Overlay(view, block.height)
+    info = BlockInfo(height=block.height, time_ms=block.time_ms)
     resolved: dict[str, Any] = {}  # name -> contract, until a lifecycle tx may change it
+    states: dict[str, ContractStateAdapter] = {}  # name -> its namespace of the overlay
 
     def resolve_in_block(name: str, state: StateView) -> Any:
         contract = resolved.get(name)
@@ -73,18 +70,31 @@ def execute_block(
             contract = resolved[name] = resolve(name, state)
         return contract
 
+    def state_of(name: str) -> ContractStateAdapter:
+        adapter = states.get(name)
+        if adapter is None:
+            adapter = states[name] = ContractStateAdapter(overlay, name)
+        return adapter
+
     receipts = []
     with sandbox_guards():  # once for the block, not once per invocation
         for tx in txs:
-            receipts.append(apply_tx(overlay, block, tx, resolve_in_block))
+            receipts.append(apply_tx(overlay, block, info, tx, resolve_in_block, state_of))
             if tx.signed.tx.contract == LIFECYCLE_CONTRACT:
                 resolved.clear()  # only the lifecycle changes what a name resolves to
     return BlockResult(receipts=tuple(receipts), writes=overlay.writes())
 
 
 def apply_tx(
-    overlay: Overlay, block: BlockContext, tx: ExecTx, resolve: ContractResolver
+    overlay: Overlay,
+    block: BlockContext,
+    info: BlockInfo,
+    tx: ExecTx,
+    resolve: ContractResolver,
+    state_of: Callable[[str], ContractStateAdapter],
 ) -> Receipt:
+    """One tx on ``overlay``; ``info`` is ``block`` as the runtime takes it, ``state_of`` gives
+    a contract's namespace of the overlay (both made once per block)."""
     call = tx.signed.tx
     contract = resolve(call.contract, overlay)
     if contract is None:
@@ -92,19 +102,17 @@ def apply_tx(
             tx.tx_id, "unknown_contract", f"no contract named {call.contract!r}", 0, None, ()
         )
     overlay.begin_tx()
-    extra = {"view": overlay} if getattr(contract, "is_system", False) else {}
+    if getattr(contract, "is_system", False):
+        args, extra = to_plain(call.args), {"view": overlay}
+    else:
+        args, extra = call.args, {}  # the runtime imports them as fresh plain copies
     outcome = contract.invoke(
         call.method,
-        to_plain(call.args),
-        sender=Sender(
-            org=tx.sender.org,
-            role=tx.sender.role,
-            id=tx.sender.id,
-            attributes=dict(tx.sender.attributes),
-        ),
-        block=BlockInfo(height=block.height, time_ms=block.time_ms),
+        args,
+        sender=tx.sender,
+        block=info,
         tx=TxInfo(id=tx.tx_id.hex()),
-        state=ContractStateAdapter(overlay, call.contract),
+        state=state_of(call.contract),
         read_only=False,
         step_limit=block.step_limit,
         **extra,

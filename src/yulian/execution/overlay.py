@@ -48,8 +48,9 @@ class Overlay:
         self._tx = None
 
     def get(self, key: bytes) -> bytes | None:
-        if self._tx is not None and key in self._tx:
-            return self._tx[key]
+        tx = self._tx
+        if tx is not None and key in tx:
+            return tx[key]
         if key in self._block:
             return self._block[key]
         return self._base.get(key)
@@ -82,18 +83,20 @@ class Overlay:
 class ContractStateAdapter:
     """The overlay as one contract sees it: str keys inside the contract's own namespace."""
 
+    __slots__ = ("_overlay", "_prefix")
+
     def __init__(self, overlay: Overlay, contract: str) -> None:
         self._overlay = overlay
-        self._contract = contract
+        self._prefix = state_key(contract, "")  # every key of the contract starts with it
 
     def get(self, key: str) -> bytes | None:
-        return self._overlay.get(state_key(self._contract, key))
+        return self._overlay.get(self._prefix + key.encode("utf-8"))
 
     def put(self, key: str, value: bytes) -> None:
-        self._overlay.put(state_key(self._contract, key), value)
+        self._overlay.put(self._prefix + key.encode("utf-8"), value)
 
     def delete(self, key: str) -> None:
-        self._overlay.delete(state_key(self._contract, key))
+        self._overlay.delete(self._prefix + key.encode("utf-8"))
 
     def history(self, key: str, limit: int) -> list[tuple[int, bytes | None]]:
-        return self._overlay.history(state_key(self._contract, key), limit)
+        return self._overlay.history(self._prefix + key.encode("utf-8"), limit)
