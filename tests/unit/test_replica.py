@@ -3,6 +3,7 @@ and in-memory durable files. (The seeded simulator in ``yulian.sim`` does the fa
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from yulian.net.messages import Message, decode_message
 from yulian.node.bootstrap import init_network
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
 from yulian.sdk import Wallet
+from yulian.types.block import Block
 from yulian.types.commit import CommitCertificate
 from yulian.types.genesis import Genesis
 
@@ -168,3 +170,38 @@ def test_equivocation_is_committed_as_evidence(tmp_path: Path) -> None:
         "validator": "org3-node0",
     }
     assert any(e.first.validator == "org3-node0" for e in replicas["org1-node0"].pending_evidence)
+
+
+def test_a_proposed_block_may_not_carry_a_committed_or_repeated_tx(tmp_path: Path) -> None:
+    """A validator refuses a proposal that repeats a committed tx (checked for the block's txs
+    that are not pending here, in one ledger read) or carries one tx twice."""
+    replicas, genesis, wallet = make_cluster(tmp_path, 1)
+    (replica,) = replicas.values()
+    net = Net(replicas)
+    net.now = genesis.time_ms + 3_600_000
+    net.apply(replica.config.name, replica.start(net.now))
+
+    def envelope(i: int) -> bytes:
+        args = [f"{i:064x}", "t", {}]
+        return wallet.sign_tx(
+            genesis.chain_id, CONTRACT_NAME, "register", args, expires_at=1000
+        ).encode()
+
+    committed = envelope(1)
+    tx_id = replica.submit(committed, net.now).tx_id
+    net.run_until(lambda: replica.ledger.has_tx(tx_id))
+    fresh, pending = envelope(2), envelope(3)
+    replica.submit(pending, net.now)
+    raw = replica.ledger.block(replica.tip.height)
+    assert raw is not None
+    block = Block.decode(raw)
+
+    def with_txs(*txs: bytes) -> Block:
+        return dataclasses.replace(block, txs=txs)  # only the txs matter to this check
+
+    ok = replica._txs_for_block(with_txs(fresh, pending))
+    assert ok is not None and len(ok) == 2
+    assert replica._txs_for_block(with_txs(fresh, committed, pending)) is None
+    assert replica._txs_for_block(with_txs(committed)) is None
+    assert replica._txs_for_block(with_txs(fresh, fresh)) is None
+    assert replica._txs_for_block(with_txs(pending, pending)) is None

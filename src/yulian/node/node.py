@@ -303,8 +303,12 @@ class Node:
     async def _preverify(self, datas: Sequence[bytes]) -> None:
         if self.verifier is None or self.mempool.is_full():
             return  # a full mempool refuses before any check: no work to hand out
+        lookup = self.mempool.lookup  # a copy of a pending tx needs no worker: it is refused
+        fresh = [d for d in datas if lookup(d) is None]
+        if not fresh:
+            return
         admission = self.replica.admission
-        for verified in await self.verifier.verify(datas):
+        for verified in await self.verifier.verify(fresh):
             if verified is not None:
                 admission.note_verified(*verified)
 

@@ -510,6 +510,7 @@ class Replica:
             return None
         txs: list[ExecTx] = []
         seen: set[bytes] = set()
+        unknown: list[bytes] = []  # ids not pending here: committed ones refuse the block
         for envelope in block.txs:
             # a tx we admitted from the same bytes is pending, hence not committed (commits
             # leave the mempool): only its height-, time- and config-dependent checks rerun
@@ -519,13 +520,16 @@ class Replica:
                     tx = self.admission.recheck(pending, height=header.height, at_ms=header.time_ms)
                 else:
                     tx = self.admission.check(envelope, height=header.height, at_ms=header.time_ms)
+                    unknown.append(tx.tx_id)
             except AdmissionError as e:
                 log.warning("block %d carries a refused tx: %s", header.height, e)
                 return None
-            if tx.tx_id in seen or (pending is None and self.ledger.has_tx(tx.tx_id)):
+            if tx.tx_id in seen:
                 return None
             seen.add(tx.tx_id)
             txs.append(tx)
+        if unknown and any(self.ledger.has_txs(unknown)):
+            return None
         return txs
 
     # --- the core and its effects -----------------------------------------------------------
