@@ -39,7 +39,7 @@ from yulian.types.encoding import (
     INT_MAX,
     INT_MIN,
     DecodeError,
-    decode,
+    decode_plain,
     encode_canonical,
     to_canonical,
     to_plain,
@@ -141,7 +141,7 @@ def _from_state(call: Callable[..., T], *args: Any) -> T:
 
 def _decode_stored(data: bytes) -> Any:
     try:
-        return to_plain(decode(data))
+        return decode_plain(data)
     except DecodeError as e:
         raise HostFailure(e) from e
 

@@ -59,6 +59,15 @@ def encode_canonical(value: Value) -> bytes:
 
 def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Value:
     """Decode ``data`` strictly: in limits, an allowed value, and canonical."""
+    return _decode(data, limits, use_list=False)
+
+
+def decode_plain(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Value:
+    """``to_plain(decode(data, limits))``: arrays come out as fresh lists, without a copy."""
+    return _decode(data, limits, use_list=True)
+
+
+def _decode(data: bytes, limits: Limits, use_list: bool) -> Value:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise DecodeError(f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -68,7 +77,7 @@ def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Value:
         value = msgpack.unpackb(
             data,
             raw=False,
-            use_list=False,
+            use_list=use_list,
             strict_map_key=True,
             max_str_len=limits.max_str,
             max_bin_len=limits.max_bin,
@@ -84,12 +93,67 @@ def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Value:
         _check_value(value, depth=0, limits=limits)
     except ValueError as e:
         raise DecodeError(str(e)) from None
-    if _Packer(use_bin_type=True).pack(value) != data:
+    if _Packer(use_bin_type=True).pack(value) != data:  # lists and tuples encode alike
         raise DecodeError("non-canonical encoding")
     return value
 
 
 def _check_value(value: Value, depth: int, limits: Limits | None) -> None:
+    """Refuse what is outside the model, raising ``ValueError`` for the first offending node in
+    depth-first order. Values of the exact model types take the fast path (scalars are checked
+    inline, without a call each); anything else takes ``_check_any``, which says the same."""
+    max_depth = limits.max_depth if limits else DEFAULT_LIMITS.max_depth
+    if depth > max_depth:
+        raise ValueError(f"nesting deeper than {max_depth}")
+    kind = type(value)
+    if kind is tuple or kind is list:
+        leaves_fit = depth < max_depth  # a scalar child is at depth + 1
+        for item in value:
+            t = type(item)
+            if leaves_fit and (
+                t is str
+                or t is bytes
+                or t is bool
+                or item is None
+                or (t is int and INT_MIN <= item <= INT_MAX)
+            ):
+                continue
+            _check_value(item, depth + 1, limits)
+        return
+    if kind is dict:
+        leaves_fit = depth < max_depth
+        previous: str | None = None
+        for key, item in value.items():
+            if type(key) is not str:
+                _check_any(value, depth, limits)  # a key outside the fast path: start over
+                return
+            if not key.isascii():
+                key.encode("utf-8")  # a lone surrogate fails here; str order is UTF-8 order
+            if previous is not None and key <= previous:
+                raise ValueError("map keys must be unique and in ascending order")
+            previous = key
+            t = type(item)
+            if leaves_fit and (
+                t is str
+                or t is bytes
+                or t is bool
+                or item is None
+                or (t is int and INT_MIN <= item <= INT_MAX)
+            ):
+                continue
+            _check_value(item, depth + 1, limits)
+        return
+    if kind is str or kind is bytes or kind is bool or value is None:
+        return
+    if kind is int:
+        if not INT_MIN <= value <= INT_MAX:
+            raise ValueError("integer out of 64-bit range")
+        return
+    _check_any(value, depth, limits)
+
+
+def _check_any(value: Value, depth: int, limits: Limits | None) -> None:
+    """``_check_value`` for any value, subclasses of the model types included."""
     max_depth = limits.max_depth if limits else DEFAULT_LIMITS.max_depth
     if depth > max_depth:
         raise ValueError(f"nesting deeper than {max_depth}")
@@ -101,7 +165,7 @@ def _check_value(value: Value, depth: int, limits: Limits | None) -> None:
         return
     if isinstance(value, tuple | list):
         for item in value:
-            _check_value(item, depth + 1, limits)
+            _check_any(item, depth + 1, limits)
         return
     if isinstance(value, dict):
         previous: bytes | None = None
@@ -112,21 +176,42 @@ def _check_value(value: Value, depth: int, limits: Limits | None) -> None:
             if previous is not None and key_bytes <= previous:
                 raise ValueError("map keys must be unique and in ascending order")
             previous = key_bytes
-            _check_value(value[key], depth + 1, limits)
+            _check_any(value[key], depth + 1, limits)
         return
     raise ValueError(f"type {type(value).__name__} is not encodable")
 
 
+_SCALAR_TYPES = frozenset({str, bytes, int, bool, type(None)})
+
+
+def _utf8(key: str) -> bytes:
+    return key.encode("utf-8")
+
+
 def canonical_map(mapping: dict[str, Value]) -> dict[str, Value]:
     """Return ``mapping`` with keys in canonical (ascending UTF-8) order, recursively."""
+    for key in mapping:
+        if type(key) is not str or not key.isascii():
+            order = sorted(mapping, key=_utf8)
+            break
+    else:
+        order = sorted(mapping)  # ASCII str keys: str order is byte order
     out: dict[str, Value] = {}
-    for key in sorted(mapping, key=lambda k: k.encode("utf-8")):
-        out[key] = to_canonical(mapping[key])
+    for key in order:
+        value = mapping[key]
+        out[key] = value if type(value) in _SCALAR_TYPES else to_canonical(value)
     return out
 
 
 def to_canonical(value: Value) -> Value:
     """Convert JSON-like input (lists, unsorted dicts) into the canonical value model."""
+    kind = type(value)
+    if kind is dict:
+        return canonical_map(value)
+    if kind is tuple or kind is list:
+        return tuple([v if type(v) in _SCALAR_TYPES else to_canonical(v) for v in value])
+    if kind in _SCALAR_TYPES:
+        return value
     if isinstance(value, dict):
         return canonical_map(value)
     if isinstance(value, list | tuple):
@@ -136,6 +221,13 @@ def to_canonical(value: Value) -> Value:
 
 def to_plain(value: Value) -> Value:
     """Convert decoded tuples into lists, for contracts and JSON output."""
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return [v if type(v) in _SCALAR_TYPES else to_plain(v) for v in value]
+    if kind is dict:
+        return {k: v if type(v) in _SCALAR_TYPES else to_plain(v) for k, v in value.items()}
+    if kind in _SCALAR_TYPES:
+        return value
     if isinstance(value, tuple | list):
         return [to_plain(v) for v in value]
     if isinstance(value, dict):
