@@ -196,21 +196,6 @@ def _fast_canonical(node: Any, depth: int, sequence: type, budget: int) -> tuple
     return (items if sequence is list else tuple(items)), budget
 
 
-def _fast_export(value: Any, sequence: type) -> tuple[Any, bytes]:
-    kind = type(value)
-    if kind is list or kind is tuple or kind is dict:
-        canonical, _ = _fast_canonical(value, 0, sequence, FAST_EXPORT_NODES)
-    elif kind is int:
-        if not INT_MIN <= value <= INT_MAX:
-            raise _NotSimple
-        canonical = value
-    elif kind is str or kind is bytes or kind is bool or value is None:
-        canonical = value
-    else:
-        raise _NotSimple
-    return canonical, encode_canonical(canonical)
-
-
 def _walk(value: Any, max_bytes: int, meter: Meter | None) -> None:
     """The exact walk: its refusals and its charges, in its order, are consensus rules."""
     nodes: list[Any] = [value]  # parallel stacks: no allocation per node (see measure)
@@ -257,16 +242,29 @@ def export_value(
     The exact walk (``_walk``) is iterative, charges ``meter`` as it goes, and stops as soon as
     the value is certainly larger than ``max_bytes``. It is skipped when the fast path shows it
     would neither refuse nor charge: every node of the model encodes to at least the size the
-    walk counts for it, so an encoding under ``EXPORT_CHARGE_EVERY`` bytes (and ``max_bytes``)
-    means a walk that never reached a charge or the limit.
+    walk counts for it, so an encoding of at most ``max_bytes`` (and, with a meter, under
+    ``EXPORT_CHARGE_EVERY`` bytes) means a walk that never reached the limit or a charge.
     """
+    kind = type(value)
     try:
-        canonical, data = _fast_export(value, sequence)
+        if kind is list or kind is tuple or kind is dict:
+            canonical = _fast_canonical(value, 0, sequence, FAST_EXPORT_NODES)[0]
+        elif (
+            kind is str
+            or kind is bytes
+            or kind is bool
+            or value is None
+            or (kind is int and INT_MIN <= value <= INT_MAX)
+        ):
+            canonical = value
+        else:
+            raise _NotSimple
+        data = encode_canonical(canonical)
     except (_NotSimple, TypeError, ValueError):  # a refusal, a lone surrogate: the exact path
         canonical, data = None, b""
         fast = False
-    else:
-        fast = len(data) < EXPORT_CHARGE_EVERY and len(data) <= max_bytes
+    else:  # without a meter the walk could only refuse a value over max_bytes
+        fast = len(data) <= max_bytes and (meter is None or len(data) < EXPORT_CHARGE_EVERY)
     if not fast:
         _walk(value, max_bytes, meter)
         if not data:

@@ -185,6 +185,12 @@ class Environment:
         self.meter = meter
         self.ops = GuardedOps(meter)
         self.host_attributes = host_attributes
+        # exact type -> attribute -> its factory, or None for a host attribute read as it is;
+        # the value-model types come last, so their method tables win over a host table
+        self.attributes: dict[type, dict[str, MethodFactory | None]] = {
+            kind: dict.fromkeys(names) for kind, names in host_attributes.items()
+        }
+        self.attributes.update({kind: dict(table) for kind, table in METHODS.items()})
         self.type_tokens: dict[Any, type] = {}
         self.inplace: dict[str, Callable[[Any, Any], Any]] = {
             op: getattr(self.ops, name) for op, name in _INPLACE.items()
@@ -259,14 +265,13 @@ class Environment:
     # --- RestrictedPython guards ----------------------------------------------------------
 
     def getattr_(self, obj: Any, name: str) -> Any:
-        kind = type(obj)
-        methods = METHODS.get(kind)
-        if methods is not None:
-            factory = methods.get(name)
-            if factory is not None:
+        table = self.attributes.get(type(obj))
+        if table is not None:
+            factory = table.get(name, _MISSING)
+            if factory is None:
+                return getattr(obj, name)
+            if factory is not _MISSING:
                 return factory(self, obj)
-        elif name in self.host_attributes.get(kind, ()):
-            return getattr(obj, name)
         raise AccessDenied(f"attribute {name!r} is not allowed here")
 
     def getitem_(self, obj: Any, key: Any) -> Any:
