@@ -253,12 +253,8 @@ class CompiledContract:
 
         host = Host(meter, state, read_only=read_only, height=block.height)
         ctx = Context(host, sender, block, tx)
-        namespace = env.namespace()
         try:
-            meter.charge(self._load_steps)
-            exec(self._code, namespace)
-            result = namespace[method](ctx, *plain_args)
-            value, _ = export_value(result, MAX_RETURN_BYTES, meter)
+            value = self._run(env, method, ctx, plain_args)
         except HostFailure as e:
             raise e.original from e
         except OutOfSteps as e:  # also call depth and memory caps: the whole budget is spent
@@ -271,3 +267,16 @@ class CompiledContract:
             return _failure(FAULT, type(e).__name__, meter.used)
         host.flush()
         return Outcome(OK, "", value, tuple(host.events), meter.used)
+
+    def _run(self, env: Environment, method: str, ctx: Context, args: list[Any]) -> Any:
+        """Load the module in fresh globals, call ``method``, export what it returned."""
+        namespace = env.namespace()
+        try:
+            env.meter.charge(self._load_steps)
+            exec(self._code, namespace)
+            result = namespace[method](ctx, *args)
+            return export_value(result, MAX_RETURN_BYTES, env.meter)[0]
+        finally:
+            # the module's functions and its globals refer to each other: break the cycle now
+            # (nothing runs contract code after this) instead of leaving it to the collector
+            namespace.clear()
