@@ -8,6 +8,7 @@ import heapq
 from pathlib import Path
 
 import pytest
+from tests.unit.test_admission_batch import CountingSuite
 
 from yulian.apps.evidence import CONTRACT_NAME, contract_source
 from yulian.consensus.durable import MemoryFile
@@ -16,7 +17,9 @@ from yulian.consensus.votes import ValidatorSet, verify_commit
 from yulian.consensus.wal import WAL
 from yulian.crypto.suite import get_suite
 from yulian.crypto.x509 import pem_to_der
+from yulian.execution.executor import ExecTx
 from yulian.ledger import open_ledger
+from yulian.mempool.pool import Mempool
 from yulian.net.messages import Message, decode_message
 from yulian.node.bootstrap import init_network
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
@@ -205,3 +208,35 @@ def test_a_proposed_block_may_not_carry_a_committed_or_repeated_tx(tmp_path: Pat
     assert replica._txs_for_block(with_txs(committed)) is None
     assert replica._txs_for_block(with_txs(fresh, fresh)) is None
     assert replica._txs_for_block(with_txs(pending, pending)) is None
+
+
+def test_a_batch_beyond_the_mempools_room_is_refused_before_any_check(tmp_path: Path) -> None:
+    replicas, genesis, wallet = make_cluster(tmp_path, 1)
+    (replica,) = replicas.values()
+    replica.mempool = Mempool(3)
+    counting = CountingSuite(replica.admission._suite)
+    replica.admission._suite = counting
+    now = genesis.time_ms + 3_600_000
+    envelopes = [
+        wallet.sign_tx(
+            genesis.chain_id, CONTRACT_NAME, "register", [f"{i:064x}", "t", {}], expires_at=1000
+        ).encode()
+        for i in range(5)
+    ]
+    first = replica.submit_many(envelopes[:2], now)
+    assert [type(v) for v in first] == [ExecTx, ExecTx]
+    rest = replica.submit_many([envelopes[0], *envelopes[2:]], now)
+    # one slot left: the copy of a pending tx takes the slot's check and is a duplicate; the
+    # others are refused unchecked
+    assert [getattr(v, "code", "ok") for v in rest] == [
+        "duplicate_tx",
+        "mempool_full",
+        "mempool_full",
+        "mempool_full",
+    ]
+    assert counting.verifies == 2 and len(replica.mempool) == 2
+    assert [getattr(v, "code", "ok") for v in replica.submit_many(envelopes[2:4], now)] == [
+        "ok",
+        "mempool_full",
+    ]
+    assert counting.verifies == 3

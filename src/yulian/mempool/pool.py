@@ -28,6 +28,10 @@ class Mempool:
     def is_full(self) -> bool:
         return len(self._txs) >= self._max_size
 
+    def room(self) -> int:
+        """How many more txs fit."""
+        return max(0, self._max_size - len(self._txs))
+
     def add(self, tx: ExecTx) -> None:
         if tx.tx_id in self._txs:
             raise AdmissionError("duplicate_tx", 409, f"tx {tx.tx_id.hex()} is already pending")

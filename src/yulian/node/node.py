@@ -301,10 +301,12 @@ class Node:
         return result
 
     async def _preverify(self, datas: Sequence[bytes]) -> None:
-        if self.verifier is None or self.mempool.is_full():
-            return  # a full mempool refuses before any check: no work to hand out
-        lookup = self.mempool.lookup  # a copy of a pending tx needs no worker: it is refused
-        fresh = [d for d in datas if lookup(d) is None]
+        if self.verifier is None:
+            return
+        # what will not fit is refused before any check, and a copy of a pending tx is
+        # refused as a duplicate: neither needs a worker
+        lookup = self.mempool.lookup
+        fresh = [d for d in datas[: self.mempool.room()] if lookup(d) is None]
         if not fresh:
             return
         admission = self.replica.admission

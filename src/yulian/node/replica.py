@@ -324,10 +324,13 @@ class Replica:
 
     def submit_many(self, datas: Sequence[bytes], now_ms: int) -> list[ExecTx | AdmissionError]:
         """``submit`` for each envelope in order (the duplicate check asked once for the
-        batch): the admitted tx or why it was refused."""
-        if self.mempool.is_full():
-            full = AdmissionError("mempool_full", 503, "too many txs are pending; retry later")
-            return [full] * len(datas)
+        batch): the admitted tx or why it was refused. Envelopes beyond the mempool's free room
+        are refused with ``mempool_full`` before any check, so an overload (a spike, or gossip
+        into a full pool) costs no signature checks for txs that could not be kept."""
+        room = self.mempool.room()
+        full = AdmissionError("mempool_full", 503, "too many txs are pending; retry later")
+        if room < len(datas):
+            return self.submit_many(datas[:room], now_ms) + [full] * (len(datas) - room)
         verdicts = self.admission.admit_many(datas, next_height=self.tip.height + 1, now_ms=now_ms)
         for i, verdict in enumerate(verdicts):
             if isinstance(verdict, ExecTx):
