@@ -19,6 +19,7 @@ from yulian.crypto.suite import get_suite
 from yulian.crypto.x509 import pem_to_der
 from yulian.execution.executor import ExecTx
 from yulian.ledger import open_ledger
+from yulian.mempool.admission import AdmissionError
 from yulian.mempool.pool import Mempool
 from yulian.net.messages import Message, decode_message
 from yulian.node.bootstrap import init_network
@@ -240,3 +241,28 @@ def test_a_batch_beyond_the_mempools_room_is_refused_before_any_check(tmp_path: 
         "mempool_full",
     ]
     assert counting.verifies == 3
+
+
+def test_own_clients_fill_only_their_share_of_the_pool_gossip_the_rest(tmp_path: Path) -> None:
+    """With 4 validators a node's own clients may fill a quarter of its mempool; peers' gossip
+    may fill it all, so under overload every node still holds every node's txs."""
+    replicas, genesis, wallet = make_cluster(tmp_path, 4)
+    first, second = list(replicas.values())[:2]
+    first.mempool = Mempool(8)
+    now = genesis.time_ms + 3_600_000
+    envelopes = [
+        wallet.sign_tx(
+            genesis.chain_id, CONTRACT_NAME, "register", [f"{i:064x}", "t", {}], expires_at=1000
+        ).encode()
+        for i in range(10)
+    ]
+    assert first.client_room() == 2
+    own = first.submit_many(envelopes[:3], now)
+    assert [getattr(v, "code", "ok") for v in own] == ["ok", "ok", "mempool_full"]
+    with pytest.raises(AdmissionError) as e:
+        first.submit(envelopes[3], now)
+    assert e.value.code == "mempool_full"
+    for data in envelopes[2:]:
+        second.submit(data, now, client=False)  # the peer holds them; now it gossips them
+    first.on_message(second.config.name, Message("txs", tuple(envelopes[2:])), now)
+    assert len(first.mempool) == 8 and first.client_room() == 0  # gossip filled the rest

@@ -28,6 +28,10 @@ class Mempool:
     def is_full(self) -> bool:
         return len(self._txs) >= self._max_size
 
+    @property
+    def max_size(self) -> int:
+        return self._max_size
+
     def room(self) -> int:
         """How many more txs fit."""
         return max(0, self._max_size - len(self._txs))

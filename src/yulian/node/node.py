@@ -288,7 +288,7 @@ class Node:
     async def submit_many(self, datas: Sequence[bytes]) -> list[ExecTx | AdmissionError]:
         """Admit envelopes in order (signatures checked by the verifier processes, if any) and
         gossip the admitted ones: per envelope, the tx or why it was refused."""
-        await self._preverify(datas)
+        await self._preverify(datas, room=self.replica.client_room())
         results = self.replica.submit_many(datas, now_ms())
         self._gossip.extend(d for d, r in zip(datas, results, strict=True) if type(r) is ExecTx)
         return results
@@ -300,13 +300,13 @@ class Node:
             raise result
         return result
 
-    async def _preverify(self, datas: Sequence[bytes]) -> None:
+    async def _preverify(self, datas: Sequence[bytes], room: int) -> None:
         if self.verifier is None:
             return
         # what will not fit is refused before any check, and a copy of a pending tx is
         # refused as a duplicate: neither needs a worker
         lookup = self.mempool.lookup
-        fresh = [d for d in datas[: self.mempool.room()] if lookup(d) is None]
+        fresh = [d for d in datas[:room] if lookup(d) is None]
         if not fresh:
             return
         admission = self.replica.admission
@@ -315,7 +315,7 @@ class Node:
                 admission.note_verified(*verified)
 
     async def _admit_gossip(self, peer: str, msg: Message) -> None:
-        await self._preverify(msg.payload)
+        await self._preverify(msg.payload, room=self.mempool.room())
         if not self._stopping:
             self.perform(self.replica.on_message(peer, msg, now_ms()))
 

@@ -312,25 +312,30 @@ class Replica:
         return self._step(StartHeight(self.tip.height + 1), now_ms)
 
     # --- inputs -----------------------------------------------------------------------------
-    def submit(self, data: bytes, now_ms: int) -> ExecTx:
-        """A client tx: admit it, keep it, and gossip it; raises ``AdmissionError``.
-
-        A full mempool refuses before any check, so an overload costs no signature checks."""
-        if self.mempool.is_full():
+    def submit(self, data: bytes, now_ms: int, *, client: bool = True) -> ExecTx:
+        """A tx from this node's client (or, ``client=False``, from the node itself): admit it
+        and keep it; raises ``AdmissionError``. A full mempool refuses before any check, so an
+        overload costs no signature checks."""
+        if (self.client_room() if client else self.mempool.room()) == 0:
             raise AdmissionError("mempool_full", 503, "too many txs are pending; retry later")
         tx = self.admission.admit(data, next_height=self.tip.height + 1, now_ms=now_ms)
         self.mempool.add(tx)
         return tx
 
-    def submit_many(self, datas: Sequence[bytes], now_ms: int) -> list[ExecTx | AdmissionError]:
+    def submit_many(
+        self, datas: Sequence[bytes], now_ms: int, *, client: bool = True
+    ) -> list[ExecTx | AdmissionError]:
         """``submit`` for each envelope in order (the duplicate check asked once for the
-        batch): the admitted tx or why it was refused. Envelopes beyond the mempool's free room
-        are refused with ``mempool_full`` before any check, so an overload (a spike, or gossip
-        into a full pool) costs no signature checks for txs that could not be kept."""
-        room = self.mempool.room()
+        batch): the admitted tx or why it was refused; ``client=False`` for a peer's gossip.
+        Envelopes beyond the room are refused with ``mempool_full`` before any check, so an
+        overload (a spike, or gossip into a full pool) costs no signature checks for txs that
+        could not be kept."""
+        room = self.client_room() if client else self.mempool.room()
         full = AdmissionError("mempool_full", 503, "too many txs are pending; retry later")
         if room < len(datas):
-            return self.submit_many(datas[:room], now_ms) + [full] * (len(datas) - room)
+            return self.submit_many(datas[:room], now_ms, client=False) + [full] * (
+                len(datas) - room
+            )
         verdicts = self.admission.admit_many(datas, next_height=self.tip.height + 1, now_ms=now_ms)
         for i, verdict in enumerate(verdicts):
             if isinstance(verdict, ExecTx):
@@ -339,6 +344,15 @@ class Replica:
                 except AdmissionError as e:
                     verdicts[i] = e
         return verdicts
+
+    def client_room(self) -> int:
+        """Room for this node's own clients' txs: they may fill the pool only up to its share
+        per validator (size / validators), the rest is kept for peers' gossip. Under overload
+        every node can then still hold every other node's txs; pools that diverge make each
+        proposal carry txs its validators must check on the critical path, and a network
+        slows down exactly when it is busiest."""
+        share = self.mempool.max_size // max(1, len(self.validators.validators))
+        return max(0, min(self.mempool.room(), share - len(self.mempool)))
 
     def _known_many(self, tx_ids: Sequence[bytes]) -> list[bool]:
         """Pending or committed, per id: the mempool, then one ledger read per chunk."""
@@ -359,7 +373,7 @@ class Replica:
         if kind == "proposal":
             return self._on_proposal_bytes(peer, payload, now_ms)
         if kind == "txs":  # known or invalid txs are dropped: gossip is best effort
-            self.submit_many(payload, now_ms)
+            self.submit_many(payload, now_ms, client=False)
             return Outputs()
         if kind == "status":
             return self._on_status(peer, int(payload[0]), now_ms)
@@ -743,7 +757,7 @@ class Replica:
             self.tip.height + EVIDENCE_TTL_BLOCKS,
         )
         try:
-            self.submit(SignedTx.create(tx, self.key.sign).encode(), now_ms)
+            self.submit(SignedTx.create(tx, self.key.sign).encode(), now_ms, client=False)
         except AdmissionError as e:
             log.info("%s: evidence tx not admitted: %s", self.config.name, e)
 
