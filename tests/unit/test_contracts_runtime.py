@@ -419,6 +419,28 @@ def test_module_globals_are_fresh_for_every_invocation() -> None:
     assert [call(contract, "f").value for _ in range(3)] == [1, 1, 1]
 
 
+def test_mutable_defaults_are_fresh_for_every_invocation() -> None:
+    contract = compile_contract(
+        "d", "N = (1, 2)\n\ndef f(ctx, acc=[]):\n    acc.append(1)\n    return len(acc)\n"
+    )
+    assert [call(contract, "f").value for _ in range(3)] == [1, 1, 1]
+
+
+def test_a_kept_module_behaves_like_a_fresh_one() -> None:
+    """A module level that binds nothing mutable is loaded once per environment and kept."""
+    source = (
+        "LIMIT = 3\nNAMES = ('a', 'b')\n\n"
+        "def f(ctx, n=-1):\n    seen = [n]\n    seen.append(len(NAMES))\n"
+        "    ctx.state.put('k', ctx.state.get('k', 0) + 1)\n    return [LIMIT, seen]\n"
+        "def g(ctx):\n    return f(ctx, 7)\n"
+    )
+    contract = compile_contract("m", source)
+    first = [call(contract, method) for method in ("f", "g")]  # loads the module
+    again = [call(contract, method) for method in ("f", "g", "f")]  # keeps it
+    assert again == [*first, first[0]]
+    assert [o.value for o in first] == [(3, (-1, 2)), (3, (7, 2))]
+
+
 def test_host_failure_is_raised_not_turned_into_a_receipt(registry: CompiledContract) -> None:
     class BrokenState(MemoryState):
         def get(self, key: str) -> bytes | None:

@@ -4,7 +4,8 @@
 RestrictedPython's transformer (whose guards ``safe_builtins`` provides) and the metering
 transform, and compiles the result.
 ``CompiledContract.invoke`` executes the module in fresh globals (so nothing a call mutates
-survives it), calls one public method with ``ctx`` and the arguments, and turns whatever the
+survives it; a module whose level binds nothing mutable is loaded once per environment and
+kept), calls one public method with ``ctx`` and the arguments, and turns whatever the
 contract does into an ``Outcome``. ``sandbox_guards`` installs the host settings an invocation
 runs under once for many invocations (the executor: once per block).
 
@@ -170,13 +171,39 @@ def compile_contract(name: str, source: str) -> CompiledContract:
         raise ContractRejected(f"cannot compile: {type(e).__name__}") from None
     if result.errors or result.code is None:
         raise ContractRejected("; ".join(result.errors) or "cannot compile")
-    return CompiledContract(name, result.code, checked.methods, load_steps)
+    reuse = _module_is_immutable(checked.tree)
+    return CompiledContract(name, result.code, checked.methods, load_steps, reuse_module=reuse)
+
+
+def _module_is_immutable(module: ast.Module) -> bool:
+    """True when no call can change what the module level binds: no list or dict among its
+    constants or its functions' defaults (the dialect allows only literals there, and no
+    ``global``). One loaded module can then serve every invocation, unobservably."""
+    for stmt in module.body:
+        if isinstance(stmt, ast.Assign):
+            parts: list[ast.expr] = [stmt.value]
+        elif isinstance(stmt, ast.FunctionDef):
+            parts = list(stmt.args.defaults)
+        else:
+            continue
+        for part in parts:
+            if any(isinstance(node, ast.List | ast.Dict) for node in ast.walk(part)):
+                return False
+    return True
 
 
 class CompiledContract:
     """A checked, instrumented module; immutable and safe to share between invocations."""
 
-    __slots__ = ("_arity", "_code", "_environments", "_load_steps", "methods", "name")
+    __slots__ = (
+        "_arity",
+        "_code",
+        "_environments",
+        "_load_steps",
+        "_reuse_module",
+        "methods",
+        "name",
+    )
 
     def __init__(
         self,
@@ -184,11 +211,15 @@ class CompiledContract:
         code: CodeType,
         arity: Mapping[str, tuple[int, int]],
         load_steps: int = 0,
+        *,
+        reuse_module: bool = False,
     ) -> None:
         self.name = name
         self._code = code
         self._arity = dict(arity)
-        self._load_steps = load_steps  # the module level runs again for every invocation
+        self._load_steps = load_steps  # charged for every invocation, as if the module ran
+        # the module level is immutable: each environment loads it once and keeps it
+        self._reuse_module = reuse_module
         self.methods: tuple[str, ...] = tuple(sorted(arity))
         # environments of finished invocations, reused (a nested or concurrent invocation
         # takes another one, so no two running invocations ever share one)
@@ -269,10 +300,19 @@ class CompiledContract:
         return Outcome(OK, "", value, tuple(host.events), meter.used)
 
     def _run(self, env: Environment, method: str, ctx: Context, args: list[Any]) -> Any:
-        """Load the module in fresh globals, call ``method``, export what it returned."""
+        """Load the module (in fresh globals, unless ``env`` keeps it loaded), call ``method``,
+        export what it returned."""
+        env.meter.charge(self._load_steps)
+        if self._reuse_module:
+            namespace = env.module
+            if namespace is None:
+                namespace = env.namespace()
+                exec(self._code, namespace)
+                env.module = namespace
+            result = namespace[method](ctx, *args)
+            return export_value(result, MAX_RETURN_BYTES, env.meter)[0]
         namespace = env.namespace()
         try:
-            env.meter.charge(self._load_steps)
             exec(self._code, namespace)
             result = namespace[method](ctx, *args)
             return export_value(result, MAX_RETURN_BYTES, env.meter)[0]

@@ -197,6 +197,9 @@ class Environment:
         }
         self.inplace.update(_INPLACE_NATIVE)
         self._builtins: dict[str, Any] | None = None
+        # the loaded module of the contract this environment serves, kept by the runtime when
+        # nothing its module level binds can change
+        self.module: dict[str, Any] | None = None
 
     def reset(self, step_limit: int) -> None:
         """Ready this environment for another invocation: a fresh budget and call depth.
