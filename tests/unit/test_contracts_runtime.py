@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import decimal
 import os
 import subprocess
@@ -28,7 +29,7 @@ from yulian.contracts import (
     compile_contract,
     sandbox_guards,
 )
-from yulian.types.encoding import decode
+from yulian.types.encoding import decode, to_canonical
 
 REGISTRY = '''
 """A small evidence-like registry: register a digest once, look it up, transfer it."""
@@ -439,6 +440,91 @@ def test_a_kept_module_behaves_like_a_fresh_one() -> None:
     again = [call(contract, method) for method in ("f", "g", "f")]  # keeps it
     assert again == [*first, first[0]]
     assert [o.value for o in first] == [(3, (-1, 2)), (3, (7, 2))]
+
+
+# (initial value, statement changing x) for every list and dict method and every other way to
+# change a container in place: after ctx.state.put(x) the return value must still show it
+LIST_CHANGES = {
+    "append": "x.append(4)",
+    "clear": "x.clear()",
+    "copy": "y = x.copy()",
+    "count": "y = x.count(1)",
+    "extend": "x.extend([5, 6])",
+    "index": "y = x.index(2)",
+    "insert": "x.insert(0, 9)",
+    "pop": "x.pop()",
+    "remove": "x.remove(2)",
+    "reverse": "x.reverse()",
+    "sort": "x.sort(reverse=True)",
+}
+DICT_CHANGES = {
+    "clear": "x.clear()",
+    "copy": "y = x.copy()",
+    "get": "y = x.get('a')",
+    "items": "y = x.items()",
+    "keys": "y = x.keys()",
+    "pop": "x.pop('a')",
+    "popitem": "x.popitem()",
+    "setdefault": "x.setdefault('z', 0)",
+    "update": "x.update({'b': 7})",
+    "values": "y = x.values()",
+}
+OTHER_CHANGES = [
+    ("[1, 2, 3]", "x[0] = 8"),
+    ("[1, 2, 3]", "x[1:] = [0]"),
+    ("[1, 2, 3]", "del x[0]"),
+    ("[1, 2, 3]", "x += [4]"),
+    ("[1, 2, 3]", "x *= 2"),
+    ("{'a': 1, 'b': 2}", "x['c'] = 3"),
+    ("{'a': 1, 'b': 2}", "x['a'] += 5"),
+    ("{'a': 1, 'b': 2}", "del x['a']"),
+    ("{'a': 1, 'b': 2}", "x |= {'d': 4}"),
+    ("{'a': [1], 'b': 2}", "x['a'].append(2)"),
+    ("{'a': [1], 'b': 2}", "x['a'][0] = 5"),
+    ("[1, 2, 3]", "add(4)"),  # a method fetched before the put, called after it
+    ("[[2], [1]]", "y = sorted(x, key=_grow)"),  # a change made by a key function
+    ("[1, 2, 3]", "_change(x)"),
+]
+CHANGE_SOURCE = """
+def _grow(v):
+    v.append(0)
+    return len(v)
+
+def _change(v):
+    v.append(7)
+
+def f(ctx, put):
+    x = INITIAL
+    add = x.append if isinstance(x, list) else None
+    if put:
+        ctx.state.put("k", x)
+    CHANGE
+    return x
+"""
+
+
+def test_every_list_and_dict_method_is_covered_by_the_change_table() -> None:
+    from yulian.contracts.safe_builtins import METHODS
+
+    assert set(LIST_CHANGES) == set(METHODS[list])
+    assert set(DICT_CHANGES) == set(METHODS[dict])
+
+
+@pytest.mark.parametrize(
+    ("initial", "change"),
+    [("[1, 2, 3]", c) for c in LIST_CHANGES.values()]
+    + [("{'a': 1, 'b': 2}", c) for c in DICT_CHANGES.values()]
+    + OTHER_CHANGES,
+)
+def test_a_value_changed_after_it_was_put_is_returned_as_changed(initial: str, change: str) -> None:
+    """The host reuses the export of the value last put only while no container changed."""
+    source = CHANGE_SOURCE.replace("INITIAL", initial).replace("CHANGE", change)
+    contract = compile_contract("changes", source)
+    state = MemoryState()
+    stored, unstored = call(contract, "f", True, state=state), call(contract, "f", False)
+    assert stored.status == "ok", stored
+    assert stored.value == unstored.value
+    assert decode(state.values["k"]) == to_canonical(ast.literal_eval(initial))  # as it was put
 
 
 def test_host_failure_is_raised_not_turned_into_a_receipt(registry: CompiledContract) -> None:

@@ -319,6 +319,9 @@ class Host:
         self.writes: dict[str, bytes | None] = {}
         self.events: list[tuple[str, Any]] = []
         self.event_bytes = 0
+        # the last value put, the mutation count then, and its export: a contract often
+        # returns the record it just stored
+        self.last_put: tuple[Any, int, Any, bytes] | None = None
 
     def _stored(self, key: str) -> bytes | None:
         if key in self.writes:
@@ -352,8 +355,9 @@ class Host:
         if value is None:
             raise InvalidValue("state values cannot be None; use ctx.state.delete")
         self.meter.charge(STATE_WRITE_STEPS)
-        _, data = export_value(value, MAX_VALUE_BYTES, self.meter)
+        canonical, data = export_value(value, MAX_VALUE_BYTES, self.meter)
         self.writes[key] = data
+        self.last_put = (value, self.meter.mutations, canonical, data)
 
     def delete(self, key: Any) -> None:
         self._writable()
@@ -390,6 +394,21 @@ class Host:
         if self.event_bytes > MAX_EVENT_TOTAL_BYTES:
             raise LimitExceeded(f"events larger than {MAX_EVENT_TOTAL_BYTES} bytes in total")
         self.events.append((name, canonical))
+
+    def export_result(self, value: Any) -> Any:
+        """The canonical form of the return value, exported like any value (``export_value``).
+
+        The value last put, if no container changed since (``Meter.mutations``), is not walked
+        again: it is the same value, and when its encoding is short of ``EXPORT_CHARGE_EVERY``
+        its walk would neither refuse nor charge, so only the encoding is charged, as always.
+        """
+        last, self.last_put = self.last_put, None  # a canonical form is handed out only once
+        if last is not None and last[0] is value and last[1] == self.meter.mutations:
+            canonical, data = last[2], last[3]
+            if len(data) < EXPORT_CHARGE_EVERY and len(data) <= MAX_RETURN_BYTES:
+                self.meter.charge(1 + len(data) // BYTES_PER_STEP)
+                return canonical
+        return export_value(value, MAX_RETURN_BYTES, self.meter)[0]
 
     def flush(self) -> None:
         """Apply the buffered writes; only after the invocation ended ``ok``."""

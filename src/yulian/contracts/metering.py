@@ -98,9 +98,11 @@ class ForbiddenOperation(SandboxFault):
 
 
 class Meter:
-    """Counts the steps and the call depth of one invocation."""
+    """Counts the steps and the call depth of one invocation, and the in-place changes to
+    containers (``mutations``: the host may reuse what it exported of a value only while no
+    container changed since)."""
 
-    __slots__ = ("depth", "limit", "used")
+    __slots__ = ("depth", "limit", "mutations", "used")
 
     def __init__(self, limit: int) -> None:
         if limit <= 0:
@@ -108,6 +110,7 @@ class Meter:
         self.limit = limit
         self.used = 0
         self.depth = 0
+        self.mutations = 0
 
     def charge(self, steps: int) -> None:
         used = self.used + steps

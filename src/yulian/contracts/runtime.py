@@ -39,7 +39,6 @@ from RestrictedPython.transformer import RestrictingNodeTransformer
 from yulian.contracts.dialect import ContractRejected, check_contract
 from yulian.contracts.host import (
     HOST_ATTRIBUTES,
-    MAX_RETURN_BYTES,
     BlockInfo,
     Context,
     ContractState,
@@ -48,7 +47,6 @@ from yulian.contracts.host import (
     Revert,
     Sender,
     TxInfo,
-    export_value,
     import_args,
 )
 from yulian.contracts.metering import (
@@ -285,7 +283,7 @@ class CompiledContract:
         host = Host(meter, state, read_only=read_only, height=block.height)
         ctx = Context(host, sender, block, tx)
         try:
-            value = self._run(env, method, ctx, plain_args)
+            value = self._run(env, method, host, ctx, plain_args)
         except HostFailure as e:
             raise e.original from e
         except OutOfSteps as e:  # also call depth and memory caps: the whole budget is spent
@@ -299,7 +297,7 @@ class CompiledContract:
         host.flush()
         return Outcome(OK, "", value, tuple(host.events), meter.used)
 
-    def _run(self, env: Environment, method: str, ctx: Context, args: list[Any]) -> Any:
+    def _run(self, env: Environment, method: str, host: Host, ctx: Context, args: list[Any]) -> Any:
         """Load the module (in fresh globals, unless ``env`` keeps it loaded), call ``method``,
         export what it returned."""
         env.meter.charge(self._load_steps)
@@ -309,13 +307,11 @@ class CompiledContract:
                 namespace = env.namespace()
                 exec(self._code, namespace)
                 env.module = namespace
-            result = namespace[method](ctx, *args)
-            return export_value(result, MAX_RETURN_BYTES, env.meter)[0]
+            return host.export_result(namespace[method](ctx, *args))
         namespace = env.namespace()
         try:
             exec(self._code, namespace)
-            result = namespace[method](ctx, *args)
-            return export_value(result, MAX_RETURN_BYTES, env.meter)[0]
+            return host.export_result(namespace[method](ctx, *args))
         finally:
             # the module's functions and its globals refer to each other: break the cycle now
             # (nothing runs contract code after this) instead of leaving it to the collector

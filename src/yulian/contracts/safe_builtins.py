@@ -12,6 +12,8 @@ Invariants:
 - Everything that consumes an iterable (loops, comprehensions, unpacking, ``list()``,
   ``sorted()``, ``sum()``, ``str.join``, ``list.extend``...) goes through ``getiter_`` or
   ``materialize``: one charge per item, so no C loop runs unmetered.
+- Every in-place change to a list or dict goes through a guard here, which counts it on the
+  meter first (``Meter.mutations``), so the host can tell that a value it exported is unchanged.
 - Dict keys are scalars (str, int, bool, bytes, None) at every place a key can enter a dict,
   so hashing never recurses into a nested tuple and dict order is insertion order only.
 - No float is reachable: no ``float``, no true division, no negative ``**`` on ints, no float
@@ -32,7 +34,7 @@ import decimal
 import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from functools import partial
+from functools import partial, wraps
 from types import MappingProxyType
 from typing import Any
 
@@ -141,6 +143,18 @@ def _check_codec(encoding: Any, errors: Any) -> None:
         raise AccessDenied("only the utf-8 and ascii codecs are available")
 
 
+def _mutating(method: Callable[..., Any]) -> Callable[..., Any]:
+    """An ``Environment`` method that changes a container in place: it counts the change on
+    the meter first (see ``Meter.mutations``)."""
+
+    @wraps(method)
+    def counted(env: Environment, *args: Any, **kwargs: Any) -> Any:
+        env.meter.mutations += 1
+        return method(env, *args, **kwargs)
+
+    return counted
+
+
 class _ItemWriter:
     """What ``_write_(obj)`` returns: item assignment and deletion, checked and charged."""
 
@@ -152,6 +166,7 @@ class _ItemWriter:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         target, meter = self._target, self._env.meter
+        meter.mutations += 1
         if type(target) is dict:
             if type(key) not in KEY_TYPES:
                 raise InvalidValue("dict keys must be str, int, bytes, bool or None")
@@ -172,6 +187,7 @@ class _ItemWriter:
 
     def __delitem__(self, key: Any) -> None:
         target, meter = self._target, self._env.meter
+        meter.mutations += 1
         if type(target) is dict and not GuardedOps.lookup_key(key):
             raise KeyError("absent key")
         meter.charge(1 + len(target) // ITEMS_PER_STEP)
@@ -332,6 +348,7 @@ class Environment:
             self.list_extend(x, y)
             return x
         if op == "*=" and type(x) is list:
+            self.meter.mutations += 1
             x[:] = self.ops.mul(x, y)
             return x
         if op == "|=" and type(x) is dict:
@@ -579,21 +596,25 @@ class Environment:
         if len(target) + extra > MAX_CONTAINER_LEN:
             raise ResourceExhausted(f"container longer than {MAX_CONTAINER_LEN}")
 
+    @_mutating
     def list_append(self, target: list[Any], item: Any) -> None:
         self._grow(target, 1)
         self.meter.charge(1)
         target.append(item)
 
+    @_mutating
     def list_extend(self, target: list[Any], iterable: Any) -> None:
         items = self.materialize(iterable)
         self._grow(target, len(items))
         target.extend(items)
 
+    @_mutating
     def list_insert(self, target: list[Any], index: Any, item: Any) -> None:
         self._grow(target, 1)
         self.meter.charge(1 + len(target) // ITEMS_PER_STEP)
         target.insert(index, item)
 
+    @_mutating
     def list_pop(self, target: list[Any], *index: Any) -> Any:
         self.meter.charge(1 + len(target) // ITEMS_PER_STEP)
         return target.pop(*index)
@@ -606,14 +627,17 @@ class Environment:
         self.ops.charge_scan(item, len(target))
         return target.count(item)
 
+    @_mutating
     def list_remove(self, target: list[Any], item: Any) -> None:
         self.ops.charge_scan(item, len(target))
         target.remove(item)
 
+    @_mutating
     def list_reverse(self, target: list[Any]) -> None:
         self.meter.charge(1 + len(target) // ITEMS_PER_STEP)
         target.reverse()
 
+    @_mutating
     def list_sort(self, target: list[Any], *, reverse: Any = False) -> None:
         target[:] = self._sort(list(target), None, reverse)
 
@@ -621,6 +645,7 @@ class Environment:
         self.meter.charge_items(len(target))
         return target.copy()
 
+    @_mutating
     def container_clear(self, target: list[Any] | dict[Any, Any]) -> None:
         self.meter.charge(1 + len(target) // ITEMS_PER_STEP)
         target.clear()
@@ -648,6 +673,7 @@ class Environment:
         self.meter.charge_items(len(target))
         return dict(target)
 
+    @_mutating
     def dict_pop(self, target: dict[Any, Any], key: Any, *default: Any) -> Any:
         if not GuardedOps.lookup_key(key):
             if default:
@@ -655,9 +681,11 @@ class Environment:
             raise KeyError("absent key")
         return target.pop(key, *default)
 
+    @_mutating
     def dict_popitem(self, target: dict[Any, Any]) -> tuple[Any, Any]:
         return target.popitem()
 
+    @_mutating
     def dict_setdefault(self, target: dict[Any, Any], key: Any, default: Any = None) -> Any:
         if type(key) not in KEY_TYPES:
             raise InvalidValue("dict keys must be str, int, bytes, bool or None")
@@ -666,6 +694,7 @@ class Environment:
         self.meter.charge(1)
         return target.setdefault(key, default)
 
+    @_mutating
     def dict_update(self, target: dict[Any, Any], source: Any = (), /, **kwargs: Any) -> None:
         if kwargs:
             self.dict_update(target, kwargs)
