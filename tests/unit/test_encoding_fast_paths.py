@@ -21,6 +21,7 @@ from yulian.types.encoding import (
     to_canonical,
     to_plain,
 )
+from yulian.types.receipt import Event, Receipt
 
 
 def reference_check(value: Any, depth: int, limits: Limits | None) -> None:
@@ -187,3 +188,12 @@ def test_decode_plain_matches_to_plain_of_decode(value: Any) -> None:
     assert result(decode, data) == result(reference_decode, data)
     expected = result(lambda d: reference_plain(reference_decode(d)), data)
     assert result(decode_plain, data) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(values, st.lists(st.tuples(texts, texts, values), max_size=3))
+def test_receipt_encode_matches_encoding_its_canonical_value(value: Any, events: Any) -> None:
+    def receipt() -> Receipt:
+        return Receipt(b"\x01" * 32, "ok", "", 7, value, tuple(Event(*e) for e in events))
+
+    assert result(lambda: receipt().encode()) == result(lambda: encode(receipt().to_value()))

@@ -71,10 +71,19 @@ class Receipt:
 
     def encode(self) -> bytes:
         """The canonical bytes, computed once: a receipt is encoded for the block's
-        ``result_root`` and again for storage."""
+        ``result_root`` and again for storage.
+
+        A receipt of the executor holds canonical values already: if the fields as they are
+        pass ``encode``'s check (which refuses unsorted keys), ``to_canonical`` would change
+        nothing that encodes, so it is skipped; anything else takes ``to_value`` as before."""
         cached: bytes | None = self.__dict__.get("_encoded")
         if cached is None:
-            cached = encode(self.to_value())
+            events = tuple([(e.contract, e.name, e.payload) for e in self.events])
+            fields = (self.tx_id, self.status, self.message, self.steps, self.value, events)
+            try:
+                cached = encode(fields)
+            except (ValueError, TypeError):
+                cached = encode(self.to_value())
             object.__setattr__(self, "_encoded", cached)
         return cached
 
