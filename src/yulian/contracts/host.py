@@ -299,7 +299,7 @@ def _check_key(meter: Meter, key: Any) -> str:
     if type(key) is not str or not key:
         raise InvalidValue("state keys must be non-empty strings")
     try:
-        size = len(key.encode("utf-8"))
+        size = len(key) if key.isascii() else len(key.encode("utf-8"))
     except UnicodeEncodeError as e:
         raise InvalidValue("state keys must be valid UTF-8") from e
     if size > MAX_KEY_BYTES:
@@ -326,7 +326,10 @@ class Host:
     def _stored(self, key: str) -> bytes | None:
         if key in self.writes:
             return self.writes[key]
-        data = _from_state(self.state.get, key)
+        try:
+            data = self.state.get(key)
+        except Exception as e:
+            raise HostFailure(e) from e
         if data is not None and type(data) is not bytes:
             raise HostFailure(TypeError("ContractState.get must return bytes or None"))
         return data

@@ -102,24 +102,32 @@ def apply_tx(
             tx.tx_id, "unknown_contract", f"no contract named {call.contract!r}", 0, None, ()
         )
     overlay.begin_tx()
+    tx_info = TxInfo(id=tx.tx_id.hex())
+    state = state_of(call.contract)
     if getattr(contract, "is_system", False):
-        args, extra = to_plain(call.args), {"view": overlay}
-    else:
-        args, extra = call.args, {}  # the runtime imports them as fresh plain copies
-    outcome = contract.invoke(
-        call.method,
-        args,
-        sender=tx.sender,
-        block=info,
-        tx=TxInfo(id=tx.tx_id.hex()),
-        state=state_of(call.contract),
-        read_only=False,
-        step_limit=block.step_limit,
-        **extra,
-    )
+        outcome = contract.invoke(
+            call.method,
+            to_plain(call.args),
+            sender=tx.sender,
+            block=info,
+            tx=tx_info,
+            state=state,
+            view=overlay,
+            step_limit=block.step_limit,
+        )
+    else:  # the runtime imports the args as fresh plain copies itself
+        outcome = contract.invoke(
+            call.method,
+            call.args,
+            sender=tx.sender,
+            block=info,
+            tx=tx_info,
+            state=state,
+            step_limit=block.step_limit,
+        )
     if outcome.status == "ok":
         overlay.commit_tx()
-        events = tuple(Event(call.contract, name, payload) for name, payload in outcome.events)
+        events = tuple([Event(call.contract, name, payload) for name, payload in outcome.events])
         return Receipt(tx.tx_id, "ok", "", outcome.steps, outcome.value, events)
     overlay.rollback_tx()
     return Receipt(tx.tx_id, outcome.status, outcome.message, outcome.steps, None, ())
