@@ -18,7 +18,7 @@ from tests.unit.test_admission_batch import world as world
 
 from yulian.execution.executor import ExecTx
 from yulian.mempool.preverify import preverify
-from yulian.node.verifier import Verifier
+from yulian.node.verifier import MIN_HANDOFF, Verifier
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_admission_after_the_workers_checks_each_signature_once(
     verifier: Verifier, world: World
 ) -> None:
     admission, counting = make_admission(world)
-    txs = [world.alice.sign(n) for n in range(100, 110)]
+    txs = [world.alice.sign(n) for n in range(100, 100 + MIN_HANDOFF)]
     stranger = world.stranger.sign(200)
     bad = flip_signature(world.bob.sign(201))
     datas = [*txs, stranger, bad]
@@ -73,7 +73,17 @@ def test_admission_after_the_workers_checks_each_signature_once(
         if pair is not None:
             admission.note_verified(*pair)
     verdicts = admission.admit_many(datas, next_height=1, now_ms=NOW_MS)
-    assert all(type(v) is ExecTx for v in verdicts[:10])
-    assert getattr(verdicts[10], "code", None) == "unknown_ca"  # membership is still checked
-    assert getattr(verdicts[11], "code", None) == "bad_signature"
+    assert all(type(v) is ExecTx for v in verdicts[:MIN_HANDOFF])
+    assert getattr(verdicts[-2], "code", None) == "unknown_ca"  # membership is still checked
+    assert getattr(verdicts[-1], "code", None) == "bad_signature"
     assert counting.verifies == 1  # only the tx the workers refused was verified here
+
+
+def test_a_few_checks_stay_in_process(verifier: Verifier, world: World) -> None:
+    """Fewer than ``MIN_HANDOFF`` checks in a turn are not worth a hand-off: no answers, so
+    admission verifies them itself."""
+    datas = [world.alice.sign(n) for n in range(300, 300 + MIN_HANDOFF - 1)]
+    assert asyncio.run(verifier.verify(datas)) == [None] * len(datas)
+    admission, counting = make_admission(world)
+    verdicts = admission.admit_many(datas, next_height=1, now_ms=NOW_MS)
+    assert all(type(v) is ExecTx for v in verdicts) and counting.verifies == len(datas)

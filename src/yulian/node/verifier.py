@@ -26,6 +26,9 @@ from yulian.mempool.preverify import preverify
 Verified = tuple[bytes, bytes] | None  # (tx id, signature) that verified, or None
 
 MIN_CHUNK = 32  # smaller jobs cost more in hand-off than the work they carry
+# a turn of the loop that asks for fewer checks than this verifies in-process: the hand-off
+# (pickling, the pool's queue thread, the wake-up) costs the node more than a few checks
+MIN_HANDOFF = 16
 PARENT_POLL_S = 1.0
 
 
@@ -57,6 +60,11 @@ class Verifier:
     def _flush(self) -> None:
         waiting, self._waiting = self._waiting, []
         flat = [data for datas, _ in waiting for data in datas]
+        if len(flat) < MIN_HANDOFF:
+            for datas, future in waiting:
+                if not future.done():
+                    future.set_result([None] * len(datas))
+            return
         size = max(MIN_CHUNK, -(-len(flat) // self._workers))
         loop = asyncio.get_running_loop()
         jobs = [
