@@ -244,8 +244,8 @@ def test_a_batch_beyond_the_mempools_room_is_refused_before_any_check(tmp_path: 
 
 
 def test_own_clients_fill_only_their_share_of_the_pool_gossip_the_rest(tmp_path: Path) -> None:
-    """With 4 validators a node's own clients may fill a quarter of its mempool; peers' gossip
-    may fill it all, so under overload every node still holds every node's txs."""
+    """With 4 validators a node's own clients' pending txs may fill a quarter of its mempool;
+    peers' gossip may fill it all, so under overload every node still holds every node's txs."""
     replicas, genesis, wallet = make_cluster(tmp_path, 4)
     first, second = list(replicas.values())[:2]
     first.mempool = Mempool(8)
@@ -266,3 +266,7 @@ def test_own_clients_fill_only_their_share_of_the_pool_gossip_the_rest(tmp_path:
         second.submit(data, now, client=False)  # the peer holds them; now it gossips them
     first.on_message(second.config.name, Message("txs", tuple(envelopes[2:])), now)
     assert len(first.mempool) == 8 and first.client_room() == 0  # gossip filled the rest
+    first.mempool.remove([t.tx_id for t in own if isinstance(t, ExecTx)])  # as a commit does
+    # the pool still holds the peer's six, but this node's clients have their share again
+    assert len(first.mempool) == 6 and first.mempool.local_count() == 0
+    assert first.client_room() == 2

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import ssl
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,6 +55,7 @@ GENESIS_META = "genesis_hash"
 GOSSIP_INTERVAL_S = 0.02
 TICK_INTERVAL_S = 0.5
 MAX_GOSSIP_BATCH = 1000
+GOSSIP_CHUNK = 100  # peers' txs admitted between two looks at other messages
 RECENT_BLOCKS = 256  # blocks whose tx ids the node remembers for GET /v1/blocks
 ANONYMOUS = SenderInfo(org="", role="anonymous", id="", attributes={})
 
@@ -118,7 +120,9 @@ class Node:
         self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
         self._waiters: dict[bytes, list[asyncio.Future[TxStatus]]] = {}
         self._gossip: list[bytes] = []
-        self._background: set[asyncio.Future[None]] = set()
+        self._gossip_in: deque[tuple[str, tuple[bytes, ...]]] = deque()
+        self._gossip_queued = 0
+        self._gossip_admitter: asyncio.Future[None] | None = None
         self._recent_tx_ids: dict[int, tuple[bytes, ...]] = {}  # height -> ids, newest blocks
         self.verifier = (
             Verifier(self.genesis.suite, config.verify_workers) if config.verify_workers else None
@@ -259,12 +263,22 @@ class Node:
     def _on_peer_message(self, peer: str, msg: Message) -> None:
         if self._stopping:
             return
-        if msg.kind == "txs" and self.verifier is not None:
-            task = asyncio.ensure_future(self._admit_gossip(peer, msg))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+        if msg.kind == "txs":
+            self._queue_gossip(peer, msg)
             return
         self.perform(self.replica.on_message(peer, msg, now_ms()))
+
+    def _queue_gossip(self, peer: str, msg: Message) -> None:
+        """Peers' txs are admitted by one background task, a chunk at a time, so a proposal or
+        a vote that arrives meanwhile waits for one chunk, not for a whole gossip backlog (on a
+        busy machine consensus latency was mostly that wait). Gossip is best effort: beyond a
+        mempool's worth of queued txs, more is dropped."""
+        if self._gossip_queued + len(msg.payload) > self.mempool.max_size:
+            return
+        self._gossip_in.append((peer, msg.payload))
+        self._gossip_queued += len(msg.payload)
+        if self._gossip_admitter is None or self._gossip_admitter.done():
+            self._gossip_admitter = asyncio.ensure_future(self._admit_gossip())
 
     def _on_peer_connect(self, peer: str) -> None:
         if self.peers is not None:
@@ -314,10 +328,17 @@ class Node:
             if verified is not None:
                 admission.note_verified(*verified)
 
-    async def _admit_gossip(self, peer: str, msg: Message) -> None:
-        await self._preverify(msg.payload, room=self.mempool.room())
-        if not self._stopping:
-            self.perform(self.replica.on_message(peer, msg, now_ms()))
+    async def _admit_gossip(self) -> None:
+        while self._gossip_in and not self._stopping:
+            peer, payload = self._gossip_in.popleft()
+            self._gossip_queued -= len(payload)
+            for start in range(0, len(payload), GOSSIP_CHUNK):
+                chunk = payload[start : start + GOSSIP_CHUNK]
+                await self._preverify(chunk, room=self.mempool.room())
+                if self._stopping:
+                    return
+                self.perform(self.replica.on_message(peer, Message("txs", chunk), now_ms()))
+                await asyncio.sleep(0)  # let consensus messages in between chunks
 
     def tx_status(self, tx_id: bytes) -> TxStatus:
         location = self.ledger.tx_location(tx_id)

@@ -319,7 +319,7 @@ class Replica:
         if (self.client_room() if client else self.mempool.room()) == 0:
             raise AdmissionError("mempool_full", 503, "too many txs are pending; retry later")
         tx = self.admission.admit(data, next_height=self.tip.height + 1, now_ms=now_ms)
-        self.mempool.add(tx)
+        self.mempool.add(tx, local=client)
         return tx
 
     def submit_many(
@@ -333,26 +333,26 @@ class Replica:
         room = self.client_room() if client else self.mempool.room()
         full = AdmissionError("mempool_full", 503, "too many txs are pending; retry later")
         if room < len(datas):
-            return self.submit_many(datas[:room], now_ms, client=False) + [full] * (
+            return self.submit_many(datas[:room], now_ms, client=client) + [full] * (
                 len(datas) - room
             )
         verdicts = self.admission.admit_many(datas, next_height=self.tip.height + 1, now_ms=now_ms)
         for i, verdict in enumerate(verdicts):
             if isinstance(verdict, ExecTx):
                 try:
-                    self.mempool.add(verdict)
+                    self.mempool.add(verdict, local=client)
                 except AdmissionError as e:
                     verdicts[i] = e
         return verdicts
 
     def client_room(self) -> int:
-        """Room for this node's own clients' txs: they may fill the pool only up to its share
-        per validator (size / validators), the rest is kept for peers' gossip. Under overload
+        """Room for this node's own clients' txs: pending, they may fill only this node's share
+        of the pool (size / validators); the rest is kept for peers' gossip. Under overload
         every node can then still hold every other node's txs; pools that diverge make each
         proposal carry txs its validators must check on the critical path, and a network
         slows down exactly when it is busiest."""
         share = self.mempool.max_size // max(1, len(self.validators.validators))
-        return max(0, min(self.mempool.room(), share - len(self.mempool)))
+        return max(0, min(self.mempool.room(), share - self.mempool.local_count()))
 
     def _known_many(self, tx_ids: Sequence[bytes]) -> list[bool]:
         """Pending or committed, per id: the mempool, then one ledger read per chunk."""
