@@ -246,6 +246,7 @@ def export_value(
     ``EXPORT_CHARGE_EVERY`` bytes) means a walk that never reached the limit or a charge.
     """
     kind = type(value)
+    data: bytes | None
     try:
         if kind is list or kind is tuple or kind is dict:
             canonical = _fast_canonical(value, 0, sequence, FAST_EXPORT_NODES)[0]
@@ -261,13 +262,15 @@ def export_value(
             raise _NotSimple
         data = encode_canonical(canonical)
     except (_NotSimple, TypeError, ValueError):  # a refusal, a lone surrogate: the exact path
-        canonical, data = None, b""
-        fast = False
-    else:  # without a meter the walk could only refuse a value over max_bytes
-        fast = len(data) <= max_bytes and (meter is None or len(data) < EXPORT_CHARGE_EVERY)
-    if not fast:
+        canonical, data = None, None
+    # without a meter, the walk could only refuse a value over max_bytes
+    if (
+        data is None
+        or len(data) > max_bytes
+        or (meter is not None and len(data) >= EXPORT_CHARGE_EVERY)
+    ):
         _walk(value, max_bytes, meter)
-        if not data:
+        if data is None:
             try:
                 canonical = to_canonical(value)
                 data = encode_canonical(canonical)  # the walk checked what encode would
