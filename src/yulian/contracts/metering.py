@@ -426,18 +426,26 @@ class GuardedOps:
             measure(self.meter, b)
 
     def lt(self, a: Any, b: Any) -> bool:
+        if type(a) is int and type(b) is int:  # nothing to charge
+            return a < b
         self._order(a, b)
         return bool(a < b)
 
     def le(self, a: Any, b: Any) -> bool:
+        if type(a) is int and type(b) is int:  # nothing to charge
+            return a <= b
         self._order(a, b)
         return bool(a <= b)
 
     def gt(self, a: Any, b: Any) -> bool:
+        if type(a) is int and type(b) is int:  # nothing to charge
+            return a > b
         self._order(a, b)
         return bool(a > b)
 
     def ge(self, a: Any, b: Any) -> bool:
+        if type(a) is int and type(b) is int:  # nothing to charge
+            return a >= b
         self._order(a, b)
         return bool(a >= b)
 
@@ -491,9 +499,10 @@ class GuardedOps:
 
     def chain(self, left: Any, ops: tuple[str, ...], *rights: Callable[[], Any]) -> bool:
         """``a < b < c``: each right operand is a thunk, evaluated only when still needed."""
+        compare = self.compare_ops
         for op, thunk in zip(ops, rights, strict=True):
             right = thunk()
-            if not self.compare_ops[op](left, right):
+            if not compare[op](left, right):
                 return False
             left = right
         return True

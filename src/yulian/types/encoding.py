@@ -67,8 +67,11 @@ def decode_plain(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Value:
     return _decode(data, limits, use_list=True)
 
 
+_BYTES_LIKE = (bytes, bytearray, memoryview)
+
+
 def _decode(data: bytes, limits: Limits, use_list: bool) -> Value:
-    if not isinstance(data, bytes | bytearray | memoryview):
+    if not isinstance(data, _BYTES_LIKE):
         raise DecodeError(f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
     if len(data) > limits.max_bytes:
@@ -90,7 +93,7 @@ def _decode(data: bytes, limits: Limits, use_list: bool) -> Value:
     except Exception as e:  # the C unpacker raises a few other types for hostile input
         raise DecodeError(f"malformed msgpack: {type(e).__name__}") from None
     try:
-        _check_value(value, depth=0, limits=limits)
+        _check_value(value, 0, limits)
     except ValueError as e:
         raise DecodeError(str(e)) from None
     if _Packer(use_bin_type=True).pack(value) != data:  # lists and tuples encode alike
