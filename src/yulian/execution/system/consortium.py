@@ -24,6 +24,7 @@ a validator's key also schedules that validator's removal.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -78,7 +79,7 @@ def config_in_force(view: StateView, default: ConsortiumConfig, height: int) -> 
     return default
 
 
-class VotingContract(SystemContract):
+class VotingContract(SystemContract, ABC):
     """A system contract whose changes are proposals the member organisations approve: the
     approval and reading methods are shared; ``_decide`` applies a proposal once its policy
     is met (or leaves it open)."""
@@ -113,10 +114,11 @@ class VotingContract(SystemContract):
         book = ProposalBook(call.state)
         return [book.get(i).view(call.block.height) for i in book.open_ids()]
 
+    @abstractmethod
     def _decide(
         self, call: Call, book: ProposalBook, record: ProposalRecord, config: ConsortiumConfig
     ) -> Value:
-        raise NotImplementedError
+        """Apply ``record`` if its policy is met (or leave it open); the answer of the call."""
 
 
 class ConsortiumContract(VotingContract):
