@@ -30,6 +30,7 @@ from yulian.contracts import (
     sandbox_guards,
 )
 from yulian.types.encoding import decode, to_canonical
+from yulian.types.receipt import Event, Receipt
 
 REGISTRY = '''
 """A small evidence-like registry: register a digest once, look it up, transfer it."""
@@ -770,3 +771,42 @@ def test_outcomes_do_not_depend_on_the_hash_seed() -> None:
         assert "status='ok'" in result.stdout, result.stdout + result.stderr
         outputs.add(result.stdout)
     assert len(outputs) == 1
+
+
+def test_what_a_receipt_cannot_hold_is_a_fault_with_no_writes() -> None:
+    """A return value nested deeper than 11 levels, or an event payload deeper than 9, would
+    make a receipt that does not decode (at 16, one that does not even encode, so no block could
+    be made): such a call ends as ``fault`` and writes nothing; one level less is ``ok``."""
+    contract = compile_contract(
+        "deep",
+        "def nest(k):\n"
+        "    v = 1\n"
+        "    for _ in range(k):\n"
+        "        v = [v]\n"
+        "    return v\n"
+        "def ret(ctx, k):\n"
+        "    ctx.state.put('a', 1)\n"
+        "    return nest(k)\n"
+        "def event(ctx, k):\n"
+        "    ctx.state.put('a', 1)\n"
+        "    ctx.emit('e', {'x': nest(k - 1)})\n",
+    )
+    for method, ok_depth in (("ret", 11), ("event", 9)):
+        for k in (ok_depth, ok_depth + 1, 15):
+            state = MemoryState()
+            outcome = call(contract, method, k, state=state)
+            if k <= ok_depth:
+                assert outcome.status == "ok", (method, k)
+                receipt = Receipt(
+                    tx_id=bytes(32),
+                    status=outcome.status,
+                    message=outcome.message,
+                    steps=outcome.steps,
+                    value=outcome.value,
+                    events=tuple(Event("deep", n, p) for n, p in outcome.events),
+                )
+                assert Receipt.decode(receipt.encode()) == receipt
+                assert state.values
+            else:
+                assert outcome.status == "fault" and "InvalidValue" in outcome.message, (method, k)
+                assert state.values == {}
