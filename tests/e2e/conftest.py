@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import RunningNode, make_network
+from tests.e2e.harness import RunningNode, make_network, serving
 
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[RunningNode]:
-    running = make_network(tmp_path)
-    running.start()
-    try:
+    with serving(make_network(tmp_path)) as running:
         yield running
-    finally:
-        for c in running.clients:
-            c.close()
-        running.stop()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,18 @@ class RunningNode(NodeProcessControl):
         c = Client(self.url, Wallet.from_network(self.layout.root, org, user))
         self.clients.append(c)
         return c
+
+
+@contextmanager
+def serving(running: RunningNode) -> Iterator[RunningNode]:
+    """Start ``running`` and, whatever happens, close its clients and stop it afterwards."""
+    running.start()
+    try:
+        yield running
+    finally:
+        for c in running.clients:
+            c.close()
+        running.stop()
 
 
 def make_network(

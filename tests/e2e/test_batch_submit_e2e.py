@@ -16,43 +16,33 @@ import msgpack
 import psutil
 import pytest
 
-from tests.e2e.harness import RunningNode, free_port, make_network
+from tests.e2e.harness import RunningNode, free_port, make_network, serving
+from tests.e2e.test_bad_input_e2e import _signed as signed_register
 from yulian.crypto.suite import get_suite
 from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config, save_config
 from yulian.sdk import Wallet
 from yulian.types.encoding import encode
-from yulian.types.tx import SignedTx, Tx
+from yulian.types.tx import SignedTx
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(params=[0, 1], ids=["in-process", "verifier-process"])
 def batch_node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningNode]:
-    running = make_network(tmp_path)
-    config = running.config
-    save_config(dataclasses.replace(load_config(config), verify_workers=request.param), config)
-    running.start()
-    try:
+    with serving(with_verify_workers(make_network(tmp_path), request.param)) as running:
         yield running
-    finally:
-        for c in running.clients:
-            c.close()
-        running.stop()
+
+
+def with_verify_workers(running: RunningNode, workers: int) -> RunningNode:
+    config = running.config
+    save_config(dataclasses.replace(load_config(config), verify_workers=workers), config)
+    return running
 
 
 def _signed(wallet: Wallet, digest: str, **changes: object) -> bytes:
-    fields: dict[str, object] = dict(
-        chain_id="yulian-local",
-        contract="evidence",
-        method="register",
-        args=(digest, "batch", {}),
-        signer=wallet.cert,
-        nonce=1,
-        expires_at=1000,
-    )
-    fields.update(changes)
-    return SignedTx.create(Tx(**fields), wallet.key.sign).encode()  # type: ignore[arg-type]
+    """An evidence registration of ``digest`` (the bad-input test's tx, other fields as given)."""
+    return signed_register(wallet, args=(digest, "batch", {}), **changes)
 
 
 def _post_batch(url: str, body: bytes, content_type: str = "application/msgpack") -> httpx.Response:
@@ -180,11 +170,7 @@ def test_json_batch_and_unreadable_bodies(batch_node: RunningNode) -> None:
 
 
 def test_verifier_process_ends_with_a_killed_node(tmp_path: Path) -> None:
-    running = make_network(tmp_path)
-    config = running.config
-    save_config(dataclasses.replace(load_config(config), verify_workers=1), config)
-    running.start()
-    try:
+    with serving(with_verify_workers(make_network(tmp_path), 1)) as running:
         assert running.proc is not None
         node = psutil.Process(running.proc.pid)
         workers = node.children(recursive=True)
@@ -195,7 +181,3 @@ def test_verifier_process_ends_with_a_killed_node(tmp_path: Path) -> None:
         running.kill9()
         _gone, alive = psutil.wait_procs(workers, timeout=10)
         assert not alive, f"verifier processes outlived their node: {alive}"
-    finally:
-        for c in running.clients:
-            c.close()
-        running.stop()

@@ -95,6 +95,14 @@ def make_cluster(tmp: Path, n: int) -> tuple[dict[str, Replica], Genesis, Wallet
     return replicas, genesis, Wallet.from_network(layout.root, "org1", "client1")
 
 
+def register_envelope(genesis: Genesis, wallet: Wallet, i: int) -> bytes:
+    """A signed evidence registration of digest ``i``."""
+    args = [f"{i:064x}", "t", {}]
+    return wallet.sign_tx(
+        genesis.chain_id, CONTRACT_NAME, "register", args, expires_at=1000
+    ).encode()
+
+
 @pytest.mark.parametrize("n", [1, 4])
 def test_replicas_commit_and_agree(tmp_path: Path, n: int) -> None:
     replicas, genesis, wallet = make_cluster(tmp_path, n)
@@ -105,9 +113,7 @@ def test_replicas_commit_and_agree(tmp_path: Path, n: int) -> None:
     first = next(iter(replicas.values()))
     ids = []
     for i in range(20):
-        env = wallet.sign_tx(
-            genesis.chain_id, CONTRACT_NAME, "register", [f"{i:064x}", "t", {}], expires_at=1000
-        ).encode()
+        env = register_envelope(genesis, wallet, i)
         ids.append(first.submit(env, net.now).tx_id)
         net.apply(first.config.name, Outputs(broadcast=[Message("txs", (env,))]))
     net.run_until(
@@ -185,16 +191,10 @@ def test_a_proposed_block_may_not_carry_a_committed_or_repeated_tx(tmp_path: Pat
     net.now = genesis.time_ms + 3_600_000
     net.apply(replica.config.name, replica.start(net.now))
 
-    def envelope(i: int) -> bytes:
-        args = [f"{i:064x}", "t", {}]
-        return wallet.sign_tx(
-            genesis.chain_id, CONTRACT_NAME, "register", args, expires_at=1000
-        ).encode()
-
-    committed = envelope(1)
+    committed = register_envelope(genesis, wallet, 1)
     tx_id = replica.submit(committed, net.now).tx_id
     net.run_until(lambda: replica.ledger.has_tx(tx_id))
-    fresh, pending = envelope(2), envelope(3)
+    fresh, pending = register_envelope(genesis, wallet, 2), register_envelope(genesis, wallet, 3)
     replica.submit(pending, net.now)
     raw = replica.ledger.block(replica.tip.height)
     assert raw is not None
@@ -218,12 +218,7 @@ def test_a_batch_beyond_the_mempools_room_is_refused_before_any_check(tmp_path: 
     counting = CountingSuite(replica.admission._suite)
     replica.admission._suite = counting
     now = genesis.time_ms + 3_600_000
-    envelopes = [
-        wallet.sign_tx(
-            genesis.chain_id, CONTRACT_NAME, "register", [f"{i:064x}", "t", {}], expires_at=1000
-        ).encode()
-        for i in range(5)
-    ]
+    envelopes = [register_envelope(genesis, wallet, i) for i in range(5)]
     first = replica.submit_many(envelopes[:2], now)
     assert [type(v) for v in first] == [ExecTx, ExecTx]
     rest = replica.submit_many([envelopes[0], *envelopes[2:]], now)
@@ -250,12 +245,7 @@ def test_own_clients_fill_only_their_share_of_the_pool_gossip_the_rest(tmp_path:
     first, second = list(replicas.values())[:2]
     first.mempool = Mempool(8)
     now = genesis.time_ms + 3_600_000
-    envelopes = [
-        wallet.sign_tx(
-            genesis.chain_id, CONTRACT_NAME, "register", [f"{i:064x}", "t", {}], expires_at=1000
-        ).encode()
-        for i in range(10)
-    ]
+    envelopes = [register_envelope(genesis, wallet, i) for i in range(10)]
     assert first.client_room() == 2
     own = first.submit_many(envelopes[:3], now)
     assert [getattr(v, "code", "ok") for v in own] == ["ok", "ok", "mempool_full"]
