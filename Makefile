@@ -1,12 +1,12 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run   — create a local 2-organisation consortium, start it, run the evidence demo
+#   make run   — create a local 4-organisation consortium, start it, run the evidence demo
 #   make test  — lint (ruff, mypy, layering) and the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit e2e clean
+.PHONY: run test lint unit e2e clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint
+system-deps:
+	scripts/system-deps.sh
+
+test: lint system-deps
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
 clean:
