@@ -414,6 +414,7 @@ def create_app(node: Node) -> FastAPI:
                 "node": node.config.name,
                 "org": node.config.org,
                 "chain_id": node.chain_id,
+                "genesis_hash": node.replica.genesis_hash.hex(),
                 "suite": node.suite.name,
                 "height": node.tip.height,
                 "last_block_time_ms": node.tip.time_ms,
