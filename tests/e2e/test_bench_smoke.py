@@ -20,7 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from yulian.bench.runner import BenchSession, Segment
+from yulian.bench.options import BenchOptions
+from yulian.bench.plan import Segment
+from yulian.bench.session import BenchSession
 from yulian.bench.workloads import make_workload
 
 pytestmark = pytest.mark.e2e
@@ -38,9 +40,8 @@ def chain_of(url: str, height: int) -> list[dict]:
 def test_smoke_every_tx_committed_exactly_once_and_nodes_agree(tmp_path: Path) -> None:
     session = BenchSession(
         tmp_path / "network",
-        4,
         make_workload("evidence", tag="smoke"),
-        max_block_txs=BLOCK_CAP,
+        BenchOptions(validators=4, max_block_txs=BLOCK_CAP),
     )
     with session:
         stress = session.load([Segment("load", "stress", count=SMOKE_TXS)], "smoke", 1000)
