@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.pgserver import PgServer
-from yulian.ledger import Ledger, StorageConfig, open_ledger
+from yulian.ledger import Ledger, PostgresLedger, StorageConfig, open_ledger
 
 BACKENDS = ("lmdb", "postgres")
 
@@ -25,8 +25,22 @@ class LedgerTarget:
             return StorageConfig(backend="lmdb", path=self.path)
         return StorageConfig(backend="postgres", dsn=self.dsn, schema=self.schema)
 
-    def open(self, *, sync: bool = True, readonly: bool = False) -> Ledger:
-        return open_ledger(self.config(), sync=sync, readonly=readonly)
+    def open(
+        self,
+        *,
+        sync: bool = True,
+        readonly: bool = False,
+        map_size: int | None = None,
+        lock_wait_s: float | None = None,
+    ) -> Ledger:
+        """Open the ledger; ``map_size`` applies to LMDB only, ``lock_wait_s`` (how long to
+        wait for another writer) to PostgreSQL only."""
+        if self.backend == "postgres" and lock_wait_s is not None:
+            return PostgresLedger(
+                self.dsn, schema=self.schema, sync=sync, readonly=readonly, lock_wait_s=lock_wait_s
+            )
+        extra = {} if map_size is None or self.backend != "lmdb" else {"map_size": map_size}
+        return open_ledger(self.config(), sync=sync, readonly=readonly, **extra)
 
     def to_json(self) -> str:
         """For a subprocess (the crash writer): ``from_json`` gives the same target back."""

@@ -52,6 +52,8 @@ DECLARE
     kind text;
     item jsonb;
     map_key jsonb;
+    items jsonb[] := '{}';
+    map_keys text[] := '{}';
 BEGIN
     IF b <= 127 THEN value := to_jsonb(b); next := pos + 1; RETURN; END IF;
     IF b >= 224 THEN value := to_jsonb(b - 256); next := pos + 1; RETURN; END IF;
@@ -89,18 +91,21 @@ BEGIN
         value := jsonb_build_object('$bytes', encode(substr(data, next + 1, n::integer), 'hex'));
         next := next + n;
     ELSIF kind = 'array' THEN
-        value := '[]'::jsonb;
         FOR i IN 1 .. n LOOP
             SELECT m.value, m.next INTO item, next FROM @s@.msgpack_at(data, next) m;
-            value := value || jsonb_build_array(item);
+            items := array_append(items, item);
         END LOOP;
+        value := to_jsonb(items);
     ELSE
-        value := '{}'::jsonb;
         FOR i IN 1 .. n LOOP
             SELECT m.value, m.next INTO map_key, next FROM @s@.msgpack_at(data, next) m;
             SELECT m.value, m.next INTO item, next FROM @s@.msgpack_at(data, next) m;
-            value := value || jsonb_build_object(map_key #>> '{}', item);
+            map_keys := array_append(map_keys, map_key #>> '{}');
+            items := array_append(items, item);
         END LOOP;
+        value := coalesce(
+            (SELECT jsonb_object_agg(k, v) FROM unnest(map_keys, items) AS kv(k, v)), '{}'
+        );
     END IF;
 END $$;
 
