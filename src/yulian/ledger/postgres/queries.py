@@ -138,10 +138,10 @@ def write_state(conn: Conn, c: BlockCommit) -> None:
     put_keys = [key for key, value in c.writes if value is not None]
     put_values = [value for _, value in c.writes if value is not None]
     if deleted:
-        conn.execute("DELETE FROM state WHERE key = ANY(%s::bytea[])", (deleted,))
+        conn.execute("DELETE FROM state WHERE key = ANY(%b::bytea[])", (deleted,))
     if put_keys:
         conn.execute(
-            "INSERT INTO state (key, value) SELECT * FROM unnest(%s::bytea[], %s::bytea[]) "
+            "INSERT INTO state (key, value) SELECT * FROM unnest(%b::bytea[], %b::bytea[]) "
             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             (put_keys, put_values),
         )
@@ -162,7 +162,7 @@ def write_state(conn: Conn, c: BlockCommit) -> None:
 
 def tx_locations(conn: Conn, tx_ids: tuple[bytes, ...]) -> dict[bytes, tuple[int, int]]:
     rows = conn.execute(
-        "SELECT tx_id, height, tx_index FROM txs WHERE tx_id = ANY(%s::bytea[])", (list(tx_ids),)
+        "SELECT tx_id, height, tx_index FROM txs WHERE tx_id = ANY(%b::bytea[])", (list(tx_ids),)
     ).fetchall()
     return {bytes(tx_id): (int(h), int(i)) for tx_id, h, i in rows}
 
