@@ -110,6 +110,7 @@ export default {
   proof_explained: "The receipt document holds the tx, its receipt, both Merkle paths, the header, the commit certificate and the governance path: anyone can check it offline with the genesis alone.",
   tree_size: "Merkle tree size",
   tx_path: "Tx path",
+  empty_path: "(empty: the only tx of its block)",
   receipt_path: "Receipt path",
   governance_changes: "Governance changes",
   commit_signers: "Commit signers",

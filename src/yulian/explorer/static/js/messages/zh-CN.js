@@ -110,6 +110,7 @@ export default {
   proof_explained: "回执文件包含交易、回执、两条默克尔路径、区块头、提交证书和治理路径，任何人只凭创世文件即可离线核验。",
   tree_size: "默克尔树大小",
   tx_path: "交易路径",
+  empty_path: "（空：块内只有这一笔）",
   receipt_path: "回执路径",
   governance_changes: "治理变更",
   commit_signers: "提交签名者",

@@ -19,6 +19,10 @@ export function receiptDocumentText(tx) {
   return stringifyJson(receiptDocument(tx), 2) + "\n";
 }
 
+function path(elements) {
+  return elements.length ? h("ol", {}, elements.map((x) => h("li", {}, hash(x)))) : t("empty_path");
+}
+
 function download(name, text) {
   const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
   const a = h("a", { href: url, download: name });
@@ -76,8 +80,8 @@ export async function render(view, { match }) {
       h("p", {}, t("proof_explained")),
       fields([
         [t("tree_size"), String(p.tree_size)],
-        [t("tx_path"), h("ol", {}, p.tx_path.map((x) => h("li", {}, hash(x))))],
-        [t("receipt_path"), h("ol", {}, p.receipt_path.map((x) => h("li", {}, hash(x))))],
+        [t("tx_path"), path(p.tx_path)],
+        [t("receipt_path"), path(p.receipt_path)],
         [t("governance_changes"), String(p.transitions.length)],
         [t("commit_signers"), s.commit_signers.join(", ")],
       ]),
