@@ -86,9 +86,11 @@ def proof_changes(proof: dict[str, Any]) -> dict[str, Callable[[dict[str, Any]],
         "proof.index": lambda p: p.update(index=p["index"] + 1),
         "proof.tree_size": lambda p: p.update(tree_size=p["tree_size"] + 1),
         "proof.tx_path.added": lambda p: p.update(tx_path=[*p["tx_path"], "00" * 32]),
-        "proof.receipt_path.added": lambda p: p.update(receipt_path=[*p["receipt_path"], "00" * 32]),
-        "proof.commit.signer_dropped": lambda p: p.update(
-            commit=_reencode_commit(p["commit"], lambda sigs: sigs.pop())
+        "proof.receipt_path.added": lambda p: p.update(
+            receipt_path=[*p["receipt_path"], "00" * 32]
+        ),
+        "proof.commit.signers_dropped_below_quorum": lambda p: p.update(
+            commit=_reencode_commit(p["commit"], lambda sigs: sigs.__delitem__(slice(1, None)))
         ),
         "proof.commit.signer_doubled": lambda p: p.update(
             commit=_reencode_commit(p["commit"], lambda sigs: sigs.append(sigs[0]))
@@ -97,8 +99,8 @@ def proof_changes(proof: dict[str, Any]) -> dict[str, Callable[[dict[str, Any]],
     for field in ("envelope", "receipt", "header", "commit", "prev_header"):
         if proof[field]:
             for position in (0.1, 0.5, 0.97):
-                changes[f"proof.{field}.bit@{position}"] = (
-                    lambda p, f=field, pos=position: p.update({f: _flip(p[f], pos)})
+                changes[f"proof.{field}.bit@{position}"] = lambda p, f=field, pos=position: (
+                    p.update({f: _flip(p[f], pos)})
                 )
     for field in ("tx_path", "receipt_path"):
         if proof[field]:
@@ -109,11 +111,9 @@ def proof_changes(proof: dict[str, Any]) -> dict[str, Callable[[dict[str, Any]],
     for i, _ in enumerate(proof["transitions"]):
         changes[f"proof.transitions[{i}].dropped"] = lambda p, i=i: p["transitions"].pop(i)
         for part in ("header", "commit", "config"):
-            changes[f"proof.transitions[{i}].{part}.bit"] = (
-                lambda p, i=i, part=part: p["transitions"][i].update(
-                    {part: _flip(p["transitions"][i][part], 0.6)}
-                )
-            )
+            changes[f"proof.transitions[{i}].{part}.bit"] = lambda p, i=i, part=part: p[
+                "transitions"
+            ][i].update({part: _flip(p["transitions"][i][part], 0.6)})
     return changes
 
 
@@ -145,8 +145,16 @@ def receipt_vectors(name: str, receipt_doc: dict[str, Any]) -> Iterator[Vector]:
         doc = copy.deepcopy(receipt_doc)
         change(doc["proof"])
         yield Vector(f"{name}: {change_name}", "receipt", _text(doc), "", False)
-    yield Vector(f"{name}: no proof", "receipt", _text({"summary": receipt_doc["summary"]}), "", False)
-    yield Vector(f"{name}: summary not an object", "receipt", _text({**receipt_doc, "summary": []}), "", False)
+    yield Vector(
+        f"{name}: no proof", "receipt", _text({"summary": receipt_doc["summary"]}), "", False
+    )
+    yield Vector(
+        f"{name}: summary not an object",
+        "receipt",
+        _text({**receipt_doc, "summary": []}),
+        "",
+        False,
+    )
 
 
 def certificate_vectors(name: str, certificate: Path, file: Path) -> Iterator[Vector]:
@@ -157,17 +165,31 @@ def certificate_vectors(name: str, certificate: Path, file: Path) -> Iterator[Ve
     yield Vector(f"{name}: certificate, another file", "certificate", _text(doc), other_file, False)
     for field, value in (("kind", "yulian-evidence-certificate/v0"), ("digest", "00" * 32)):
         yield Vector(
-            f"{name}: certificate.{field}", "certificate", _text({**doc, field: value}), file_b64, False
+            f"{name}: certificate.{field}",
+            "certificate",
+            _text({**doc, field: value}),
+            file_b64,
+            False,
         )
     forged = copy.deepcopy(doc)
     forged["receipt"]["summary"]["args"][0] = "00" * 32
-    yield Vector(f"{name}: certificate.receipt.summary.args", "certificate", _text(forged), file_b64, False)
+    yield Vector(
+        f"{name}: certificate.receipt.summary.args", "certificate", _text(forged), file_b64, False
+    )
     flipped = copy.deepcopy(doc)
     flipped["receipt"]["proof"]["envelope"] = _flip(flipped["receipt"]["proof"]["envelope"], 0.3)
-    yield Vector(f"{name}: certificate.receipt.proof.envelope", "certificate", _text(flipped), file_b64, False)
+    yield Vector(
+        f"{name}: certificate.receipt.proof.envelope",
+        "certificate",
+        _text(flipped),
+        file_b64,
+        False,
+    )
 
 
-def wrapped_vectors(name: str, receipt_doc: dict[str, Any], file: Path, digest: str) -> Iterator[Vector]:
+def wrapped_vectors(
+    name: str, receipt_doc: dict[str, Any], file: Path, digest: str
+) -> Iterator[Vector]:
     """A genuine receipt of a tx that is not a successful registration, as a certificate."""
     certificate = {
         "kind": "yulian-evidence-certificate/v1",
@@ -176,7 +198,13 @@ def wrapped_vectors(name: str, receipt_doc: dict[str, Any], file: Path, digest: 
         "receipt": receipt_doc,
     }
     file_b64 = base64.b64encode(file.read_bytes()).decode("ascii")
-    yield Vector(f"{name}: certificate of a non-registration", "certificate", _text(certificate), file_b64, False)
+    yield Vector(
+        f"{name}: certificate of a non-registration",
+        "certificate",
+        _text(certificate),
+        file_b64,
+        False,
+    )
 
 
 def checked(vectors: list[Vector], genesis: Genesis, tmp: Path) -> list[Vector]:
