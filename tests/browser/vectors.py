@@ -137,6 +137,8 @@ def _text(doc: Any) -> str:
 
 def receipt_vectors(name: str, receipt_doc: dict[str, Any]) -> Iterator[Vector]:
     yield Vector(f"{name}: genuine receipt", "receipt", _text(receipt_doc), "", True)
+    proof_only = {"proof": receipt_doc["proof"]}
+    yield Vector(f"{name}: genuine receipt, no summary", "receipt", _text(proof_only), "", True)
     for change_name, change in SUMMARY_CHANGES.items():
         doc = copy.deepcopy(receipt_doc)
         change(doc["summary"])
@@ -145,6 +147,15 @@ def receipt_vectors(name: str, receipt_doc: dict[str, Any]) -> Iterator[Vector]:
         doc = copy.deepcopy(receipt_doc)
         change(doc["proof"])
         yield Vector(f"{name}: {change_name}", "receipt", _text(doc), "", False)
+        # without the summary (a document may omit it), so that the check of the proof itself
+        # must refuse the change, not the summary comparison
+        yield Vector(
+            f"{name}: {change_name}, no summary",
+            "receipt",
+            _text({"proof": doc["proof"]}),
+            "",
+            False,
+        )
     yield Vector(
         f"{name}: no proof", "receipt", _text({"summary": receipt_doc["summary"]}), "", False
     )
