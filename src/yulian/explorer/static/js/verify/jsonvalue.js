@@ -69,3 +69,11 @@ export function pyEqual(a, b) {
   }
   return false;
 }
+
+/** Python's repr() of a string or number, so that failure reasons read as the CLI's do. */
+export function pyRepr(value) {
+  if (typeof value !== "string") return value === null || value === undefined ? "None" : String(value);
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  const body = value.replace(/\\/g, "\\\\").replace(new RegExp(quote, "g"), `\\${quote}`);
+  return `${quote}${body}${quote}`;
+}

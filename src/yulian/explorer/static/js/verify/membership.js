@@ -5,6 +5,7 @@
 // refusal is a MembershipError with the same stable code as in Python, checked in the same
 // order.
 
+import { pyRepr } from "./jsonvalue.js";
 import { bytesToHex } from "./bytes.js";
 import { CertificateError, ROLES, parseCertificate, verifySignedBy } from "./x509.js";
 
@@ -72,7 +73,7 @@ export class Membership {
       throw e;
     }
     if (info.isCa || !ROLES.includes(info.role)) {
-      throw new MembershipError("role_not_allowed", `${info.name}@${info.org}: role ${JSON.stringify(info.role)} is not a member role`);
+      throw new MembershipError("role_not_allowed", `${info.name}@${info.org}: role ${pyRepr(info.role)} is not a member role`);
     }
     const root = this.roots.get(info.org);
     if (root === undefined || !(await verifySignedBy(this.suite, info, root))) {
@@ -80,14 +81,14 @@ export class Membership {
         if (name !== info.org && (await verifySignedBy(this.suite, info, other))) {
           throw new MembershipError(
             "organisation_mismatch",
-            `certificate names organisation ${JSON.stringify(info.org)} but was issued by the CA of ${JSON.stringify(name)}`,
+            `certificate names organisation ${pyRepr(info.org)} but was issued by the CA of ${pyRepr(name)}`,
           );
         }
       }
       if (root === undefined) {
-        throw new MembershipError("unknown_ca", `organisation ${JSON.stringify(info.org)} is not in the consortium`);
+        throw new MembershipError("unknown_ca", `organisation ${pyRepr(info.org)} is not in the consortium`);
       }
-      throw new MembershipError("unknown_ca", `certificate is not signed by the root CA of ${JSON.stringify(info.org)}`);
+      throw new MembershipError("unknown_ca", `certificate is not signed by the root CA of ${pyRepr(info.org)}`);
     }
     const id = bytesToHex(await this.suite.hash(certDer));
     const who = `${info.name}@${info.org}`;
@@ -107,7 +108,7 @@ export class Membership {
       throw new MembershipError("certificate_expired", `root CA of ${info.org} expired at ${root.notAfterMs} ms, checked at ${atMs} ms`);
     }
     if (!roles.includes(info.role)) {
-      throw new MembershipError("role_not_allowed", `role ${JSON.stringify(info.role)} of ${who} is not allowed here (allowed: ${[...roles].sort().join(", ") || "none"})`);
+      throw new MembershipError("role_not_allowed", `role ${pyRepr(info.role)} of ${who} is not allowed here (allowed: ${[...roles].sort().join(", ") || "none"})`);
     }
     return {
       org: info.org,

@@ -3,6 +3,7 @@
 // Only what the offline verifier needs: envelopes and txs, receipts, headers, commit
 // certificates, consortium configs and the genesis.
 
+import { pyRepr } from "./jsonvalue.js";
 import { base64ToBytes, hexToBytes } from "./bytes.js";
 import { DecodeError, decode, encode, limits } from "./msgpack.js";
 
@@ -92,7 +93,7 @@ export function txSignBytes(chainId, body) {
 export function decodeReceipt(data) {
   const f = array(decode(data, RECEIPT_LIMITS), "receipt", 6);
   const status = str(f[1], "receipt.status", 32);
-  if (!STATUSES.includes(status)) throw new DecodeError(`receipt.status: unknown status ${JSON.stringify(status)}`);
+  if (!STATUSES.includes(status)) throw new DecodeError(`receipt.status: unknown status ${pyRepr(status)}`);
   return {
     txId: bin(f[0], "receipt.tx_id", 64),
     status,
@@ -282,7 +283,7 @@ export function parseGenesis(text) {
     throw new GenesisError(`malformed genesis: ${e.message}`);
   }
   if (doc === null || typeof doc !== "object") throw new GenesisError("malformed genesis: not an object");
-  if (doc.version !== 1) throw new GenesisError(`unsupported genesis version ${JSON.stringify(doc.version)}`);
+  if (doc.version !== 1) throw new GenesisError(`unsupported genesis version ${pyRepr(doc.version)}`);
   try {
     const genesis = {
       chainId: String(doc.chain_id),

@@ -5,7 +5,7 @@
 // the genesis and (for a certificate) the file's bytes.
 
 import { base64ToBytes, bytesToHex, equalBytes, hexToBytes } from "./bytes.js";
-import { pyEqual, toJson } from "./jsonvalue.js";
+import { pyEqual, pyRepr, toJson } from "./jsonvalue.js";
 import { Membership, MembershipError } from "./membership.js";
 import { verifyInclusion } from "./merkle.js";
 import { getSuite } from "./suite.js";
@@ -42,7 +42,7 @@ function fail(message) {
 /** TxProofBundle.from_json: the bundle's bytes, or a VerificationError naming the fault. */
 export function readBundle(doc) {
   try {
-    if (doc.version !== BUNDLE_VERSION) fail(`unsupported proof version ${JSON.stringify(doc.version)}`);
+    if (doc.version !== BUNDLE_VERSION) fail(`unsupported proof version ${pyRepr(doc.version)}`);
     const { index, tree_size: treeSize } = doc;
     const isInt = (v) => (typeof v === "number" && Number.isInteger(v)) || typeof v === "bigint" || typeof v === "boolean";
     if (!isInt(index) || !isInt(treeSize)) fail("index and tree_size must be integers");
@@ -159,7 +159,7 @@ export async function verifyBundle(bundle, genesis) {
   const suite = getSuite(genesis.suite);
   const steps = [];
   if (bundle.chainId !== genesis.chainId) {
-    fail(`proof is for chain ${JSON.stringify(bundle.chainId)}, genesis is ${JSON.stringify(genesis.chainId)}`);
+    fail(`proof is for chain ${pyRepr(bundle.chainId)}, genesis is ${pyRepr(genesis.chainId)}`);
   }
   let signed;
   let receipt;

@@ -5,6 +5,7 @@
 // certificate fields and refuses what Python refuses (not v3, BER length forms, unknown
 // critical extensions, duplicate extensions, several O/OU/CN, bad names, an unknown key).
 
+import { pyRepr } from "./jsonvalue.js";
 import { fromBER } from "../../vendor/asn1.js";
 import { bytesToHex, equalBytes, hexToBytes } from "./bytes.js";
 import { DecodeError, decode, limits } from "./msgpack.js";
@@ -55,7 +56,11 @@ function assertDer(node) {
     if (len.length < 128 || raw[idLength + 1] === 0) fail("malformed certificate: non-minimal length");
   }
   const children = node.valueBlock?.value;
-  if (node.idBlock.isConstructed && Array.isArray(children)) children.forEach(assertDer);
+  if (node.idBlock.isConstructed && Array.isArray(children)) {
+    const inner = children.reduce((n, c) => n + c.valueBeforeDecodeView.length, 0);
+    if (inner !== len.length) fail("malformed certificate: elements do not fill their container");
+    children.forEach(assertDer);
+  }
 }
 
 function children(node, what) {
@@ -104,8 +109,12 @@ const STRING_TAGS = new Set([12, 19, 20, 22, 26, 28, 30]); // UTF8, Printable, T
 function nameValues(nameNode, oid) {
   const values = [];
   for (const rdn of children(nameNode, "name")) {
+    expectTag(rdn, UNIVERSAL, 17, "a relative distinguished name is not a SET");
     for (const atv of children(rdn, "relative distinguished name")) {
-      const [type, value] = children(atv, "attribute");
+      expectTag(atv, UNIVERSAL, 16, "a name attribute is not a SEQUENCE");
+      const parts = children(atv, "attribute");
+      if (parts.length !== 2) fail("malformed certificate: a name attribute has two parts");
+      const [type, value] = parts;
       if (oidOf(type, "attribute type") !== oid) continue;
       if (!STRING_TAGS.has(value?.idBlock?.tagNumber)) values.push(null);
       else values.push(value.valueBlock.value);
@@ -121,7 +130,7 @@ export function checkName(what, value) {
   // separators but the ASCII space
   const printable = !/[\p{C}\p{Zl}\p{Zp}]|[^\P{Zs} ]/u.test(value);
   if (value !== value.trim() || !printable) {
-    fail(`${what} ${JSON.stringify(value)} has surrounding space or control characters`);
+    fail(`${what} ${pyRepr(value)} has surrounding space or control characters`);
   }
 }
 
@@ -148,7 +157,7 @@ function decodeAttributes(data) {
   for (const [k, v] of value) {
     if (typeof v !== "string") fail("attribute keys and values must be strings");
     if (!k || enc.encode(k).length > 64) fail("attribute key must be 1..64 bytes");
-    if (enc.encode(v).length > 1024) fail(`attribute ${JSON.stringify(k)} longer than 1024`);
+    if (enc.encode(v).length > 1024) fail(`attribute ${pyRepr(k)} longer than 1024`);
     out[k] = v;
   }
   return out;
@@ -179,7 +188,11 @@ function parseInner(der) {
   if (ber.offset !== der.length) fail("malformed certificate: trailing bytes");
   const cert = ber.result;
   assertDer(cert);
-  const [tbs, algorithm, signature] = children(cert, "certificate");
+  const [tbs, algorithm, signature, ...extra] = children(cert, "certificate");
+  if (extra.length) fail("malformed certificate: trailing elements");
+  expectTag(cert, UNIVERSAL, 16, "not a SEQUENCE");
+  expectTag(tbs, UNIVERSAL, 16, "TBSCertificate is not a SEQUENCE");
+  expectTag(algorithm, UNIVERSAL, 16, "signature algorithm is not a SEQUENCE");
   const fields = children(tbs, "TBSCertificate");
   if (!isTag(fields[0], CONTEXT, 0)) fail("only X.509 v3 certificates are accepted");
   const versionNode = children(fields[0], "version")[0];
@@ -187,6 +200,9 @@ function parseInner(der) {
   if (versionNode.valueBlock.valueDec !== 2) fail("only X.509 v3 certificates are accepted");
   const [, serial, , issuer, validity, subject, spki, ...rest] = fields;
   expectTag(serial, UNIVERSAL, 2, "serial is not an INTEGER");
+  for (const [node, what] of [[fields[2], "signature"], [issuer, "issuer"], [validity, "validity"], [subject, "subject"], [spki, "subject public key info"]]) {
+    expectTag(node, UNIVERSAL, 16, `${what} is not a SEQUENCE`);
+  }
   const [notBefore, notAfter] = children(validity, "validity");
   const notBeforeMs = timeMs(notBefore, "notBefore");
   const notAfterMs = timeMs(notAfter, "notAfter");
