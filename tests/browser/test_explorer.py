@@ -265,6 +265,7 @@ def test_language_switch_changes_the_texts(page: Page, chain: Chain) -> None:
         "placeholder", "Tx id, height, block hash or contract/key"
     )
     expect(page.locator("#validators caption")).to_contain_text("Validators and their signatures")
+    expect(page.locator("#live-status")).to_contain_text("Live · height")
     page.reload()
     expect(page.locator("h1")).to_have_text("Chain overview")  # the choice is kept
     page.locator("#lang-switch").click()

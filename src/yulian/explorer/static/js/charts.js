@@ -6,6 +6,9 @@ import uPlot from "../vendor/uPlot.esm.js";
 import { clear, h } from "./dom.js";
 import { t } from "./i18n.js";
 
+// heights and counts are whole numbers: no tick at 2.5
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000];
+
 export function drawSeries(figure, title, unit, points) {
   clear(figure);
   const caption = h("figcaption", {}, title);
@@ -28,7 +31,10 @@ export function drawSeries(figure, title, unit, points) {
     legend: { show: false },
     cursor: { show: true },
     scales: { x: { time: false } },
-    axes: [{ label: t("height") }, { label: unit, size: 50 }],
+    axes: [
+      { label: t("height"), incrs: WHOLE_STEPS },
+      { label: unit, size: 50, incrs: WHOLE_STEPS },
+    ],
     series: [{ label: t("height") }, { label: unit, stroke: "#b4232a", width: 2, points: { show: points.length < 40 } }],
   };
   new uPlot(opts, [points.map(([x]) => Number(x)), values], plot);

@@ -94,7 +94,8 @@ function setupLang() {
 
 function setupLive() {
   const status = document.getElementById("live-status");
-  subscribe((event) => {
+  let last = null;
+  const show = (event) => {
     if (event.type === "head") {
       status.dataset.state = "online";
       status.textContent = t("live_height", { height: event.health.height });
@@ -102,7 +103,14 @@ function setupLive() {
       status.dataset.state = "offline";
       status.textContent = t("live_offline");
     }
+  };
+  subscribe((event) => {
+    if (event.type !== "block") {
+      last = event;
+      show(event);
+    }
   });
+  onLangChange(() => last && show(last));
 }
 
 applyStatic();
