@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.harness import Cluster, make_cluster
-from yulian.apps.evidence import file_digest, make_certificate
+from tests.e2e.harness import Cluster, ClusterNode, free_port_block
+from yulian.apps.evidence import CONTRACT_NAME, contract_source, file_digest, make_certificate
 from yulian.crypto.suite import get_suite
+from yulian.node.bootstrap import init_network
+from yulian.node.config import load_config
 from yulian.sdk import Client, Wallet
 from yulian.sdk.governance import approve, propose_set_params
+from yulian.types.genesis import ChainParams
 
 
 @dataclass
@@ -74,8 +77,34 @@ def register(chain_dir: Path, client: Client, suite: str, name: str, text: str) 
     return Registration(document, digest, result["id"], result["height"], org, doc, certificate)
 
 
-def start_chain(tmp: Path, *, orgs: int = 4, suite: str = "standard") -> Chain:
-    cluster = make_cluster(tmp, n=orgs, block_interval_ms=100, suite=suite)
+def make_chain_cluster(tmp: Path, orgs: int, suite: str, validity_days: int) -> Cluster:
+    """``orgs`` organisations with one validator each and the evidence contract in the
+    genesis (as ``tests.e2e.harness.make_cluster``, with the certificates' validity chosen:
+    root CAs live ten times as long as the certificates they issue)."""
+    base = free_port_block(2 * orgs)
+    layout = init_network(
+        tmp / "network",
+        orgs=orgs,
+        validators=orgs,
+        suite_name=suite,
+        base_api_port=base,
+        base_p2p_port=base + orgs,
+        contracts=[(CONTRACT_NAME, contract_source())],
+        params=ChainParams(block_interval_ms=100),
+        validity_days=validity_days,
+    )
+    nodes = []
+    for node in layout.nodes:
+        cfg = load_config(node.config)
+        log = tmp / f"{node.name}.log"
+        nodes.append(ClusterNode(node.name, node.config, cfg.api_url, log, cfg.data_dir))
+    return Cluster(layout, nodes)
+
+
+def start_chain(
+    tmp: Path, *, orgs: int = 4, suite: str = "standard", validity_days: int = 365
+) -> Chain:
+    cluster = make_chain_cluster(tmp, orgs, suite, validity_days)
     files = tmp / "files"
     files.mkdir()
     cluster.start()

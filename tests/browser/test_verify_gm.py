@@ -1,7 +1,7 @@
-"""The verify page on a gm (SM2/SM3) chain: the shared vectors — genuine and tampered receipt
-documents and evidence certificates, one with a governance path — get exactly the Python
-verifier's verdicts in the browser, and the page accepts a genuine SM2 certificate and
-refuses it against another chain's genesis."""
+"""A gm (SM2/SM3) chain whose root CAs expire in 20 days: the overview warns of them; the
+shared vectors — genuine and tampered receipt documents and evidence certificates, one with a
+governance path — get exactly the Python verifier's verdicts in the browser, and the verify
+page accepts a genuine SM2 certificate and refuses it against another chain's genesis."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def gm_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
-    running = start_chain(tmp_path_factory.mktemp("explorer-gm"), orgs=2, suite="gm")
+    # certificates valid for 2 days, so the root CAs (10 x as long) expire within 30 days
+    running = start_chain(
+        tmp_path_factory.mktemp("explorer-gm"), orgs=2, suite="gm", validity_days=2
+    )
     try:
         yield running
     finally:
@@ -48,6 +51,14 @@ def test_gm_shared_vectors_exactly_the_genuine_ones_verify(
     open_page(page, gm_chain, "verify")
     page.context.route("**/*", lambda route: route.abort())
     assert_same_verdicts(vectors, run_vectors(page, vectors, genesis.to_json()))
+
+
+def test_overview_warns_of_root_cas_that_expire_soon(page: Page, gm_chain: Chain) -> None:
+    open_page(page, gm_chain)
+    rows = page.locator("#organisations tbody tr")
+    expect(rows).to_have_count(2)
+    for i in range(2):
+        expect(rows.nth(i).locator(".badge.warn")).to_have_text("20 天后过期")
 
 
 def test_gm_certificate_on_the_verify_page(page: Page, gm_chain: Chain, tmp_path: Path) -> None:
