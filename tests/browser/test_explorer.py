@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.chain import Chain, register, start_chain
+from tests.browser.codec_vectors import accepted, python_accepts, refused
 from tests.browser.conftest import PHONE
 from tests.browser.vectors import (
     Vector,
@@ -396,6 +397,35 @@ def test_shared_vectors_exactly_the_genuine_ones_verify(
     page.context.route("**/*", lambda route: route.abort())
     results = run_vectors(page, vectors, genesis.to_json())
     assert_same_verdicts(vectors, results)
+
+
+CODEC_JS = """
+async (vectors) => {
+  const { decode, encode } = await import("/explorer/js/verify/msgpack.js");
+  const { bytesToHex, hexToBytes } = await import("/explorer/js/verify/bytes.js");
+  return vectors.map((hex) => {
+    try {
+      return { accepted: true, again: bytesToHex(encode(decode(hexToBytes(hex)))) };
+    } catch (e) {
+      return { accepted: false, error: e.constructor.name };
+    }
+  });
+}
+"""
+
+
+def test_the_browser_codec_accepts_exactly_what_python_accepts(page: Page, chain: Chain) -> None:
+    vectors = [*accepted(), *refused()]
+    verdicts = [python_accepts(v) for v in vectors]
+    assert verdicts == [True] * len(accepted()) + [False] * len(refused())
+    open_page(page, chain, "verify")
+    results = page.evaluate(CODEC_JS, [v.hex() for v in vectors])
+    for data, python, browser in zip(vectors, verdicts, results, strict=True):
+        assert browser["accepted"] == python, (data[:40].hex(), browser)
+        if python:
+            assert browser["again"] == data.hex(), data[:40].hex()
+        else:
+            assert browser["error"] == "DecodeError", (data[:40].hex(), browser)
 
 
 def test_the_standard_suite_verifies_without_webcrypto_too(
