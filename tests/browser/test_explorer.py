@@ -196,6 +196,14 @@ def test_tx_page_and_its_download_is_the_cli_export(
     )
     assert cli.returncode == 0, cli.stderr
     assert downloaded == exported.read_bytes()
+    # a registration's page also offers its evidence certificate, as `evidence register`
+    # writes it (apps.evidence.make_certificate, indented JSON)
+    with page.expect_download() as info:
+        page.locator("#download-certificate").click()
+    assert Path(info.value.path()).read_bytes() == reg.certificate.read_bytes()
+    open_page(page, chain, f"tx/{chain.activity.transfer_tx}")
+    expect(page.locator("#tx-method")).to_have_text("transfer")
+    expect(page.locator("#download-certificate")).to_have_count(0)
 
 
 def test_state_browser_shows_value_and_history(page: Page, chain: Chain) -> None:

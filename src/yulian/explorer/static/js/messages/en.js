@@ -115,6 +115,7 @@ export default {
   governance_changes: "Governance changes",
   commit_signers: "Commit signers",
   download_receipt: "Download receipt document",
+  download_certificate: "Download evidence certificate",
   verify_here: "Verify in the browser",
 
   state_title: "State browser",

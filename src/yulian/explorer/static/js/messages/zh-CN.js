@@ -115,6 +115,7 @@ export default {
   governance_changes: "治理变更",
   commit_signers: "提交签名者",
   download_receipt: "下载回执文件",
+  download_certificate: "下载存证证书",
   verify_here: "在浏览器中验证",
 
   state_title: "状态浏览",

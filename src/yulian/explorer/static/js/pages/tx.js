@@ -7,6 +7,7 @@ import { fields, h, section, table } from "../dom.js";
 import { blockLink, hash, json, time } from "../format.js";
 import { t } from "../i18n.js";
 import { stringifyJson } from "../verify/jsonvalue.js";
+import { CERTIFICATE_KIND } from "../verify/verify.js";
 import { stashDocument } from "./verify.js";
 
 /** The receipt document of a committed tx, as the CLI exports it. */
@@ -17,6 +18,17 @@ export function receiptDocument(tx) {
 /** Its text, exactly as `yulian receipt export` writes it (json.dumps, indent 2, newline). */
 export function receiptDocumentText(tx) {
   return stringifyJson(receiptDocument(tx), 2) + "\n";
+}
+
+/** For a successful evidence registration, the certificate `yulian evidence register` writes
+ * (apps.evidence.make_certificate): its file name is the one the registration recorded. */
+export function evidenceCertificateText(tx) {
+  const s = tx.summary;
+  if (s.contract !== "evidence" || s.method !== "register" || s.status !== "ok") return null;
+  const [digest, title, metadata] = s.args;
+  const recorded = metadata && typeof metadata.file_name === "string" ? metadata.file_name : title;
+  const certificate = { kind: CERTIFICATE_KIND, file_name: recorded, digest, receipt: receiptDocument(tx) };
+  return stringifyJson(certificate, 2) + "\n";
 }
 
 function path(elements) {
@@ -89,6 +101,13 @@ export async function render(view, { match }) {
         "div",
         { class: "actions" },
         h("button", { type: "button", id: "download-receipt", onclick: () => download(`${id}.receipt.json`, receiptDocumentText(tx)) }, t("download_receipt")),
+        evidenceCertificateText(tx) === null
+          ? null
+          : h("button", {
+              type: "button",
+              id: "download-certificate",
+              onclick: () => download(`${id}.evidence.json`, evidenceCertificateText(tx)),
+            }, t("download_certificate")),
         h("button", { type: "button", id: "verify-receipt", onclick: () => {
           stashDocument(receiptDocumentText(tx), `${id}.receipt.json`);
           location.hash = "#/verify";
