@@ -20,11 +20,23 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from yulian.types.genesis import Genesis
 
 PREFIX = "/explorer"
 GENESIS_PATH = f"{PREFIX}/genesis.json"
+
+
+class ExplorerFiles(StaticFiles):
+    """The static files, each answered with ``Cache-Control: no-cache``: the browser keeps
+    them but revalidates (a 304 by ETag), so after a node upgrade no page mixes modules of
+    two versions."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["cache-control"] = "no-cache"
+        return response
 
 
 def static_dir() -> Path:
@@ -48,4 +60,4 @@ def mount(app: FastAPI, genesis: Genesis | None = None) -> None:
             return Response(body, media_type="application/json")
 
         app.add_api_route(GENESIS_PATH, genesis_file, methods=["GET"], include_in_schema=False)
-    app.mount(PREFIX, StaticFiles(directory=static_dir(), html=True), name="explorer")
+    app.mount(PREFIX, ExplorerFiles(directory=static_dir(), html=True), name="explorer")

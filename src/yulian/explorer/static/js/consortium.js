@@ -13,7 +13,12 @@ let genesisPromise = null;
 
 /** The node's genesis file, parsed as JSON (display only; the verify page checks its own). */
 export function nodeGenesis() {
-  genesisPromise ??= api.genesisText().then(parseJson);
+  genesisPromise ??= api.genesisText()
+    .then(parseJson)
+    .catch((e) => {
+      genesisPromise = null; // ask again next time
+      throw e;
+    });
   return genesisPromise;
 }
 
