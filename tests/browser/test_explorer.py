@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.chain import Chain, register, start_chain
 from tests.browser.codec_vectors import accepted, python_accepts, refused
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, TIMEOUT_MS
 from tests.browser.vectors import (
     Vector,
     certificate_vectors,
@@ -285,6 +285,7 @@ def test_language_switch_changes_the_texts(page: Page, chain: Chain) -> None:
 
 def test_pages_fit_a_phone(browser: Browser, chain: Chain) -> None:
     context = browser.new_context(viewport=PHONE)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
         reg = chain.activity.registrations[0]
@@ -443,6 +444,7 @@ def test_the_standard_suite_verifies_without_webcrypto_too(
     WebCrypto is missing and the vendored noble implementations take over."""
     port = chain.url.rsplit(":", 1)[1]
     context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
         page.route(
