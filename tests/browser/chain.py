@@ -19,9 +19,12 @@ from yulian.apps.evidence import CONTRACT_NAME, contract_source, file_digest, ma
 from yulian.crypto.suite import get_suite
 from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config
+from yulian.node.process import wait_healthy
 from yulian.sdk import Client, Wallet
 from yulian.sdk.governance import approve, propose_set_params
 from yulian.types.genesis import ChainParams
+
+START_TIMEOUT_S = 120.0  # node processes importing and opening their stores on a loaded machine
 
 
 @dataclass
@@ -107,9 +110,13 @@ def start_chain(
     cluster = make_chain_cluster(tmp, orgs, suite, validity_days)
     files = tmp / "files"
     files.mkdir()
-    cluster.start()
+    for node in cluster.nodes:
+        node.start(wait=False)
     chain = Chain(cluster, Activity(), files)
     try:
+        for node in cluster.nodes:
+            assert node.proc is not None
+            wait_healthy(node.url, node.proc, node.log, timeout_s=START_TIMEOUT_S)
         _make_activity(chain, orgs, suite)
     except BaseException:
         cluster.stop()
