@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 
 from yulian.apps.evidence import CONTRACT_NAME, contract_source
-from yulian.node.bootstrap import NetworkLayout, init_network
+from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config
 from yulian.node.process import start_node_process, stop_node_process, wait_healthy
+from yulian.pki.layout import NetworkLayout
 from yulian.sdk import Client, Wallet
 from yulian.types.genesis import ChainParams, Genesis
 

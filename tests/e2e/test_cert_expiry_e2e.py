@@ -20,7 +20,7 @@ import httpx
 from tests.e2e.harness import make_cluster
 from yulian.crypto.suite import get_suite
 from yulian.crypto.x509 import der_to_pem, issue_certificate, parse_certificate, pem_to_der
-from yulian.node.orgs import renew_cert
+from yulian.pki.members import renew_cert
 
 LIFETIME_S = 12
 

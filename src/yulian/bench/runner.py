@@ -75,9 +75,10 @@ from yulian.bench.workloads import (
     sign_calls,
 )
 from yulian.ledger import open_ledger
-from yulian.node.bootstrap import NetworkLayout, init_network, load_layout
+from yulian.node.bootstrap import init_network
 from yulian.node.config import MAX_VERIFY_WORKERS, load_config, save_config
 from yulian.node.network import network_down, network_up, pid_path, read_pid
+from yulian.pki.layout import NetworkLayout, load_layout
 from yulian.sdk import Client, Wallet
 from yulian.types.genesis import ChainParams, Genesis
 from yulian.types.receipt import Receipt

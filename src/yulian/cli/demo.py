@@ -27,9 +27,10 @@ from yulian.apps.evidence import (
     verify_certificate,
 )
 from yulian.crypto.suite import get_suite
-from yulian.node.bootstrap import init_network, load_layout
+from yulian.node.bootstrap import init_network
 from yulian.node.network import network_down, network_up
 from yulian.node.process import NodeProcessError
+from yulian.pki.layout import load_layout
 from yulian.sdk import Client, Wallet
 from yulian.types.genesis import Genesis
 

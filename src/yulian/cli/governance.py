@@ -1,6 +1,6 @@
 """Introduction: the governance commands — ``contract``, ``consortium``, ``org`` and ``ca``.
 
-Thin layers over ``yulian.sdk.governance`` (votes on chain) and ``yulian.node.orgs`` (files in
+Thin layers over ``yulian.sdk.governance`` (votes on chain) and ``yulian.pki`` (files in
 a network directory). Writes sign as an organisation admin (``--org``, ``--user admin``) with
 the same ``--network`` / ``--url`` options as ``yulian tx send`` and print the proposal as
 JSON. A call the chain refuses (a client identity proposing, an unknown proposal, a decided
@@ -74,20 +74,20 @@ def _admin(network: Path, url: str, org: str, user: str) -> Any:
 
 def _read_cert(path: Path) -> Any:
     """The certificate in ``path`` (PEM or DER), parsed."""
-    from yulian.node.orgs import OrgError, read_certificate
+    from yulian.pki.files import PkiError, read_certificate
 
     try:
         return read_certificate(path)
-    except OrgError as e:
+    except PkiError as e:
         raise fail(str(e)) from None
 
 
 def _orgs_call(fn: Callable[[], Any]) -> Any:
-    from yulian.node.orgs import OrgError
+    from yulian.pki.files import PkiError
 
     try:
         return fn()
-    except OrgError as e:
+    except PkiError as e:
         raise fail(str(e)) from None
 
 
@@ -95,7 +95,7 @@ def expiry_warnings(network_dir: Path, within_days: int = EXPIRY_WARNING_DAYS) -
     """One line per certificate of ``network_dir`` that ends within ``within_days``."""
     from datetime import UTC, datetime
 
-    from yulian.node.orgs import expiring_certificates
+    from yulian.pki.members import expiring_certificates
 
     now = datetime.now(UTC)
     lines = []
@@ -415,8 +415,8 @@ def org_create(
     """Add organisation NAME's CA, admin, clients and nodes to a network directory.
 
     It becomes a member once the consortium approves `consortium propose add-org`."""
+    from yulian.node.bootstrap import create_org
     from yulian.node.config import load_config
-    from yulian.node.orgs import create_org
 
     new = _orgs_call(
         lambda: create_org(
@@ -480,7 +480,7 @@ def ca_issue(
     network: Path = NETWORK_OPT,
 ) -> None:
     """Issue a new member certificate (and key, unless --public-key is given)."""
-    from yulian.node.orgs import issue_cert
+    from yulian.pki.members import issue_cert
 
     key: bytes | None = None
     if public_key is not None:
@@ -502,7 +502,7 @@ def ca_renew(
     network: Path = NETWORK_OPT,
 ) -> None:
     """Re-issue a member's certificate for the same key; the old one is kept as .crt.old."""
-    from yulian.node.orgs import renew_cert
+    from yulian.pki.members import renew_cert
 
     cred = _orgs_call(lambda: renew_cert(network, org, name, days))
     print_json(_cert_doc(cred, with_key=True))
@@ -517,7 +517,7 @@ def ca_revoke(
     user: str = ADMIN_OPT,
 ) -> None:
     """Revoke a member's certificate and key on chain (its organisation decides alone)."""
-    from yulian.node.orgs import find_credential
+    from yulian.pki.layout import find_credential
     from yulian.sdk.governance import propose_revoke
 
     try:
@@ -535,7 +535,7 @@ def ca_expiring(
     network: Path = NETWORK_OPT,
 ) -> None:
     """Certificates of the network directory (CAs included) that end within --within days."""
-    from yulian.node.orgs import expiring_certificates
+    from yulian.pki.members import expiring_certificates
 
     found = _orgs_call(lambda: expiring_certificates(network, within))
     print_json(

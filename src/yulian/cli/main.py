@@ -203,12 +203,12 @@ def network_status_cmd(
         )
     console.print(table)
     from yulian.cli.governance import expiry_warnings
-    from yulian.node.orgs import OrgError
+    from yulian.pki.files import PkiError
 
     try:
         for line in expiry_warnings(dir):
             err.print(f"[yellow]{line}[/]", highlight=False, soft_wrap=True)
-    except OrgError as e:
+    except PkiError as e:
         err.print(f"[yellow]warning: cannot check certificate expiry: {e}[/]", highlight=False)
     if not all(st.health for st in statuses):
         raise typer.Exit(1)

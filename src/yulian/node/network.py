@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from yulian.node.bootstrap import NetworkLayout, load_layout
 from yulian.node.config import load_config
 from yulian.node.process import NodeProcessError, start_node_process, wait_healthy
+from yulian.pki.layout import NetworkLayout, load_layout
 
 PID_FILE = "node.pid"
 STOP_TIMEOUT_S = 15.0
