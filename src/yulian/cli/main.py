@@ -191,9 +191,7 @@ def network_status_cmd(
         peers = h.get("peers")
         table.add_row(
             st.name,
-            "[green]up[/]"
-            if st.health
-            else ("[yellow]starting[/]" if st.running else "[red]down[/]"),
+            {"up": "[green]up[/]", "starting": "[yellow]starting[/]"}.get(st.state, "[red]down[/]"),
             str(h.get("height", "-")),
             str(h.get("round", "-")),
             str(len(peers)) if isinstance(peers, list) else "-",
@@ -210,7 +208,7 @@ def network_status_cmd(
             err.print(f"[yellow]{line}[/]", highlight=False, soft_wrap=True)
     except PkiError as e:
         err.print(f"[yellow]warning: cannot check certificate expiry: {e}[/]", highlight=False)
-    if not all(st.health for st in statuses):
+    if not all(st.state == "up" for st in statuses):
         raise typer.Exit(1)
 
 
