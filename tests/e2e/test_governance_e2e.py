@@ -32,6 +32,8 @@ from yulian.sdk import ApiError, Client, Wallet
 from yulian.sdk.verify import verify_receipt
 from yulian.types.genesis import Genesis
 
+pytestmark = pytest.mark.e2e
+
 V2_SOURCE = contract_source() + '\n\ndef version(ctx):\n    return "2.0"\n'
 
 
