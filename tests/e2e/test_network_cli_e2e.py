@@ -19,6 +19,7 @@ from tests.e2e.harness import free_port_block
 from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config
 from yulian.node.network import network_down, network_up
+from yulian.node.process import start_node_process, stop_node_process, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -91,25 +92,32 @@ def test_network_up_refuses_a_taken_port_and_starts_nothing(
     assert " up " in row(status.stdout, "org1-node0") and " up " in row(status.stdout, "org2-node0")
 
 
-def test_up_and_status_never_take_another_networks_node(
-    tmp_path: Path, running: list[Path]
-) -> None:
+def test_up_and_status_never_take_another_networks_node(tmp_path: Path) -> None:
     ours = make(tmp_path, "ours")
-    running.append(ours)
-    network_up(ours)
-    ours_api = load_config(ours / "nodes" / "org1-node0" / "config.toml").api_port
-    # another network whose node is configured on the port our node serves
-    other = make(tmp_path, "other", api=ours_api)
-    r = cli("network", "up", "--network", other)
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert f"port {ours_api} (API of org1-node0) is in use" in r.stderr
-    assert str(ours / "nodes" / "org1-node0" / "config.toml") in r.stderr  # who holds it
-    status = cli("network", "status", "--network", other)
-    assert status.returncode == 1, status.stdout
-    assert " down " in row(status.stdout, "org1-node0"), status.stdout
-    assert "another network" in status.stderr
-    # our own network's status is unaffected
-    assert cli("network", "status", "--network", ours).returncode == 0
+    config = ours / "nodes" / "org1-node0" / "config.toml"
+    ours_api = load_config(config).api_port
+    # our node, started by hand (`yulian node start`), not by `network up`
+    node = start_node_process(config, tmp_path / "ours.log")
+    try:
+        wait_healthy(load_config(config).api_url, node, tmp_path / "ours.log")
+        r = cli("network", "up", "--network", ours)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "org1-node0 already serving (not started by network up)" in r.stdout
+
+        # another network whose node is configured on the port our node serves
+        other = make(tmp_path, "other", api=ours_api)
+        r = cli("network", "up", "--network", other)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert f"port {ours_api} (API of org1-node0) is in use" in r.stderr
+        assert str(config) in r.stderr  # who holds it: our node's command line
+        status = cli("network", "status", "--network", other)
+        assert status.returncode == 1, status.stdout
+        assert " down " in row(status.stdout, "org1-node0"), status.stdout
+        assert "another network" in status.stderr
+        # our own network's status is unaffected
+        assert cli("network", "status", "--network", ours).returncode == 0
+    finally:
+        stop_node_process(node)
 
 
 def test_commands_find_their_own_node_and_refuse_another_network(

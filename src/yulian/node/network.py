@@ -42,6 +42,7 @@ from yulian.pki.layout import CONFIG_FILE, NetworkLayout, load_layout
 
 PID_FILE = "node.pid"
 STOP_TIMEOUT_S = 15.0
+PROBE_TIMEOUT_S = 1.0  # a node that does not answer /v1/health this fast is not serving
 
 Progress = Callable[[str], None]
 
@@ -101,11 +102,16 @@ def start_network(
     identity = ChainIdentity.load(layout.root)
     configs = {n.name: load_config(n.config) for n in layout.nodes}
     running = {n.name: node_pid(layout, n.name) for n in layout.nodes}
+    outside = set()  # this network's nodes someone started by hand (`yulian node start`)
     taken = []
     for node in layout.nodes:
         if running[node.name] is not None:
             continue
         cfg = configs[node.name]
+        health = fetch_health(cfg.api_url, PROBE_TIMEOUT_S)
+        if health is not None and identity.mismatch(health, node.name) is None:
+            outside.add(node.name)
+            continue
         for what, host, port in (
             ("API", cfg.api_host, cfg.api_port),
             ("p2p", cfg.p2p_host, cfg.p2p_port),
@@ -123,6 +129,9 @@ def start_network(
         for node in layout.nodes:
             if running[node.name] is not None:
                 progress(f"{node.name} already running (pid {running[node.name]})")
+                continue
+            if node.name in outside:
+                progress(f"{node.name} already serving (not started by network up)")
                 continue
             proc = start_node_process(node.config, log_path(layout, node.name))
             pid_path(layout, node.name).write_text(f"{proc.pid}\n")
