@@ -27,9 +27,10 @@ from yulian.apps.benchmarks import genesis_contracts
 from yulian.bench.options import BenchOptions
 from yulian.ledger import StorageConfig, open_ledger
 from yulian.ledger.postgres.tempserver import PgServer
-from yulian.node.bootstrap import NetworkLayout, init_network, load_layout
+from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config, save_config
 from yulian.node.network import network_down, network_up, pid_path, read_pid
+from yulian.pki.layout import NetworkLayout, load_layout
 from yulian.sdk import Wallet
 from yulian.types.genesis import ChainParams, Genesis
 from yulian.types.receipt import Receipt
