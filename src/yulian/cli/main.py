@@ -63,7 +63,7 @@ def print_json(value: Any) -> None:
 
 
 def parse_args_json(text: str) -> list[Any]:
-    from yulian.sdk.jsonvalue import from_json
+    from yulian.types.jsonvalue import from_json
 
     try:
         value = json.loads(text)
@@ -222,7 +222,8 @@ def node_start(
 ) -> None:
     """Run a node in the foreground until SIGINT/SIGTERM."""
     from yulian.node.config import ConfigError, load_config
-    from yulian.node.node import NodeStartError, run_node
+    from yulian.node.node import NodeStartError
+    from yulian.node.serve import run_node
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
