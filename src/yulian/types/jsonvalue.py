@@ -44,5 +44,8 @@ def _from_json(value: Any, depth: int, max_depth: int) -> Any:
     if isinstance(value, list):
         return [_from_json(v, depth + 1, max_depth) for v in value]
     if isinstance(value, float):
-        raise ValueError("floats are not contract values; use integers or decimal strings")
+        raise ValueError(
+            "floats (and JSON integers beyond 64 bits, which parse as floats) are not contract "
+            "values; use integers or decimal strings"
+        )
     return value
