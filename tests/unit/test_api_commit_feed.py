@@ -153,28 +153,21 @@ async def test_waits_resolve_on_their_block_and_time_out_otherwise() -> None:
     await waiters.close()
 
 
-async def test_a_commit_before_the_reader_subscribes_is_not_missed() -> None:
+@pytest.mark.parametrize("reader", ["not yet subscribed", "dropped"])
+async def test_no_commit_is_missed_around_a_subscription(reader: str) -> None:
+    """A commit lands before the reader has subscribed — at the first wait, or after the feed
+    dropped it: the reader finds it in the ledger when it subscribes."""
     feed = CommitFeed(published_height=0)
     chain = Chain(feed)
     waiters = CommitWaiters(feed, chain.locations.get)
     mine = b"m" * 32
     waiting = asyncio.ensure_future(waiters.wait(mine, 5.0))
-    await asyncio.sleep(0)  # registered; the reader task has not run yet
+    if reader == "dropped":
+        await asyncio.sleep(0.01)  # the reader runs and subscribes ...
+        feed.close()  # ... and is dropped: it subscribes again on its next turn
+    else:
+        await asyncio.sleep(0)  # the wait is registered; the reader task has not run yet
     chain.commit(extra=[mine])
-    status = await waiting
-    assert status is not None and status.height == 1
-    await waiters.close()
-
-
-async def test_waits_survive_the_reader_being_dropped() -> None:
-    feed = CommitFeed(published_height=0)
-    chain = Chain(feed)
-    waiters = CommitWaiters(feed, chain.locations.get)
-    mine = b"m" * 32
-    waiting = asyncio.ensure_future(waiters.wait(mine, 5.0))
-    await asyncio.sleep(0.01)
-    feed.close()  # drops the reader, which subscribes again and re-reads the ledger
-    chain.commit(extra=[mine])  # may land before the new subscription: found in the ledger
     status = await waiting
     assert status is not None and status.height == 1
     await waiters.close()

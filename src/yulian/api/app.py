@@ -64,7 +64,7 @@ from yulian.api.submit import (
     read_body_limited,
     submit_params,
 )
-from yulian.api.views import block_view, commit_view, header_view, receipt_view, validator_view
+from yulian.api.views import block_view, commit_view, header_view, receipt_view
 from yulian.execution.system.consortium import config_view
 from yulian.mempool.admission import AdmissionError
 from yulian.types.encoding import decode, encode
@@ -335,13 +335,8 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
         target = head + 1 if height is None else height
         if target > head + 1:
             raise Problem("unknown_height", 404, f"heights 1..{head + 1} are known")
-        config = port.config_at(target - 1)
-        return json_response(
-            {
-                "height": target,
-                "validators": [validator_view(v) for v in config.validators_at(target)],
-            }
-        )
+        view = config_view(port.config_at(target - 1), target - 1)  # signers of target
+        return json_response({"height": target, "validators": view["validators"]})
 
     @app.get(
         "/v1/health",

@@ -8,7 +8,6 @@ from typing import Any
 
 from yulian.types.block import Header
 from yulian.types.commit import CommitCertificate
-from yulian.types.genesis import Validator
 from yulian.types.jsonvalue import to_json
 from yulian.types.receipt import Receipt
 from yulian.types.summary import event_views
@@ -60,14 +59,4 @@ def block_view(
         "header": header_view(header, block_hash),
         "tx_ids": [t.hex() for t in tx_ids],
         "commit": commit_view(commit) if commit is not None else None,
-    }
-
-
-def validator_view(v: Validator) -> dict[str, Any]:
-    return {
-        "name": v.name,
-        "org": v.org,
-        "public_key": v.public_key.hex(),
-        "power": v.power,
-        "address": v.address,
     }
