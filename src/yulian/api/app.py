@@ -77,9 +77,9 @@ log = logging.getLogger("yulian.api")
 
 TX_ID = r"^(?:[0-9a-fA-F]{2}){16,64}$"
 NO_NUL = r"^[^\u0000]+$"
+NO_NUL_OR_SLASH = r"^[^\u0000/]+$"
 #: Problem codes of refused parameters that have their own (default: ``malformed_request``).
 PARAMETER_CODES = {"tx_id": "malformed_id"}
-NO_NUL_OR_SLASH = r"^[^\u0000/]+$"
 ADMISSION_CODES = (
     (
         400,
