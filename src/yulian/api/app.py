@@ -66,6 +66,7 @@ from yulian.api.submit import (
 )
 from yulian.api.views import block_view, commit_view, header_view, receipt_view
 from yulian.execution.system.consortium import config_view
+from yulian.explorer import mount as mount_explorer
 from yulian.mempool.admission import AdmissionError
 from yulian.types.encoding import decode, encode
 from yulian.types.jsonvalue import from_json, to_json
@@ -365,6 +366,7 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
             }
         )
 
+    mount_explorer(app, genesis=port.genesis)
     return app
 
 

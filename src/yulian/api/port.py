@@ -26,6 +26,7 @@ from yulian.mempool.admission import AdmissionError
 from yulian.types.block import Header
 from yulian.types.commit import CommitCertificate
 from yulian.types.consortium import ConsortiumConfig
+from yulian.types.genesis import Genesis
 from yulian.types.proof import TxProofBundle
 from yulian.types.receipt import Receipt
 
@@ -170,6 +171,11 @@ class NodePort(Protocol):
 
     @property
     def chain_id(self) -> str: ...
+
+    @property
+    def genesis(self) -> Genesis:
+        """The chain's genesis (public: clients verify proofs against it)."""
+        ...
 
     @property
     def commits(self) -> CommitFeed:

@@ -58,6 +58,7 @@ class ReadModel:
         self._ledger = node.ledger
         self._suite = node.suite
         self.chain_id = node.chain_id
+        self.genesis = node.genesis
         self.commits = CommitFeed(self._ledger.height())
         self._waiters = CommitWaiters(self.commits, self._ledger.tx_location)
         self._recent_tx_ids: dict[int, tuple[bytes, ...]] = {}
