@@ -25,7 +25,7 @@ from yulian.contracts import (
     TxInfo,
     compile_contract,
 )
-from yulian.contracts.dialect import DENIED_NAMES
+from yulian.contracts.builtins import DENIED_NAMES
 
 
 def body(*lines: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from yulian.contracts import BlockInfo, MemoryState, Outcome, Sender, TxInfo, compile_contract
+from yulian.contracts.costs import MAX_CALL_DEPTH, MAX_CONTAINER_LEN, MAX_INT_BITS, MAX_STR_LEN
 from yulian.contracts.host import (
     MAX_EVENT_BYTES,
     MAX_EVENT_TOTAL_BYTES,
@@ -19,7 +20,6 @@ from yulian.contracts.host import (
     MAX_RETURN_BYTES,
     MAX_VALUE_BYTES,
 )
-from yulian.contracts.metering import MAX_CALL_DEPTH, MAX_CONTAINER_LEN, MAX_INT_BITS, MAX_STR_LEN
 
 STEP_LIMIT = 500_000
 

@@ -505,7 +505,7 @@ def f(ctx, put):
 
 
 def test_every_list_and_dict_method_is_covered_by_the_change_table() -> None:
-    from yulian.contracts.safe_builtins import METHODS
+    from yulian.contracts.methods import METHODS
 
     assert set(LIST_CHANGES) == set(METHODS[list])
     assert set(DICT_CHANGES) == set(METHODS[dict])

@@ -9,15 +9,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yulian.contracts.host import MAX_VALUE_DEPTH, export_value, import_args
-from yulian.contracts.metering import (
-    BYTES_PER_STEP,
-    ITEMS_PER_STEP,
-    ContractAbort,
-    InvalidValue,
-    LimitExceeded,
-    Meter,
-)
+from yulian.contracts.aborts import ContractAbort, InvalidValue, LimitExceeded
+from yulian.contracts.costs import BYTES_PER_STEP, ITEMS_PER_STEP
+from yulian.contracts.export import MAX_VALUE_DEPTH, export_value, import_args
+from yulian.contracts.meter import Meter
 from yulian.types.encoding import INT_MAX, INT_MIN, encode_canonical, to_canonical, to_plain
 
 

@@ -1,7 +1,7 @@
 """Introduction: compile a contract once; invoke its methods deterministically.
 
 ``compile_contract`` runs the dialect checker, inserts the block charges, then runs
-RestrictedPython's transformer (whose guards ``safe_builtins`` provides) and the metering
+RestrictedPython's transformer (whose guards ``guards`` provides) and the metering
 transform, and compiles the result.
 ``CompiledContract.invoke`` executes the module in fresh globals (so nothing a call mutates
 survives it; a module whose level binds nothing mutable is loaded once per environment and
@@ -36,7 +36,18 @@ from typing import Any
 from RestrictedPython import compile_restricted_exec
 from RestrictedPython.transformer import RestrictingNodeTransformer
 
-from yulian.contracts.dialect import ContractRejected, check_contract
+from yulian.contracts.aborts import OutOfSteps, SandboxFault
+from yulian.contracts.builtins import DECIMAL_CONTEXT
+from yulian.contracts.compiler.dialect import ContractRejected, check_contract
+from yulian.contracts.compiler.instrument import (
+    CHARGE,
+    charge_blocks,
+    instrument,
+    module_load_steps,
+)
+from yulian.contracts.costs import DEFAULT_STEP_LIMIT
+from yulian.contracts.export import import_args
+from yulian.contracts.guards import Environment
 from yulian.contracts.host import (
     HOST_ATTRIBUTES,
     BlockInfo,
@@ -47,19 +58,8 @@ from yulian.contracts.host import (
     Revert,
     Sender,
     TxInfo,
-    import_args,
 )
-from yulian.contracts.metering import (
-    CHARGE,
-    DEFAULT_STEP_LIMIT,
-    Meter,
-    OutOfSteps,
-    SandboxFault,
-    charge_blocks,
-    instrument,
-    module_load_steps,
-)
-from yulian.contracts.safe_builtins import DECIMAL_CONTEXT, Environment
+from yulian.contracts.meter import Meter
 from yulian.types.receipt import RECEIPT_LIMITS
 
 # Python frames guaranteed free below ``invoke``: MAX_CALL_DEPTH levels of contract calls take
