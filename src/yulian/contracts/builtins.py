@@ -23,22 +23,27 @@ from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from yulian.contracts.aborts import AccessDenied, InvalidValue, ResourceExhausted
+from yulian.contracts.aborts import AccessDenied, InvalidValue, LimitExceeded, ResourceExhausted
 from yulian.contracts.costs import (
+    BYTES_PER_STEP,
+    DECIMAL_STEPS,
+    DECIMAL_TO_INT_FACTOR,
+    FRESH_OBJECT_STEPS,
     ITEMS_PER_STEP,
     MAX_DECIMAL_INT_DIGITS,
     MAX_DECIMAL_TEXT_CHARS,
     MAX_INT_TEXT_CHARS,
+    MAX_RANGE_BITS,
+    conversion_steps,
+    int_steps,
 )
 from yulian.contracts.methods import bytes_decode, dict_update, str_encode
 from yulian.contracts.values import (
-    CONTAINER_TYPES,
+    FREE,
     ITERABLE_TYPES,
     NUMBER_TYPES,
     REVERSIBLE_TYPES,
     TEXT_TYPES,
-    check_int,
-    measure,
     to_text,
 )
 
@@ -145,6 +150,9 @@ DENIED_NAMES = frozenset(
     ]
 )
 _MISSING: Any = object()
+BITS_PER_DIGIT = 4  # bits of an int per digit of its text, rounded up (log2 10 = 3.32)
+MAX_ZIP_ITERABLES = 8  # zip makes a tuple of this many per item
+RANGE_BOUND = 1 << MAX_RANGE_BITS
 
 
 def check_iterable(it: Any) -> Any:
@@ -190,6 +198,11 @@ def decimal_(env: Environment, value: Any = "0") -> Decimal:
             raise InvalidValue("Decimal() takes ASCII digits only")
     elif kind not in NUMBER_TYPES:
         raise InvalidValue("Decimal() takes a str, an int or a Decimal")
+    if kind is str:
+        env.meter.charge(len(value) // BYTES_PER_STEP)
+    elif kind is int and not -FREE < value < FREE:
+        env.meter.charge(conversion_steps(value.bit_length()))
+    env.meter.charge(DECIMAL_STEPS)
     result = decimal.getcontext().create_decimal(value)
     if not result.is_finite():
         raise InvalidValue("Decimal values must be finite")
@@ -206,6 +219,7 @@ def dict_(env: Environment, source: Any = None, /, **kwargs: Any) -> dict[Any, A
 
 
 def enumerate_(iterable: Any, start: Any = 0) -> Any:
+    _check_machine_int(start, "enumerate() start")
     return enumerate(check_iterable(iterable), start)
 
 
@@ -221,9 +235,7 @@ def extreme(
             raise ValueError("empty sequence")
         return default
     keys = items if key is None else [key(item) for item in items]
-    for k in keys:
-        if type(k) in CONTAINER_TYPES or type(k) in TEXT_TYPES:
-            measure(env.meter, k)
+    env.charge_keys(keys, 1)
     env.meter.charge(1 + len(keys) // ITEMS_PER_STEP)
     return items[pick(range(len(keys)), key=keys.__getitem__)]
 
@@ -234,9 +246,11 @@ def int_(env: Environment, value: Any = 0, base: Any = None) -> int:
         if kind is int or kind is bool:
             return int(value)
         if kind is Decimal:
-            if value.adjusted() >= MAX_DECIMAL_INT_DIGITS:
+            digits = value.adjusted() + 1
+            if digits > MAX_DECIMAL_INT_DIGITS:
                 raise ResourceExhausted(f"Decimal with more than {MAX_DECIMAL_INT_DIGITS} digits")
-            return int(value)
+            env.meter.charge(DECIMAL_TO_INT_FACTOR * conversion_steps(digits * BITS_PER_DIGIT))
+            return env.ops.int_result(int(value))
         base = 10
     if kind not in TEXT_TYPES:
         raise TypeError("int() with a base needs a str or bytes")
@@ -244,11 +258,13 @@ def int_(env: Environment, value: Any = 0, base: Any = None) -> int:
         raise ResourceExhausted(f"integer text longer than {MAX_INT_TEXT_CHARS}")
     if not value.isascii():
         raise ValueError("int() takes ASCII digits only")
-    return check_int(int(value, base))
+    env.meter.charge(conversion_steps(len(value) * BITS_PER_DIGIT))
+    return env.ops.int_result(int(value, base))
 
 
 def isinstance_(env: Environment, obj: Any, spec: Any) -> bool:
     if type(spec) is tuple:
+        env.meter.charge(len(spec) // ITEMS_PER_STEP)
         real = tuple(_real_type(env, s) for s in spec)
         return isinstance(obj, real)
     return isinstance(obj, _real_type(env, spec))
@@ -268,8 +284,8 @@ def list_(env: Environment, iterable: Any = ()) -> list[Any]:
 
 
 def range_(*args: Any) -> range:
-    if not all(type(a) is int or type(a) is bool for a in args):
-        raise TypeError("range() takes integers")
+    for arg in args:
+        _check_machine_int(arg, "range() bounds")
     return range(*args)
 
 
@@ -292,19 +308,59 @@ def str_(env: Environment, value: Any = "", encoding: Any = None, errors: Any = 
 
 
 def sum_(env: Environment, iterable: Any, start: Any = 0) -> Any:
+    """Each addition makes a number as big as its operands: big ints are charged by size,
+    Decimals by count, and a big int added to a Decimal by its conversion."""
     items = env.materialize(iterable)
-    if type(start) not in NUMBER_TYPES or not all(type(i) in NUMBER_TYPES for i in items):
-        raise TypeError("sum() adds numbers only")
-    total = sum(items, start)
-    return check_int(total) if type(total) is int else total
+    sizes = conversions = decimals = 0
+    for item in (start, *items):
+        kind = type(item)
+        if kind is int:
+            if not -FREE < item < FREE:
+                bits = item.bit_length()
+                sizes += int_steps(bits)
+                conversions += conversion_steps(bits)
+        elif kind is Decimal:
+            decimals += 1
+        elif kind is not bool:
+            raise TypeError("sum() adds numbers only")
+    env.meter.charge(sizes + decimals * DECIMAL_STEPS + (conversions if decimals else 0))
+    return env.ops.number(sum(items, start))
 
 
 def tuple_(env: Environment, iterable: Any = ()) -> tuple[Any, ...]:
     return tuple(env.materialize(iterable))
 
 
-def zip_(*iterables: Any, strict: Any = False) -> Any:
-    return zip(*(check_iterable(it) for it in iterables), strict=bool(strict))
+def zip_(env: Environment, *iterables: Any, strict: Any = False) -> Any:
+    """zip, charging for each tuple it makes (and for the fresh ints a range in it makes)."""
+    if len(iterables) > MAX_ZIP_ITERABLES:
+        raise LimitExceeded(f"zip() takes at most {MAX_ZIP_ITERABLES} iterables")
+    source = zip(*(check_iterable(it) for it in iterables), strict=bool(strict))
+    return env.metered(source, FRESH_OBJECT_STEPS * (1 + len(iterables) // 2))
+
+
+def abs_(env: Environment, value: Any) -> Any:
+    return env.ops.number(abs(value))
+
+
+def divmod_(env: Environment, a: Any, b: Any) -> tuple[Any, Any]:
+    env.ops.divide(a, b)
+    quotient, remainder = divmod(a, b)
+    return env.ops.number(quotient), env.ops.number(remainder)
+
+
+def hex_(env: Environment, value: Any) -> str:
+    if type(value) in (int, bool):
+        env.meter.charge_chars(value.bit_length() // 4 + 3)
+    return hex(value)
+
+
+def _check_machine_int(value: Any, what: str) -> None:
+    """``range`` and ``enumerate`` make an int per item: machine-size ones only."""
+    if type(value) is not int and type(value) is not bool:
+        raise TypeError(f"{what} must be integers")
+    if not -RANGE_BOUND < value < RANGE_BOUND:
+        raise LimitExceeded(f"{what} must be within +-2**{MAX_RANGE_BITS}")
 
 
 def bind_builtins(env: Environment) -> tuple[dict[str, Any], dict[Any, type]]:
@@ -321,13 +377,13 @@ def bind_builtins(env: Environment) -> tuple[dict[str, Any], dict[Any, type]]:
     }
     builtins: dict[str, Any] = {name: token for name, (token, _) in types.items()}
     builtins.update(
-        abs=abs,
+        abs=partial(abs_, env),
         all=partial(all_, env),
         any=partial(any_, env),
         chr=chr,
-        divmod=divmod,
+        divmod=partial(divmod_, env),
         enumerate=enumerate_,
-        hex=hex,
+        hex=partial(hex_, env),
         isinstance=partial(isinstance_, env),
         len=len,
         max=partial(extreme, env, max),
@@ -337,7 +393,7 @@ def bind_builtins(env: Environment) -> tuple[dict[str, Any], dict[Any, type]]:
         reversed=reversed_,
         sorted=partial(sorted_, env),
         sum=partial(sum_, env),
-        zip=zip_,
+        zip=partial(zip_, env),
     )
     assert set(builtins) == BUILTIN_NAMES
     return builtins, {token: real for token, real in types.values()}

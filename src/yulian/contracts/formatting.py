@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from yulian.contracts.aborts import ForbiddenOperation, LimitExceeded
-from yulian.contracts.costs import BYTES_PER_STEP, MAX_FORMAT_WIDTH
+from yulian.contracts.costs import BYTES_PER_STEP, MAX_FORMAT_WIDTH, conversion_steps
 from yulian.contracts.meter import Meter
-from yulian.contracts.values import to_text
+from yulian.contracts.values import is_wide, to_text
 
 _FORMAT_SPEC = re.compile(
     r"(?:(?P<fill>[^{}])?(?P<align>[<>=^]))?(?P<sign>[-+ ])?(?P<alt>\#)?(?P<zero>0)?"
@@ -33,9 +33,12 @@ def format_value(meter: Meter, value: Any, spec: str, conversion: str) -> str:
     """One ``{value!conversion:spec}`` field of an f-string."""
     if conversion == "s" or not spec:
         text = to_text(meter, value)
+        if type(value) is str:  # returned as it is; the f-string copies it
+            meter.charge_chars(len(text), is_wide(text))
         if not spec:
             return text
         value = text
+    meter.charge(1)  # the spec is parsed, checked and applied
     match = _FORMAT_SPEC.fullmatch(spec)
     kind = type(value)
     allowed = _FORMAT_TYPES.get(kind)
@@ -50,6 +53,8 @@ def format_value(meter: Meter, value: Any, spec: str, conversion: str) -> str:
         raise ForbiddenOperation(f"format spec {spec!r} is not allowed for this value")
     if kind is str:
         meter.charge(len(value) // BYTES_PER_STEP)
+    elif kind is int:
+        meter.charge(conversion_steps(value.bit_length()))
     out = format(value, spec)
-    meter.charge_chars(len(out))
+    meter.charge_chars(len(out), is_wide(out))
     return out

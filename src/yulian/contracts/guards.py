@@ -20,18 +20,18 @@ Invariants:
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from yulian.contracts.aborts import (
     AccessDenied,
     ForbiddenOperation,
-    InvalidValue,
     ResourceExhausted,
 )
 from yulian.contracts.builtins import bind_builtins
 from yulian.contracts.compiler.instrument import (
+    BINOP_HELPERS,
     CHAIN,
     CHARGE,
     COMPARE_HELPERS,
@@ -39,20 +39,29 @@ from yulian.contracts.compiler.instrument import (
     FORMAT,
     KEY,
     LEAVE,
+    UNARY_HELPERS,
 )
-from yulian.contracts.costs import BYTES_PER_STEP, ITEMS_PER_STEP, MAX_CONTAINER_LEN
+from yulian.contracts.costs import (
+    BYTES_PER_STEP,
+    CONVERSION_TABLE,
+    FRESH_OBJECT_STEPS,
+    ITEMS_PER_STEP,
+    MAX_CONTAINER_LEN,
+    text_units,
+)
 from yulian.contracts.meter import Meter
 from yulian.contracts.methods import METHODS, MethodFactory, dict_update, list_extend
 from yulian.contracts.operators import GuardedOps
 from yulian.contracts.values import (
     CONTAINER_TYPES,
+    FREE,
     ITERABLE_TYPES,
     ITERATOR_TYPES,
-    KEY_TYPES,
     MAPPING_TYPES,
     SEQUENCE_TYPES,
     SIZED_TYPES,
     TEXT_TYPES,
+    is_wide,
     measure,
     range_len,
 )
@@ -66,12 +75,10 @@ _INPLACE: dict[str, str] = {
     "<<=": "lshift",
     "%=": "mod",
     "|=": "bitor",
-}
-_INPLACE_NATIVE: dict[str, Callable[[Any, Any], Any]] = {
-    "//=": operator.floordiv,
-    ">>=": operator.rshift,
-    "&=": operator.and_,
-    "^=": operator.xor,
+    "//=": "floordiv",
+    ">>=": "rshift",
+    "&=": "bitand",
+    "^=": "bitxor",
 }
 
 
@@ -84,14 +91,9 @@ def helper_table(ops: GuardedOps) -> dict[str, Any]:
         CHAIN: ops.chain,
         FORMAT: ops.fmt,
         KEY: ops.key,
-        "_add_": ops.add,
-        "_sub_": ops.sub,
-        "_mul_": ops.mul,
-        "_pow_": ops.pow,
-        "_lshift_": ops.lshift,
-        "_mod_": ops.mod,
-        "_bitor_": ops.bitor,
     }
+    for helper in (*BINOP_HELPERS.values(), *UNARY_HELPERS.values()):
+        table[helper] = getattr(ops, helper.strip("_"))
     for code, name in COMPARE_HELPERS.items():
         table[name] = ops.compare_ops[code]
     return table
@@ -110,8 +112,7 @@ class _ItemWriter:
         target, meter = self._target, self._env.meter
         meter.mutations += 1
         if type(target) is dict:
-            if type(key) not in KEY_TYPES:
-                raise InvalidValue("dict keys must be str, int, bytes, bool or None")
+            self._env.ops.key(key)
             if key not in target and len(target) >= MAX_CONTAINER_LEN:
                 raise ResourceExhausted(f"container longer than {MAX_CONTAINER_LEN}")
             meter.charge(1)
@@ -130,7 +131,7 @@ class _ItemWriter:
     def __delitem__(self, key: Any) -> None:
         target, meter = self._target, self._env.meter
         meter.mutations += 1
-        if type(target) is dict and not GuardedOps.lookup_key(key):
+        if type(target) is dict and not self._env.ops.lookup_key(key):
             raise KeyError("absent key")
         meter.charge(1 + len(target) // ITEMS_PER_STEP)
         del target[key]
@@ -153,7 +154,6 @@ class Environment:
         self.inplace: dict[str, Callable[[Any, Any], Any]] = {
             op: getattr(self.ops, name) for op, name in _INPLACE.items()
         }
-        self.inplace.update(_INPLACE_NATIVE)
         self._builtins: dict[str, Any] | None = None
         # the loaded module of the contract this environment serves, kept by the runtime when
         # nothing its module level binds can change
@@ -207,14 +207,16 @@ class Environment:
     def getitem_(self, obj: Any, key: Any) -> Any:
         kind = type(obj)
         if kind in MAPPING_TYPES:
-            if not GuardedOps.lookup_key(key):
+            if not self.ops.lookup_key(key):
                 raise KeyError("absent key")
             return obj[key]
         if kind in SEQUENCE_TYPES or kind in TEXT_TYPES:
             if type(key) is slice:
                 n = len(range(len(obj))[key])
-                per_step = BYTES_PER_STEP if kind in TEXT_TYPES else ITEMS_PER_STEP
-                self.meter.charge(1 + n // per_step)
+                if kind in TEXT_TYPES:
+                    self.meter.charge(1 + text_units(n, is_wide(obj)) // BYTES_PER_STEP)
+                else:
+                    self.meter.charge(1 + n // ITEMS_PER_STEP)
             return obj[key]
         if kind is range:
             return obj[key]
@@ -234,6 +236,14 @@ class Environment:
         tick = self.meter.tick
         for item in iterable:
             tick()
+            yield item
+
+    def metered(self, iterable: Any, steps: int) -> Iterator[Any]:
+        """An iterator a builtin hands out (``zip``) that charges ``steps`` per item it makes;
+        the only generators a contract can hold."""
+        charge = self.meter.charge
+        for item in iterable:
+            charge(steps)
             yield item
 
     def unpack_sequence_(self, it: Any, spec: Mapping[str, Any], _getiter: Any = None) -> Any:
@@ -270,34 +280,59 @@ class Environment:
             raise ForbiddenOperation(f"operator {op} is not allowed")
         return operation(x, y)
 
+    def charge_keys(self, keys: list[Any], passes: int) -> None:
+        """Charge for comparing every key with others ``passes`` times (sorting, ``max``):
+        walking texts and containers, and converting big ints that meet Decimals."""
+        before = self.meter.used
+        conversions = decimals = big = 0
+        for k in keys:
+            kind = type(k)
+            if kind is int:
+                if not -FREE < k < FREE:
+                    conversions += CONVERSION_TABLE[k.bit_length() >> 7]
+                    big += 1
+            elif kind is Decimal:
+                decimals += 1
+            elif kind in CONTAINER_TYPES or kind in TEXT_TYPES:
+                found = measure(self.meter, k)
+                conversions += found[0]
+                decimals += found[1]
+        self.meter.charge((self.meter.used - before + big // ITEMS_PER_STEP) * (passes - 1))
+        if conversions and decimals:
+            self.meter.charge(conversions * passes)
+
     # --- consuming iterables --------------------------------------------------------------
 
     def materialize(self, it: Any) -> list[Any]:
         """``list(it)``, charged per item before (sized) or while (iterators) building it."""
         kind = type(it)
+        if kind is range:  # every item a fresh int
+            n = range_len(it)
+            self.meter.charge_items(n)
+            self.meter.charge(n * FRESH_OBJECT_STEPS // 2)
+            return list(it)
         if kind in SIZED_TYPES:
-            self.meter.charge_items(range_len(it) if kind is range else len(it))
+            self.meter.charge_items(len(it))
             return list(it)
         if kind not in ITERATOR_TYPES:
             raise AccessDenied("this value cannot be iterated")
+        # enumerate makes a fresh pair per item (zip's iterator charges for itself); a
+        # reversed iterator makes nothing
+        per_item = FRESH_OBJECT_STEPS if kind is enumerate else 0
         out: list[Any] = []
         for item in it:
             out.append(item)
             if len(out) % ITEMS_PER_STEP == 0:
-                self.meter.charge(1)
+                self.meter.charge(1 + ITEMS_PER_STEP * per_item)
                 if len(out) > MAX_CONTAINER_LEN:
                     raise ResourceExhausted(f"container longer than {MAX_CONTAINER_LEN}")
-        self.meter.charge(1)
+        self.meter.charge(1 + len(out) % ITEMS_PER_STEP * per_item)
         return out
 
     def sort_items(self, items: list[Any], key: Any, reverse: Any) -> list[Any]:
         keys = items if key is None else [key(item) for item in items]
-        before = self.meter.used
-        for k in keys:
-            if type(k) in CONTAINER_TYPES or type(k) in TEXT_TYPES:
-                measure(self.meter, k)
-        passes = max(1, len(keys).bit_length())
-        self.meter.charge((self.meter.used - before) * (passes - 1))
+        passes = max(1, len(keys).bit_length())  # comparisons per key, about
+        self.charge_keys(keys, passes)
         self.meter.charge(1 + len(keys) * passes // ITEMS_PER_STEP)
         if key is None:
             return sorted(items, reverse=bool(reverse))

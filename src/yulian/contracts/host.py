@@ -24,24 +24,37 @@ from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from yulian.contracts.aborts import ContractAbort, InvalidValue, LimitExceeded
-from yulian.contracts.costs import BYTES_PER_STEP
-from yulian.contracts.export import EXPORT_CHARGE_EVERY, export_value
+from yulian.contracts.costs import BYTES_PER_STEP, EXPORT_NODES_PER_STEP
+from yulian.contracts.export import (
+    EXPORT_CHARGE_EVERY,
+    MAX_VALUE_DEPTH,
+    ExportLimits,
+    count_nodes,
+    export_value,
+)
 from yulian.contracts.meter import Meter
-from yulian.types.encoding import DecodeError, decode_plain
+from yulian.types.encoding import DEFAULT_LIMITS, DecodeError, decode_plain
+from yulian.types.receipt import MAX_EVENT_NAME_BYTES, RECEIPT_LIMITS
 
 MAX_KEY_BYTES = 256
 MAX_VALUE_BYTES = 64 * 1024  # one state value, encoded
 MAX_RETURN_BYTES = 64 * 1024
 MAX_EVENTS = 64  # per invocation
-MAX_EVENT_NAME_CHARS = 64
 MAX_EVENT_BYTES = 16 * 1024  # one payload, encoded
 MAX_EVENT_TOTAL_BYTES = 64 * 1024
 MAX_HISTORY = 64  # entries returned by ctx.state.history
-MAX_REVERT_MESSAGE_CHARS = 512
+MAX_REVERT_MESSAGE_BYTES = 512  # UTF-8; a longer message is cut at a char boundary
 STATE_READ_STEPS = 10
 STATE_WRITE_STEPS = 20
 EVENT_STEPS = 10
 READ_ONLY_MESSAGE = "read-only call"
+# Where each value goes, and so what it may be: a state value is decoded with the default
+# limits; in a receipt the return value sits one level down, an event's payload three.
+STATE_LIMITS = ExportLimits(MAX_VALUE_BYTES, MAX_VALUE_DEPTH, DEFAULT_LIMITS.max_items)
+RETURN_LIMITS = ExportLimits(
+    MAX_RETURN_BYTES, RECEIPT_LIMITS.max_depth - 1, RECEIPT_LIMITS.max_items
+)
+EVENT_LIMITS = ExportLimits(MAX_EVENT_BYTES, RECEIPT_LIMITS.max_depth - 3, RECEIPT_LIMITS.max_items)
 DEFAULT_REQUIRE_MESSAGE = "requirement failed"
 
 
@@ -128,6 +141,28 @@ def _decode_stored(data: bytes) -> Any:
         raise HostFailure(e) from e
 
 
+def utf8_size(text: str) -> int:
+    """The UTF-8 length of ``text``; ``InvalidValue`` if it has no UTF-8 form (a lone
+    surrogate), so no such text ever reaches a receipt or the state."""
+    if text.isascii():
+        return len(text)
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidValue("text is not valid UTF-8 (a lone surrogate)") from None
+
+
+def revert_message(message: str) -> str:
+    """A revert message as the receipt holds it: its longest prefix of at most
+    ``MAX_REVERT_MESSAGE_BYTES`` in UTF-8, cut at a char boundary."""
+    head = message[:MAX_REVERT_MESSAGE_BYTES]  # every char takes a byte at least
+    if head.isascii():
+        return head
+    if utf8_size(head) <= MAX_REVERT_MESSAGE_BYTES:
+        return head
+    return head.encode("utf-8")[:MAX_REVERT_MESSAGE_BYTES].decode("utf-8", "ignore")
+
+
 def _check_key(meter: Meter, key: Any) -> str:
     if type(key) is not str or not key:
         raise InvalidValue("state keys must be non-empty strings")
@@ -137,7 +172,8 @@ def _check_key(meter: Meter, key: Any) -> str:
         raise InvalidValue("state keys must be valid UTF-8") from e
     if size > MAX_KEY_BYTES:
         raise LimitExceeded(f"state key longer than {MAX_KEY_BYTES} bytes")
-    meter.charge(size // BYTES_PER_STEP)
+    if size >= BYTES_PER_STEP:
+        meter.charge(size // BYTES_PER_STEP)
     return key
 
 
@@ -154,7 +190,7 @@ class Host:
         self.event_bytes = 0
         # the last value put, the mutation count then, and its export: a contract often
         # returns the record it just stored
-        self.last_put: tuple[Any, int, Any, bytes] | None = None
+        self.last_put: tuple[Any, int, Any, bytes, int] | None = None
 
     def _stored(self, key: str) -> bytes | None:
         if key in self.writes:
@@ -167,6 +203,14 @@ class Host:
             raise HostFailure(TypeError("ContractState.get must return bytes or None"))
         return data
 
+    def _decoded(self, data: bytes) -> Any:
+        """A stored value, decoded into a fresh plain copy and paid for like its export: by
+        its bytes and the nodes decoding made (at most a 64 KiB value's worth unpaid, when
+        this charge is the one that runs out)."""
+        value = _decode_stored(data)
+        self.meter.charge(len(data) // BYTES_PER_STEP + count_nodes(value) // EXPORT_NODES_PER_STEP)
+        return value
+
     def _writable(self) -> None:
         if self.read_only:
             raise Revert(READ_ONLY_MESSAGE)
@@ -177,8 +221,7 @@ class Host:
         data = self._stored(key)
         if data is None:
             return default
-        self.meter.charge(len(data) // BYTES_PER_STEP)
-        return _decode_stored(data)
+        return self._decoded(data)
 
     def has(self, key: Any) -> bool:
         key = _check_key(self.meter, key)
@@ -191,9 +234,11 @@ class Host:
         if value is None:
             raise InvalidValue("state values cannot be None; use ctx.state.delete")
         self.meter.charge(STATE_WRITE_STEPS)
-        canonical, data = export_value(value, MAX_VALUE_BYTES, self.meter)
+        canonical, data, nodes, shallow = export_value(
+            value, STATE_LIMITS, self.meter, shallow_depth=RETURN_LIMITS.max_depth
+        )
         self.writes[key] = data
-        self.last_put = (value, self.meter.mutations, canonical, data)
+        self.last_put = (value, self.meter.mutations, canonical, data, nodes) if shallow else None
 
     def delete(self, key: Any) -> None:
         self._writable()
@@ -214,19 +259,19 @@ class Host:
             if data is None:
                 out.append([height, None])
             else:
-                self.meter.charge(len(data) // BYTES_PER_STEP)
-                out.append([height, _decode_stored(data)])
+                out.append([height, self._decoded(data)])
         return out
 
     def emit(self, name: Any, payload: Any) -> None:
         self._writable()
-        if type(name) is not str or not 0 < len(name) <= MAX_EVENT_NAME_CHARS:
-            raise InvalidValue(f"event names must be strings of 1..{MAX_EVENT_NAME_CHARS}")
+        size = utf8_size(name) if type(name) is str else 0
+        if not 0 < size <= MAX_EVENT_NAME_BYTES:
+            raise InvalidValue(f"event names must be strings of 1..{MAX_EVENT_NAME_BYTES} bytes")
         if len(self.events) >= MAX_EVENTS:
             raise LimitExceeded(f"more than {MAX_EVENTS} events")
         self.meter.charge(EVENT_STEPS)
-        canonical, data = export_value(payload, MAX_EVENT_BYTES, self.meter)
-        self.event_bytes += len(data) + len(name)
+        canonical, data, _, _ = export_value(payload, EVENT_LIMITS, self.meter)
+        self.event_bytes += len(data) + size
         if self.event_bytes > MAX_EVENT_TOTAL_BYTES:
             raise LimitExceeded(f"events larger than {MAX_EVENT_TOTAL_BYTES} bytes in total")
         self.events.append((name, canonical))
@@ -235,16 +280,18 @@ class Host:
         """The canonical form of the return value, exported like any value (``export_value``).
 
         The value last put, if no container changed since (``Meter.mutations``), is not walked
-        again: it is the same value, and when its encoding is short of ``EXPORT_CHARGE_EVERY``
-        its walk would neither refuse nor charge, so only the encoding is charged, as always.
+        again: it is the same value, its export's fast path showed it shallow enough for a
+        receipt (``put`` keeps it only then), and when its encoding is short of
+        ``EXPORT_CHARGE_EVERY`` (so it has fewer items than any list may hold) its walk would
+        not refuse it; it is charged what its export costs, as always.
         """
         last, self.last_put = self.last_put, None  # a canonical form is handed out only once
         if last is not None and last[0] is value and last[1] == self.meter.mutations:
-            canonical, data = last[2], last[3]
-            if len(data) < EXPORT_CHARGE_EVERY and len(data) <= MAX_RETURN_BYTES:
-                self.meter.charge(1 + len(data) // BYTES_PER_STEP)
-                return canonical
-        return export_value(value, MAX_RETURN_BYTES, self.meter)[0]
+            data = last[3]
+            if len(data) < EXPORT_CHARGE_EVERY and len(data) <= RETURN_LIMITS.max_bytes:
+                self.meter.charge(1 + len(data) // BYTES_PER_STEP + last[4])
+                return last[2]
+        return export_value(value, RETURN_LIMITS, self.meter)[0]
 
     def flush(self) -> None:
         """Apply the buffered writes; only after the invocation ended ``ok``."""
@@ -324,7 +371,7 @@ class Context:
         if type(message) is not str:
             raise InvalidValue("ctx.require needs a str message")
         if not condition:
-            raise Revert(message[:MAX_REVERT_MESSAGE_CHARS])
+            raise Revert(revert_message(message))
 
 
 HOST_ATTRIBUTES: dict[type, frozenset[str]] = {

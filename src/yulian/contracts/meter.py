@@ -18,6 +18,7 @@ from yulian.contracts.costs import (
     MAX_CALL_DEPTH,
     MAX_CONTAINER_LEN,
     MAX_STR_LEN,
+    text_units,
 )
 
 
@@ -61,9 +62,10 @@ class Meter:
     def leave(self) -> None:
         self.depth -= 1
 
-    def charge_chars(self, n: int) -> None:
-        """Charge for creating a str/bytes of ``n`` units, then enforce the cap."""
-        self.charge(1 + n // BYTES_PER_STEP)
+    def charge_chars(self, n: int, wide: bool = False) -> None:
+        """Charge for creating a str/bytes of ``n`` chars (``wide``: a str not all ASCII, up to
+        4 bytes a char), then enforce the cap."""
+        self.charge(1 + text_units(n, wide) // BYTES_PER_STEP)
         if n > MAX_STR_LEN:
             raise ResourceExhausted(f"string longer than {MAX_STR_LEN}")
 

@@ -11,7 +11,7 @@ Invariants:
 - Every method that changes a list or dict in place counts the change on the meter first
   (``Meter.mutations``, by ``_mutating``): the host reuses a value's export only while no
   container changed (``tests/unit/test_method_tables.py`` enumerates the tables to hold this).
-- Dict keys are scalars (str, int, bool, bytes, None) wherever a method can add one.
+- Dict keys are ``values.KEY_TYPES`` wherever a method can add one.
 """
 
 from __future__ import annotations
@@ -22,15 +22,21 @@ from functools import partial, wraps
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from yulian.contracts.aborts import AccessDenied, InvalidValue, ResourceExhausted
-from yulian.contracts.costs import BYTES_PER_STEP, ITEMS_PER_STEP, MAX_CONTAINER_LEN
-from yulian.contracts.operators import GuardedOps
+from yulian.contracts.aborts import AccessDenied, ResourceExhausted
+from yulian.contracts.costs import (
+    BYTES_PER_STEP,
+    FRESH_OBJECT_STEPS,
+    ITEMS_PER_STEP,
+    MAX_CONTAINER_LEN,
+    search_steps,
+    text_units,
+)
 from yulian.contracts.values import (
     CONTAINER_TYPES,
-    KEY_TYPES,
     MAPPING_TYPES,
     SEQUENCE_TYPES,
     TEXT_TYPES,
+    is_wide,
     measure,
 )
 
@@ -64,51 +70,115 @@ def check_growth(target: list[Any] | dict[Any, Any], extra: int) -> None:
 
 
 def charge_text_call(env: Environment, obj: Any, args: tuple[Any, ...]) -> None:
-    size = len(obj)
+    """The linear part of a text method: its text and its arguments, by size."""
+    size = text_units(len(obj), is_wide(obj))
     for arg in args:
         if type(arg) in TEXT_TYPES:
-            size += len(arg)
+            size += text_units(len(arg), is_wide(arg))
         elif type(arg) in CONTAINER_TYPES:
             measure(env.meter, arg)
     env.meter.charge(1 + size // BYTES_PER_STEP)
 
 
 def check_output(env: Environment, result: Any) -> Any:
+    """Charge for what a method made: a text by its size, a list or tuple of texts by its
+    items (each a fresh object) and their size."""
     kind = type(result)
     if kind in TEXT_TYPES:
-        env.meter.charge_chars(len(result))
+        env.meter.charge_chars(len(result), is_wide(result))
     elif kind is list or kind is tuple:
         env.meter.charge_items(len(result))
+        units = 0
+        for item in result:
+            if type(item) in TEXT_TYPES:
+                units += text_units(len(item), is_wide(item))
+        env.meter.charge(len(result) * FRESH_OBJECT_STEPS + units // BYTES_PER_STEP)
     return result
+
+
+def _same_kind(obj: Any, value: Any) -> int:
+    """The length of ``value`` when it is a needle of ``obj``'s type, else 0."""
+    return len(value) if type(value) is type(obj) else 0
+
+
+def _charge_items(env: Environment, items: int) -> None:
+    """Charge, before a method runs, for the fresh items of the list it will return."""
+    env.meter.charge(1 + items // ITEMS_PER_STEP + items * FRESH_OBJECT_STEPS)
+
+
+def text_search(env: Environment, obj: Any, name: str, backward: bool, *args: Any) -> Any:
+    """``find``, ``count``, ``index``, ``partition`` and their backward twins: charged by the
+    comparisons of the search loop CPython runs for these sizes (``costs.search_steps``)."""
+    needle = _same_kind(obj, args[0]) if args else 0
+    env.meter.charge(1 + search_steps(len(obj), needle, backward))
+    return check_output(env, getattr(obj, name)(*args))
+
+
+def text_split(
+    env: Environment, obj: Any, name: str, sep: Any = None, maxsplit: Any = -1
+) -> list[Any]:
+    """``split`` / ``rsplit``: the search, and every item of the result, charged first."""
+    if type(maxsplit) is not int:
+        raise TypeError("maxsplit must be an int")
+    needle = _same_kind(obj, sep)
+    if sep is None:  # runs of whitespace: at most one item per two chars
+        items = len(obj) // 2 + 1
+    elif needle:
+        env.meter.charge(search_steps(len(obj), needle, backward=False))
+        items = obj.count(sep) + 1
+    else:
+        items = 1
+    if maxsplit >= 0:
+        items = min(items, maxsplit + 1)
+    env.meter.charge(1 + search_steps(len(obj), needle, backward=name == "rsplit"))
+    _charge_items(env, items)
+    return check_output(env, getattr(obj, name)(sep, maxsplit))
+
+
+def text_splitlines(env: Environment, obj: Any, keepends: Any = False) -> list[Any]:
+    """Up to one item per char (empty lines), a fresh one per two: charged first."""
+    env.meter.charge(1 + len(obj) // BYTES_PER_STEP + len(obj) // ITEMS_PER_STEP)
+    _charge_items(env, len(obj) // 2)
+    return check_output(env, obj.splitlines(bool(keepends)))
+
+
+def text_strip(env: Environment, obj: Any, name: str, chars: Any = None) -> Any:
+    """``strip`` and its one-sided twins: each char stripped is looked up among ``chars``."""
+    needle = _same_kind(obj, chars)
+    env.meter.charge(1 + search_steps(len(obj), needle, backward=True))
+    return check_output(env, getattr(obj, name)(chars))
 
 
 def text_join(env: Environment, sep: Any, iterable: Any) -> Any:
     items = env.materialize(iterable)
     kind = type(sep)
     size = len(sep) * max(len(items) - 1, 0)
+    wide = is_wide(sep)
     for item in items:
         if type(item) is not kind:
             raise TypeError("join() needs items of the separator's type")
         size += len(item)
-    env.meter.charge_chars(size)
+        wide = wide or is_wide(item)
+    env.meter.charge_chars(size, wide)
     return sep.join(items)
 
 
 def text_replace(env: Environment, text: Any, old: Any, new: Any, count: Any = -1) -> Any:
     if type(old) is not type(text) or type(new) is not type(text) or type(count) is not int:
         raise TypeError("replace() needs two strings of the same type and an int")
-    env.meter.charge(1 + len(text) // BYTES_PER_STEP)
+    env.meter.charge(1 + search_steps(len(text), len(old), backward=False))
     hits = text.count(old)
     if count >= 0:
         hits = min(hits, count)
-    env.meter.charge_chars(len(text) + hits * (len(new) - len(old)))
+    size = len(text) + hits * (len(new) - len(old))
+    env.meter.charge_chars(size, is_wide(text) or is_wide(new))
     return text.replace(old, new, count)
 
 
 def text_zfill(env: Environment, text: Any, width: Any) -> Any:
     if type(width) is not int:
         raise TypeError("zfill() needs an int")
-    env.meter.charge_chars(max(len(text), width))
+    env.meter.charge_chars(max(len(text), width), is_wide(text))
     return text.zfill(width)
 
 
@@ -116,7 +186,7 @@ def str_encode(
     env: Environment, text: str, encoding: Any = "utf-8", errors: Any = "strict"
 ) -> bytes:
     _check_codec(encoding, errors)
-    env.meter.charge(1 + len(text) // BYTES_PER_STEP)
+    env.meter.charge(1 + text_units(len(text), is_wide(text)) // BYTES_PER_STEP)
     return check_output(env, text.encode(encoding, errors))
 
 
@@ -156,18 +226,18 @@ def list_pop(env: Environment, target: list[Any], *index: Any) -> Any:
 
 
 def seq_index(env: Environment, target: Any, item: Any, *bounds: Any) -> int:
-    env.ops.charge_scan(item, len(target))
+    env.ops.charge_scan(item, target)
     return target.index(item, *bounds)
 
 
 def seq_count(env: Environment, target: Any, item: Any) -> int:
-    env.ops.charge_scan(item, len(target))
+    env.ops.charge_scan(item, target)
     return target.count(item)
 
 
 @_mutating
 def list_remove(env: Environment, target: list[Any], item: Any) -> None:
-    env.ops.charge_scan(item, len(target))
+    env.ops.charge_scan(item, target)
     target.remove(item)
 
 
@@ -194,7 +264,7 @@ def container_clear(env: Environment, target: list[Any] | dict[Any, Any]) -> Non
 
 
 def dict_get(env: Environment, target: Any, key: Any, default: Any = None) -> Any:
-    if not GuardedOps.lookup_key(key):
+    if not env.ops.lookup_key(key):
         return default
     return target.get(key, default)
 
@@ -210,7 +280,7 @@ def dict_values(env: Environment, target: Any) -> list[Any]:
 
 
 def dict_items(env: Environment, target: Any) -> list[tuple[Any, Any]]:
-    env.meter.charge_items(2 * len(target))
+    _charge_items(env, len(target))  # a fresh pair per item
     return list(target.items())
 
 
@@ -221,7 +291,7 @@ def dict_copy(env: Environment, target: Any) -> dict[Any, Any]:
 
 @_mutating
 def dict_pop(env: Environment, target: dict[Any, Any], key: Any, *default: Any) -> Any:
-    if not GuardedOps.lookup_key(key):
+    if not env.ops.lookup_key(key):
         if default:
             return default[0]
         raise KeyError("absent key")
@@ -235,8 +305,7 @@ def dict_popitem(env: Environment, target: dict[Any, Any]) -> tuple[Any, Any]:
 
 @_mutating
 def dict_setdefault(env: Environment, target: dict[Any, Any], key: Any, default: Any = None) -> Any:
-    if type(key) not in KEY_TYPES:
-        raise InvalidValue("dict keys must be str, int, bytes, bool or None")
+    env.ops.key(key)
     if key not in target:
         check_growth(target, 1)
     env.meter.charge(1)
@@ -254,12 +323,13 @@ def dict_update(
         check_growth(target, len(source))
         target.update(source)
         return
-    for pair in env.materialize(source):
+    pairs = env.materialize(source)
+    env.meter.charge(len(pairs))  # each pair checked, unpacked and inserted in turn
+    for pair in pairs:
         if type(pair) not in SEQUENCE_TYPES or len(pair) != 2:
             raise ValueError("dict update needs pairs")
         key, value = pair
-        if type(key) not in KEY_TYPES:
-            raise InvalidValue("dict keys must be str, int, bytes, bool or None")
+        env.ops.key(key)
         if key not in target:
             check_growth(target, 1)
         target[key] = value
@@ -268,37 +338,34 @@ def dict_update(
 MethodFactory = Callable[["Environment", Any], Any]
 
 
-def _linear(name: str) -> MethodFactory:
+def text_linear(env: Environment, obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     """A str/bytes method whose work is linear in its inputs and whose output is bounded by
     a small multiple of them: charged by input size, output checked against the caps."""
+    charge_text_call(env, obj, args + tuple(kwargs.values()))
+    return check_output(env, getattr(obj, name)(*args, **kwargs))
 
-    def bind(env: Environment, obj: Any) -> Callable[..., Any]:
-        method = getattr(obj, name)
 
-        def call(*args: Any, **kwargs: Any) -> Any:
-            charge_text_call(env, obj, args + tuple(kwargs.values()))
-            return check_output(env, method(*args, **kwargs))
-
-        return call
-
-    return bind
+def decimal_method(env: Environment, obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """A Decimal method: constant work in the fixed context, but an int argument is converted
+    first and a Decimal result is a fresh object."""
+    for arg in args:
+        env.ops.mixed(obj, arg)
+    return env.ops.number(getattr(obj, name)(*args, **kwargs))
 
 
 def _bound(function: Callable[..., Any]) -> MethodFactory:
-    """A method implemented here: ``function(env, obj, *args)``."""
+    """A method implemented here: ``function(env, obj, *args)``. The bound method handed to
+    the contract is one small object (a ``partial``), whatever the method."""
     return lambda env, obj: partial(function, env, obj)
 
 
-def _native(name: str) -> MethodFactory:
-    """A method with constant cost (Decimal arithmetic in the fixed context)."""
-    return lambda env, obj: getattr(obj, name)
+def _named(function: Callable[..., Any], name: str, *extra: Any) -> MethodFactory:
+    """A method implemented here for several names: ``function(env, obj, name, *extra, ...)``."""
+    return lambda env, obj: partial(function, env, obj, name, *extra)
 
 
 _TEXT_LINEAR = [
-    "count",
     "endswith",
-    "find",
-    "index",
     "isalnum",
     "isalpha",
     "isascii",
@@ -307,21 +374,20 @@ _TEXT_LINEAR = [
     "isspace",
     "isupper",
     "lower",
-    "lstrip",
-    "partition",
     "removeprefix",
     "removesuffix",
-    "rfind",
-    "rindex",
-    "rpartition",
-    "rsplit",
-    "rstrip",
-    "split",
-    "splitlines",
     "startswith",
-    "strip",
     "upper",
 ]
+_TEXT_SEARCH = {
+    "count": False,
+    "find": False,
+    "index": False,
+    "partition": False,
+    "rfind": True,
+    "rindex": True,
+    "rpartition": True,
+}
 _STR_ONLY_LINEAR = [
     "capitalize",
     "isdecimal",
@@ -348,6 +414,11 @@ _DECIMAL_METHODS = [
     "to_integral_value",
 ]
 _TEXT_SPECIAL: dict[str, MethodFactory] = {
+    **{name: _named(text_search, name, backward) for name, backward in _TEXT_SEARCH.items()},
+    **{name: _named(text_strip, name) for name in ("strip", "lstrip", "rstrip")},
+    "split": _named(text_split, "split"),
+    "rsplit": _named(text_split, "rsplit"),
+    "splitlines": _bound(text_splitlines),
     "join": _bound(text_join),
     "replace": _bound(text_replace),
 }
@@ -361,13 +432,13 @@ _READ_MAPPING: dict[str, MethodFactory] = {
 
 METHODS: dict[type, dict[str, MethodFactory]] = {
     str: {
-        **{name: _linear(name) for name in _TEXT_LINEAR + _STR_ONLY_LINEAR},
+        **{name: _named(text_linear, name) for name in _TEXT_LINEAR + _STR_ONLY_LINEAR},
         **_TEXT_SPECIAL,
         "encode": _bound(str_encode),
         "zfill": _bound(text_zfill),
     },
     bytes: {
-        **{name: _linear(name) for name in [*_TEXT_LINEAR, "hex"]},
+        **{name: _named(text_linear, name) for name in [*_TEXT_LINEAR, "hex"]},
         **_TEXT_SPECIAL,
         "decode": _bound(bytes_decode),
     },
@@ -397,6 +468,6 @@ METHODS: dict[type, dict[str, MethodFactory]] = {
         "update": _bound(dict_update),
     },
     MappingProxyType: dict(_READ_MAPPING),
-    Decimal: {name: _native(name) for name in _DECIMAL_METHODS},
+    Decimal: {name: _named(decimal_method, name) for name in _DECIMAL_METHODS},
 }
 METHOD_NAMES = frozenset(name for table in METHODS.values() for name in table)

@@ -43,6 +43,7 @@ from yulian.contracts.builtins import BUILTIN_NAMES, DENIED_NAMES
 from yulian.contracts.costs import MAX_INT_BITS
 from yulian.contracts.host import HOST_ATTRIBUTES
 from yulian.contracts.methods import METHOD_NAMES
+from yulian.contracts.values import KEY_TYPES, KEY_TYPES_TEXT
 
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_AST_DEPTH = 100
@@ -375,6 +376,7 @@ class _Checker:
                 if key is None or not isinstance(key, ast.Constant):
                     self.reject(node, "dict literal keys must be constants")
                 self.constant(key)
+                self.dict_key(key)
                 self.literal(value)
         else:
             self.reject(node, "only literal constants are allowed here")
@@ -390,6 +392,11 @@ class _Checker:
         if type(value) in (float, complex):
             self.reject(node, "float and complex literals are not allowed; use Decimal('...')")
         self.reject(node, f"{type(value).__name__} literals are not allowed")
+
+    def dict_key(self, node: ast.Constant) -> None:
+        """A constant dict key: a type whose hash a contract cannot steer (``KEY_TYPES``)."""
+        if type(node.value) not in KEY_TYPES:
+            self.reject(node, f"dict keys must be {KEY_TYPES_TEXT}")
 
     def binop_allowed(self, node: ast.AST, op: ast.operator, left: ast.expr) -> None:
         if isinstance(op, ast.Div):
@@ -470,6 +477,8 @@ class _Checker:
             for key, value in zip(node.keys, node.values, strict=True):
                 if key is None:
                     self.reject(node, "** in dict displays is not allowed; use dict.update")
+                if isinstance(key, ast.Constant):
+                    self.dict_key(key)
                 self.expr(key)
                 self.expr(value)
         elif isinstance(node, ast.ListComp | ast.DictComp):

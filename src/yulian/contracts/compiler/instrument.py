@@ -4,8 +4,9 @@ Two passes over a contract's tree, both at deploy time:
 
 - ``charge_blocks`` (on the tree the dialect defines, before RestrictedPython): every block
   (function body, loop body, branch, comprehension item) pays for its straight-line size when
-  it starts — one step per ``NODES_PER_STEP`` syntax nodes — so a long body cannot run
-  thousands of operations for one step. A ``while`` iteration also pays ``LOOP_STEPS``.
+  it starts — one step per ``NODES_PER_STEP`` syntax units begun (``costs.NODE_UNITS``) — so a
+  long body cannot run thousands of operations for one step. A ``while`` iteration also pays
+  ``LOOP_STEPS``.
 - ``instrument`` (on RestrictedPython's output): every function body is wrapped in call-depth
   tracking (``_enter_`` / ``_leave_``, one step per entry), and the operators whose cost grows
   with their operands are rewritten into calls of the guarded operators (``operators``).
@@ -20,7 +21,13 @@ from __future__ import annotations
 import ast
 from typing import NoReturn
 
-from yulian.contracts.costs import LOOP_STEPS, NODES_PER_STEP
+from yulian.contracts.costs import (
+    CHAINED_COMPARE_UNITS,
+    LOOP_STEPS,
+    NODE_UNITS,
+    NODES_PER_STEP,
+    TEXT_CONSTANT_CHARS_PER_UNIT,
+)
 
 CHARGE = "_charge_"
 ENTER = "_enter_"
@@ -36,7 +43,12 @@ BINOP_HELPERS: dict[type[ast.operator], str] = {
     ast.LShift: "_lshift_",
     ast.Mod: "_mod_",
     ast.BitOr: "_bitor_",
+    ast.FloorDiv: "_floordiv_",
+    ast.RShift: "_rshift_",
+    ast.BitAnd: "_bitand_",
+    ast.BitXor: "_bitxor_",
 }
+UNARY_HELPERS: dict[type[ast.unaryop], str] = {ast.USub: "_neg_", ast.Invert: "_invert_"}
 COMPARE_CODES: dict[type[ast.cmpop], str] = {
     ast.Eq: "eq",
     ast.NotEq: "ne",
@@ -58,34 +70,53 @@ def _fail(node: ast.AST, what: str) -> NoReturn:
     raise ValueError(f"line {getattr(node, 'lineno', '?')}: cannot instrument {what}")
 
 
-def static_size(node: ast.AST) -> int:
-    """Syntax nodes (expressions and statements) evaluated when ``node`` runs once.
+def static_size(node: ast.AST, *, top_level: bool = False) -> int:
+    """Syntax units evaluated when ``node`` runs once: one per expression or statement, more
+    for the nodes of ``NODE_UNITS`` (what they allocate or call behind one node), for each
+    comparison of a chain after the first, and for the constant text of an f-string.
 
     Bodies that pay for themselves are not counted: loop and branch bodies, function bodies,
-    and the per-item parts of a comprehension (only its first iterable runs once). Constant
-    pieces of an f-string are not counted either, so the count does not depend on how a
-    Python version splits them.
+    and the per-item parts of a comprehension (only its first iterable runs once). The
+    constant text of an f-string counts by its total length, so the count does not depend on
+    how a Python version splits it. A ``def`` at module level (``top_level``) counts one unit:
+    the module is loaded once per invocation at most, and its functions are bounded by the
+    source.
     """
     count = 0
     stack: list[ast.AST] = [node]
     while stack:
         current = stack.pop()
         if isinstance(current, ast.expr | ast.stmt):
-            count += 1
+            count += NODE_UNITS.get(type(current).__name__, 1)
         if isinstance(current, ast.For | ast.While | ast.If):
             children: list[ast.AST] = (
                 [current.target, current.iter] if isinstance(current, ast.For) else [current.test]
             )
         elif isinstance(current, ast.FunctionDef):
+            if top_level and current is node:
+                count -= NODE_UNITS["FunctionDef"] - 1
             children = [*current.args.defaults]
         elif isinstance(current, ast.ListComp | ast.DictComp):
             children = [current.generators[0].iter]
         elif isinstance(current, ast.JoinedStr):
-            children = [v for v in current.values if not isinstance(v, ast.Constant)]
+            children = []
+            for value in current.values:
+                if isinstance(value, ast.Constant):
+                    count += len(str(value.value)) // TEXT_CONSTANT_CHARS_PER_UNIT
+                else:
+                    children.append(value)
         else:
+            if isinstance(current, ast.Compare):
+                count += CHAINED_COMPARE_UNITS * (len(current.ops) - 1)
             children = list(ast.iter_child_nodes(current))
         stack.extend(children)
     return count
+
+
+def block_steps(units: int) -> int:
+    """A block of ``units`` pays a step per ``NODES_PER_STEP`` begun: a short block in a loop
+    costs a step per turn, whatever it holds."""
+    return -(-units // NODES_PER_STEP)
 
 
 def _charge_statement(steps: int) -> ast.Expr:
@@ -98,7 +129,7 @@ class _BlockCharges(ast.NodeTransformer):
     @staticmethod
     def charge(body: list[ast.stmt], extra_nodes: int = 0, base: int = 0) -> None:
         nodes = sum(static_size(stmt) for stmt in body) + extra_nodes
-        steps = base + nodes // NODES_PER_STEP
+        steps = base + block_steps(nodes)
         if body and steps:
             body.insert(0, _charge_statement(steps))
 
@@ -130,7 +161,7 @@ class _BlockCharges(ast.NodeTransformer):
         for index, generator in enumerate(generators):
             inner = [generators[index + 1].iter] if index + 1 < len(generators) else per_item
             parts = [generator.target, *generator.ifs, *inner]
-            steps = sum(static_size(part) for part in parts) // NODES_PER_STEP
+            steps = block_steps(sum(static_size(part) for part in parts))
             if steps:
                 generator.ifs.insert(0, _call(CHARGE, ast.Constant(steps)))
 
@@ -147,7 +178,7 @@ class _BlockCharges(ast.NodeTransformer):
 
 def module_load_steps(module: ast.Module) -> int:
     """What executing the module level costs: its definitions and literal constants."""
-    return sum(static_size(stmt) for stmt in module.body) // NODES_PER_STEP
+    return block_steps(sum(static_size(stmt, top_level=True) for stmt in module.body))
 
 
 def charge_blocks(module: ast.Module) -> ast.Module:
@@ -182,6 +213,13 @@ class Instrumenter(ast.NodeTransformer):
         if helper is None:
             return node
         return ast.copy_location(_call(helper, node.left, node.right), node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
+        self.generic_visit(node)
+        helper = UNARY_HELPERS.get(type(node.op))
+        if helper is None or isinstance(node.operand, ast.Constant):  # -1 is folded: no work
+            return node
+        return ast.copy_location(_call(helper, node.operand), node)
 
     def visit_Compare(self, node: ast.Compare) -> ast.expr:
         self.generic_visit(node)
