@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
+
+from yulian.contracts.builtins import DECIMAL_CONTEXT
 
 OUT_OF_STEPS = "out_of_steps"
 FAULT = "fault"  # refused at run time on its inputs
@@ -162,6 +165,19 @@ def _text_cases() -> list[Case]:
     return out
 
 
+def _decimal_status(value: str, expression: str) -> str:
+    """How a Decimal case ends: refused (``fault``) where the fixed context traps its result
+    (overflow, a quotient past 28 digits), which Python's own ``decimal`` tells."""
+    names = {"Decimal": Decimal}
+    try:
+        with localcontext(DECIMAL_CONTEXT):
+            names.update(d=eval(value, names), e=eval(DEC_28, names))  # our own literals
+            eval(expression, names)
+    except ArithmeticError:
+        return FAULT
+    return OUT_OF_STEPS
+
+
 def _number_cases() -> list[Case]:
     ints = {"big": BIG, "dense": DENSE, "small": "12345"}
     out = []
@@ -195,22 +211,23 @@ def _number_cases() -> list[Case]:
     decimals = {"max": DEC_MAX, "min": DEC_MIN, "28 digits": DEC_28}
     for label, value in decimals.items():
         setup = (f"d = {value}", f"e = {DEC_28}")
-        for op in ("+", "-", "*", "//", "%", "==", "<"):
-            out.append(
-                _case(
-                    f"Decimal {op}",
-                    label,
-                    setup,
-                    f"d {op} e" if op not in ("//", "%") else f"e {op} d",
-                )
-            )
-        out += [
-            _case("Decimal.quantize", label, setup, "e.quantize(Decimal('1E-26'))"),
-            _case("Decimal **", label, setup, "e ** 999999999"),
-            _case("Decimal.to_eng_string", label, setup, "d.to_eng_string()"),
-            _case("str()", f"Decimal {label}", setup, "str(d)"),
-            _case("int()", f"Decimal {label}", setup, "int(e)"),
-        ]
+        expressions = {
+            "Decimal +": "d + e",
+            "Decimal -": "d - e",
+            "Decimal *": "d * e",
+            "Decimal //": "e // d",
+            "Decimal %": "e % d",
+            "Decimal ==": "d == e",
+            "Decimal <": "d < e",
+            "Decimal.quantize": "e.quantize(Decimal('1E-26'))",
+            "Decimal **": "e ** 9999",
+            "Decimal.to_eng_string": "d.to_eng_string()",
+            "str()": "str(d)",
+            "int()": "int(e)",
+        }
+        for operation, expression in expressions.items():
+            status = _decimal_status(value, expression)
+            out.append(_case(operation, f"Decimal {label}", setup, expression, status))
     out += [
         _case(
             "int()",
@@ -222,12 +239,25 @@ def _number_cases() -> list[Case]:
         _case("int()", "str 600 digits base 16", "s = 'f' * 500", "int(s, 16)"),
         _case("int()", "bytes 600 digits", "s = b'7' * 600", "int(s)"),
         _case("Decimal()", "str 1000 digits", "s = '7' * 1000", "Decimal(s)"),
-        _case("range()", "big bounds", f"n = {BIG}", ("for i in range(n, n + 1000):", "    pass")),
+        _case(
+            "Decimal **",
+            "near 1, 40-bit exponent",
+            "e = Decimal('1.000000000000000000000000001')",
+            "e ** 999999999999",
+        ),
+        _case(
+            "range()",
+            "big bounds",
+            f"n = {BIG}",
+            ("for i in range(n, n + 1000):", "    pass"),
+            FAULT,
+        ),
         _case(
             "enumerate()",
             "big start",
             f"n = {BIG}",
             ("for i, v in enumerate([1, 2, 3], n):", "    pass"),
+            FAULT,
         ),
         _case("sum()", "big ints and a Decimal", f"x = [Decimal(1)] + [{BIG}] * 1000", "sum(x)"),
     ]
@@ -315,9 +345,16 @@ def _container_cases() -> list[Case]:
         _case(
             "dict setitem",
             "int keys that collide",
-            "d = {}",
-            ("d[2 ** 61 - 1] = 1", "d[2 * (2 ** 61 - 1)] = 1"),
+            ("d = {}", "k = 2 ** 61 - 1"),
+            ("d[k] = 1", "d[2 * k] = 1"),
             FAULT,
+        ),
+        _case(
+            "dict display",
+            "int keys that collide",
+            (),
+            "d = {2305843009213693951: 1, 4611686018427387902: 2}",
+            REJECTED,
         ),
         _case(
             "dict get",
