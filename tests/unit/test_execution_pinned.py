@@ -173,9 +173,9 @@ PIN_CALLS: list[tuple[str, list[Any]]] = [
 # scenario -> (result root, state root, total steps); state roots as recorded before any tuning
 PINNED: dict[str, tuple[str, str, int]] = {
     "evidence": (
-        "dc0d61a2e43e4b8bcfeb861b25777767451f74ecacc5a7bba1a132c464f58847",
+        "9f013a6ff6c24e16177c2f35a717ebd48c4ced7eadaeab29e5df91aa32e1e695",
         "f6edcc31d09e643999e91c65796c9199e4ed00286df7080c73b6886cda1d1f74",
-        16403,
+        16522,
     ),
     "noop": (
         "3bc597aefb514f77c15ef7b79f1e22246e0522816b58536ddfd4ee4da7ff9ac4",
@@ -183,14 +183,14 @@ PINNED: dict[str, tuple[str, str, int]] = {
         720,
     ),
     "pin": (
-        "1c8aa52485e875387bba61d07feba6fc6c6840e245482689efcf78eb0f1b3eee",
+        "72cd6f49ad855e6b4c53333bb0bceaaae5c1830d8c7802fa6ed07544a3c71b08",
         "bb6994b7a580d7816a79553a51c01f9346c33854933b4fcfb3ada9ec56bd1d9b",
-        1017025,
+        1017233,
     ),
     "trace": (
-        "45ee62ecb8b738f61acb73bf6f5efcc0401c0f8aa8969aec30574db79d3115d2",
+        "00c0d6f788e50fb7ad84e0f994f1625b31d4b1f396e1374270e299acc2a64429",
         "20066a423a96b13656c9fd30b601cb78dc370ed5588bba5635d5ab7362322f38",
-        49578,
+        49698,
     ),
     "transfer": (
         "7b067c677bfa68a0d8ca7a66ff23204ceac035fa416242a119c508321e5efbdb",
@@ -199,7 +199,7 @@ PINNED: dict[str, tuple[str, str, int]] = {
     ),
 }
 ATTACKS_DIGEST = "77988646451aa6c26db0eb9a40903aa379110fcbc304e296069adc2b00a7799b"
-CASES_DIGEST = "856da2831db07241b5dfa89c5950582aa64576dc152d47244f812ec8d45dbb44"
+CASES_DIGEST = "6e329e8a5941d2144a884734e0aaddceef879daa1ab843b632fa093136a2fd02"
 
 
 def make_tx(contract: str, method: str, args: Sequence[Any], nonce: int) -> ExecTx:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from yulian.contracts.aborts import AccessDenied, InvalidValue, LimitExceeded, ResourceExhausted
 from yulian.contracts.costs import (
+    BUILTIN_STEPS,
     BYTES_PER_STEP,
     DECIMAL_STEPS,
     DECIMAL_TO_INT_FACTOR,
@@ -34,6 +35,7 @@ from yulian.contracts.costs import (
     MAX_DECIMAL_TEXT_CHARS,
     MAX_INT_TEXT_CHARS,
     MAX_RANGE_BITS,
+    TYPE_CHECKS_PER_STEP,
     conversion_steps,
     int_steps,
 )
@@ -236,7 +238,7 @@ def extreme(
         return default
     keys = items if key is None else [key(item) for item in items]
     env.charge_keys(keys, 1)
-    env.meter.charge(1 + len(keys) // ITEMS_PER_STEP)
+    env.meter.charge(BUILTIN_STEPS + len(keys) // ITEMS_PER_STEP)
     return items[pick(range(len(keys)), key=keys.__getitem__)]
 
 
@@ -264,7 +266,7 @@ def int_(env: Environment, value: Any = 0, base: Any = None) -> int:
 
 def isinstance_(env: Environment, obj: Any, spec: Any) -> bool:
     if type(spec) is tuple:
-        env.meter.charge(len(spec) // ITEMS_PER_STEP)
+        env.meter.charge(len(spec) // TYPE_CHECKS_PER_STEP)
         real = tuple(_real_type(env, s) for s in spec)
         return isinstance(obj, real)
     return isinstance(obj, _real_type(env, spec))

@@ -12,7 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from yulian.contracts.aborts import ForbiddenOperation, LimitExceeded
-from yulian.contracts.costs import BYTES_PER_STEP, MAX_FORMAT_WIDTH, conversion_steps
+from yulian.contracts.costs import (
+    BYTES_PER_STEP,
+    FORMAT_SPEC_STEPS,
+    MAX_FORMAT_WIDTH,
+    conversion_steps,
+)
 from yulian.contracts.meter import Meter
 from yulian.contracts.values import is_wide, to_text
 
@@ -38,7 +43,7 @@ def format_value(meter: Meter, value: Any, spec: str, conversion: str) -> str:
         if not spec:
             return text
         value = text
-    meter.charge(1)  # the spec is parsed, checked and applied
+    meter.charge(FORMAT_SPEC_STEPS)
     match = _FORMAT_SPEC.fullmatch(spec)
     kind = type(value)
     allowed = _FORMAT_TYPES.get(kind)

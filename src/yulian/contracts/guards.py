@@ -42,11 +42,13 @@ from yulian.contracts.compiler.instrument import (
     UNARY_HELPERS,
 )
 from yulian.contracts.costs import (
+    BUILTIN_STEPS,
     BYTES_PER_STEP,
     CONVERSION_TABLE,
     FRESH_OBJECT_STEPS,
     ITEMS_PER_STEP,
     MAX_CONTAINER_LEN,
+    METHOD_FETCH_STEPS,
     text_units,
 )
 from yulian.contracts.meter import Meter
@@ -201,6 +203,7 @@ class Environment:
             if factory is None:
                 return getattr(obj, name)
             if factory is not _MISSING:
+                self.meter.charge(METHOD_FETCH_STEPS)  # a bound method: a fresh object
                 return factory(self, obj)
         raise AccessDenied(f"attribute {name!r} is not allowed here")
 
@@ -333,7 +336,7 @@ class Environment:
         keys = items if key is None else [key(item) for item in items]
         passes = max(1, len(keys).bit_length())  # comparisons per key, about
         self.charge_keys(keys, passes)
-        self.meter.charge(1 + len(keys) * passes // ITEMS_PER_STEP)
+        self.meter.charge(BUILTIN_STEPS + len(keys) * passes // ITEMS_PER_STEP)
         if key is None:
             return sorted(items, reverse=bool(reverse))
         order = sorted(range(len(keys)), key=keys.__getitem__, reverse=bool(reverse))

@@ -155,8 +155,9 @@ class GuardedOps:
         """Charge for ``a // b`` or ``a % b`` (schoolbook: quotient size times divisor size)."""
         if type(a) in INT_TYPES and type(b) in INT_TYPES:
             bits_a, bits_b = a.bit_length(), b.bit_length()
-            if bits_a > FREE_INT_BITS:
-                self.meter.charge(product_steps(max(bits_a - bits_b, 0) + 1, bits_b))
+            if bits_a > FREE_INT_BITS:  # a pass over the dividend, and the schoolbook product
+                quotient = max(bits_a - bits_b, 0) + 1
+                self.meter.charge(bits_a // BITS_PER_STEP + product_steps(quotient, bits_b))
         else:
             self.mixed(a, b)
 
