@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 
 import yulian
-from yulian.bench.adversarial import CASES, FAULT, OUT_OF_STEPS, REJECTED, Case, random_programs
+from yulian.bench.adversarial import CASES, FAULT, OUT_OF_STEPS, REJECTED, Case
+from yulian.bench.search import random_programs
 from yulian.contracts import (
     BlockInfo,
     ContractRejected,
@@ -130,7 +131,8 @@ def test_random_programs_end_within_their_budget_and_memory() -> None:
 
 HASHSEED_SCRIPT = """
 import hashlib
-from yulian.bench.adversarial import CASES, random_programs
+from yulian.bench.adversarial import CASES
+from yulian.bench.search import random_programs
 from yulian.contracts import BlockInfo, ContractRejected, MemoryState, Sender, TxInfo
 from yulian.contracts import compile_contract
 from yulian.types.encoding import encode, to_canonical

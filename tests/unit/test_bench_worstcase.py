@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from yulian.bench.adversarial import CASES, random_programs
+from yulian.bench.adversarial import CASES
+from yulian.bench.search import random_programs
 from yulian.bench.worstcase import main, measure_case, summarise
 
 

@@ -31,8 +31,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from yulian.bench.adversarial import CASES, FAULT, REJECTED, Case, random_programs
+from yulian.bench.adversarial import CASES, FAULT, REJECTED, Case
 from yulian.bench.machine import describe
+from yulian.bench.search import random_programs
 from yulian.contracts import (
     DEFAULT_STEP_LIMIT,
     BlockInfo,
