@@ -17,11 +17,9 @@ inputs that make it slowest or hungriest for its charge (the benchmark
 
 from __future__ import annotations
 
-import gc
 import os
 import subprocess
 import sys
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -29,13 +27,10 @@ import pytest
 import yulian
 from yulian.bench.adversarial import CASES, FAULT, OUT_OF_STEPS, REJECTED, Case
 from yulian.bench.search import random_programs
+from yulian.bench.worstcase import invoke, traced_peak
 from yulian.contracts import (
-    BlockInfo,
     ContractRejected,
-    MemoryState,
     Outcome,
-    Sender,
-    TxInfo,
     compile_contract,
 )
 from yulian.contracts.costs import (
@@ -51,16 +46,8 @@ BYTES_PER_STEP_BOUND = 128 * 2**20 / 1_000_000
 START_BYTES = 2 * 2**20
 
 
-def run(source: str, step_limit: int = STEP_LIMIT, method: str = "run") -> Outcome:
-    return compile_contract("corpus", source).invoke(
-        method,
-        [],
-        sender=Sender("org1", "client", "c0ffee"),
-        block=BlockInfo(7, 1_700_000_000_000),
-        tx=TxInfo("ab" * 32),
-        state=MemoryState(),
-        step_limit=step_limit,
-    )
+def run(source: str, step_limit: int = STEP_LIMIT) -> Outcome:
+    return invoke(compile_contract("corpus", source), step_limit)
 
 
 def outcome_of(case: Case, step_limit: int = STEP_LIMIT) -> Outcome | str:
@@ -70,24 +57,8 @@ def outcome_of(case: Case, step_limit: int = STEP_LIMIT) -> Outcome | str:
         return f"rejected: {e.reason}"
 
 
-def traced_peak(source: str, step_limit: int) -> tuple[int, Outcome]:
-    contract = compile_contract("corpus", source)
-    gc.collect()
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        outcome = contract.invoke(
-            "run",
-            [],
-            sender=Sender("org1", "client", "c0ffee"),
-            block=BlockInfo(7, 1_700_000_000_000),
-            tx=TxInfo("ab" * 32),
-            state=MemoryState(),
-            step_limit=step_limit,
-        )
-        return tracemalloc.get_traced_memory()[1] - base, outcome
-    finally:
-        tracemalloc.stop()
+def traced(source: str, step_limit: int) -> tuple[int, Outcome]:
+    return traced_peak(compile_contract("corpus", source), step_limit)
 
 
 # --- the corpus as a whole ---------------------------------------------------------------------
@@ -113,7 +84,7 @@ MEMORY_CASES = [c for c in CASES if c.operation in ("keep", "comprehension", "di
 
 @pytest.mark.parametrize("case", MEMORY_CASES, ids=[c.name for c in MEMORY_CASES])
 def test_no_case_holds_more_memory_than_its_steps_pay_for(case: Case) -> None:
-    peak, outcome = traced_peak(case.source(), STEP_LIMIT)
+    peak, outcome = traced(case.source(), STEP_LIMIT)
     assert outcome.status == case.status
     assert peak <= START_BYTES + BYTES_PER_STEP_BOUND * outcome.steps, (peak, outcome.steps)
 
@@ -125,7 +96,7 @@ def test_random_programs_end_within_their_budget_and_memory() -> None:
         assert first.status in ("out_of_steps", "fault"), (case.variant, first)
         assert first.steps <= 10_000
         assert outcome_of(case, 10_000) == first
-        peak, _ = traced_peak(case.source(), 10_000)
+        peak, _ = traced(case.source(), 10_000)
         assert peak <= START_BYTES + BYTES_PER_STEP_BOUND * 10_000, (case.variant, peak)
 
 
@@ -293,7 +264,7 @@ def test_a_comprehension_of_big_values_is_bounded_in_memory() -> None:
     source = (
         f"def run(ctx):\n    n = {BIG}\n    return len([(-n, -n, -n, -n) for i in range(10**9)])\n"
     )
-    peak, outcome = traced_peak(source, 200_000)
+    peak, outcome = traced(source, 200_000)
     assert outcome.status == "out_of_steps"
     assert peak <= START_BYTES + BYTES_PER_STEP_BOUND * 200_000
 

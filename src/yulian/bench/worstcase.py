@@ -95,7 +95,7 @@ def _timed(contract: CompiledContract, steps: int, repeat: int) -> tuple[float, 
     return best, outcome
 
 
-def _traced(contract: CompiledContract, steps: int) -> tuple[int, Outcome]:
+def traced_peak(contract: CompiledContract, steps: int) -> tuple[int, Outcome]:
     """Peak memory traced during one invocation, above what was live before it."""
     gc.collect()
     tracemalloc.start()
@@ -117,8 +117,8 @@ def measure_case(case: Case, steps: int, repeat: int) -> Measurement:
     cpu, outcome = _timed(contract, steps, repeat)
     setup_cpu, setup_outcome = _timed(setup, steps, repeat)
     memory_steps = max(1000, steps // MEMORY_STEPS_FRACTION)
-    peak, traced = _traced(contract, memory_steps)
-    setup_peak, setup_traced = _traced(setup, memory_steps)
+    peak, traced = traced_peak(contract, memory_steps)
+    setup_peak, setup_traced = traced_peak(setup, memory_steps)
     loop_steps = outcome.steps - setup_outcome.steps
     traced_steps = traced.steps - setup_traced.steps
     return Measurement(
