@@ -104,6 +104,9 @@ def test_heights_and_times_are_the_tests_to_set(h: Harness) -> None:
     assert h.ok(user, "echo", "whoami")["time"] == later["time"] + 5
     with pytest.raises(ValueError, match="not after the last block"):
         h.set_time(h.time_ms)
+    h.set_time(h.time_ms + 3_600_000)  # an empty block at that time, then queries see it
+    h.advance(blocks=1)
+    assert h.query("echo", "whoami")["time"] == later["time"] + 5 + 3_600_000
     with pytest.raises(ValueError, match="only move forward"):
         h.advance(blocks=-1)
 

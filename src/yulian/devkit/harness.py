@@ -191,12 +191,15 @@ class Harness:
         return self.time_ms + self.block_interval_ms
 
     def advance(self, *, blocks: int = 0, ms: int = 0) -> None:
-        """As if ``blocks`` empty blocks were committed (height and time move on, state does
-        not change), then ``ms`` more milliseconds pass before the next block."""
+        """As if ``blocks`` empty blocks were committed (height and time move on, the first
+        at the time ``set_time`` asked for if it did, state does not change), then ``ms``
+        more milliseconds pass before the next block."""
         if blocks < 0 or ms < 0:
             raise ValueError("time and height only move forward")
-        self.height += blocks
-        self.time_ms += blocks * self.block_interval_ms
+        if blocks:
+            self.time_ms = self.next_time_ms + (blocks - 1) * self.block_interval_ms
+            self.height += blocks
+            self._next_time_ms = None
         if ms:
             self._next_time_ms = self.next_time_ms + ms
 
