@@ -105,8 +105,6 @@ def test_only_the_holder_acts_and_only_the_offered_bank_finances() -> None:
     assert s1.part("N1")["status"] == "held"
     with pytest.raises(AppError, match="may not act as issuer"):
         s1.issue("N2", "s2", "1", "CNY", h.time_ms + DAY_MS)
-    with pytest.raises(AppError, match="cannot hold its own"):
-        core.issue("N2", "core", "1", "CNY", h.time_ms + DAY_MS)
     with pytest.raises(AppError, match=r"must sum to 500\.00"):
         s1.split("N1", ["250", "249.99"])
     refused = h.call(h.member("s1"), FINANCE, "transfer", "N1", "s2", "0.001")  # not via the client
@@ -115,6 +113,24 @@ def test_only_the_holder_acts_and_only_the_offered_bank_finances() -> None:
         amount_text("0.001")
     with pytest.raises(TypeError, match="never float"):
         amount_text(0.1)  # type: ignore[arg-type]
+
+
+def test_founding_roles_hold_from_the_start_and_change_only_with_an_upgrade() -> None:
+    h = Harness(["core", "s1", "bank1"])
+    founded = contract_source(FINANCE, ("core",), {"issuer": ["core"], "bank": ["bank1"]})
+    assert "FOUNDING_ROLES = ('bank:bank1', 'issuer:core',)" in founded
+    h.deploy(FINANCE, founded)
+    core, gov = app(h, "core"), Receivables(h.client(h.admin("core")))
+    core.issue("N1", "core", "100", "CNY", h.time_ms + DAY_MS)  # no grant tx needed
+    core.transfer("N1", "s1", "40")
+    app(h, "s1").offer("N1#1", "bank1", "39")
+    app(h, "bank1").finance("N1#1")
+    with pytest.raises(AppError, match="already holds the role issuer"):
+        gov.grant_role("core", "issuer")
+    with pytest.raises(AppError, match="changes only with an upgrade"):
+        gov.revoke_role("core", "issuer")
+    assert h.query(FINANCE, "has_role", "bank1", "bank") is True
+    assert h.query(FINANCE, "has_role", "s1", "bank") is False
 
 
 # --- value is neither created nor destroyed ------------------------------------------------------
@@ -190,7 +206,7 @@ class FinanceModel:
             who = "core" if symbol == "$entitled" else symbol
             note_id, amount = f"{self.prefix}{n}", Decimal(op[3]) / 100
             maturity = now + op[4] * DAY_MS
-            ok = who in ISSUERS and who != op[2]
+            ok = who in ISSUERS
             if ok:
                 self.notes[note_id] = Note(who, amount, maturity)
                 self.parts[note_id] = Part(note_id, amount, op[2])

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from yulian.apps.shared import Connection, call, configure, submit
+from yulian.apps.shared import Connection, call, govern, submit
 from yulian.crypto.suite import Suite, get_suite
 from yulian.sdk.verify import VerificationError, verify_receipt
 from yulian.types.encoding import encode, to_canonical
@@ -39,15 +39,20 @@ SALT_BYTES = 16
 PAGE = 64
 
 
-def contract_source(name: str = CREDENTIALS, governors: Sequence[str] = ("org1",)) -> str:
-    """The source of contract ``name`` (credentials, eseal or records), with ``governors``
-    written in where the contract has them (eseal needs none)."""
+def contract_source(
+    name: str = CREDENTIALS,
+    governors: Sequence[str] = ("org1",),
+    founding_roles: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The source of contract ``name`` (credentials, eseal or records), ready to propose,
+    with ``governors`` and ``founding_roles`` (role -> organisations holding it from the start)
+    written in where the contract has roles (eseal has none)."""
     if name not in SOURCES:
         raise ValueError(f"no credentials contract {name!r}; known: {', '.join(SOURCES)}")
     source = resources.files(__package__).joinpath(SOURCES[name]).read_text(encoding="utf-8")
     if name == ESEAL:
         return source
-    return configure(source, {"GOVERNORS": tuple(governors)})
+    return govern(source, governors, founding_roles)
 
 
 def new_salt() -> str:

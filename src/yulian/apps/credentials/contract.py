@@ -9,11 +9,15 @@ presentation offline against the genesis (the receipt proves who issued what dig
 and may ask the chain whether it has been revoked since. An issuer revokes only its own
 attestations; an attestation past its expiry is reported as expired.
 
-The "issuer" role is granted by the admins of the GOVERNORS, set in this source before it is
-proposed. Keys: role/<role>/<org>, schema/<id>, attestation/<id>.
+The "issuer" role is granted by the admins of the GOVERNORS, or held from the start by the
+organisations FOUNDING_ROLES names ("role:org"); both constants are set in this source before it
+is proposed, so the deployment vote approves them.
+
+Keys: role/<role>/<org>, schema/<id>, attestation/<id>.
 """
 
 GOVERNORS = ("org1",)
+FOUNDING_ROLES = ()
 ROLES = ("issuer",)
 ROLE_ATTRIBUTE = "roles"
 ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
@@ -34,7 +38,7 @@ def grant_role(ctx, org, role):
     _check_org(ctx, org)
     ctx.require(role in ROLES, "role must be one of " + ", ".join(ROLES))
     key = "role/" + role + "/" + org
-    ctx.require(not ctx.state.has(key), org + " already holds the role " + role)
+    ctx.require(not _holds(ctx, org, role), org + " already holds the role " + role)
     ctx.state.put(key, {"org": org, "role": role, "by": ctx.sender.org, "height": ctx.block.height})
     ctx.emit("role_granted", {"org": org, "role": role})
     return True
@@ -42,6 +46,10 @@ def grant_role(ctx, org, role):
 
 def revoke_role(ctx, org, role):
     _require_governor(ctx)
+    ctx.require(
+        str(role) + ":" + str(org) not in FOUNDING_ROLES,
+        "a founding role changes only with an upgrade of the contract",
+    )
     key = "role/" + str(role) + "/" + str(org)
     ctx.require(ctx.state.has(key), str(org) + " does not hold the role " + str(role))
     ctx.state.delete(key)
@@ -50,7 +58,7 @@ def revoke_role(ctx, org, role):
 
 
 def has_role(ctx, org, role):
-    return ctx.state.has("role/" + str(role) + "/" + str(org))
+    return _holds(ctx, str(org), str(role))
 
 
 # --- schemas and attestations -----------------------------------------------------------------
@@ -180,10 +188,14 @@ def check(ctx, attestation_id, digest):
 def _require_role(ctx, role):
     listed = ctx.sender.attributes.get(ROLE_ATTRIBUTE)
     ctx.require(
-        ctx.state.has("role/" + role + "/" + ctx.sender.org)
-        and (listed is None or role in listed.split(",")),
+        _holds(ctx, ctx.sender.org, role) and (listed is None or role in listed.split(",")),
         ctx.sender.org + " may not act as " + role,
     )
+
+
+def _holds(ctx, org, role):
+    """Whether org holds role: named in FOUNDING_ROLES ("role:org") or granted since."""
+    return (role + ":" + org) in FOUNDING_ROLES or ctx.state.has("role/" + role + "/" + org)
 
 
 def _require_governor(ctx):

@@ -9,11 +9,15 @@ a record stays readable (versions are keys of their own, not only the ledger's k
 The owner, or an archive organisation (role "archivist"), archives a record: an archived
 record changes no more.
 
-The "archivist" role is granted by the admins of the GOVERNORS, set in this source before it
-is proposed. Keys: role/<role>/<org>, record/<id>, version/<id>/<n> (n = 1, 2, ...).
+The "archivist" role is granted by the admins of the GOVERNORS, or held from the start by the
+organisations FOUNDING_ROLES names ("role:org"); both constants are set in this source before it
+is proposed, so the deployment vote approves them.
+
+Keys: role/<role>/<org>, record/<id>, version/<id>/<n> (n = 1, 2, ...).
 """
 
 GOVERNORS = ("org1",)
+FOUNDING_ROLES = ()
 ROLES = ("archivist",)
 ROLE_ATTRIBUTE = "roles"
 ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
@@ -34,7 +38,7 @@ def grant_role(ctx, org, role):
     )
     ctx.require(role in ROLES, "role must be one of " + ", ".join(ROLES))
     key = "role/" + role + "/" + org
-    ctx.require(not ctx.state.has(key), org + " already holds the role " + role)
+    ctx.require(not _holds(ctx, org, role), org + " already holds the role " + role)
     ctx.state.put(key, {"org": org, "role": role, "by": ctx.sender.org, "height": ctx.block.height})
     ctx.emit("role_granted", {"org": org, "role": role})
     return True
@@ -42,6 +46,10 @@ def grant_role(ctx, org, role):
 
 def revoke_role(ctx, org, role):
     _require_governor(ctx)
+    ctx.require(
+        str(role) + ":" + str(org) not in FOUNDING_ROLES,
+        "a founding role changes only with an upgrade of the contract",
+    )
     key = "role/" + str(role) + "/" + str(org)
     ctx.require(ctx.state.has(key), str(org) + " does not hold the role " + str(role))
     ctx.state.delete(key)
@@ -50,7 +58,7 @@ def revoke_role(ctx, org, role):
 
 
 def has_role(ctx, org, role):
-    return ctx.state.has("role/" + str(role) + "/" + str(org))
+    return _holds(ctx, str(org), str(role))
 
 
 def create_record(ctx, record_id, kind, content_digest, metadata):
@@ -98,7 +106,7 @@ def amend(ctx, record_id, content_digest, reason):
 def archive(ctx, record_id, reason):
     record = _active(ctx, record_id)
     listed = ctx.sender.attributes.get(ROLE_ATTRIBUTE)
-    archivist = ctx.state.has("role/archivist/" + ctx.sender.org) and (
+    archivist = _holds(ctx, ctx.sender.org, "archivist") and (
         listed is None or "archivist" in listed.split(",")
     )
     ctx.require(
@@ -155,6 +163,11 @@ def _active(ctx, record_id):
     record = get_record(ctx, record_id)
     ctx.require(record["status"] == "active", "record " + record_id + " is archived")
     return record
+
+
+def _holds(ctx, org, role):
+    """Whether org holds role: named in FOUNDING_ROLES ("role:org") or granted since."""
+    return (role + ":" + org) in FOUNDING_ROLES or ctx.state.has("role/" + role + "/" + org)
 
 
 def _require_governor(ctx):

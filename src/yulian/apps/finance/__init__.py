@@ -15,12 +15,12 @@ module builds them from ``Decimal`` and refuses floats.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from yulian.apps.shared import Connection, call, configure
+from yulian.apps.shared import Connection, call, govern
 
 FINANCE = "finance"
 CROSSBORDER = "crossborder"
@@ -31,13 +31,18 @@ PAGE = 64
 CENT = Decimal("0.01")
 
 
-def contract_source(name: str = FINANCE, governors: Sequence[str] = ("org1",)) -> str:
-    """The source of contract ``name`` (finance, crossborder or charity) with ``governors``
-    (organisations whose admins grant its roles) written in, ready to propose."""
+def contract_source(
+    name: str = FINANCE,
+    governors: Sequence[str] = ("org1",),
+    founding_roles: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The source of contract ``name`` (finance, crossborder or charity), ready to propose,
+    with ``governors`` (organisations whose admins grant its roles) and ``founding_roles``
+    (role -> organisations holding it from the start) written in."""
     if name not in SOURCES:
         raise ValueError(f"no finance contract {name!r}; known: {', '.join(SOURCES)}")
     source = resources.files(__package__).joinpath(SOURCES[name]).read_text(encoding="utf-8")
-    return configure(source, {"GOVERNORS": tuple(governors)})
+    return govern(source, governors, founding_roles)
 
 
 def amount_text(amount: Decimal | int | str) -> str:

@@ -9,17 +9,21 @@ receiver), split it into parts, or offer it to a bank at a price; the bank finan
 (becomes the holder) or declines. From maturity on, parts no longer move: the issuer redeems
 each one, paying its holder, and a redeemed part never changes again.
 
-Invariant (every method keeps it; the property tests check it after every step): for every
-note, the amounts of its held, offered and redeemed parts sum to its face; a split part's
-amount lives on in its children. Amounts are decimal strings with two decimals; arithmetic is
-Decimal.
+Invariant (every method keeps it; the property tests check it after random sequences of
+steps): for every note, the amounts of its held, offered and redeemed parts sum to its face; a
+split part's amount lives on in its children. Amounts are decimal strings with two decimals;
+arithmetic is Decimal.
 
-Roles ("issuer": a core enterprise; "bank") are granted by the admins of the GOVERNORS, set in
-this source before it is proposed. Keys: role/<role>/<org>, note/<id>, part/<id>; the first
-part of a note has the note's id, later ones <note id>#<n>.
+Roles ("issuer": a core enterprise; "bank") are granted by the admins of the GOVERNORS, or held
+from the start by the organisations FOUNDING_ROLES names ("role:org"); both constants are set in
+this source before it is proposed, so the deployment vote approves them.
+
+Keys: role/<role>/<org>, note/<id>, part/<id>; the first part of a note has the note's id, later
+ones <note id>#<n>.
 """
 
 GOVERNORS = ("org1",)
+FOUNDING_ROLES = ()
 ROLES = ("issuer", "bank")
 ROLE_ATTRIBUTE = "roles"
 ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
@@ -44,7 +48,7 @@ def grant_role(ctx, org, role):
     _check_org(ctx, org, "org")
     ctx.require(role in ROLES, "role must be one of " + ", ".join(ROLES))
     key = "role/" + role + "/" + org
-    ctx.require(not ctx.state.has(key), org + " already holds the role " + role)
+    ctx.require(not _holds(ctx, org, role), org + " already holds the role " + role)
     ctx.state.put(key, {"org": org, "role": role, "by": ctx.sender.org, "height": ctx.block.height})
     ctx.emit("role_granted", {"org": org, "role": role})
     return True
@@ -52,6 +56,10 @@ def grant_role(ctx, org, role):
 
 def revoke_role(ctx, org, role):
     _require_governor(ctx)
+    ctx.require(
+        str(role) + ":" + str(org) not in FOUNDING_ROLES,
+        "a founding role changes only with an upgrade of the contract",
+    )
     key = "role/" + role + "/" + str(org)
     ctx.require(ctx.state.has(key), str(org) + " does not hold the role " + str(role))
     ctx.state.delete(key)
@@ -60,7 +68,7 @@ def revoke_role(ctx, org, role):
 
 
 def has_role(ctx, org, role):
-    return ctx.state.has("role/" + str(role) + "/" + str(org))
+    return _holds(ctx, str(org), str(role))
 
 
 # --- the life of a receivable ----------------------------------------------------------------
@@ -73,7 +81,6 @@ def issue(ctx, note_id, holder, amount, currency, maturity, basis):
         "note id must be 1..48 of A-Z a-z 0-9 . _ -",
     )
     _check_org(ctx, holder, "holder")
-    ctx.require(holder != ctx.sender.org, "an issuer cannot hold its own receivable")
     face = _amount(ctx, amount, "amount")
     ctx.require(
         isinstance(currency, str) and len(currency) == 3 and currency.strip(UPPER) == "",
@@ -158,7 +165,7 @@ def split(ctx, part_id, amounts):
 def offer(ctx, part_id, bank, price):
     part = _movable(ctx, part_id)[0]
     _check_org(ctx, bank, "bank")
-    ctx.require(ctx.state.has("role/bank/" + bank), bank + " is not a bank of this application")
+    ctx.require(_holds(ctx, bank, "bank"), bank + " is not a bank of this application")
     ctx.require(bank != part["holder"], "a holder cannot offer a part to itself")
     value = _amount(ctx, price, "price")
     ctx.require(value <= Decimal(part["amount"]), "the price cannot exceed the part's amount")
@@ -328,10 +335,14 @@ def _close_offer(ctx, part, event):
 def _require_role(ctx, role):
     listed = ctx.sender.attributes.get(ROLE_ATTRIBUTE)
     ctx.require(
-        ctx.state.has("role/" + role + "/" + ctx.sender.org)
-        and (listed is None or role in listed.split(",")),
+        _holds(ctx, ctx.sender.org, role) and (listed is None or role in listed.split(",")),
         ctx.sender.org + " may not act as " + role,
     )
+
+
+def _holds(ctx, org, role):
+    """Whether org holds role: named in FOUNDING_ROLES ("role:org") or granted since."""
+    return (role + ":" + org) in FOUNDING_ROLES or ctx.state.has("role/" + role + "/" + org)
 
 
 def _require_governor(ctx):

@@ -10,13 +10,16 @@ payment. The receiving bank settles it (credited to the beneficiary) or rejects 
 regulator reads everything (every step is an event) and may flag a payment with a note; it
 cannot move money. Settled volume per bank and currency is kept for the regulator's reports.
 
-Roles ("bank", "rate_provider", "regulator") are granted by the admins of the GOVERNORS, set
-in this source before it is proposed. Keys: role/<role>/<org>, rate/<base>/<quote>,
-payment/<id>, volume/<org>/<currency>/<in|out>. Amounts: decimal strings, two decimals; rates:
-at most eight decimals.
+Roles ("bank", "rate_provider", "regulator") are granted by the admins of the GOVERNORS, or held
+from the start by the organisations FOUNDING_ROLES names ("role:org"); both constants are set in
+this source before it is proposed, so the deployment vote approves them.
+
+Keys: role/<role>/<org>, rate/<base>/<quote>, payment/<id>, volume/<org>/<currency>/<in|out>.
+Amounts: decimal strings, two decimals; rates: at most eight decimals.
 """
 
 GOVERNORS = ("org1",)
+FOUNDING_ROLES = ()
 ROLES = ("bank", "rate_provider", "regulator")
 ROLE_ATTRIBUTE = "roles"
 ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
@@ -42,7 +45,7 @@ def grant_role(ctx, org, role):
     _check_org(ctx, org, "org")
     ctx.require(role in ROLES, "role must be one of " + ", ".join(ROLES))
     key = "role/" + role + "/" + org
-    ctx.require(not ctx.state.has(key), org + " already holds the role " + role)
+    ctx.require(not _holds(ctx, org, role), org + " already holds the role " + role)
     ctx.state.put(key, {"org": org, "role": role, "by": ctx.sender.org, "height": ctx.block.height})
     ctx.emit("role_granted", {"org": org, "role": role})
     return True
@@ -50,6 +53,10 @@ def grant_role(ctx, org, role):
 
 def revoke_role(ctx, org, role):
     _require_governor(ctx)
+    ctx.require(
+        str(role) + ":" + str(org) not in FOUNDING_ROLES,
+        "a founding role changes only with an upgrade of the contract",
+    )
     key = "role/" + str(role) + "/" + str(org)
     ctx.require(ctx.state.has(key), str(org) + " does not hold the role " + str(role))
     ctx.state.delete(key)
@@ -58,7 +65,7 @@ def revoke_role(ctx, org, role):
 
 
 def has_role(ctx, org, role):
-    return ctx.state.has("role/" + str(role) + "/" + str(org))
+    return _holds(ctx, str(org), str(role))
 
 
 # --- rates ----------------------------------------------------------------------------------
@@ -98,7 +105,7 @@ def send(ctx, payment_id, to_bank, amount, currency, target_currency, beneficiar
     ctx.require(not ctx.state.has("payment/" + payment_id), "payment " + payment_id + " exists")
     _check_org(ctx, to_bank, "to_bank")
     ctx.require(to_bank != ctx.sender.org, "a payment goes to another bank")
-    ctx.require(ctx.state.has("role/bank/" + to_bank), to_bank + " is not a bank here")
+    ctx.require(_holds(ctx, to_bank, "bank"), to_bank + " is not a bank here")
     value = _decimal(ctx, amount, CENT, MAX_AMOUNT, "amount")
     _check_currency(ctx, currency)
     _check_currency(ctx, target_currency)
@@ -222,10 +229,14 @@ def _add_volume(ctx, org, currency, direction, amount):
 def _require_role(ctx, role):
     listed = ctx.sender.attributes.get(ROLE_ATTRIBUTE)
     ctx.require(
-        ctx.state.has("role/" + role + "/" + ctx.sender.org)
-        and (listed is None or role in listed.split(",")),
+        _holds(ctx, ctx.sender.org, role) and (listed is None or role in listed.split(",")),
         ctx.sender.org + " may not act as " + role,
     )
+
+
+def _holds(ctx, org, role):
+    """Whether org holds role: named in FOUNDING_ROLES ("role:org") or granted since."""
+    return (role + ":" + org) in FOUNDING_ROLES or ctx.state.has("role/" + role + "/" + org)
 
 
 def _require_governor(ctx):

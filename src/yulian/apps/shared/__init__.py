@@ -6,10 +6,11 @@
   application's client module runs unchanged against both.
 - ``submit`` and ``call`` turn a receipt that is not ``ok`` into an ``AppError`` carrying the
   contract's own message, so callers handle one exception type.
-- ``configure`` sets the module-level constants of a contract source before it is proposed
-  (``GOVERNORS``: the organisations whose admins grant the application's roles). The
-  constants are part of the code the consortium votes on, so who governs an application is
-  agreed by the same approvals that deploy it (decision 0046).
+- ``configure`` sets the module-level constants of a contract source before it is proposed;
+  ``govern`` sets the two every application with roles has: ``GOVERNORS`` (the organisations
+  whose admins grant and revoke its roles) and ``FOUNDING_ROLES`` (roles held from the start,
+  as ``"role:org"``). The constants are part of the code the consortium votes on, so who
+  governs an application is agreed by the same approvals that deploy it (decision 0046).
 """
 
 from __future__ import annotations
@@ -88,6 +89,18 @@ def configure(source: str, constants: Mapping[str, Any]) -> str:
     out = "".join(lines)
     ast.parse(out)  # the result is still Python
     return out
+
+
+def govern(
+    source: str,
+    governors: Sequence[str],
+    founding_roles: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """``source`` with ``GOVERNORS`` and ``FOUNDING_ROLES`` (role -> organisations) set."""
+    founding = tuple(
+        f"{role}:{org}" for role, orgs in sorted((founding_roles or {}).items()) for org in orgs
+    )
+    return configure(source, {"GOVERNORS": tuple(governors), "FOUNDING_ROLES": founding})
 
 
 def _literal(name: str, value: Any) -> str:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from yulian.apps.shared import Connection, call, configure
+from yulian.apps.shared import Connection, call, govern
 from yulian.apps.trace.templates import TEMPLATES, roles_of
 
 CONTRACT_NAME = "trace"
@@ -24,11 +24,15 @@ PAGE = 64  # events per query (the contract's MAX_PAGE)
 MAX_TRACE_BATCHES = 64  # batches a public trace walks back through
 
 
-def contract_source(governors: Sequence[str] = ("org1",)) -> str:
-    """The contract's source with ``governors`` (organisations whose admins grant roles and
-    define templates) written in, ready to propose."""
+def contract_source(
+    governors: Sequence[str] = ("org1",),
+    founding_roles: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The contract's source, ready to propose, with ``governors`` (organisations whose
+    admins grant roles and define templates) and ``founding_roles`` (role -> organisations
+    holding it from the start) written in."""
     source = resources.files(__package__).joinpath("contract.py").read_text(encoding="utf-8")
-    return configure(source, {"GOVERNORS": tuple(governors)})
+    return govern(source, governors, founding_roles)
 
 
 def quantity_text(quantity: Decimal | int | str) -> str:

@@ -2,10 +2,11 @@
 """trace (溯源): product batches, their lifecycle events signed by the organisation of each role,
 custody hand-overs, splits and merges, and a public read-only trace of every batch.
 
-Roles are granted to organisations by the admins of the GOVERNORS (set in this source before
-it is proposed, so the deployment vote approves them). A member acts in a role when its
-organisation holds the role and, if its certificate carries a "roles" attribute, the attribute
-lists the role: an organisation decides which of its people act in which role.
+Roles are granted to organisations by the admins of the GOVERNORS, or held from the start by the
+organisations FOUNDING_ROLES names ("role:org"); both constants are set in this source before it
+is proposed, so the deployment vote approves them. A member acts in a role when its organisation
+holds the role and, if its certificate carries a "roles" attribute, the attribute lists the
+role: an organisation decides which of its people act in which role.
 
 A template (tea, elevator, relic...) names the roles that may create a batch and, per event
 kind, the roles that may record it, whether only the custodian may, and whether it closes the
@@ -18,6 +19,7 @@ Quantities are decimal strings with at most three decimals.
 """
 
 GOVERNORS = ("org1",)
+FOUNDING_ROLES = ()
 ROLE_ATTRIBUTE = "roles"
 ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -53,7 +55,7 @@ def grant_role(ctx, org, role):
     _check_org(ctx, org, "org")
     _check_name(ctx, role, "role")
     key = "role/" + role + "/" + org
-    ctx.require(not ctx.state.has(key), org + " already holds the role " + role)
+    ctx.require(not _holds(ctx, org, role), org + " already holds the role " + role)
     ctx.state.put(key, {"org": org, "role": role, "by": ctx.sender.org, "height": ctx.block.height})
     ctx.emit("role_granted", {"org": org, "role": role})
     return True
@@ -61,6 +63,10 @@ def grant_role(ctx, org, role):
 
 def revoke_role(ctx, org, role):
     _require_governor(ctx)
+    ctx.require(
+        str(role) + ":" + str(org) not in FOUNDING_ROLES,
+        "a founding role changes only with an upgrade of the contract",
+    )
     key = "role/" + role + "/" + org
     ctx.require(ctx.state.has(key), org + " does not hold the role " + role)
     ctx.state.delete(key)
@@ -69,7 +75,7 @@ def revoke_role(ctx, org, role):
 
 
 def has_role(ctx, org, role):
-    return ctx.state.has("role/" + role + "/" + org)
+    return _holds(ctx, str(org), str(role))
 
 
 # --- templates ------------------------------------------------------------------------------
@@ -333,11 +339,14 @@ def _acting_role(ctx, roles):
     """The first of roles the sender acts in, or ""."""
     listed = ctx.sender.attributes.get(ROLE_ATTRIBUTE)
     for role in roles:
-        if ctx.state.has("role/" + role + "/" + ctx.sender.org) and (
-            listed is None or role in listed.split(",")
-        ):
+        if _holds(ctx, ctx.sender.org, role) and (listed is None or role in listed.split(",")):
             return role
     return ""
+
+
+def _holds(ctx, org, role):
+    """Whether org holds role: named in FOUNDING_ROLES ("role:org") or granted since."""
+    return (role + ":" + org) in FOUNDING_ROLES or ctx.state.has("role/" + role + "/" + org)
 
 
 def _require_governor(ctx):

@@ -9,22 +9,26 @@ through any ``Connection`` (a node's ``yulian.sdk.Client`` or the test harness);
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from yulian.apps.shared import Connection, call, configure
+from yulian.apps.shared import Connection, call, govern
 
 CONTRACT_NAME = "trading"
 TRADING_VERSION = "1.0"
 
 
-def contract_source(governors: Sequence[str] = ("org1",)) -> str:
-    """The contract's source with ``governors`` (organisations whose admins grant the trader
-    and regulator roles) written in, ready to propose."""
+def contract_source(
+    governors: Sequence[str] = ("org1",),
+    founding_roles: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The contract's source, ready to propose, with ``governors`` (organisations whose
+    admins grant the trader and regulator roles) and ``founding_roles`` (role -> organisations
+    holding it from the start) written in."""
     source = resources.files(__package__).joinpath("contract.py").read_text(encoding="utf-8")
-    return configure(source, {"GOVERNORS": tuple(governors)})
+    return govern(source, governors, founding_roles)
 
 
 def decimal_text(value: Decimal | int | str) -> str:
