@@ -14,7 +14,7 @@ from yulian.devkit.harness import ANONYMOUS as HARNESS_ANONYMOUS
 from yulian.execution.overlay import state_key
 from yulian.execution.roots import state_root
 from yulian.mempool.admission import AdmissionError
-from yulian.node.node import ANONYMOUS as NODE_ANONYMOUS
+from yulian.node.readmodel import ANONYMOUS as NODE_ANONYMOUS
 from yulian.sdk import ApiError
 
 ECHO = """

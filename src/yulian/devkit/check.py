@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from yulian.contracts import ContractRejected, compile_contract
-from yulian.contracts.dialect import ALLOWED_ATTRIBUTES, CONTEXT_PARAM
-from yulian.contracts.safe_builtins import BUILTIN_NAMES
+from yulian.contracts.builtins import BUILTIN_NAMES
+from yulian.contracts.compiler.dialect import ALLOWED_ATTRIBUTES, CONTEXT_PARAM
 from yulian.execution.system.lifecycle import MAX_CODE_BYTES
 
 ERROR = "error"

@@ -63,7 +63,7 @@ from yulian.types.receipt import Receipt
 
 DEFAULT_BLOCK_INTERVAL_MS = 1_000
 TX_TTL_BLOCKS = 100
-# who a query runs as: the node's API answers queries without an identity (node.ANONYMOUS)
+# who a query runs as: the API answers queries without an identity (node/readmodel.ANONYMOUS)
 ANONYMOUS = Sender(org="", role="anonymous", id="", attributes={})
 MAX_HISTORY = 10_000
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from yulian.mempool.admission import AdmissionError
 from yulian.sdk.client import ApiError
-from yulian.sdk.jsonvalue import to_json
 from yulian.sdk.wallet import Wallet
+from yulian.types.jsonvalue import to_json
 
 
 @dataclass(frozen=True)
