@@ -5,6 +5,11 @@ write the resulting roots into a header. ``check_block`` is what every other val
 a proposal (and what block sync does with a fetched block): re-execute and compare every root,
 raising ``InvalidBlock`` on the first mismatch, in the manner of execution-specs'
 ``state_transition``. Both are pure.
+
+Both enforce the block's step budget (``max_block_steps``, a chain parameter; the rule is
+``BlockContext.fits``): ``make_block`` takes the longest prefix of its txs that fits — the rest
+stay pending for the next block — and ``check_block`` refuses a block whose txs do not all fit,
+stopping its execution where the budget ends, so no block costs any node more than the budget.
 """
 
 from __future__ import annotations
@@ -53,12 +58,16 @@ def make_block(
     txs: Sequence[ExecTx],
     resolve: ContractResolver,
     step_limit: int,
+    max_block_steps: int | None = None,
 ) -> tuple[Block, BlockResult]:
-    """Execute ``txs`` on ``view`` and build the block; ``config_hash`` is the hash of the
-    consortium config in force (the header carries the one after the block)."""
+    """Execute the longest prefix of ``txs`` that fits ``max_block_steps`` on ``view`` and
+    build the block (``len(block.txs)`` says how many it took); ``config_hash`` is the hash of
+    the consortium config in force (the header carries the one after the block)."""
     height = tip.height + 1
     assert time_ms > tip.time_ms, "block time strictly increases"
-    result = execute_block(view, BlockContext(height, time_ms, step_limit), txs, resolve)
+    context = BlockContext(height, time_ms, step_limit, max_block_steps)
+    result = execute_block(view, context, txs, resolve)
+    txs = txs[: len(result.receipts)]
     envelopes = tuple(t.data() for t in txs)
     header = Header(
         chain_id=chain_id,
@@ -88,8 +97,10 @@ def check_block(
     txs: Sequence[ExecTx],
     resolve: ContractResolver,
     step_limit: int,
+    max_block_steps: int | None = None,
 ) -> BlockResult:
-    """Re-execute ``block`` (whose txs the caller admitted as ``txs``) and compare every root."""
+    """Re-execute ``block`` (whose txs the caller admitted as ``txs``) and compare every root;
+    a block whose txs exceed ``max_block_steps`` is refused where its budget ends."""
     h = block.header
     checks = [
         (h.chain_id == chain_id, "chain_id"),
@@ -103,7 +114,13 @@ def check_block(
     for ok, name in checks:
         if not ok:
             raise InvalidBlock(f"block {h.height}: {name} mismatch")
-    result = execute_block(view, BlockContext(h.height, h.time_ms, step_limit), txs, resolve)
+    context = BlockContext(h.height, h.time_ms, step_limit, max_block_steps)
+    result = execute_block(view, context, txs, resolve)
+    if len(result.receipts) < len(txs):
+        raise InvalidBlock(
+            f"block {h.height}: tx {len(result.receipts)} does not fit the step budget of "
+            f"{max_block_steps} (each tx may take {step_limit})"
+        )
     if h.result_root != result_root(suite, [r.encode() for r in result.receipts]):
         raise InvalidBlock(f"block {h.height}: result_root mismatch")
     if h.state_root != state_root(suite, tip.state_root, h.height, result.writes):

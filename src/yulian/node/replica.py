@@ -519,6 +519,7 @@ class Replica:
             txs=txs,
             resolve=self.registry.resolve,
             step_limit=self.params.step_limit,
+            max_block_steps=self.params.max_block_steps,
         )
 
     def _txs_for_block(self, block: Block) -> list[ExecTx] | None:
@@ -641,6 +642,7 @@ class Replica:
             txs=txs,
             resolve=self.registry.resolve,
             step_limit=self.params.step_limit,
+            max_block_steps=self.params.max_block_steps,
         )
         block_hash = block.header.hash(self.suite.hash)
         self._results[block_hash] = (block, result)
