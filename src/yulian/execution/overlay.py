@@ -198,6 +198,8 @@ class Overlay:
     ) -> Iterator[Entry[bytes]]:
         """The view's keys with ``prefix`` from ``low`` to ``high``, ``chunk`` at a time."""
         after: bytes | None = low
+        if high is not None and low >= high:
+            return
         if inclusive:  # the view pages strictly after a key: ask for ``low`` itself first
             if low == prefix:
                 after = None
