@@ -32,6 +32,7 @@ from yulian.contracts.aborts import ContractAbort, InvalidValue, LimitExceeded, 
 from yulian.contracts.calls import CallFailed, TxFrame, check_name, refusal
 from yulian.contracts.costs import (
     BYTES_PER_STEP,
+    CALL_COPIES,
     CONTRACT_CALL_STEPS,
     EXPORT_NODES_PER_STEP,
     SCAN_STEPS,
@@ -392,10 +393,12 @@ class Host:
         refused = refusal(frame, name)
         if refused is not None:
             return "fault", refused, None
+        before = self.meter.used
         try:
             plain_args = import_args(args, self.meter)
         except SandboxFault as e:
             return "bad_args", f"arguments: {e}", None
+        self.meter.charge((self.meter.used - before) * (CALL_COPIES - 1))
         calls = frame.calls
         assert calls is not None  # refusal() said so
         callee = calls.resolve(name)
@@ -418,7 +421,10 @@ class Host:
             frame.event_bytes = event_bytes
             return outcome.status, outcome.message, None
         calls.commit_call()
-        return "ok", "", export_value(outcome.value, RETURN_LIMITS, self.meter, sequence=list)[0]
+        before = self.meter.used
+        value = export_value(outcome.value, RETURN_LIMITS, self.meter, sequence=list)[0]
+        self.meter.charge((self.meter.used - before) * (CALL_COPIES - 1))
+        return "ok", "", value
 
     def export_result(self, value: Any) -> Any:
         """The canonical form of the return value, exported like any value (``export_value``).
