@@ -9,19 +9,22 @@ tx, so a scan passes their tombstones), 64 values of 60,000 chars under ``big/``
 overwritten with small values by the earlier tx, so a scan reads what it shadows), and keys
 ``o/..`` only the earlier tx wrote.
 
-The committed state is built once per process and never changes; it answers ordered scans by
-bisection, as an index would (LMDB's cursor), so that a scan's cost here is the overlay's and
-the host's, not a sort.
+The committed state is a node's own: an LMDB ledger (in a temporary directory, written once
+per process, removed at exit), so that what a scan costs here is what it costs a node.
 """
 
 from __future__ import annotations
 
-import bisect
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from yulian.contracts import CompiledContract, compile_contract
 from yulian.execution.executor import OverlayCalls
-from yulian.execution.overlay import ContractStateAdapter, Overlay, state_key
+from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView, state_key
+from yulian.ledger import BlockCommit, open_ledger
 from yulian.types.encoding import encode
 
 NAMESPACE = "bench"  # the key space of the case's contract, whatever its name
@@ -56,35 +59,7 @@ def caller(ctx):
 """
 
 
-class SortedView:
-    """An immutable committed state with ordered scans by bisection."""
-
-    def __init__(self, data: dict[bytes, bytes]) -> None:
-        self._data = data
-        self._keys = sorted(data)
-
-    def get(self, key: bytes) -> bytes | None:
-        return self._data.get(key)
-
-    def history(self, key: bytes, limit: int = 100) -> list[tuple[int, bytes | None]]:
-        return []
-
-    def scan_prefix(
-        self, prefix: bytes, limit: int, start_after: bytes | None = None
-    ) -> list[tuple[bytes, bytes]]:
-        keys = self._keys
-        if start_after is None:
-            i = bisect.bisect_left(keys, prefix)
-        else:
-            i = bisect.bisect_right(keys, max(prefix, start_after))
-        out: list[tuple[bytes, bytes]] = []
-        while i < len(keys) and len(out) < limit and keys[i].startswith(prefix):
-            out.append((keys[i], self._data[keys[i]]))
-            i += 1
-        return out
-
-
-_COMMITTED: SortedView | None = None
+_COMMITTED: StateView | None = None
 _CALLEE: CompiledContract | None = None
 
 
@@ -92,12 +67,19 @@ def _key(name: str) -> bytes:
     return state_key(NAMESPACE, name)
 
 
-def committed() -> SortedView:
+def committed() -> StateView:
+    """The committed state: an LMDB ledger at height 1, written on first use."""
     global _COMMITTED
     if _COMMITTED is None:
         data = {_key(f"s/{i:05}"): encode(SMALL_VALUE) for i in range(SMALL_KEYS)}
         data.update({_key(f"big/{i:03}"): encode("x" * BIG_CHARS) for i in range(BIG_KEYS)})
-        _COMMITTED = SortedView(data)
+        directory = Path(tempfile.mkdtemp(prefix="yulian-bench-world-"))
+        ledger = open_ledger(directory / "ledger", sync=False)
+        writes = tuple(sorted(data.items()))
+        ledger.commit_block(BlockCommit(1, b"\x01" * 32, b"-", b"-", (), (), writes, b"\x02" * 32))
+        atexit.register(shutil.rmtree, directory, True)
+        atexit.register(ledger.close)
+        _COMMITTED = ledger
     return _COMMITTED
 
 

@@ -59,8 +59,8 @@ CONTRACT_CALL_STEPS = 100  # ctx.call / ctx.try_call: resolve, a journal, a call
 CALL_COPIES = 2  # the arguments and the value of a call pay their export this many times
 MAX_CONTRACT_CALL_DEPTH = 8  # contracts running at once in one transaction, the first included
 MAX_CALLED_CONTRACTS = 16  # distinct contracts one transaction's calls reach (each compiled once)
-SCAN_STEPS = 20  # ctx.state.scan / range: a seek into every layer of the state
-SCAN_ENTRY_STEPS = 6  # per key examined: merged over the layers, compared, decoded to text
+SCAN_STEPS = 30  # ctx.state.scan / range: a seek into every layer of the state
+SCAN_ENTRY_STEPS = 10  # per key examined: read, merged over the layers, compared, decoded
 KEY_PART_STEPS = 1  # ctx.key / ctx.split_key, per part
 
 # --- caps no budget can buy -------------------------------------------------------------------

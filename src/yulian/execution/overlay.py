@@ -23,6 +23,7 @@ from sortedcontainers import SortedSet
 from yulian.contracts.ranges import Entry, merge_entries
 
 MAX_KEY_BYTES = 480  # below LMDB's 511-byte key limit, with room for the contract prefix
+FIRST_CHUNK = 4  # committed entries a scan reads at first; then twice as many each time
 _TOMBSTONE = None
 
 
@@ -176,7 +177,9 @@ class Overlay:
         """The keys with ``prefix`` in ``[start, end)`` (``end`` None: to the prefix's end) and
         above ``after``, ascending, as the open transaction sees them: ``(key, value, bytes
         read)``, a deleted key with value None (so a caller pays for every key it passes).
-        ``start`` starts with ``prefix``; the view is asked ``chunk`` keys at a time."""
+        ``start`` starts with ``prefix``; the view is asked for at most ``chunk`` keys at a
+        time, fewer at first (``FIRST_CHUNK``, doubling), so that what is read but not yet
+        taken is never more than what was."""
         assert start.startswith(prefix), "a scan stays inside its prefix"
         high = prefix_end(prefix) if end is None else end
         if self._index is None:
@@ -200,22 +203,26 @@ class Overlay:
         after: bytes | None = low
         if high is not None and low >= high:
             return
-        if inclusive:  # the view pages strictly after a key: ask for ``low`` itself first
-            if low == prefix:
+        if inclusive:  # the view pages strictly after a key: start at ``low`` another way
+            if high is not None and high == prefix_end(low):
+                prefix, after = low, None  # the keys that start with ``low``: ask for them
+            elif low == prefix:
                 after = None
-            else:
+            else:  # ask for ``low`` itself first
                 value = self._base.get(low)
                 if value is not None:
                     yield low, value, len(value)
-        while True:
-            page = self._base.scan_prefix(prefix, chunk, after)
+        size = min(FIRST_CHUNK, chunk)
+        while True:  # chunks grow to ``chunk``: what is read ahead stays within what was taken
+            page = self._base.scan_prefix(prefix, size, after)
             for key, value in page:
                 if high is not None and key >= high:
                     return
                 yield key, value, len(value)
-            if len(page) < chunk:
+            if len(page) < size:
                 return
             after = page[-1][0]
+            size = min(size * 2, chunk)
 
     def scan_prefix(
         self, prefix: bytes, limit: int, start_after: bytes | None = None
