@@ -35,6 +35,7 @@ from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import Message
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
+from yulian.node import hashseed
 from yulian.node.config import NodeConfig
 from yulian.node.replica import Committed, Outputs, Replica, ReplicaConfig, Timer
 from yulian.node.verifier import Verifier
@@ -59,6 +60,8 @@ def now_ms() -> int:
 
 class Node:
     def __init__(self, config: NodeConfig) -> None:
+        if (refused := hashseed.refusal()) is not None:
+            raise NodeStartError(f"refusing to start: {refused}")
         self.config = config
         self.genesis = Genesis.load(config.genesis)
         self.suite = get_suite(self.genesis.suite)
