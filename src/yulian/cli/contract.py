@@ -61,8 +61,7 @@ def contract_new(
 
 @contract_app.command("check")
 def contract_check(file: Path) -> None:
-    """Check FILE against the contract dialect as the lifecycle will: each problem as
-    file:line, with what to write instead. Exits 1 if it would be refused."""
+    """Check FILE as the lifecycle will: file:line problems, what to write instead (exit 1)."""
     from yulian.devkit.check import ERROR, check_file
 
     problems = check_file(file)
