@@ -1,11 +1,9 @@
 """A node refuses to start under a fixed ``PYTHONHASHSEED`` (decision 0073), with a message
-that says why and what to do; a random seed, however it is asked for, is fine."""
+that says why and what to do; a random seed, however it is asked for, is fine. The ``yulian
+node start`` process refusing is in ``tests/e2e/test_node_hash_seed_e2e.py``."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -58,17 +56,3 @@ def test_a_node_refuses_before_it_touches_anything(
     with pytest.raises(NodeStartError, match="refusing to start: PYTHONHASHSEED=42 fixes"):
         Node(cfg)
     assert not cfg.data_dir.exists()  # no ledger, WAL or safety file was created
-
-
-def test_the_node_command_exits_with_the_message(config_path: Path) -> None:
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    done = subprocess.run(
-        [sys.executable, "-m", "yulian.cli.main", "node", "start", "--config", str(config_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "refusing to start: PYTHONHASHSEED=0 fixes the key" in done.stderr
