@@ -18,11 +18,8 @@ Results never depend on arrival order: answers that range over hashes or voters 
 Safety of counting both votes: two quorums for different hashes in one set would share more
 than a third of the power, so at least one honest validator would have signed both.
 
-The planted bugs. ``PLANTED_BUGS`` exists only so the simulator can prove that it catches broken
-consensus (RELIABILITY.md S5). It is empty by default and production code never sets it; tests
-and the simulator switch it with ``yulian.consensus.core.set_planted_bugs``. Two live here:
-``"quorum_2f"`` accepts ``2f`` power (``f = (T - 1) // 3``) as a quorum, and
-``"count_vote_twice"`` lets an identical duplicate vote add its power again.
+The quorum threshold is ``ValidatorSet.quorum()``, the one definition that commit certificates
+are verified against too. A copy keeps the class of the set it copies.
 """
 
 from __future__ import annotations
@@ -33,24 +30,6 @@ from enum import Enum
 from yulian.consensus.votes import ValidatorSet
 from yulian.types.commit import PRECOMMIT, PREVOTE
 from yulian.types.consensus import Vote
-
-KNOWN_PLANTED_BUGS = frozenset({"skip_lock_check", "quorum_2f", "count_vote_twice"})
-PLANTED_BUGS: frozenset[str] = frozenset()
-
-
-def planted(name: str) -> bool:
-    """True when the test-only planted bug ``name`` is switched on (never in production)."""
-    assert name in KNOWN_PLANTED_BUGS, name
-    return name in PLANTED_BUGS
-
-
-def _set_planted_bugs(names: frozenset[str]) -> None:
-    """Use ``yulian.consensus.core.set_planted_bugs``, which keeps both modules in step."""
-    global PLANTED_BUGS
-    unknown = sorted(names - KNOWN_PLANTED_BUGS)
-    if unknown:
-        raise ValueError(f"unknown planted bugs: {unknown}")
-    PLANTED_BUGS = names
 
 
 class AddStatus(Enum):
@@ -83,6 +62,7 @@ class VoteSet:
         self.type = type_
         self._power_of = {v.name: v.power for v in validators.validators}
         self._set_power = validators.total_power
+        self._quorum = validators.quorum()
         self._votes: dict[str, Vote] = {}
         self._conflicting: dict[tuple[str, bytes], Vote] = {}  # an equivocator's other votes
         self._power_by_hash: dict[bytes, int] = {}
@@ -90,13 +70,14 @@ class VoteSet:
 
     def copy(self) -> VoteSet:
         """An independent copy (the consensus core adds to copies, keeping old states intact)."""
-        other = VoteSet.__new__(VoteSet)
+        other = type(self).__new__(type(self))
         other.validators = self.validators
         other.height = self.height
         other.round = self.round
         other.type = self.type
         other._power_of = self._power_of  # never mutated after __init__
         other._set_power = self._set_power
+        other._quorum = self._quorum
         other._votes = dict(self._votes)
         other._conflicting = dict(self._conflicting)
         other._power_by_hash = dict(self._power_by_hash)
@@ -137,13 +118,15 @@ class VoteSet:
                     self._power_by_hash.get(vote.block_hash, 0) + power
                 )
             return AddResult(AddStatus.CONFLICTING, (kept, vote))
-        if kept is not None and not planted("count_vote_twice"):
+        if kept is not None:
             return AddResult(AddStatus.DUPLICATE)
-        if kept is None:
-            self._votes[vote.validator] = vote
-        self._power_by_hash[vote.block_hash] = self._power_by_hash.get(vote.block_hash, 0) + power
-        self._received_power += power
+        self._votes[vote.validator] = vote
+        self._count(vote.block_hash, power)
         return AddResult(AddStatus.ADDED)
+
+    def _count(self, block_hash: bytes, power: int) -> None:
+        self._power_by_hash[block_hash] = self._power_by_hash.get(block_hash, 0) + power
+        self._received_power += power
 
     # --- queries -----------------------------------------------------------------------------
     def power_for(self, block_hash: bytes) -> int:
@@ -190,6 +173,4 @@ class VoteSet:
         return self._power_of.get(name, 0)
 
     def _is_quorum(self, power: int) -> bool:
-        if planted("quorum_2f"):
-            return power >= max(1, 2 * ((self._set_power - 1) // 3))
-        return 3 * power > 2 * self._set_power
+        return power >= self._quorum
