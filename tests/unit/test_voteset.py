@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from yulian.consensus.votes import ValidatorSet
-from yulian.consensus.voteset import AddStatus, VoteSet
+from yulian.consensus.voteset import MAX_CONFLICTS_PER_VALIDATOR, AddStatus, VoteSet
 from yulian.sim.planted import CountTwiceVoteSet, Quorum2fVoteSet, with_vote_sets
 from yulian.types.commit import PRECOMMIT, PREVOTE
 from yulian.types.consensus import Vote
@@ -212,3 +212,16 @@ def test_a_states_vote_sets_are_swapped_with_the_same_counts() -> None:
     (vs,) = broken.votes.values()
     assert type(vs) is CountTwiceVoteSet and vs.power_for(A) == vs.power_for(B) == 1
     assert with_vote_sets(broken, CountTwiceVoteSet) is broken
+
+
+def test_an_equivocators_conflicting_votes_are_bounded() -> None:
+    """A Byzantine validator may sign any number of hashes: each conflict is reported, but at
+    most MAX_CONFLICTS_PER_VALIDATOR of them count (and are kept) per set."""
+    vs = filled([1, 1, 1, 1], {0: A})
+    hashes = [bytes([i]) * 32 for i in range(1, MAX_CONFLICTS_PER_VALIDATOR + 5)]
+    for h in hashes:
+        result = vs.add(vote(0, h))
+        assert result.status is AddStatus.CONFLICTING and result.conflict is not None
+    counted = [h for h in hashes if vs.power_for(h) == 1]
+    assert counted == hashes[:MAX_CONFLICTS_PER_VALIDATOR]
+    assert vs.power_for(A) == 1 and vs.total_power() == 1

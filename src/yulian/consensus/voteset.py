@@ -18,8 +18,12 @@ Results never depend on arrival order: answers that range over hashes or voters 
 Safety of counting both votes: two quorums for different hashes in one set would share more
 than a third of the power, so at least one honest validator would have signed both.
 
-The quorum threshold is ``ValidatorSet.quorum()``, the one definition that commit certificates
-are verified against too. A copy keeps the class of the set it copies.
+Bounded: one vote per validator and at most ``MAX_CONFLICTS_PER_VALIDATOR`` conflicting ones
+(a conflict beyond that is still reported, for evidence, and not counted — which can only cost
+liveness under an attack of that size, never safety: a quorum counted from fewer votes still
+intersects every other). The quorum threshold is ``ValidatorSet.quorum()``, the one definition
+that commit certificates are verified against too. A copy keeps the class of the set it
+copies.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from enum import Enum
 from yulian.consensus.votes import ValidatorSet
 from yulian.types.commit import PRECOMMIT, PREVOTE
 from yulian.types.consensus import Vote
+
+# an equivocator's conflicting votes counted per set: bounds the set (a Byzantine validator can
+# sign any number of hashes); beyond it a conflict is still reported, never counted
+MAX_CONFLICTS_PER_VALIDATOR = 8
 
 
 class AddStatus(Enum):
@@ -65,6 +73,7 @@ class VoteSet:
         self._quorum = validators.quorum()
         self._votes: dict[str, Vote] = {}
         self._conflicting: dict[tuple[str, bytes], Vote] = {}  # an equivocator's other votes
+        self._conflicts_of: dict[str, int] = {}  # how many each equivocator has here
         self._power_by_hash: dict[bytes, int] = {}
         self._received_power = 0
 
@@ -80,6 +89,7 @@ class VoteSet:
         other._quorum = self._quorum
         other._votes = dict(self._votes)
         other._conflicting = dict(self._conflicting)
+        other._conflicts_of = dict(self._conflicts_of)
         other._power_by_hash = dict(self._power_by_hash)
         other._received_power = self._received_power
         return other
@@ -112,8 +122,11 @@ class VoteSet:
             return AddResult(AddStatus.UNKNOWN_VALIDATOR)
         kept = self._votes.get(vote.validator)
         if kept is not None and kept.block_hash != vote.block_hash:
-            if (vote.validator, vote.block_hash) not in self._conflicting:
-                self._conflicting[(vote.validator, vote.block_hash)] = vote
+            key = (vote.validator, vote.block_hash)
+            others = self._conflicts_of.get(vote.validator, 0)
+            if key not in self._conflicting and others < MAX_CONFLICTS_PER_VALIDATOR:
+                self._conflicting[key] = vote
+                self._conflicts_of[vote.validator] = others + 1
                 self._power_by_hash[vote.block_hash] = (
                     self._power_by_hash.get(vote.block_hash, 0) + power
                 )
