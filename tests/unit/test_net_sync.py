@@ -384,3 +384,25 @@ def test_a_liar_is_never_asked_while_penalised_a_silent_peer_only_as_a_last_reso
     syncer.on_status("liar", 200)
     requests, _ = syncer.poll(0, PENALTY_MS + TIMEOUT_MS + 2)  # penalties over
     assert "liar" in [r.peer for r in requests]
+
+
+def test_one_block_behind_waits_for_consensus_first() -> None:
+    """A peer one block ahead: the node is usually about to commit that block itself, so it
+    asks for it only after the grace; two or more behind, at once."""
+    syncer = BlockSyncer(grace_ms=1000)
+    syncer.on_status("p", 5)
+    assert syncer.poll(4, 10_000) == ([], [])
+    assert syncer.poll(4, 10_999) == ([], [])
+    (request,), _ = syncer.poll(4, 11_000)
+    assert (request.peer, request.from_height, request.count) == ("p", 5, 1)
+    fresh = BlockSyncer(grace_ms=1000)
+    fresh.on_status("p", 6)
+    requests, _ = fresh.poll(4, 0)
+    assert [(r.from_height, r.count) for r in requests] == [(5, 2)]
+    caught_up = BlockSyncer(grace_ms=1000)
+    caught_up.on_status("p", 5)
+    caught_up.poll(4, 0)  # behind since 0 ...
+    caught_up.poll(5, 500)  # ... caught up by consensus: the clock restarts
+    assert caught_up.poll(5, 2000) == ([], [])
+    caught_up.on_status("p", 6)
+    assert caught_up.poll(5, 2500) == ([], [])

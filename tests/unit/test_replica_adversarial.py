@@ -14,6 +14,7 @@ from tests.unit.test_replica import Net, make_cluster
 
 from yulian.crypto.suite import PrivateKey, get_suite
 from yulian.net.messages import Message
+from yulian.net.sync import GRACE_MS
 from yulian.node.replica import Outputs, Replica
 from yulian.types.block import Block
 from yulian.types.commit import (
@@ -173,10 +174,13 @@ def test_block_sync_refuses_bad_certificates(live: Live) -> None:
     }
 
     def offer(peer: str, pair: tuple[bytes, bytes]) -> Outputs:
-        """``peer`` announces height ``h``; the lagger asks it; it replies with ``pair``."""
-        asked = lagger.on_message(peer, Message("status", (h, 0)), net.now)
-        assert [(to, m.kind, m.payload[0]) for to, m in asked.send] == [(peer, "get_blocks", h)]
-        return lagger.on_message(peer, Message("blocks", (pair,)), net.now)
+        """``peer`` announces height ``h`` (again after the grace a node one block behind
+        gives consensus); the lagger asks it once; it replies with ``pair``."""
+        sent = []
+        for at in (net.now, net.now + GRACE_MS):
+            sent += lagger.on_message(peer, Message("status", (h, 0)), at).send
+        assert [(to, m.kind, m.payload[0]) for to, m in sent] == [(peer, "get_blocks", h)]
+        return lagger.on_message(peer, Message("blocks", (pair,)), net.now + GRACE_MS)
 
     for reason, broken in bad.items():
         before = snapshot(lagger)

@@ -32,6 +32,8 @@ the blocks that are ready with ``next_ready``, verifies each and reports a failu
   Either way its announced height is forgotten, its buffered blocks are discarded, and its
   range is asked of another peer. So with one honest peer ahead, the node reaches that peer's
   head (RELIABILITY B3).
+- **Consensus first.** A node one block behind is usually about to commit that block itself;
+  it asks for it only after ``grace_ms`` (a node two or more behind asks at once).
 - **Conservative choice.** A range goes to the peer with the *lowest* announced height that
   has its first block — a peer that announces an inflated height is not preferred over honest
   peers at the head — and among equals to the one asked least recently, so requests rotate
@@ -51,6 +53,7 @@ from dataclasses import dataclass
 from yulian.net.messages import MAX_GET_BLOCKS, MAX_SYNC_REPLY_BYTES
 
 __all__ = [
+    "GRACE_MS",
     "MAX_IN_FLIGHT",
     "MAX_SYNC_PEERS",
     "PENALTY_MS",
@@ -67,6 +70,7 @@ MAX_IN_FLIGHT = 4
 MAX_SYNC_PEERS = 256  # peers whose announced height is tracked (net.peers.MAX_CONNECTIONS)
 REQUEST_TIMEOUT_MS = 10_000
 PENALTY_MS = 30_000
+GRACE_MS = 1_000  # one block behind for this long: consensus did not bring it, sync does
 
 Pair = tuple[bytes, bytes]  # (block bytes, commit certificate bytes)
 
@@ -129,6 +133,7 @@ class BlockSyncer:
         timeout_ms: int = REQUEST_TIMEOUT_MS,
         penalty_ms: int = PENALTY_MS,
         max_peers: int = MAX_SYNC_PEERS,
+        grace_ms: int = GRACE_MS,
     ) -> None:
         if max_in_flight < 1 or max_peers < 1:
             raise ValueError("max_in_flight and max_peers must be >= 1")
@@ -136,14 +141,16 @@ class BlockSyncer:
             raise ValueError(f"batch must be in 1..{MAX_GET_BLOCKS}")
         if not 1 <= reply_bytes <= MAX_SYNC_REPLY_BYTES:
             raise ValueError(f"reply_bytes must be in 1..{MAX_SYNC_REPLY_BYTES}")
-        if timeout_ms <= 0 or penalty_ms < 0:
-            raise ValueError("timeout_ms must be > 0 and penalty_ms >= 0")
+        if timeout_ms <= 0 or penalty_ms < 0 or grace_ms < 0:
+            raise ValueError("timeout_ms must be > 0, penalty_ms and grace_ms >= 0")
         self._max_in_flight = max_in_flight
         self._batch = batch
         self._reply_bytes = reply_bytes
         self._timeout_ms = timeout_ms
         self._penalty_ms = penalty_ms
         self._max_peers = max_peers
+        self._grace_ms = grace_ms
+        self._behind_since: int | None = None  # when a peer was first seen one block ahead
         self._heights: dict[str, int] = {}  # latest announced height per peer
         self._requests: dict[str, _Request] = {}  # in flight, one per peer
         self._buffer: dict[int, tuple[str, bytes, bytes]] = {}  # height -> (peer, block, commit)
@@ -235,9 +242,19 @@ class BlockSyncer:
             if until <= now_ms:
                 del self._penalised[peer]
         requests = []
-        while (request := self._next_request(now_ms)) is not None:
-            requests.append(request)
+        if self._may_ask(our_height, now_ms):
+            while (request := self._next_request(now_ms)) is not None:
+                requests.append(request)
         return requests, penalties
+
+    def _may_ask(self, our_height: int, now_ms: int) -> bool:
+        best = max(self._heights.values(), default=0)
+        if best <= our_height:
+            self._behind_since = None
+            return False
+        if self._behind_since is None:
+            self._behind_since = now_ms
+        return best >= our_height + 2 or now_ms - self._behind_since >= self._grace_ms
 
     @property
     def best_height(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from yulian.net.messages import MAX_SYNC_REPLY_BYTES, Message
+from yulian.net.sync import REQUEST_TIMEOUT_MS
 
 
 @dataclass(frozen=True)
@@ -61,4 +62,4 @@ class ReplicaConfig:
     mempool_size: int = 20_000
     node_cert: bytes = b""  # DER; lets the replica sign evidence txs as itself
     sync_reply_bytes: int = MAX_SYNC_REPLY_BYTES  # the byte budget this node asks replies for
-    sync_timeout_ms: int = 10_000  # a sync request unanswered this long: ask another peer
+    sync_timeout_ms: int = REQUEST_TIMEOUT_MS  # unanswered this long: ask another peer

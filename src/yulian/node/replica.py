@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from yulian.consensus import core
 from yulian.consensus.core import (
@@ -40,7 +39,7 @@ from yulian.consensus.core import (
     TimeoutFired,
     VoteReceived,
 )
-from yulian.consensus.evidence import MISBEHAVIOUR_CONTRACT
+from yulian.consensus.evidence import MISBEHAVIOUR_CONTRACT, DuplicateVoteEvidence
 from yulian.consensus.proposer import proposer
 from yulian.consensus.safety import SafetyRules, SafetyViolation
 from yulian.consensus.votes import ValidatorSet
@@ -183,7 +182,7 @@ class Replica:
         return ChainTip(height, block_hash, header.state_root, header.time_ms)
 
     @property
-    def pending_evidence(self) -> Sequence[Any]:
+    def pending_evidence(self) -> Sequence[DuplicateVoteEvidence]:
         """The equivocations this node has seen (the latest, bounded)."""
         return self.evidence.pending
 
