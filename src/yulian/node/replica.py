@@ -69,8 +69,9 @@ from yulian.node.evidence import EvidenceReporter
 from yulian.node.intake import TxIntake
 from yulian.node.outputs import Committed, Outputs, ReplicaConfig, Timer
 from yulian.node.records import WAL_PROPOSAL, WAL_VOTE, decode_wal_record, signer_of, wal_record
+from yulian.node.relay import relays
 from yulian.types.block import Block
-from yulian.types.commit import PREVOTE, CommitCertificate
+from yulian.types.commit import CommitCertificate
 from yulian.types.consensus import Proposal, Vote
 from yulian.types.consortium import ConsortiumConfig
 from yulian.types.encoding import DecodeError, encode
@@ -323,16 +324,11 @@ class Replica:
 
     def on_tick(self, now_ms: int) -> Outputs:
         """Periodic: re-send our own proposal and votes of this height (the core assumes
-        messages eventually arrive and keeps no outbox), our status, and sync requests."""
+        messages eventually arrive and keeps no outbox), relay what we hold of others' that
+        can complete a decision elsewhere (``relay.py``), our status, and sync requests."""
         out = Outputs()
         out.broadcast.extend(self._own)
-        s = self.state
-        if s.valid_round >= 0 and s.valid_hash is not None:  # the proof of lock of validValue
-            prevotes = s.vote_set(s.valid_round, PREVOTE)
-            own = set(self._own)
-            for vote in prevotes.votes_for(s.valid_hash) if prevotes is not None else ():
-                if Message("vote", vote.encode()) not in own:
-                    out.broadcast.append(Message("vote", vote.encode()))
+        out.broadcast.extend(relays(self.state, self._own))
         out.broadcast.append(self.status_message())
         out.extend(self.sync.poll(now_ms, self))
         return out
