@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from yulian.bench.runner import main as bench_main
+from yulian.bench.command import main as bench_main
 
 
 def main(argv: list[str] | None = None) -> int:

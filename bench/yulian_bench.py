@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from yulian.bench.runner import main
+from yulian.bench.command import main
 
 if __name__ == "__main__":
     sys.exit(main())

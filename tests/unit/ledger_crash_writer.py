@@ -1,6 +1,7 @@
 """Crash-test writer: commits deterministic blocks to a ledger until it is killed.
 
-Usage: ``python ledger_crash_writer.py PATH SEED MAX_HEIGHT MAP_BYTES``
+Usage: ``python ledger_crash_writer.py TARGET SEED MAX_HEIGHT MAP_BYTES`` where TARGET is a
+``LedgerTarget`` as JSON (``tests/ledger_backends.py``): an LMDB directory or a PostgreSQL schema
 
 Block ``h`` of seed ``s`` is a pure function ``make_block(s, h)``, so the test process can compute
 what blocks 1..h and the resulting state must be without any record from this process. On start
@@ -11,10 +12,11 @@ with ``sync=True``; the test kills it with SIGKILL (or a failpoint does) at any 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import sys
 
-from yulian.ledger import BlockCommit, open_ledger
+from yulian.ledger import BlockCommit, EventRecord, Ledger, StorageConfig, open_ledger
 
 #: Distinct state keys the blocks write to (small, so keys are overwritten and deleted often).
 KEY_SPACE = 300
@@ -44,6 +46,11 @@ def make_block(seed: int, height: int) -> BlockCommit:
     tx_count = rng.randint(0, MAX_TXS_PER_BLOCK)
     tx_ids = tuple(make_tx_id(seed, height, i) for i in range(tx_count))
     receipts = tuple(b"receipt:%d:%d:" % (height, i) + rng.randbytes(20) for i in range(tx_count))
+    events = tuple(
+        EventRecord(i, j, f"c{rng.randrange(3)}", "made", b"k%d" % height, rng.randbytes(30))
+        for i in range(tx_count)
+        for j in range(rng.randint(0, 2))
+    )
     block = b"block:%d:" % height + rng.randbytes(rng.randint(50, 2000))
     block_hash = hashlib.sha256(block).digest()
     return BlockCommit(
@@ -55,11 +62,19 @@ def make_block(seed: int, height: int) -> BlockCommit:
         receipts=receipts,
         writes=tuple(sorted(writes.items())),
         state_root=hashlib.sha256(b"root:%d:%d" % (seed, height)).digest(),
+        events=events,
     )
 
 
-def run(path: str, seed: int, max_height: int, map_bytes: int) -> None:
-    ledger = open_ledger(path, map_size=map_bytes, sync=True)
+def open_target(target: str, map_bytes: int) -> Ledger:
+    backend, path, dsn, schema = json.loads(target)
+    if backend == "lmdb":
+        return open_ledger(path, map_size=map_bytes, sync=True)
+    return open_ledger(StorageConfig(backend=backend, dsn=dsn, schema=schema), sync=True)
+
+
+def run(target: str, seed: int, max_height: int, map_bytes: int) -> None:
+    ledger = open_target(target, map_bytes)
     start = ledger.height()
     print(f"ready {start}", flush=True)
     for height in range(start + 1, max_height + 1):

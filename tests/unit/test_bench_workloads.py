@@ -11,17 +11,12 @@ from typing import Any
 import pytest
 
 from yulian.apps.benchmarks import NAMES, genesis_contracts, source
-from yulian.bench import report
+from yulian.bench import figures, observations, report
+from yulian.bench.http_client import HttpConnection, problem_code
 from yulian.bench.machine import SignatureCeiling, describe, verify_rate
 from yulian.bench.micro import MemoryView, MicroEnv
-from yulian.bench.runner import (
-    BenchOptions,
-    HttpConnection,
-    Segment,
-    plan,
-    problem_code,
-    steady_rate,
-)
+from yulian.bench.options import BenchOptions
+from yulian.bench.plan import Segment, plan, steady_rate
 from yulian.bench.workloads import (
     HOT_ACCOUNTS,
     INITIAL_BALANCE,
@@ -231,16 +226,16 @@ def test_transfer_setup_opens_every_account_once() -> None:
 
 def test_percentile_is_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
-    assert report.percentile(values, 0.5) == 50
-    assert report.percentile(values, 0.99) == 99
-    assert report.percentile(values, 1.0) == 100
-    assert report.percentile(values, 0.0) == 1
-    assert report.percentile([3.0], 0.99) == 3
-    assert math.isnan(report.percentile([], 0.5))
-    assert report.percentile([5.0, 1.0, 3.0], 0.5) == 3  # unsorted input
+    assert figures.percentile(values, 0.5) == 50
+    assert figures.percentile(values, 0.99) == 99
+    assert figures.percentile(values, 1.0) == 100
+    assert figures.percentile(values, 0.0) == 1
+    assert figures.percentile([3.0], 0.99) == 3
+    assert math.isnan(figures.percentile([], 0.5))
+    assert figures.percentile([5.0, 1.0, 3.0], 0.5) == 3  # unsorted input
 
 
-def synthetic_record() -> report.RunRecord:
+def synthetic_record() -> observations.RunRecord:
     """10 txs sent at 0.0 .. 0.9 s; 8 committed 0.5 s after sending (one duplicate
     sighting), one accepted and lost, one refused (mempool full)."""
     sent = [i / 10 for i in range(10)]
@@ -248,11 +243,11 @@ def synthetic_record() -> report.RunRecord:
     committed = [s + 0.5 for s in sent[:8]] + [math.nan, math.nan]
     heights = [2] * 4 + [3] * 4 + [0, 0]
     blocks = [
-        report.BlockObs(2, 1000, 4, 4, 0.8),
-        report.BlockObs(3, 1200, 5, 4, 1.2),
-        report.BlockObs(4, 1600, 0, 0, 1.6),
+        observations.BlockObs(2, 1000, 4, 4, 0.8),
+        observations.BlockObs(3, 1200, 5, 4, 1.2),
+        observations.BlockObs(4, 1600, 0, 0, 1.6),
     ]
-    return report.RunRecord(
+    return observations.RunRecord(
         label="synthetic",
         workload="evidence",
         validators=4,
@@ -265,18 +260,18 @@ def synthetic_record() -> report.RunRecord:
         duplicates=1,
         rejects={"mempool_full": 1},
         blocks=blocks,
-        phases=[report.Phase("load", "open", 0.0, 1.0, rate=10.0)],
+        phases=[observations.Phase("load", "open", 0.0, 1.0, rate=10.0)],
         node_names=["n0", "n1", "n2", "n3"],
         node_cpu_s=[0.8, 0.4, 0.4, 0.4],
-        node_peak_rss=[100 * report.MIB] * 4,
-        rss_samples=[(0.0, [90 * report.MIB] * 4), (1.0, [95 * report.MIB] * 4)],
+        node_peak_rss=[100 * figures.MIB] * 4,
+        rss_samples=[(0.0, [90 * figures.MIB] * 4), (1.0, [95 * figures.MIB] * 4)],
     )
 
 
 def test_summary_math_on_synthetic_data() -> None:
     ceiling = SignatureCeiling("standard", 20_000.0, 2, 4).to_dict()
-    s = report.summarise(synthetic_record(), ceiling=ceiling, machine=describe())
-    assert s["kind"] == report.REPORT_KIND
+    s = figures.summarise(synthetic_record(), ceiling=ceiling, machine=describe())
+    assert s["kind"] == figures.REPORT_KIND
     txs = s["txs"]
     assert txs["submitted"] == 10 and txs["accepted"] == 9 and txs["committed"] == 8
     assert txs["duplicates"] == 1 and txs["lost"] == 1 and txs["ok"] == 7
@@ -314,7 +309,7 @@ def test_stress_verdict_and_clean_run() -> None:
     rec.receipt = ["ok"] * 10
     rec.duplicates = 0
     rec.rejects = {}
-    s = report.summarise(rec, test="stress")
+    s = figures.summarise(rec, test="stress")
     assert s["success_rate"] == 1.0
     assert s["verdict"]["passed"] is True
     assert s["verdict"]["checks"]["success>=95%"] is True
@@ -324,7 +319,7 @@ def test_stability_stats_compare_first_and_last_tenth() -> None:
     n = 100
     sent = [i * 0.1 for i in range(n)]  # 10 s of load
     latency = [0.2 if i < 50 else 0.4 for i in range(n)]  # latency doubles halfway
-    rec = report.RunRecord(
+    rec = observations.RunRecord(
         label="stab",
         workload="noop",
         validators=1,
@@ -333,11 +328,11 @@ def test_stability_stats_compare_first_and_last_tenth() -> None:
         committed=[s + lat for s, lat in zip(sent, latency, strict=True)],
         heights=[1] * n,
         receipt=["ok"] * n,
-        phases=[report.Phase("steady", "open", 0.0, 10.0, rate=10.0)],
-        rss_samples=[(float(t), [100 * report.MIB + t * report.MIB]) for t in range(11)],
-        anon_samples=[(float(t), [60 * report.MIB + t * 3 * report.MIB]) for t in range(11)],
+        phases=[observations.Phase("steady", "open", 0.0, 10.0, rate=10.0)],
+        rss_samples=[(float(t), [100 * figures.MIB + t * figures.MIB]) for t in range(11)],
+        anon_samples=[(float(t), [60 * figures.MIB + t * 3 * figures.MIB]) for t in range(11)],
     )
-    s = report.summarise(rec, test="stability")
+    s = figures.summarise(rec, test="stability")
     st = s["stability"]
     assert st["first_tenth_latency_ms"]["p99"] == pytest.approx(200.0)
     assert st["last_tenth_latency_ms"]["p99"] == pytest.approx(400.0)
@@ -346,8 +341,8 @@ def test_stability_stats_compare_first_and_last_tenth() -> None:
     assert st["anon_growth_mib"] == [pytest.approx(28.5, abs=1.8)]
     assert s["verdict"]["checks"]["latency_flat"] is False  # +100 % and +200 ms
     assert s["verdict"]["checks"]["memory_flat"] is False  # the heap grew by > 20 MiB
-    rec.anon_samples = [(float(t), [60 * report.MIB]) for t in range(11)]
-    assert report.summarise(rec, test="stability")["verdict"]["checks"]["memory_flat"] is True
+    rec.anon_samples = [(float(t), [60 * figures.MIB]) for t in range(11)]
+    assert figures.summarise(rec, test="stability")["verdict"]["checks"]["memory_flat"] is True
 
 
 def test_spike_recovery_time() -> None:
@@ -359,7 +354,7 @@ def test_spike_recovery_time() -> None:
         lat = 0.1 if t < 10 or t >= 25 else 3.0
         sent.append(t)
         committed.append(t + lat)
-    rec = report.RunRecord(
+    rec = observations.RunRecord(
         label="spike",
         workload="noop",
         validators=4,
@@ -369,12 +364,12 @@ def test_spike_recovery_time() -> None:
         heights=[1] * 400,
         receipt=["ok"] * 400,
         phases=[
-            report.Phase("before", "open", 0.0, 10.0, rate=10.0),
-            report.Phase("spike", "open", 10.0, 20.0, rate=20.0),
-            report.Phase("after", "open", 20.0, 40.0, rate=10.0),
+            observations.Phase("before", "open", 0.0, 10.0, rate=10.0),
+            observations.Phase("spike", "open", 10.0, 20.0, rate=20.0),
+            observations.Phase("after", "open", 20.0, 40.0, rate=10.0),
         ],
     )
-    s = report.summarise(rec, test="spike")
+    s = figures.summarise(rec, test="spike")
     sp = s["spike"]
     assert sp["phases"]["spike"]["latency_ms"]["p99"] == pytest.approx(3000.0)
     assert sp["recovery_s"] == pytest.approx(5.0)
@@ -387,11 +382,11 @@ def test_signature_ceiling_math_and_measurement() -> None:
     assert c.tps == 10_000.0
     assert SignatureCeiling("standard", 20_000.0, 2, 1).tps == 40_000.0
     assert verify_rate(seconds=0.05, rounds=1) > 100
-    assert report.fraction(1, 0) == 0.0 and report.rate(5, 0) == 0.0
+    assert figures.fraction(1, 0) == 0.0 and figures.rate(5, 0) == 0.0
 
 
 def test_report_writes_json_and_png(tmp_path: Path) -> None:
-    s = report.summarise(synthetic_record(), machine=describe())
+    s = figures.summarise(synthetic_record(), machine=describe())
     report.write_json(s, tmp_path / "r.json")
     assert (tmp_path / "r.json").read_text().startswith("{")
     report.plot([s], tmp_path / "r.png")
@@ -428,7 +423,7 @@ def test_plans() -> None:
 
 def test_steady_rate_uses_the_second_half_of_the_probe() -> None:
     sent = [i * 0.01 for i in range(1000)]  # 10 s
-    rec = report.RunRecord(
+    rec = observations.RunRecord(
         label="p",
         workload="noop",
         validators=1,
@@ -436,7 +431,7 @@ def test_steady_rate_uses_the_second_half_of_the_probe() -> None:
         status=[202] * 1000,
         committed=[s + 0.1 for s in sent],
         heights=[1] * 1000,
-        phases=[report.Phase("probe", "stress", 0.0, 10.0)],
+        phases=[observations.Phase("probe", "stress", 0.0, 10.0)],
     )
     assert steady_rate(rec) == pytest.approx(100.0, rel=0.02)
 

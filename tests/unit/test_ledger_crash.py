@@ -1,10 +1,11 @@
-"""Crash consistency of the ledger (RELIABILITY.md C1 for the storage layer).
+"""Crash consistency of the ledger (RELIABILITY.md C1 for the storage layer), on each backend.
 
 A writer subprocess commits deterministic blocks (``ledger_crash_writer.make_block``) with
 ``sync=True`` and is killed — by SIGKILL at random moments, or by a failpoint at a named step of
 the commit path. The reopened ledger must be at a block boundary h: every block 1..h present with
-its commit, receipts and tx index, state equal to the replay of the writes of 1..h computed here
-from the seed, and nothing of block h+1 visible.
+its commit, receipts, tx index and events, state equal to the replay of the writes of 1..h
+computed here from the seed, and nothing of block h+1 visible. Both backends: LMDB, and
+PostgreSQL (a real server; the writer is the client that dies, the server rolls back).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from tests.ledger_backends import BACKENDS, LedgerTarget, make_target
 
-from yulian.ledger import BlockCommit, Ledger, open_ledger
+from yulian.ledger import BlockCommit, EventCursor, Ledger
 from yulian.ledger import failpoints as fp
 
 WRITER_PATH = Path(__file__).with_name("ledger_crash_writer.py")
@@ -49,13 +51,19 @@ def load_writer() -> ModuleType:
 writer = load_writer()
 
 
+@pytest.fixture(params=BACKENDS)
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> LedgerTarget:
+    server = request.getfixturevalue("pg_server") if request.param == "postgres" else None
+    return make_target(request.param, tmp_path, server)
+
+
 def start_writer(
-    path: Path, max_height: int, failpoint_specs: str | None = None
+    target: LedgerTarget, max_height: int, failpoint_specs: str | None = None
 ) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != fp.ENV_VAR}
     if failpoint_specs is not None:
         env[fp.ENV_VAR] = failpoint_specs
-    args = (WRITER_PATH, path, SEED, max_height, WRITER_MAP_BYTES)
+    args = (WRITER_PATH, target.to_json(), SEED, max_height, WRITER_MAP_BYTES)
     return subprocess.Popen(
         [sys.executable, *map(str, args)],
         stdout=subprocess.PIPE,
@@ -109,6 +117,16 @@ def check_ledger_matches_seed(ledger: Ledger, cache: dict[int, BlockCommit]) -> 
         assert ledger.block_height(c.block_hash) == height
         assert ledger.state_root(height) == c.state_root
         assert ledger.receipts(height) == list(c.receipts)
+        assert ledger.tx_ids(height) == list(c.tx_ids)
+        page = ledger.events(EventCursor.before(height), limit=1000)
+        assert [
+            (e.cursor.tx_index, e.cursor.event_index, e.tx_id, e.contract, e.key, e.payload)
+            for e in page.events
+            if e.cursor.height == height
+        ] == [
+            (r.tx_index, r.event_index, c.tx_ids[r.tx_index], r.contract, r.key, r.payload)
+            for r in c.events
+        ], f"events of block {height}"
         for index, tx_id in enumerate(c.tx_ids):
             assert ledger.tx_location(tx_id) == (height, index)
         for key, value in c.writes:
@@ -132,6 +150,8 @@ def check_nothing_of(ledger: Ledger, c: BlockCommit) -> None:
     assert ledger.commit(c.height) is None
     assert ledger.block_height(c.block_hash) is None
     assert ledger.receipts(c.height) is None
+    assert ledger.tx_ids(c.height) is None
+    assert ledger.events(EventCursor.before(c.height)).events == []
     assert not any(ledger.has_tx(tx_id) for tx_id in c.tx_ids)
     for key, _ in c.writes:
         newest = ledger.history(key, limit=1)
@@ -147,8 +167,8 @@ def read_all_state(ledger: Ledger) -> dict[bytes, bytes]:
     return result
 
 
-def open_and_check(path: Path, cache: dict[int, BlockCommit]) -> int:
-    ledger = open_ledger(path)
+def open_and_check(target: LedgerTarget, cache: dict[int, BlockCommit]) -> int:
+    ledger = target.open()
     try:
         return check_ledger_matches_seed(ledger, cache)
     finally:
@@ -156,31 +176,32 @@ def open_and_check(path: Path, cache: dict[int, BlockCommit]) -> int:
 
 
 def test_sigkill_at_random_moments_leaves_a_block_boundary(
-    tmp_path: Path, blocks: dict[int, BlockCommit]
+    target: LedgerTarget, blocks: dict[int, BlockCommit]
 ) -> None:
     rng = random.Random(SEED)
     heights = [0]
     for _ in range(KILLS):
-        proc = start_writer(tmp_path, UNREACHED_HEIGHT)
+        proc = start_writer(target, UNREACHED_HEIGHT)
         assert wait_ready(proc) == heights[-1], "the writer must resume from the checked head"
         time.sleep(rng.uniform(0, MAX_KILL_DELAY_S))
         proc.send_signal(signal.SIGKILL)
         finish(proc, -signal.SIGKILL)
-        heights.append(open_and_check(tmp_path, blocks))
+        heights.append(open_and_check(target, blocks))
         assert heights[-1] >= heights[-2], f"height went back: {heights}"
     advanced = sum(1 for a, b in itertools.pairwise(heights) if b > a)
     assert advanced >= KILLS // 2, f"writer made too little progress to test anything: {heights}"
 
 
 def test_read_only_process_beside_a_writer_sees_block_boundaries(
-    tmp_path: Path, blocks: dict[int, BlockCommit]
+    target: LedgerTarget, blocks: dict[int, BlockCommit]
 ) -> None:
-    """A second process (e.g. ``yulian query``) reads while the writer commits and grows the
-    map (MapResizedError is adopted); every head it sees is complete; then the writer is killed."""
-    proc = start_writer(tmp_path, UNREACHED_HEIGHT)
+    """A second process (e.g. ``yulian query``) reads while the writer commits and (LMDB) grows
+    the map (MapResizedError is adopted); every head it sees is complete; then the writer is
+    killed."""
+    proc = start_writer(target, UNREACHED_HEIGHT)
     try:
         wait_ready(proc)
-        reader = open_ledger(tmp_path, readonly=True, map_size=64 * 1024)  # small: must adopt
+        reader = target.open(readonly=True, map_size=64 * 1024)  # small: must adopt
         seen: list[int] = []
         deadline = time.monotonic() + READER_WATCH_S
         try:
@@ -200,7 +221,7 @@ def test_read_only_process_beside_a_writer_sees_block_boundaries(
         finish(proc, -signal.SIGKILL)
     assert seen == sorted(seen), "heights seen by a reader went back"
     assert len(set(seen)) >= 10, f"writer made too little progress: {sorted(set(seen))[-3:]}"
-    assert open_and_check(tmp_path, blocks) >= seen[-1]
+    assert open_and_check(target, blocks) >= seen[-1]
 
 
 @pytest.mark.parametrize(
@@ -213,34 +234,36 @@ def test_read_only_process_beside_a_writer_sees_block_boundaries(
     ],
 )
 def test_failpoint_on_block_k_leaves_height(
-    tmp_path: Path, blocks: dict[int, BlockCommit], name: str, durable: bool
+    target: LedgerTarget, blocks: dict[int, BlockCommit], name: str, durable: bool
 ) -> None:
     k = 3
-    proc = start_writer(tmp_path, UNREACHED_HEIGHT, failpoint_specs=f"{name}@{k}")
+    proc = start_writer(target, UNREACHED_HEIGHT, failpoint_specs=f"{name}@{k}")
     wait_ready(proc)
     finish(proc, -signal.SIGKILL)  # the failpoint killed the writer
-    assert open_and_check(tmp_path, blocks) == (k if durable else k - 1)
+    assert open_and_check(target, blocks) == (k if durable else k - 1)
     # The ledger keeps working after the crash: a clean writer continues from there.
-    proc = start_writer(tmp_path, k + 2)
+    proc = start_writer(target, k + 2)
     assert wait_ready(proc) == (k if durable else k - 1)
     finish(proc, 0)
-    assert open_and_check(tmp_path, blocks) == k + 2
+    assert open_and_check(target, blocks) == k + 2
 
 
 def test_failpoint_without_count_fires_on_first_commit(
-    tmp_path: Path, blocks: dict[int, BlockCommit]
+    target: LedgerTarget, blocks: dict[int, BlockCommit]
 ) -> None:
-    proc = start_writer(tmp_path, UNREACHED_HEIGHT, failpoint_specs=fp.COMMIT_AFTER_WRITE)
+    proc = start_writer(target, UNREACHED_HEIGHT, failpoint_specs=fp.COMMIT_AFTER_WRITE)
     wait_ready(proc)
     finish(proc, -signal.SIGKILL)
-    assert open_and_check(tmp_path, blocks) == 1
+    assert open_and_check(target, blocks) == 1
 
 
-def test_unrelated_failpoint_does_not_fire(tmp_path: Path, blocks: dict[int, BlockCommit]) -> None:
-    proc = start_writer(tmp_path, 4, failpoint_specs="consensus.somewhere_else,commit.nope@1")
+def test_unrelated_failpoint_does_not_fire(
+    target: LedgerTarget, blocks: dict[int, BlockCommit]
+) -> None:
+    proc = start_writer(target, 4, failpoint_specs="consensus.somewhere_else,commit.nope@1")
     wait_ready(proc)
     finish(proc, 0)
-    assert open_and_check(tmp_path, blocks) == 4
+    assert open_and_check(target, blocks) == 4
 
 
 def test_parse_failpoint_specs() -> None:

@@ -1,31 +1,38 @@
-"""The ledger store: records, versioned state, validation, reopen, corruption, concurrency.
+"""The ledger store on every backend: records, versioned state, validation, reopen, concurrency.
 
+Each test runs against the LMDB ledger and the PostgreSQL ledger (a real server, see
+``tests/pgserver.py``); what only one backend has (LMDB's file format and corruption handling,
+PostgreSQL's schema and views) is tested in ``test_ledger_lmdb.py`` / ``test_ledger_postgres.py``.
 The last part is a hypothesis state machine that runs random sequences of blocks (and rejected
-blocks, and reopens) against the LMDB ledger and a plain in-memory model side by side.
+blocks, and reopens) against each backend and a plain in-memory model side by side.
 """
 
 from __future__ import annotations
 
 import shutil
-import struct
 import tempfile
 import threading
 import time
-import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
-import lmdb
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from tests.ledger_backends import BACKENDS, LedgerTarget, make_target
 
 from yulian.ledger import (
     MAX_KEY_BYTES,
     MAX_SCAN_LIMIT,
     BlockCommit,
-    CorruptLedger,
     DuplicateBlockHash,
     DuplicateTx,
     HeightMismatch,
@@ -34,7 +41,7 @@ from yulian.ledger import (
     LedgerClosed,
     LedgerError,
     LmdbLedger,
-    open_ledger,
+    PostgresLedger,
 )
 
 Writes = dict[bytes, bytes | None]
@@ -63,9 +70,16 @@ def _replace(c: BlockCommit, **changes: object) -> BlockCommit:
     return BlockCommit(**{**c.__dict__, **changes})
 
 
+@pytest.fixture(params=BACKENDS)
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> LedgerTarget:
+    """Where the test's ledger lives; the PostgreSQL server starts only if a test needs it."""
+    server = request.getfixturevalue("pg_server") if request.param == "postgres" else None
+    return make_target(request.param, tmp_path, server)
+
+
 @pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    store = open_ledger(tmp_path / "ledger")
+def ledger(target: LedgerTarget) -> Iterator[Ledger]:
+    store = target.open()
     yield store
     store.close()
 
@@ -116,42 +130,6 @@ def test_current_values_follow_writes_and_deletes(ledger: Ledger) -> None:
     assert ledger.get(b"b") == b"b4"
     assert ledger.get(b"c") == b"c1"
     assert ledger.get(b"zzz") is None
-
-
-def _sealed(key: bytes, value: bytes) -> bytes:
-    """The on-disk record format, written out independently of the backend's code."""
-    return struct.pack(">I", zlib.crc32(key + value)) + value
-
-
-def test_records_on_disk_keep_their_format(tmp_path: Path) -> None:
-    """Raw LMDB records, byte for byte: a ledger written by any version must stay readable."""
-    path = tmp_path / "ledger"
-    ledger = open_ledger(path)
-    commit_chain(ledger)
-    ledger.close()
-    env = lmdb.open(str(path), readonly=True, max_dbs=16, lock=False)
-    try:
-        with env.begin() as txn:
-
-            def table(name: bytes) -> dict[bytes, bytes]:
-                return dict(txn.cursor(db=env.open_db(name, txn=txn, create=False)))
-
-            location = struct.pack(">QI", 4, 1)
-            assert table(b"txindex")[b"tx5"] == _sealed(b"tx5", location)
-            assert table(b"receipts")[location] == _sealed(location, b"receipt-tx5")
-            assert table(b"state") == {
-                b"a": _sealed(b"a", b"a5"),
-                b"b": _sealed(b"b", b"b4"),
-                b"c": _sealed(b"c", b"c1"),
-            }
-            history = table(b"history")
-            written = b"\x00\x01a" + struct.pack(">Q", 5)
-            deleted = b"\x00\x01a" + struct.pack(">Q", 3)
-            assert history[written] == _sealed(written, b"\x01a5")
-            assert history[deleted] == _sealed(deleted, b"\x00")
-            assert len(history) == 8 and len(table(b"txindex")) == len(table(b"receipts")) == 6
-    finally:
-        env.close()
 
 
 def test_get_at_every_height(ledger: Ledger) -> None:
@@ -391,9 +369,8 @@ def test_meta_round_trip_and_validation(ledger: Ledger) -> None:
         ledger.put_meta("ok", "not bytes")  # type: ignore[arg-type]
 
 
-def test_reopen_after_close_keeps_everything(tmp_path: Path) -> None:
-    path = tmp_path / "ledger"
-    first = open_ledger(path)
+def test_reopen_after_close_keeps_everything(target: LedgerTarget) -> None:
+    first = target.open()
     commit_chain(first)
     first.put_meta("genesis", b"g")
     before = snapshot(first)
@@ -403,7 +380,7 @@ def test_reopen_after_close_keeps_everything(tmp_path: Path) -> None:
         first.height()
     with pytest.raises(LedgerClosed):
         first.commit_block(make_commit(6))
-    second = open_ledger(path)
+    second = target.open()
     try:
         assert snapshot(second) == before
         assert second.get_meta("genesis") == b"g"
@@ -416,12 +393,11 @@ def test_reopen_after_close_keeps_everything(tmp_path: Path) -> None:
         second.close()
 
 
-def test_read_only_open_reads_but_refuses_writes(tmp_path: Path) -> None:
-    path = tmp_path / "ledger"
-    writer = open_ledger(path)
+def test_read_only_open_reads_but_refuses_writes(target: LedgerTarget) -> None:
+    writer = target.open()
     commit_chain(writer)
     writer.close()
-    reader = open_ledger(path, readonly=True)
+    reader = target.open(readonly=True)
     try:
         assert reader.height() == 5 and reader.get(b"a") == b"a5"
         with pytest.raises(LedgerClosed):
@@ -432,21 +408,24 @@ def test_read_only_open_reads_but_refuses_writes(tmp_path: Path) -> None:
     finally:
         reader.close()
     with pytest.raises(LedgerError):
-        open_ledger(tmp_path / "missing", readonly=True)
+        replace(target, path=target.path.parent / "missing", schema="missing").open(readonly=True)
 
 
-def test_second_writer_is_refused(tmp_path: Path) -> None:
-    first = open_ledger(tmp_path / "ledger")
+def test_second_writer_is_refused(target: LedgerTarget) -> None:
+    first = target.open()
     try:
-        with pytest.raises(LedgerError):
-            open_ledger(tmp_path / "ledger")
+        with pytest.raises(LedgerError, match="open for writing elsewhere"):
+            target.open(lock_wait_s=0.2)
+        if target.backend == "postgres":  # (LMDB: one environment per process; see crash test)
+            target.open(readonly=True).close()  # readers are welcome
     finally:
         first.close()
-    open_ledger(tmp_path / "ledger").close()  # released on close
+    target.open().close()  # released on close
 
 
-def test_open_ledger_returns_the_protocol(ledger: Ledger) -> None:
-    assert isinstance(ledger, Ledger) and isinstance(ledger, LmdbLedger)
+def test_open_ledger_returns_the_protocol(target: LedgerTarget, ledger: Ledger) -> None:
+    kind = LmdbLedger if target.backend == "lmdb" else PostgresLedger
+    assert isinstance(ledger, Ledger) and isinstance(ledger, kind)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,26 +433,11 @@ def test_open_ledger_returns_the_protocol(ledger: Ledger) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_map_grows_when_full(tmp_path: Path) -> None:
-    small = 64 * 1024
-    ledger = open_ledger(tmp_path / "ledger", map_size=small, sync=False)
-    try:
-        big = bytes(range(256)) * 40  # 10 KiB, incompressible enough for LMDB pages
-        for h in range(1, 41):
-            ledger.commit_block(make_commit(h, {b"k%d" % h: big, b"x": big}))
-        assert ledger.height() == 40
-        assert ledger.get(b"k1") == big and ledger.history(b"x", limit=50)[-1] == (1, big)
-        assert (tmp_path / "ledger" / "data.mdb").stat().st_size > small
-        ledger.check_integrity()
-    finally:
-        ledger.close()
-
-
-def test_readers_on_other_threads_see_block_boundaries(tmp_path: Path) -> None:
+def test_readers_on_other_threads_see_block_boundaries(target: LedgerTarget) -> None:
     """Each block writes ``n = height`` and ``m = height`` (two keys); readers on other threads
     must never see them differ, nor a head whose records are missing — also across map growth.
     Neither side may starve the other (py-lmdb's environment mutex once stalled commits 60 s)."""
-    ledger = open_ledger(tmp_path / "ledger", map_size=64 * 1024, sync=False)
+    ledger = target.open(sync=False, map_size=64 * 1024)
     blocks = 150
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -513,145 +477,6 @@ def test_readers_on_other_threads_see_block_boundaries(tmp_path: Path) -> None:
     assert len(seen_heights) >= 10, f"readers starved: saw only heights {sorted(seen_heights)}"
 
 
-@pytest.mark.parametrize(
-    ("raised", "expected"),
-    [(lmdb.CorruptedError, CorruptLedger), (lmdb.BadValsizeError, LedgerError)],
-)
-def test_an_lmdb_error_inside_a_read_is_a_ledger_error_and_frees_the_gate(
-    tmp_path: Path, raised: type[lmdb.Error], expected: type[LedgerError]
-) -> None:
-    ledger = LmdbLedger(tmp_path / "ledger", sync=False)
-    with pytest.raises(expected), ledger._read():
-        raise raised("from inside the read")
-    with pytest.raises(KeyError), ledger._read():
-        raise KeyError("not LMDB's: passed through")
-    assert ledger.height() == 0
-    closer = threading.Thread(target=ledger.close)  # waits for the gate to be free
-    closer.start()
-    closer.join(timeout=10)
-    assert not closer.is_alive(), "a read left the gate held"
-
-
-def flip_every_occurrence(data_file: Path, needle: bytes) -> int:
-    raw = bytearray(data_file.read_bytes())
-    count, start = 0, 0
-    while (at := raw.find(needle, start)) >= 0:
-        raw[at + len(needle) // 2] ^= 0x01
-        count, start = count + 1, at + len(needle)
-    data_file.write_bytes(bytes(raw))
-    return count
-
-
-def test_bit_flip_in_a_value_is_reported_not_returned(tmp_path: Path) -> None:
-    path = tmp_path / "ledger"
-    ledger = open_ledger(path)
-    commit_chain(ledger)
-    needle = b"UNIQUE-VALUE-0123456789"
-    ledger.commit_block(make_commit(6, {b"doc": needle}))
-    ledger.close()
-    assert flip_every_occurrence(path / "data.mdb", needle) >= 2  # state and history
-    ledger = open_ledger(path)
-    try:
-        assert ledger.get(b"a") == b"a5"  # untouched records still read
-        with pytest.raises(CorruptLedger):
-            ledger.get(b"doc")
-        with pytest.raises(CorruptLedger):
-            ledger.history(b"doc")
-        with pytest.raises(CorruptLedger):
-            ledger.check_integrity()
-    finally:
-        ledger.close()
-
-
-def test_bit_flip_in_a_block_is_found_by_check_integrity(tmp_path: Path) -> None:
-    path = tmp_path / "ledger"
-    ledger = open_ledger(path)
-    commit_chain(ledger)
-    ledger.check_integrity()
-    ledger.close()
-    assert flip_every_occurrence(path / "data.mdb", b"block-3") >= 1  # live + stale page copies
-    ledger = open_ledger(path)
-    try:
-        with pytest.raises(CorruptLedger):
-            ledger.block(3)
-        with pytest.raises(CorruptLedger):
-            ledger.check_integrity()
-    finally:
-        ledger.close()
-
-
-@pytest.mark.parametrize("keep_fraction", [0.0, 0.1, 0.5, 0.9])
-def test_truncated_data_file_is_refused_at_open(tmp_path: Path, keep_fraction: float) -> None:
-    path = tmp_path / "ledger"
-    ledger = open_ledger(path, sync=False)
-    for h in range(1, 31):
-        ledger.commit_block(make_commit(h, {b"k%d" % h: b"v" * 3000}))
-    ledger.close()
-    data_file = path / "data.mdb"
-    size = data_file.stat().st_size
-    with data_file.open("r+b") as f:
-        f.truncate(int(size * keep_fraction) // 4096 * 4096 or 100)  # 100: inside the meta page
-    with pytest.raises(CorruptLedger):
-        open_ledger(path)
-
-
-def _edit_raw(path: Path, table: bytes, key: bytes, value: bytes | None) -> None:
-    """Change one record behind the ledger's back (raw LMDB, no seal, no head update)."""
-    env = lmdb.open(str(path), max_dbs=16)
-    with env.begin(write=True) as txn:
-        db = env.open_db(table, txn=txn, create=False)
-        if value is None:
-            assert txn.delete(key, db=db)
-        else:
-            txn.put(key, value, db=db)
-    env.close()
-
-
-@pytest.mark.parametrize(
-    ("table", "key", "value"),
-    [
-        (b"blocks", (5).to_bytes(8, "big"), None),  # the head block vanished
-        (b"hashes", (2).to_bytes(8, "big"), None),  # a middle hash vanished
-        (b"sys", b"head", None),  # the head vanished: tables say 5 blocks
-        (b"blocks", (6).to_bytes(8, "big"), b"\0\0\0\0x"),  # a block above the head
-    ],
-)
-def test_tables_disagreeing_with_the_head_are_refused_at_open(
-    tmp_path: Path, table: bytes, key: bytes, value: bytes | None
-) -> None:
-    path = tmp_path / "ledger"
-    ledger = open_ledger(path)
-    commit_chain(ledger)
-    ledger.close()
-    _edit_raw(path, table, key, value)
-    with pytest.raises(CorruptLedger):
-        open_ledger(path)
-
-
-def test_unsealed_record_is_reported(tmp_path: Path) -> None:
-    path = tmp_path / "ledger"
-    ledger = open_ledger(path)
-    commit_chain(ledger)
-    ledger.close()
-    _edit_raw(path, b"state", b"a", b"\0\0\0\0forged")
-    ledger = open_ledger(path)  # opening checks the head only
-    try:
-        with pytest.raises(CorruptLedger):
-            ledger.get(b"a")
-        assert ledger.get(b"b") == b"b4"
-    finally:
-        ledger.close()
-
-
-def test_foreign_lmdb_environment_is_not_a_ledger(tmp_path: Path) -> None:
-    env = lmdb.open(str(tmp_path / "other"), max_dbs=2)
-    with env.begin(write=True) as txn:
-        txn.put(b"something", b"else")
-    env.close()
-    with pytest.raises(CorruptLedger):
-        open_ledger(tmp_path / "other")
-
-
 # ---------------------------------------------------------------------------------------------
 # Model-based: random block sequences against an in-memory model
 # ---------------------------------------------------------------------------------------------
@@ -688,15 +513,18 @@ class LedgerModel:
 
 
 class LedgerMachine(RuleBasedStateMachine):
+    #: Set by the test that runs the machine: a fresh ledger target per example.
+    new_target: Callable[[], LedgerTarget]
+
     def __init__(self) -> None:
         super().__init__()
-        self.dir = tempfile.mkdtemp(prefix="ledger-model-")
-        self.ledger: Ledger = open_ledger(self.dir, sync=False)
+        self.target = self.new_target()
+        self.ledger: Ledger = self.target.open(sync=False)
         self.model = LedgerModel()
 
     def teardown(self) -> None:
         self.ledger.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.target.path, ignore_errors=True)
 
     @rule(writes=st.dictionaries(key_st, value_st, max_size=6), tx_count=st.integers(0, 3))
     def commit(self, writes: Writes, tx_count: int) -> None:
@@ -726,7 +554,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule()
     def reopen(self) -> None:
         self.ledger.close()
-        self.ledger = open_ledger(self.dir, sync=False)
+        self.ledger = self.target.open(sync=False)
 
     @rule(key=key_st, data=st.data())
     def check_get_at(self, key: bytes, data: st.DataObject) -> None:
@@ -769,10 +597,23 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.ledger.has_txs(probe) == [True] * (len(probe) - 1) + [False]
 
 
-LedgerMachine.TestCase.settings = settings(
-    max_examples=100,
-    stateful_step_count=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-test_ledger_matches_model = LedgerMachine.TestCase
+MACHINE_EXAMPLES = {"lmdb": 100, "postgres": 30}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ledger_matches_model(request: pytest.FixtureRequest, backend: str) -> None:
+    server = request.getfixturevalue("pg_server") if backend == "postgres" else None
+
+    def new_target() -> LedgerTarget:
+        return make_target(backend, Path(tempfile.mkdtemp(prefix="ledger-model-")), server)
+
+    machine = type("Machine", (LedgerMachine,), {"new_target": staticmethod(new_target)})
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=MACHINE_EXAMPLES[backend],
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )

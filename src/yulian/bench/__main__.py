@@ -2,6 +2,6 @@
 
 import sys
 
-from yulian.bench.runner import main
+from yulian.bench.command import main
 
 sys.exit(main())

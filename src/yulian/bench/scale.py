@@ -11,15 +11,16 @@
   by consensus. 1M keys take 100 such txs.
 
 Defaults fit a 2-core machine in a few minutes (``DEFAULTS``); the full sizes are
-``FULL`` (``--full``): more txs per point, longer load points and 1M keys. Also
-runnable as ``python -m yulian.bench.scale``.
+``FULL`` (``--full``): more txs per point, longer load points and 1M keys. The networks are
+shaped by the same options as a run (``--validators`` for the load and state curves,
+``--suite``, ``--block-interval-ms``, ``--max-block-txs``, ``--batch``, ``--verify-workers``).
+Also runnable as ``python -m yulian.bench.scale``; ``scale_report`` prints and draws them.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -27,34 +28,26 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from yulian.bench import report
+from yulian.bench import figures, report, scale_report, terminal
+from yulian.bench.driver import ProgressFn
 from yulian.bench.machine import describe, signature_ceiling
-from yulian.bench.runner import (
-    BenchSession,
-    RichProgress,
-    Segment,
-    auto_verify_workers,
-    sigterm_as_exit,
-    steady_rate,
-)
-from yulian.bench.workloads import make_workload
+from yulian.bench.observations import RunRecord
+from yulian.bench.options import SCALE_CURVES, BenchOptions, add_arguments
+from yulian.bench.plan import Segment, steady_rate
+from yulian.bench.session import BenchSession
+from yulian.bench.workloads import WORKLOADS, make_workload
 
-CURVES = ("validators", "load", "state")
 LOAD_FRACTIONS = (0.1, 0.5, 0.9, 1.0)
+PRESIGN_RATE = 5000.0  # tx/s assumed when pre-signing a duration point
 
 
 @dataclass(frozen=True)
 class ScaleSizes:
     validator_counts: tuple[int, ...] = (1, 4, 7, 10)
     txs_per_point: int = 2000  # stress points (validators, state)
-    validators: int = 4  # the network of the load and state curves
     probe_s: float = 10.0
     load_point_s: float = 15.0
     state_keys: tuple[int, ...] = (10_000, 200_000)
-    max_block_txs: int | None = None
-    block_interval_ms: int | None = None
-    batch: int = 1  # txs per request
-    verify_workers: int | None = None  # None: auto_verify_workers(validators) per network
 
 
 DEFAULTS = ScaleSizes()
@@ -63,9 +56,9 @@ FULL = ScaleSizes(
 )
 
 
-def _summary(record: report.RunRecord) -> dict[str, Any]:
-    ceiling = signature_ceiling(record.validators, seconds=0.3)
-    s = report.summarise(record, ceiling=ceiling.to_dict())
+def _summary(record: RunRecord, suite: str) -> dict[str, Any]:
+    ceiling = signature_ceiling(record.validators, suite, seconds=0.3)
+    s = figures.summarise(record, ceiling=ceiling.to_dict())
     s.pop("timeseries", None)
     return s
 
@@ -91,347 +84,176 @@ def _point(s: dict[str, Any], **keys: Any) -> dict[str, Any]:
 
 
 def _session(
-    base: Path,
-    name: str,
-    validators: int,
-    workload: str,
-    sizes: ScaleSizes,
-    progress: Any,
-    accounts: int = 10_000,
+    base: Path, name: str, opts: BenchOptions, progress: ProgressFn | None
 ) -> BenchSession:
-    return BenchSession(
-        base / name,
-        validators,
-        make_workload(workload, accounts=accounts, tag=f"scale-{name}"),
-        block_interval_ms=sizes.block_interval_ms,
-        max_block_txs=sizes.max_block_txs,
-        progress=progress,
-        batch=sizes.batch,
-        verify_workers=(
-            sizes.verify_workers
-            if sizes.verify_workers is not None
-            else auto_verify_workers(validators)
-        ),
-    )
+    workload = make_workload(opts.workload, accounts=opts.accounts, tag=f"scale-{name}")
+    return BenchSession(base / name, workload, opts, progress)
+
+
+def _stress_point(
+    base: Path, name: str, opts: BenchOptions, sizes: ScaleSizes, label: str, progress: Any
+) -> tuple[RunRecord, BenchSession]:
+    """One network, one stress run of ``sizes.txs_per_point`` txs, the receipts read."""
+    session = _session(base, name, opts, progress)
+    with session:
+        record = session.load(
+            [Segment("stress", "stress", count=sizes.txs_per_point)], label, PRESIGN_RATE
+        )
+    session.fill_receipts()
+    return record, session
 
 
 def curve_validators(
-    base: Path, workload: str, sizes: ScaleSizes, progress: Any
+    base: Path, opts: BenchOptions, sizes: ScaleSizes, progress: Any
 ) -> list[dict[str, Any]]:
     points = []
     for n in sizes.validator_counts:
-        session = _session(base, f"validators-{n}", n, workload, sizes, progress)
-        with session:
-            record = session.load(
-                [Segment("stress", "stress", count=sizes.txs_per_point)], f"{n} validators", 5000
-            )
-        session.fill_receipts()
-        points.append(_point(_summary(record), validators=n))
+        at_n = replace(opts, validators=n)
+        record, _ = _stress_point(base, f"validators-{n}", at_n, sizes, f"{n} validators", progress)
+        points.append(_point(_summary(record, opts.suite), validators=n))
     return points
 
 
-def curve_load(base: Path, workload: str, sizes: ScaleSizes, progress: Any) -> dict[str, Any]:
-    session = _session(base, "load", sizes.validators, workload, sizes, progress)
+def curve_load(base: Path, opts: BenchOptions, sizes: ScaleSizes, progress: Any) -> dict[str, Any]:
+    session = _session(base, "load", opts, progress)
     points = []
     with session:
-        probe = session.load([Segment("probe", "stress", duration=sizes.probe_s)], "probe", 5000)
+        probe = session.load(
+            [Segment("probe", "stress", duration=sizes.probe_s)], "probe", PRESIGN_RATE
+        )
         sustainable = max(1.0, steady_rate(probe))
         records = []
         for f in LOAD_FRACTIONS:
             r = f * sustainable
-            records.append(
-                (
-                    f,
-                    r,
-                    session.load(
-                        [Segment(f"{f:.0%}", "open", rate=r, duration=sizes.load_point_s)],
-                        f"{f:.0%} of S",
-                        5000,
-                    ),
-                )
-            )
+            segment = Segment(f"{f:.0%}", "open", rate=r, duration=sizes.load_point_s)
+            records.append((f, r, session.load([segment], f"{f:.0%} of S", PRESIGN_RATE)))
     session.fill_receipts()
     for f, r, record in records:
-        points.append(_point(_summary(record), fraction=f, offered_tps=round(r, 1)))
-    return {"sustainable_tps": sustainable, "validators": sizes.validators, "points": points}
+        points.append(_point(_summary(record, opts.suite), fraction=f, offered_tps=round(r, 1)))
+    return {"sustainable_tps": sustainable, "validators": opts.validators, "points": points}
 
 
-def curve_state(base: Path, sizes: ScaleSizes, progress: Any) -> list[dict[str, Any]]:
+def curve_state(
+    base: Path, opts: BenchOptions, sizes: ScaleSizes, progress: Any
+) -> list[dict[str, Any]]:
     points = []
     for keys in sizes.state_keys:
-        session = _session(
-            base, f"state-{keys}", sizes.validators, "transfer", sizes, progress, keys
+        at_keys = replace(opts, workload="transfer", accounts=keys)
+        record, session = _stress_point(
+            base, f"state-{keys}", at_keys, sizes, f"{keys:,} keys", progress
         )
-        with session:
-            record = session.load(
-                [Segment("stress", "stress", count=sizes.txs_per_point)], f"{keys:,} keys", 5000
-            )
-        session.fill_receipts()
-        points.append(_point(_summary(record), state_keys=keys, setup_s=round(session.setup_s, 1)))
+        s = _summary(record, opts.suite)
+        points.append(_point(s, state_keys=keys, setup_s=round(session.setup_s, 1)))
     return points
 
 
 def run_curves(
-    curves: Sequence[str],
-    *,
-    workload: str = "evidence",
-    sizes: ScaleSizes = DEFAULTS,
-    progress: Any = None,
-    keep: Path | None = None,
+    curves: Sequence[str], opts: BenchOptions, sizes: ScaleSizes = DEFAULTS, progress: Any = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": "yulian-bench-scale/v1",
         "machine": describe(),
-        "workload": workload,
+        "workload": opts.workload,
         "sizes": {
             "validator_counts": list(sizes.validator_counts),
             "txs_per_point": sizes.txs_per_point,
-            "validators": sizes.validators,
+            "validators": opts.validators,
             "probe_s": sizes.probe_s,
             "load_point_s": sizes.load_point_s,
             "state_keys": list(sizes.state_keys),
-            "max_block_txs": sizes.max_block_txs,
-            "batch": sizes.batch,
-            "verify_workers": sizes.verify_workers,
+            "max_block_txs": opts.max_block_txs,
+            "batch": opts.batch,
+            "verify_workers": opts.verify_workers,
         },
     }
     with contextlib.ExitStack() as stack:
-        if keep is not None:
-            base = keep
+        if opts.keep is not None:
+            base = opts.keep
             base.mkdir(parents=True, exist_ok=True)
         else:
             base = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="yulian-scale-")))
         if "validators" in curves:
-            out["validators"] = curve_validators(base, workload, sizes, progress)
+            out["validators"] = curve_validators(base, opts, sizes, progress)
         if "load" in curves:
-            out["load"] = curve_load(base, workload, sizes, progress)
+            out["load"] = curve_load(base, opts, sizes, progress)
         if "state" in curves:
-            out["state"] = curve_state(base, sizes, progress)
+            out["state"] = curve_state(base, opts, sizes, progress)
     return out
 
 
-def _f(x: float | None, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    return f"{x:,.{digits}f}"
-
-
-def render(result: dict[str, Any], console: Any = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    m = result["machine"]
-    caption = f"{m['cores']} cores, {m['cpu_model']}, Python {m['python']}"
-    if "validators" in result:
-        t = Table(title=f"scale: validators ({result['workload']}, stress)", caption=caption)
-        for col in (
-            "validators",
-            "commit TPS",
-            "of ceiling",
-            "p50 / p99 ms",
-            "CPU µs/tx/node",
-            "peak RSS MiB",
-            "ok",
-        ):
-            t.add_column(col, justify="right")
-        for p in result["validators"]:
-            t.add_row(
-                str(p["validators"]),
-                _f(p["commit_tps"]),
-                f"{_f((p['ceiling_fraction'] or 0) * 100, 1)} % of {_f(p['ceiling_tps'])}",
-                f"{_f(p['latency_p50_ms'])} / {_f(p['latency_p99_ms'])}",
-                _f(p["cpu_us_per_tx_per_node"]),
-                _f(p["peak_rss_mib_max"]),
-                _ok(p),
-            )
-        console.print(t)
-    if "load" in result:
-        lo = result["load"]
-        t = Table(
-            title=f"scale: latency against offered load ({lo['validators']} validators, "
-            f"S = {_f(lo['sustainable_tps'])} tx/s)",
-            caption=caption,
-        )
-        for col in ("offered", "offered TPS", "commit TPS", "p50 ms", "p99 ms", "max ms", "ok"):
-            t.add_column(col, justify="right")
-        for p in lo["points"]:
-            t.add_row(
-                f"{p['fraction']:.0%}",
-                _f(p["offered_tps"]),
-                _f(p["commit_tps"]),
-                _f(p["latency_p50_ms"]),
-                _f(p["latency_p99_ms"]),
-                _f(p["latency_max_ms"]),
-                _ok(p),
-            )
-        console.print(t)
-    if "state" in result:
-        t = Table(title="scale: state size (transfer, stress)", caption=caption)
-        for col in (
-            "keys",
-            "set-up s",
-            "commit TPS",
-            "p50 / p99 ms",
-            "CPU µs/tx/node",
-            "peak RSS MiB",
-            "ok",
-        ):
-            t.add_column(col, justify="right")
-        for p in result["state"]:
-            t.add_row(
-                f"{p['state_keys']:,}",
-                _f(p["setup_s"], 1),
-                _f(p["commit_tps"]),
-                f"{_f(p['latency_p50_ms'])} / {_f(p['latency_p99_ms'])}",
-                _f(p["cpu_us_per_tx_per_node"]),
-                _f(p["peak_rss_mib_max"]),
-                _ok(p),
-            )
-        console.print(t)
-
-
-def _ok(p: dict[str, Any]) -> str:
-    if p["stalled"]:
-        return "STALLED"
-    return f"{p['success_rate'] * 100:.1f} %" + ("" if p["exactly_once"] else " (dup/lost!)")
-
-
-def plot(result: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = [c for c in CURVES if c in result]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
-    for ax, curve in zip(axes[0], panels, strict=True):
-        if curve == "validators":
-            pts = result["validators"]
-            x = [p["validators"] for p in pts]
-            (a,) = ax.plot(x, [p["commit_tps"] for p in pts], "o-", label="commit TPS")
-            ax.set_xlabel("validators")
-            ax.set_ylabel("commit tx/s")
-            ax2 = ax.twinx()
-            (b,) = ax2.plot(
-                x, [p["latency_p99_ms"] or math.nan for p in pts], "s--", color="C1", label="p99"
-            )
-            ax2.set_ylabel("p99 latency (ms)")
-            ax.legend(handles=[a, b], fontsize=8)
-            ax.set_title("commit TPS and p99 vs validators", fontsize=9)
-        elif curve == "load":
-            pts = result["load"]["points"]
-            x = [p["offered_tps"] for p in pts]
-            ax.plot(x, [p["latency_p50_ms"] or math.nan for p in pts], "o-", label="p50")
-            ax.plot(x, [p["latency_p99_ms"] or math.nan for p in pts], "s-", label="p99")
-            ax.set_xlabel("offered load (tx/s)")
-            ax.set_ylabel("latency (ms)")
-            ax.legend(fontsize=8)
-            ax.set_title(
-                f"latency vs offered load (S = {result['load']['sustainable_tps']:,.0f} tx/s)",
-                fontsize=9,
-            )
-        else:
-            pts = result["state"]
-            x = [p["state_keys"] for p in pts]
-            (a,) = ax.plot(x, [p["commit_tps"] for p in pts], "o-", label="commit TPS")
-            ax.set_xscale("log")
-            ax.set_xlabel("keys of state")
-            ax.set_ylabel("commit tx/s (transfer)")
-            ax2 = ax.twinx()
-            (b,) = ax2.plot(
-                x, [p["latency_p99_ms"] or math.nan for p in pts], "s--", color="C1", label="p99"
-            )
-            ax2.set_ylabel("p99 latency (ms)")
-            ax.legend(handles=[a, b], fontsize=8)
-            ax.set_title("commit TPS and p99 vs state size", fontsize=9)
-        ax.grid(alpha=0.3)
-    m = result["machine"]
-    fig.suptitle(f"yulian bench --scale — {m['cores']} cores, {m['cpu_model']}", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def run_scale(
-    curve: str,
-    *,
-    workload: str = "evidence",
-    json_path: Path | None = None,
-    plot_path: Path | None = None,
-    progress: bool = True,
-    console: Any = None,
-    full: bool = False,
-    sizes: ScaleSizes | None = None,
-    keep: Path | None = None,
-) -> int:
-    """``yulian bench --scale CURVE`` (``validators``, ``load``, ``state`` or ``all``)."""
-    from rich.console import Console
-
-    curves = list(CURVES) if curve == "all" else [curve]
-    if any(c not in CURVES for c in curves):
-        raise ValueError(f"--scale must be one of {', '.join(CURVES)} or all")
-    if workload not in ("evidence", "transfer", "transfer-hot", "trace", "noop"):
-        raise ValueError(f"unknown workload {workload!r}")
-    chosen = sizes or (FULL if full else DEFAULTS)
-    console = console or (Console() if sys.stdout.isatty() else Console(width=120))
+def run_scale(opts: BenchOptions, sizes: ScaleSizes, console: Any = None) -> int:
+    """The curves of ``opts.scale`` (``validators``, ``load``, ``state`` or ``all``): run,
+    print, and write ``--json`` and ``--plot``."""
+    curves = list(SCALE_CURVES) if opts.scale == "all" else [str(opts.scale)]
+    if any(c not in SCALE_CURVES for c in curves):
+        raise ValueError(f"--scale must be one of {', '.join(SCALE_CURVES)} or all")
+    if opts.workload not in WORKLOADS:
+        raise ValueError(f"unknown workload {opts.workload!r}")
+    console = console or terminal.console()
     with contextlib.ExitStack() as stack:
-        stack.enter_context(sigterm_as_exit())
-        bar = stack.enter_context(RichProgress()) if progress and sys.stderr.isatty() else None
-        result = run_curves(curves, workload=workload, sizes=chosen, progress=bar, keep=keep)
-    render(result, console)
-    if json_path is not None:
-        report.write_json(result, json_path)
-        console.print(f"curves written to {json_path}")
-    if plot_path is not None:
-        plot(result, plot_path)
-        console.print(f"plot written to {plot_path}")
+        stack.enter_context(terminal.sigterm_as_exit())
+        bar = stack.enter_context(terminal.progress_bar(opts.progress))
+        result = run_curves(curves, opts, sizes, bar)
+    scale_report.render(result, console)
+    if opts.json_path is not None:
+        report.write_json(result, opts.json_path)
+        console.print(f"curves written to {opts.json_path}")
+    if opts.plot_path is not None:
+        scale_report.plot(result, opts.plot_path)
+        console.print(f"plot written to {opts.plot_path}")
     return 0
 
 
+def sizes_for(opts: BenchOptions) -> ScaleSizes:
+    """The sizes ``--full``, ``--txs`` (per stress point) and ``--duration`` (per load point)
+    ask for."""
+    sizes = FULL if opts.full else DEFAULTS
+    if opts.txs is not None:
+        sizes = replace(sizes, txs_per_point=opts.txs)
+    if opts.duration is not None:
+        sizes = replace(sizes, load_point_s=opts.duration)
+    return sizes
+
+
+def run_for_options(opts: BenchOptions, console: Any) -> int:
+    """``yulian bench --scale CURVE``."""
+    return run_scale(opts, sizes_for(opts), console)
+
+
+SCRIPT_OPTIONS = (
+    "workload",
+    "txs",
+    "full",
+    "max_block_txs",
+    "batch",
+    "verify_workers",
+    "json_path",
+    "plot_path",
+    "keep",
+    "progress",
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m yulian.bench.scale CURVE``: the curve, finer sizes, and the run options
+    of ``SCRIPT_OPTIONS`` (``--txs``: per stress point)."""
     p = argparse.ArgumentParser(
         prog="python -m yulian.bench.scale", description=__doc__.split("\n")[0]
     )
-    p.add_argument("curve", choices=[*CURVES, "all"])
-    p.add_argument("--workload", default="evidence")
-    p.add_argument("--full", action="store_true", help="the full sizes (20k txs, 1M keys, ...)")
+    p.add_argument("curve", choices=[*SCALE_CURVES, "all"])
     p.add_argument("--validator-counts", help="comma-separated, e.g. 1,4,7,10")
-    p.add_argument("--txs", type=int, help="txs per stress point")
     p.add_argument("--load-seconds", type=float, help="seconds per offered-load point")
     p.add_argument("--state-keys", help="comma-separated, e.g. 10000,1000000")
-    p.add_argument("--max-block-txs", type=int)
-    p.add_argument("--batch", type=int, default=1, help="txs per request")
-    p.add_argument("--verify-workers", type=int, help="signature processes per node")
-    p.add_argument("--json", dest="json_path", type=Path)
-    p.add_argument("--plot", dest="plot_path", type=Path)
-    p.add_argument("--keep", type=Path)
-    p.add_argument("--no-progress", dest="progress", action="store_false")
-    a = p.parse_args(argv)
-    sizes = FULL if a.full else DEFAULTS
-    if a.validator_counts:
-        sizes = replace(
-            sizes, validator_counts=tuple(int(x) for x in a.validator_counts.split(","))
-        )
-    if a.txs:
-        sizes = replace(sizes, txs_per_point=a.txs)
-    if a.load_seconds:
-        sizes = replace(sizes, load_point_s=a.load_seconds)
-    if a.state_keys:
-        sizes = replace(sizes, state_keys=tuple(int(x) for x in a.state_keys.split(",")))
-    if a.max_block_txs:
-        sizes = replace(sizes, max_block_txs=a.max_block_txs)
-    sizes = replace(sizes, batch=a.batch, verify_workers=a.verify_workers)
-    return run_scale(
-        a.curve,
-        workload=a.workload,
-        json_path=a.json_path,
-        plot_path=a.plot_path,
-        progress=a.progress,
-        sizes=sizes,
-        keep=a.keep,
-    )
+    add_arguments(p, SCRIPT_OPTIONS)
+    a = vars(p.parse_args(argv))
+    counts, load_s, keys = a.pop("validator_counts"), a.pop("load_seconds"), a.pop("state_keys")
+    opts = BenchOptions(scale=a.pop("curve"), duration=load_s, **a)
+    sizes = sizes_for(opts)
+    if counts:
+        sizes = replace(sizes, validator_counts=tuple(int(x) for x in counts.split(",")))
+    if keys:
+        sizes = replace(sizes, state_keys=tuple(int(x) for x in keys.split(",")))
+    return run_scale(opts, sizes)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,31 @@
-"""The ledger: blocks, commit certificates, tx index, receipts and versioned state, as bytes.
+"""The ledger: blocks, commit certificates, tx index, receipts, events and versioned state.
 
 Introduction
 ------------
-``open_ledger(path)`` returns the node's ``Ledger`` (the LMDB backend, the embedded default).
-The ledger never decodes what it stores; ``store.py`` states the interface and its invariant
-(one block = one atomic durable write, readers always see a block boundary), ``lmdb_store.py``
-implements it, ``failpoints.py`` holds the crash points used by crash-consistency tests.
-This package does I/O; it must not import consensus or execution code.
+``open_ledger(...)`` returns the node's ``Ledger``: LMDB (the embedded default, ``lmdb/``) or
+PostgreSQL (``postgres/``), chosen by a ``StorageConfig`` (``config.py``). The ledger never
+decodes what it stores; ``store.py`` states the interface and its invariant (one block = one
+atomic durable write, readers always see a block boundary), ``validate.py`` the limits and
+checks every backend shares, ``events.py`` the event index and its cursor, ``failpoints.py``
+the crash points used by crash-consistency tests. This package does I/O; it must not import
+consensus or execution code.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from yulian.ledger.lmdb_store import DEFAULT_MAP_BYTES, LmdbLedger
+from yulian.ledger.config import InvalidStorageConfig, StorageConfig, open_ledger
+from yulian.ledger.events import (
+    MAX_EVENT_LIMIT,
+    MAX_EVENT_SCAN,
+    EventCursor,
+    EventPage,
+    EventRecord,
+    StoredEvent,
+    block_events,
+    event_key,
+)
+from yulian.ledger.lmdb import DEFAULT_MAP_BYTES, LmdbLedger
+from yulian.ledger.postgres import PostgresLedger
 from yulian.ledger.store import (
     MAX_HASH_BYTES,
     MAX_HISTORY_LIMIT,
@@ -34,11 +46,14 @@ from yulian.ledger.store import (
     LedgerClosed,
     LedgerError,
     LedgerFull,
+    UnsupportedFormat,
     check_block_commit,
 )
 
 __all__ = [
     "DEFAULT_MAP_BYTES",
+    "MAX_EVENT_LIMIT",
+    "MAX_EVENT_SCAN",
     "MAX_HASH_BYTES",
     "MAX_HISTORY_LIMIT",
     "MAX_KEY_BYTES",
@@ -52,30 +67,23 @@ __all__ = [
     "CorruptLedger",
     "DuplicateBlockHash",
     "DuplicateTx",
+    "EventCursor",
+    "EventPage",
+    "EventRecord",
     "HeightMismatch",
     "InvalidInput",
+    "InvalidStorageConfig",
     "Ledger",
     "LedgerClosed",
     "LedgerError",
     "LedgerFull",
     "LmdbLedger",
+    "PostgresLedger",
+    "StorageConfig",
+    "StoredEvent",
+    "UnsupportedFormat",
+    "block_events",
     "check_block_commit",
+    "event_key",
     "open_ledger",
 ]
-
-
-def open_ledger(
-    path: str | Path,
-    *,
-    map_size: int = DEFAULT_MAP_BYTES,
-    sync: bool = True,
-    readonly: bool = False,
-) -> Ledger:
-    """Open (creating if missing, unless ``readonly``) the ledger in directory ``path``.
-
-    ``sync=True`` makes every commit durable before it returns (fsync). ``sync=False`` keeps
-    atomicity and survives a killed process, but an OS crash or power cut may lose the last
-    commits: only for tests and tools. ``map_size`` is address space, not disk (it doubles on
-    demand). ``readonly`` opens an existing ledger for reading, e.g. beside a running node.
-    """
-    return LmdbLedger(path, map_size=map_size, sync=sync, readonly=readonly)

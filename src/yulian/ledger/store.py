@@ -5,32 +5,68 @@ Introduction
 The ledger keeps, for a chain of blocks at heights 1, 2, 3, ... (no gaps):
 
 * the encoded block, its commit certificate, its hash and the state root after it;
-* a transaction index ``tx_id -> (height, index)`` and the encoded receipts of each block;
+* a transaction index ``tx_id -> (height, index)``, the tx ids and the encoded receipts of each
+  block;
+* the event index: every event of every receipt at its cursor ``(height, tx, event)``
+  (``events.py``), queried in cursor order with filters;
 * the state: the current value of every key, and the version history of every key
   (one entry per block that wrote the key; a delete is an entry with value ``None``);
 * a small table of named metadata (e.g. the genesis hash) and the head.
 
-It is byte-oriented: it never decodes a block, a receipt or a value. Callers hand it bytes.
+It is byte-oriented: it never decodes a block, a receipt or a value. Callers hand it bytes (and
+the block's events as ``EventRecord``s, built from the receipts by ``events.block_events``).
 
 Invariant
 ---------
 **One block is one atomic, durable write.** After ``commit_block(c)`` returns, every record of
-block ``c.height`` is on disk and the head says ``c.height``; if the process dies at any moment
+block ``c.height`` is durable and the head says ``c.height``; if the process dies at any moment
 before that, a reopened ledger shows none of them. A reader therefore always sees the ledger at a
-block boundary: ``height() == h`` implies blocks, commits, receipts, indexes and state of 1..h
-and nothing of h+1. A rejected ``commit_block`` (wrong height, duplicate tx id, invalid record)
-changes nothing.
+block boundary: ``height() == h`` implies blocks, commits, receipts, indexes, events and state
+of 1..h and nothing of h+1. A rejected ``commit_block`` (wrong height, duplicate tx id, invalid
+record) changes nothing.
 
-Backends: ``lmdb_store.LmdbLedger`` (embedded default). A PostgreSQL backend implements the same
-``Ledger`` protocol; the validation in ``check_block_commit`` is shared so that both reject the
-same inputs with the same errors.
+Backends: ``lmdb.LmdbLedger`` (embedded default) and ``postgres.PostgresLedger``; the checks
+(``validate.py``, ``check_block_commit``) are shared so that both reject the same inputs with the
+same errors, and the same test suite runs against both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+
+from yulian.ledger.events import EventCursor, EventPage, EventRecord, check_events
+from yulian.ledger.validate import (
+    MAX_HASH_BYTES,
+    MAX_HEIGHT,
+    MAX_HISTORY_LIMIT,
+    MAX_KEY_BYTES,
+    MAX_META_NAME_BYTES,
+    MAX_RECORD_BYTES,
+    MAX_SCAN_LIMIT,
+    MAX_TX_ID_BYTES,
+    MAX_TXS_PER_BLOCK,
+    MAX_WRITES_PER_BLOCK,
+    CorruptLedger,
+    DuplicateBlockHash,
+    DuplicateTx,
+    HeightMismatch,
+    InvalidInput,
+    LedgerClosed,
+    LedgerError,
+    LedgerFull,
+    UnsupportedFormat,
+    check_height,
+    check_key,
+    check_limit,
+    check_meta_name,
+    check_prefix,
+    check_record,
+    check_scan,
+    check_tx_ids,
+    check_tx_index,
+)
 
 __all__ = [
     "MAX_HASH_BYTES",
@@ -53,93 +89,18 @@ __all__ = [
     "LedgerClosed",
     "LedgerError",
     "LedgerFull",
+    "UnsupportedFormat",
     "check_block_commit",
     "check_height",
     "check_key",
     "check_limit",
     "check_meta_name",
+    "check_prefix",
     "check_record",
+    "check_scan",
     "check_tx_ids",
+    "check_tx_index",
 ]
-
-# ---------------------------------------------------------------------------------------------
-# Limits. Every one is checked before anything is written.
-# ---------------------------------------------------------------------------------------------
-
-#: Longest state key, in bytes. LMDB's default max key size is 511 bytes and the history
-#: table keys are ``2 (length) + key + 8 (height)`` bytes, so 500 leaves a margin.
-MAX_KEY_BYTES = 500
-#: Longest transaction id, in bytes (hash outputs are 32 bytes).
-MAX_TX_ID_BYTES = 64
-#: Longest block hash or state root, in bytes.
-MAX_HASH_BYTES = 64
-#: Largest single stored value (block, commit, receipt, state value, meta value), in bytes.
-MAX_RECORD_BYTES = 64 * 1024 * 1024
-#: Most transactions (and receipts) in one block.
-MAX_TXS_PER_BLOCK = 1_000_000
-#: Most state writes in one block.
-MAX_WRITES_PER_BLOCK = 1_000_000
-#: Longest metadata name, in UTF-8 bytes.
-MAX_META_NAME_BYTES = 128
-#: Most rows returned by one ``scan_prefix``.
-MAX_SCAN_LIMIT = 10_000
-#: Most entries returned by one ``history``.
-MAX_HISTORY_LIMIT = 10_000
-#: Highest representable height (heights are stored as unsigned 64-bit big-endian).
-MAX_HEIGHT = 2**64 - 2
-
-
-# ---------------------------------------------------------------------------------------------
-# Errors
-# ---------------------------------------------------------------------------------------------
-
-
-class LedgerError(Exception):
-    """Base of every error the ledger raises on purpose."""
-
-
-class InvalidInput(LedgerError):
-    """An argument or a ``BlockCommit`` field is malformed or over a limit. Nothing was written."""
-
-
-class HeightMismatch(LedgerError):
-    """``commit_block`` got a height other than ``height() + 1``. Nothing was written."""
-
-    def __init__(self, expected: int, got: int) -> None:
-        super().__init__(f"expected block height {expected}, got {got}")
-        self.expected = expected
-        self.got = got
-
-
-class DuplicateTx(LedgerError):
-    """A tx id of the block is already committed (or repeated in the block). Nothing written."""
-
-    def __init__(self, tx_id: bytes, location: tuple[int, int] | None) -> None:
-        where = f"at (height, index) {location}" if location else "twice in the block"
-        super().__init__(f"tx id {tx_id.hex()} already committed {where}")
-        self.tx_id = tx_id
-        self.location = location
-
-
-class DuplicateBlockHash(LedgerError):
-    """The block hash is already committed at another height. Nothing was written."""
-
-    def __init__(self, block_hash: bytes, height: int) -> None:
-        super().__init__(f"block hash {block_hash.hex()} already committed at height {height}")
-        self.block_hash = block_hash
-        self.height = height
-
-
-class LedgerFull(LedgerError):
-    """The storage cannot grow any further (map size limit or disk). Nothing was written."""
-
-
-class LedgerClosed(LedgerError):
-    """The ledger was closed, or is read-only and a write was attempted."""
-
-
-class CorruptLedger(LedgerError):
-    """Stored data fails a consistency or checksum check. The node must not continue on it."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,6 +114,7 @@ class BlockCommit:
 
     ``writes`` is the block's write set: ``(key, new value)`` pairs, ``None`` meaning delete,
     keys unique and strictly ascending (bytewise). ``receipts[i]`` belongs to ``tx_ids[i]``.
+    ``events`` are the events of the receipts in cursor order (``events.block_events``).
     """
 
     height: int
@@ -163,68 +125,12 @@ class BlockCommit:
     receipts: tuple[bytes, ...]
     writes: tuple[tuple[bytes, bytes | None], ...]
     state_root: bytes
+    events: tuple[EventRecord, ...] = field(default=())
 
 
 # ---------------------------------------------------------------------------------------------
-# Validation shared by every backend
+# Validation of a whole block
 # ---------------------------------------------------------------------------------------------
-
-
-def check_height(height: object, *, allow_zero: bool = True) -> int:
-    """Return ``height`` if it is an int in ``[0 or 1, MAX_HEIGHT]``; raise ``InvalidInput``."""
-    if type(height) is not int:
-        raise InvalidInput(f"height must be an int, got {type(height).__name__}")
-    low = 0 if allow_zero else 1
-    if not low <= height <= MAX_HEIGHT:
-        raise InvalidInput(f"height {height} outside [{low}, {MAX_HEIGHT}]")
-    return height
-
-
-def check_key(key: object, what: str = "key", max_bytes: int = MAX_KEY_BYTES) -> bytes:
-    """Return ``key`` if it is non-empty ``bytes`` of at most ``max_bytes``."""
-    if type(key) is not bytes:
-        raise InvalidInput(f"{what} must be bytes, got {type(key).__name__}")
-    if not 1 <= len(key) <= max_bytes:
-        raise InvalidInput(f"{what} length {len(key)} outside [1, {max_bytes}]")
-    return key
-
-
-def check_limit(limit: object, max_limit: int) -> int:
-    """Return ``limit`` if it is an int in ``[0, max_limit]``."""
-    if type(limit) is not int or not 0 <= limit <= max_limit:
-        raise InvalidInput(f"limit must be an int in [0, {max_limit}], got {limit!r}")
-    return limit
-
-
-def check_meta_name(name: object) -> bytes:
-    """Return the UTF-8 bytes of a metadata name (printable, 1..MAX_META_NAME_BYTES bytes)."""
-    if type(name) is not str or not name.isprintable():
-        raise InvalidInput(f"meta name must be a printable str, got {name!r}")
-    raw = name.encode("utf-8")
-    if not 1 <= len(raw) <= MAX_META_NAME_BYTES:
-        raise InvalidInput(f"meta name length {len(raw)} outside [1, {MAX_META_NAME_BYTES}]")
-    return raw
-
-
-def check_record(value: object, what: str) -> bytes:
-    """Return ``value`` if it is ``bytes`` of at most ``MAX_RECORD_BYTES`` (may be empty)."""
-    if type(value) is not bytes:
-        raise InvalidInput(f"{what} must be bytes, got {type(value).__name__}")
-    if len(value) > MAX_RECORD_BYTES:
-        raise InvalidInput(f"{what} is {len(value)} bytes, over {MAX_RECORD_BYTES}")
-    return value
-
-
-def check_tx_ids(tx_ids: object) -> tuple[bytes, ...]:
-    """Return ``tx_ids`` (a list or tuple of at most ``MAX_TXS_PER_BLOCK`` tx ids) as a tuple;
-    raise ``InvalidInput`` naming the first bad one."""
-    if not isinstance(tx_ids, list | tuple):
-        raise InvalidInput(f"tx ids must be a list or tuple, got {type(tx_ids).__name__}")
-    if len(tx_ids) > MAX_TXS_PER_BLOCK:
-        raise InvalidInput(f"{len(tx_ids)} tx ids, over {MAX_TXS_PER_BLOCK}")
-    for tx_id in tx_ids:
-        check_key(tx_id, "tx id", MAX_TX_ID_BYTES)
-    return tuple(tx_ids)
 
 
 def check_block_commit(c: BlockCommit) -> None:
@@ -239,6 +145,7 @@ def check_block_commit(c: BlockCommit) -> None:
     check_record(c.commit, "commit")
     _check_txs(c.tx_ids, c.receipts)
     _check_writes(c.writes)
+    check_events(c.events, len(c.tx_ids), MAX_RECORD_BYTES)
 
 
 def _check_txs(tx_ids: object, receipts: object) -> None:
@@ -353,6 +260,27 @@ class Ledger(Protocol):
         """All receipts of block ``height`` in block order, or None if no such block."""
         ...
 
+    def tx_ids(self, height: int) -> list[bytes] | None:
+        """The tx ids of block ``height`` in block order, or None if no such block."""
+        ...
+
+    def events(
+        self,
+        after: EventCursor | tuple[int, int, int] | None = None,
+        limit: int = 100,
+        *,
+        contract: str | None = None,
+        name: str | None = None,
+        key_prefix: bytes = b"",
+        payload_prefix: bytes = b"",
+        scan_limit: int = 10_000,
+    ) -> EventPage:
+        """Committed events strictly after cursor ``after`` (None: from the first), in cursor
+        order, that match every given filter; at most ``limit`` (<= ``MAX_EVENT_LIMIT``), after
+        examining at most ``scan_limit`` (<= ``MAX_EVENT_SCAN``) events. All from one snapshot.
+        See ``events.EventPage`` for how to continue."""
+        ...
+
     def get(self, key: bytes) -> bytes | None:
         """The current value of ``key`` (as of the head), or None if absent/deleted."""
         ...
@@ -374,6 +302,10 @@ class Ledger(Protocol):
         """Current ``(key, value)`` pairs whose key starts with ``prefix``, ascending, keys
         ``> start_after`` when given, at most ``limit`` (<= MAX_SCAN_LIMIT). Page by passing
         the last key returned as ``start_after``."""
+        ...
+
+    def scan_keys(self, prefix: bytes, limit: int, start_after: bytes | None = None) -> list[bytes]:
+        """The keys ``scan_prefix`` would return, without their values (a cheap listing)."""
         ...
 
     def get_meta(self, name: str) -> bytes | None:

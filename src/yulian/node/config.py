@@ -28,6 +28,12 @@ One file per node, written by ``yulian network init`` and read by ``yulian node 
     [log]
     file = "node.log"        # optional; without it the node logs to stderr
 
+    [storage]                # optional; without it the ledger is LMDB in <data_dir>/ledger
+    backend = "postgres"     # "lmdb" (default) or "postgres"
+    dsn = "host=/run/postgresql dbname=yulian"   # postgres: a libpq connection string
+    schema = "org1_node0"    # postgres: the schema of this node's ledger (default "yulian")
+    # path = "ledger"        # lmdb: the ledger directory, if not <data_dir>/ledger
+
 Relative paths are relative to the directory of the config file, so a network directory can be
 moved as a whole. ``load_config`` rejects unknown sections and keys (a typo must not silently
 fall back to a default) and names the file and field of every problem in a ``ConfigError``.
@@ -38,10 +44,13 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
+
+from yulian.ledger import InvalidStorageConfig, StorageConfig
 
 DEFAULT_API_PORT = 8600
 DEFAULT_P2P_PORT = 9600
@@ -70,6 +79,7 @@ class NodeConfig:
     mempool_size: int = DEFAULT_MEMPOOL_SIZE
     verify_workers: int = 0  # signature-checking processes beside the node (node/verifier.py)
     log_file: Path | None = None
+    storage: StorageConfig = dataclass_field(default_factory=StorageConfig)  # ledger/config.py
 
     @property
     def p2p_address(self) -> str:
@@ -95,6 +105,12 @@ _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
     "mempool": {"size": (int, False)},
     "verify": {"workers": (int, False)},
     "log": {"file": (str, False)},
+    "storage": {
+        "backend": (str, False),
+        "path": (str, False),
+        "dsn": (str, False),
+        "schema": (str, False),
+    },
 }
 
 
@@ -134,6 +150,8 @@ def save_config(cfg: NodeConfig, path: str | os.PathLike[str]) -> None:
         doc["verify"] = {"workers": cfg.verify_workers}
     if cfg.log_file is not None:
         doc["log"] = {"file": _relative(cfg.log_file, base)}
+    if cfg.storage != StorageConfig():
+        doc["storage"] = _storage_doc(cfg.storage, base)
     _from_doc(doc, path)  # never write a file that load_config would refuse
     path.write_text(tomli_w.dumps(doc), encoding="utf-8")
 
@@ -188,6 +206,7 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
     if not 0 <= verify_workers <= MAX_VERIFY_WORKERS:
         raise fail("[verify] workers", f"must be 0..{MAX_VERIFY_WORKERS}, got {verify_workers}")
     log_file = values["log"].get("file")
+    storage = _storage(values["storage"], base, fail)
     return NodeConfig(
         name=node["name"],
         org=node["org"],
@@ -203,7 +222,33 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         mempool_size=mempool_size,
         verify_workers=verify_workers,
         log_file=None if log_file is None else _resolve(log_file, base),
+        storage=storage,
     )
+
+
+def _storage(section: dict[str, Any], base: Path, fail: Any) -> StorageConfig:
+    """The ``[storage]`` section (absent: LMDB in the data directory)."""
+    path = section.get("path")
+    defaults = StorageConfig()
+    config = StorageConfig(
+        backend=section.get("backend", defaults.backend),
+        path=None if path is None else _resolve(path, base),
+        dsn=section.get("dsn"),
+        schema=section.get("schema", defaults.schema),
+    )
+    try:
+        return config.check()
+    except InvalidStorageConfig as e:
+        raise fail("[storage]", str(e)) from None
+
+
+def _storage_doc(storage: StorageConfig, base: Path) -> dict[str, str]:
+    doc = {"backend": storage.backend}
+    if storage.path is not None:
+        doc["path"] = _relative(storage.path, base)
+    if storage.dsn is not None:
+        doc["dsn"], doc["schema"] = storage.dsn, storage.schema
+    return doc
 
 
 def _resolve(value: str | Path, base: Path) -> Path:

@@ -85,7 +85,7 @@ class Node:
         self.key = self.suite.load_private_key(config.key.read_bytes())
         self.cert_der = self._check_certificate()
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.ledger = open_ledger(config.data_dir / "ledger")
+        self.ledger = open_ledger(config.storage, data_dir=config.data_dir)
         self._check_genesis_hash()
         try:
             wal = WAL(OsFile(config.data_dir / "consensus.wal"))

@@ -58,7 +58,7 @@ from yulian.execution.system import (
 )
 from yulian.execution.system.consortium import CONFIG_KEY, CONSORTIUM_CONTRACT
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
-from yulian.ledger import BlockCommit, Ledger
+from yulian.ledger import BlockCommit, Ledger, block_events
 from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import Message
 from yulian.node.blocksync import BlockSync
@@ -535,6 +535,7 @@ class Replica:
                 receipts=tuple(r.encode() for r in result.receipts),
                 writes=result.writes,
                 state_root=block.header.state_root,
+                events=block_events(result.receipts),
             )
         )
         if self._wal_bytes > WAL_RESET_BYTES:

@@ -18,12 +18,16 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
+from yulian.ledger.events import (
+    EventCursor,
+    EventPage,
+    StoredEvent,
+    check_event_query,
+)
 from yulian.ledger.store import (
     MAX_HASH_BYTES,
     MAX_HEIGHT,
     MAX_HISTORY_LIMIT,
-    MAX_KEY_BYTES,
-    MAX_SCAN_LIMIT,
     MAX_TX_ID_BYTES,
     MAX_TXS_PER_BLOCK,
     BlockCommit,
@@ -39,6 +43,7 @@ from yulian.ledger.store import (
     check_limit,
     check_meta_name,
     check_record,
+    check_scan,
     check_tx_ids,
 )
 from yulian.sim.disk import CrashPoints
@@ -54,6 +59,7 @@ class MemLedger:
         self._sorted_keys: list[bytes] = []  # keys of _state, ascending (for scan_prefix)
         self._history: dict[bytes, list[tuple[int, bytes | None]]] = {}  # ascending heights
         self._meta: dict[bytes, bytes] = {}
+        self._events: list[StoredEvent] = []  # cursor order
         self._closed = False
 
     # --- writes -----------------------------------------------------------------------------
@@ -73,6 +79,11 @@ class MemLedger:
         self._by_hash[c.block_hash] = c.height
         for index, tx_id in enumerate(c.tx_ids):
             self._tx_index[tx_id] = (c.height, index)
+        for e in c.events:
+            at = EventCursor(c.height, e.tx_index, e.event_index)
+            self._events.append(
+                StoredEvent(at, c.tx_ids[e.tx_index], e.contract, e.name, e.key, e.payload)
+            )
         for key, value in c.writes:
             self._history.setdefault(key, []).append((c.height, value))
             present = key in self._state
@@ -155,6 +166,39 @@ class MemLedger:
         r = self._record(height)
         return None if r is None else list(r.receipts)
 
+    def tx_ids(self, height: int) -> list[bytes] | None:
+        r = self._record(height)
+        return None if r is None else list(r.tx_ids)
+
+    def events(
+        self,
+        after: EventCursor | tuple[int, int, int] | None = None,
+        limit: int = 100,
+        *,
+        contract: str | None = None,
+        name: str | None = None,
+        key_prefix: bytes = b"",
+        payload_prefix: bytes = b"",
+        scan_limit: int = 10_000,
+    ) -> EventPage:
+        self._open()
+        cursor, wanted = check_event_query(
+            after, limit, scan_limit, contract, name, key_prefix, payload_prefix
+        )
+        start = 0 if cursor is None else bisect.bisect_right(self._events, cursor, key=_cursor)
+        found: list[StoredEvent] = []
+        last, scanned, i = cursor, 0, start
+        while i < len(self._events) and len(found) < limit and scanned < scan_limit:
+            e = self._events[i]
+            i += 1
+            if not wanted.in_group(e.contract, e.name):
+                continue  # the stored backends skip these through an index
+            if wanted.matches(e.contract, e.name, e.key, e.payload):
+                found.append(e)
+            last, scanned = e.cursor, scanned + 1
+        exhausted = not any(wanted.in_group(e.contract, e.name) for e in self._events[i:])
+        return EventPage(found, last, exhausted, self.height())
+
     # --- state reads ------------------------------------------------------------------------
     def get(self, key: bytes) -> bytes | None:
         self._open()
@@ -191,15 +235,14 @@ class MemLedger:
                 result.append((height, value))
         return result
 
+    def scan_keys(self, prefix: bytes, limit: int, start_after: bytes | None = None) -> list[bytes]:
+        return [key for key, _ in self.scan_prefix(prefix, limit, start_after)]
+
     def scan_prefix(
         self, prefix: bytes, limit: int, start_after: bytes | None = None
     ) -> list[tuple[bytes, bytes]]:
         self._open()
-        if type(prefix) is not bytes or len(prefix) > MAX_KEY_BYTES:
-            raise InvalidInput(f"prefix must be bytes of at most {MAX_KEY_BYTES}")
-        check_limit(limit, MAX_SCAN_LIMIT)
-        if start_after is not None:
-            check_key(start_after, "start_after")
+        check_scan(prefix, limit, start_after)
         seek = prefix if start_after is None else max(prefix, start_after)
         i = bisect.bisect_left(self._sorted_keys, seek)
         result: list[tuple[bytes, bytes]] = []
@@ -235,3 +278,7 @@ class MemLedger:
     def _open(self) -> None:
         if self._closed:
             raise LedgerClosed("the ledger is closed")
+
+
+def _cursor(event: StoredEvent) -> EventCursor:
+    return event.cursor

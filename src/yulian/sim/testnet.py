@@ -21,7 +21,8 @@ from pathlib import Path
 from yulian.apps.evidence import CONTRACT_NAME, contract_source
 from yulian.crypto.suite import PrivateKey, Suite, get_suite
 from yulian.crypto.x509 import pem_to_der
-from yulian.node.bootstrap import BootstrapError, init_network, load_layout
+from yulian.node.bootstrap import BootstrapError, init_network
+from yulian.pki.layout import load_layout
 from yulian.sdk.wallet import Wallet
 from yulian.types.genesis import ChainParams, Genesis, Validator
 
