@@ -73,18 +73,20 @@ class BlockSync:
         """A ``blocks`` reply: apply what is ready, in order; ask for more."""
         out = Outputs()
         self._penalise(self.syncer.on_blocks(peer, pairs, now_ms), out)
+        out.extend(self.poll(now_ms, target))
+        return out
+
+    def poll(self, now_ms: int, target: SyncTarget) -> Outputs:
+        """Apply the buffered blocks that are ready — also those that became ready when
+        consensus committed the height before them — then penalise silent peers and send the
+        requests that fit."""
+        out = Outputs()
         while (ready := self.syncer.next_ready(target.tip.height)) is not None:
             try:
                 out.extend(target.apply_synced(ready.block, ready.commit, now_ms))
             except InvalidSyncData as e:
                 self._penalise([self.syncer.reject(ready, str(e), now_ms)], out)
                 break
-        out.extend(self.poll(now_ms, target))
-        return out
-
-    def poll(self, now_ms: int, target: SyncTarget) -> Outputs:
-        """Penalise silent peers and send the requests that fit."""
-        out = Outputs()
         requests, penalties = self.syncer.poll(target.tip.height, now_ms)
         self._penalise(penalties, out)
         for r in requests:

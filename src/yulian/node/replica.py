@@ -312,15 +312,18 @@ class Replica:
             self.submit_many(payload, now_ms, client=False)
             return Outputs()
         if kind == "status":
-            return self.sync.on_status(peer, payload[0], now_ms, self)
+            return self._synced(self.sync.on_status(peer, payload[0], now_ms, self), now_ms)
         if kind == "get_blocks":
             return self.sync.serve(peer, *payload)
         if kind == "blocks":
-            out = self.sync.on_blocks(peer, payload, now_ms, self)
-            if out.committed:
-                out.extend(self._replay_future(now_ms))
-            return out
+            return self._synced(self.sync.on_blocks(peer, payload, now_ms, self), now_ms)
         return Outputs()  # "evidence": equivocations travel as txs
+
+    def _synced(self, out: Outputs, now_ms: int) -> Outputs:
+        """After block sync committed blocks: the messages kept for the new height."""
+        if out.committed:
+            out.extend(self._replay_future(now_ms))
+        return out
 
     def on_tick(self, now_ms: int) -> Outputs:
         """Periodic: re-send our own proposal and votes of this height (the core assumes
@@ -330,7 +333,7 @@ class Replica:
         out.broadcast.extend(self._own)
         out.broadcast.extend(relays(self.state, self._own))
         out.broadcast.append(self.status_message())
-        out.extend(self.sync.poll(now_ms, self))
+        out.extend(self._synced(self.sync.poll(now_ms, self), now_ms))
         return out
 
     def on_timer(self, timer: Timer, now_ms: int) -> Outputs:
