@@ -5,6 +5,7 @@ governance; a replica commits a pool of heavy txs over several blocks, each with
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from yulian.crypto.suite import get_suite
 from yulian.crypto.x509 import pem_to_der
 from yulian.devkit import Harness
 from yulian.devkit.harness import BlockFull
-from yulian.execution.blocks import ChainTip, InvalidBlock, check_block, make_block
+from yulian.execution.blocks import BlockLimits, ChainTip, InvalidBlock, check_block, make_block
 from yulian.execution.executor import BlockContext, ExecTx, execute_block
 from yulian.ledger import open_ledger
 from yulian.node.bootstrap import init_network
@@ -56,6 +57,11 @@ def fits(steps: list[int], limit: int = STEP_LIMIT, budget: int = BUDGET) -> int
     return len(steps)
 
 
+def limits(budget: int | None) -> BlockLimits:
+    """The default limits of txs, bytes and writes, with this step budget."""
+    return dataclasses.replace(BlockLimits.of(ChainParams()), max_steps=budget)
+
+
 def build(h: Harness, txs: list[ExecTx], budget: int | None) -> tuple[Block, object]:
     return make_block(
         h.suite,
@@ -69,7 +75,7 @@ def build(h: Harness, txs: list[ExecTx], budget: int | None) -> tuple[Block, obj
         txs=txs,
         resolve=h.registry.resolve,
         step_limit=STEP_LIMIT,
-        max_block_steps=budget,
+        limits=limits(budget),
     )
 
 
@@ -85,7 +91,7 @@ def check(h: Harness, block: Block, txs: list[ExecTx], budget: int) -> object:
         txs=txs,
         resolve=h.registry.resolve,
         step_limit=STEP_LIMIT,
-        max_block_steps=budget,
+        limits=limits(budget),
     )
 
 
