@@ -167,7 +167,8 @@ def summarise(results: Sequence[Measurement], steps: int, step_limit: int) -> di
             "operation": op,
             "variant": m.variant,
             "ns_per_step": m.ns_per_step,
-            "ratio_to_median": m.ns_per_step / median,
+            # a loop too short to time (3,000 steps under load) can measure 0 ns
+            "ratio_to_median": m.ns_per_step / median if median > 0 else None,
             "bytes_per_step": memory[op].bytes_per_step,
             "memory_variant": memory[op].variant,
         }
@@ -203,7 +204,7 @@ def render(summary: dict[str, Any], console: Any = None) -> None:
             escape(row["operation"]),
             escape(row["variant"][:60]),
             f"{row['ns_per_step']:,.0f}",
-            f"{row['ratio_to_median']:.1f}",
+            "-" if row["ratio_to_median"] is None else f"{row['ratio_to_median']:.1f}",
             f"{row['bytes_per_step']:,.0f}",
         )
     m = summary["machine"]
