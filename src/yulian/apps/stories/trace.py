@@ -11,16 +11,17 @@ acting on a batch it no longer holds) and takes a lot to the shelf, where it is 
 from __future__ import annotations
 
 from yulian.apps.stories.stage import Stage
-from yulian.apps.trace import CONTRACT_NAME, TRACE_VERSION, TraceApp, contract_source
+from yulian.apps.trace import (
+    CONTRACT_NAME,
+    TRACE_VERSION,
+    TraceApp,
+    contract_source,
+    trace_page_url,
+)
 
 TITLE = "溯源 trace: Pu'er tea from the garden to the shelf, read by a consumer's scan"
 TEMPLATE = "tea"
 ROLES = ("grower", "processor", "inspector", "retailer")
-
-
-def trace_page(base_url: str, batch_id: str) -> str:
-    """The public trace page of a batch at a node (what its QR code encodes)."""
-    return f"{base_url}/explorer/trace.html?batch={batch_id}"
 
 
 def play(stage: Stage, brief: bool) -> None:
@@ -127,7 +128,7 @@ def play(stage: Stage, brief: bool) -> None:
         f"it came from {origin['batch']['id']} "
         f"({', '.join(e['kind'] + ' by ' + e['org'] for e in origin['events'])})"
     )
-    page = trace_page(stage.url_of(cast["retailer"]), lot_a)
+    page = trace_page_url(stage.url_of(cast["retailer"]), lot_a)
     stage.note(f"public trace page: {page}")
     stage.note(f"its QR code: yulian trace qr {lot_a} --network {stage.network}")
 
