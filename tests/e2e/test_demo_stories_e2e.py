@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import free_port_block
-from tests.e2e.test_demo_e2e import DEMO_TIMEOUT_S, plain_env, run, yulian
+from tests.e2e.test_demo_e2e import DEMO_TIMEOUT_S, plain_env
 from yulian.apps.stories import STORIES
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +51,17 @@ EXPECTED = {
     ],
 }
 STEP = re.compile(r"^ ?\d+\. \S+ ", re.M)
+
+
+def yulian(*args: str | Path | int) -> list[str]:
+    """The command line of ``yulian ARGS`` (``yulian demo`` starts the network's nodes)."""
+    return [sys.executable, "-m", "yulian.cli.main", *map(str, args)]
+
+
+def run(*args: str | Path | int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        yulian(*args), capture_output=True, text=True, timeout=DEMO_TIMEOUT_S, env=plain_env()
+    )
 
 
 def test_the_stories_are_listed() -> None:
