@@ -49,11 +49,12 @@ def demo(
     api_port: int = typer.Option(8600, "--api-port", help="a new network's first API port"),
     p2p_port: int = typer.Option(0, "--p2p-port", help="default: the API port + 1000"),
 ) -> None:
-    """Start a 4-organisation consortium (made once), play the applications' stories, keep it
-    up: `yulian demo` plays every story in brief, `yulian demo NAME` one in full.
+    """Play the applications' stories on a local 4-organisation consortium, keep it up.
 
-    Prints the explorer's URL first, then each step (who acts, from which organisation, what
-    the chain answered), every node's API and docs URL; Ctrl-C stops the nodes it started."""
+    `yulian demo` (make run) plays every story in brief, `yulian demo NAME` one in full.
+    It prints the explorer's URL first, then each step: who acts, from which
+    organisation, what the chain answered; at the end every node's API and docs URL.
+    Ctrl-C stops the nodes it started."""
     from yulian.apps.stories import STORIES
 
     if list_stories:
