@@ -75,9 +75,7 @@ def measure(
             ledger = open_ledger(Path(tmp) / f"ledger-{run}", sync=False)
             state_sum, prev = EMPTY_STATE_SUM, b"\x00" * 32
             step_limit = env.genesis.params.step_limit
-            chunks = [setup] + [
-                txs[i : i + block_size] for i in range(0, len(txs), block_size)
-            ]
+            chunks = [setup] + [txs[i : i + block_size] for i in range(0, len(txs), block_size)]
             for height, chunk in enumerate(chunks, start=1):
                 context = BlockContext(height, env.now_ms + height, step_limit)
                 t0 = time.process_time()

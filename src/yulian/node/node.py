@@ -36,11 +36,13 @@ from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.execution.system.lifecycle import active_names
 from yulian.ledger import MAX_HISTORY_LIMIT, open_ledger
 from yulian.mempool.admission import AdmissionError
-from yulian.net.messages import Message
+from yulian.net.messages import SNAPSHOT_KINDS, Message
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
 from yulian.node.config import NodeConfig
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
+from yulian.node.snapshotservice import SnapshotService
+from yulian.node.snapshotstore import SnapshotStore
 from yulian.node.verifier import Verifier
 from yulian.types.block import Block, Header
 from yulian.types.consortium import ConsortiumConfig
@@ -88,9 +90,9 @@ class Node:
         self.ledger = open_ledger(config.storage, data_dir=config.data_dir)
         self._check_genesis_hash()
         try:
-            wal = WAL(OsFile(config.data_dir / "consensus.wal"))
+            self._wal = WAL(OsFile(config.data_dir / "consensus.wal"))
             # every node keeps safety rules: governance can make any node a validator later
-            safety = SafetyRules(
+            self._safety = SafetyRules(
                 self.suite,
                 self.key,
                 self.chain_id,
@@ -99,24 +101,17 @@ class Node:
             )
         except (WALCorrupted, CorruptSafetyData) as e:
             raise NodeStartError(f"refusing to start: {type(e).__name__}: {e}") from None
-        self.replica = Replica(
+        self._make_replica()
+        self.snapshots = SnapshotService(
+            SnapshotStore(config.data_dir / "snapshots", config.snapshot_keep),
+            self.ledger,
             self.genesis,
             self.suite,
-            self.key,
-            self.ledger,
-            safety,
-            wal,
-            ReplicaConfig(
-                name=config.name,
-                mempool_size=config.mempool_size,
-                node_cert=self.cert_der,
-            ),
+            interval=config.snapshot_interval,
+            state_sync=config.state_sync,
         )
-        self._check_membership()
-        self._consortium_seen = self.replica.consortium
-        self.registry = self.replica.registry
-        self.mempool = self.replica.mempool
         self.peers: PeerManager | None = None
+        self._background: asyncio.Task[None] | None = None
         self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
         self._waiters: dict[bytes, list[asyncio.Future[TxStatus]]] = {}
         self._gossip: list[bytes] = []
@@ -129,6 +124,27 @@ class Node:
         )
         self._stopping = False
         self.started_ms = now_ms()
+
+    def _make_replica(self) -> None:
+        """The replica on the ledger as it is (again after state sync installed a snapshot)."""
+        config = self.config
+        self.replica = Replica(
+            self.genesis,
+            self.suite,
+            self.key,
+            self.ledger,
+            self._safety,
+            self._wal,
+            ReplicaConfig(
+                name=config.name,
+                mempool_size=config.mempool_size,
+                node_cert=self.cert_der,
+            ),
+        )
+        self._check_membership()
+        self._consortium_seen = self.replica.consortium
+        self.registry = self.replica.registry
+        self.mempool = self.replica.mempool
 
     @property
     def tip(self) -> ChainTip:
@@ -219,6 +235,7 @@ class Node:
         if out.committed and self.replica.consortium is not self._consortium_seen:
             self._on_consortium_change()
         for committed in out.committed:
+            self.snapshots.after_commit(committed.height)
             log.info("committed block %d with %d txs", committed.height, len(committed.tx_ids))
             self._recent_tx_ids[committed.height] = committed.tx_ids
             if len(self._recent_tx_ids) > RECENT_BLOCKS:
@@ -263,6 +280,12 @@ class Node:
     def _on_peer_message(self, peer: str, msg: Message) -> None:
         if self._stopping:
             return
+        if msg.kind in SNAPSHOT_KINDS:
+            if self.peers is not None:
+                self.snapshots.on_message(self.peers, peer, msg)
+            return
+        if self.snapshots.syncing:
+            return  # the replica starts once a snapshot is installed
         if msg.kind == "txs":
             self._queue_gossip(peer, msg)
             return
@@ -281,6 +304,7 @@ class Node:
             self._gossip_admitter = asyncio.ensure_future(self._admit_gossip())
 
     def _on_peer_connect(self, peer: str) -> None:
+        self.snapshots.on_connect(peer)
         if self.peers is not None:
             self.peers.send(peer, self.replica.status_message())
 
@@ -293,8 +317,13 @@ class Node:
         return identity.name
 
     # --- transactions ---------------------------------------------------------------------
+    def _refuse_while_syncing(self) -> None:
+        if self.snapshots.syncing:
+            raise AdmissionError("syncing", 503, "the node is installing a snapshot; retry later")
+
     def submit(self, data: bytes) -> ExecTx:
         """Admit an encoded envelope into the mempool and gossip it; raises ``AdmissionError``."""
+        self._refuse_while_syncing()
         tx = self.replica.submit(data, now_ms())
         self._gossip.append(data)
         return tx
@@ -302,6 +331,7 @@ class Node:
     async def submit_many(self, datas: Sequence[bytes]) -> list[ExecTx | AdmissionError]:
         """Admit envelopes in order (signatures checked by the verifier processes, if any) and
         gossip the admitted ones: per envelope, the tx or why it was refused."""
+        self._refuse_while_syncing()
         await self._preverify(datas, room=self.replica.client_room())
         results = self.replica.submit_many(datas, now_ms())
         self._gossip.extend(d for d, r in zip(datas, results, strict=True) if type(r) is ExecTx)
@@ -491,6 +521,7 @@ class Node:
             identify=self._identify_peer,
             on_message=self._on_peer_message,
             on_connect=self._on_peer_connect,
+            on_disconnect=self.snapshots.on_disconnect,
         )
 
     async def run(self) -> None:
@@ -515,18 +546,29 @@ class Node:
             self._start_peers()
             assert self.peers is not None
             await self.peers.start()
-        self.perform(self.replica.start(now_ms()))
-        background = asyncio.create_task(self._gossip_loop())
+        startup = asyncio.create_task(self._start_replica())
         try:
             await server.serve()
         finally:
             self._stopping = True
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background
+            for task in (startup, self._background):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if self.peers is not None:
                 await self.peers.stop()
             self.close()
+
+    async def _start_replica(self) -> None:
+        """Start consensus — after state sync installed a snapshot, when it runs."""
+        if self.snapshots.syncing:
+            if await self.snapshots.sync(self.peers, lambda: self._stopping):
+                self._make_replica()
+            if self._stopping:
+                return
+        self.perform(self.replica.start(now_ms()))
+        self._background = asyncio.create_task(self._gossip_loop())
 
     def close(self) -> None:
         if self.verifier is not None:
