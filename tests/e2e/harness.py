@@ -13,9 +13,11 @@ from pathlib import Path
 import httpx
 
 from yulian.apps.evidence import CONTRACT_NAME, contract_source
-from yulian.node.bootstrap import NetworkLayout, init_network
+from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config
 from yulian.node.process import start_node_process, stop_node_process, wait_healthy
+from yulian.pki.chain import ChainIdentity
+from yulian.pki.layout import NetworkLayout
 from yulian.sdk import Client, Wallet
 from yulian.types.genesis import ChainParams, Genesis
 
@@ -38,7 +40,13 @@ class NodeProcessControl:
         assert self.proc is None
         self.proc = start_node_process(self.config, self.log, env=env)
         if wait:
-            wait_healthy(self.url, self.proc, self.log)
+            self.wait_healthy()
+
+    def wait_healthy(self) -> None:
+        """Until this very node answers: its chain, its name (never a node on a reused port)."""
+        cfg = load_config(self.config)
+        identity = ChainIdentity.of(Genesis.load(cfg.genesis))
+        wait_healthy(self.url, self.proc, self.log, identity=identity, node=cfg.name)
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -143,7 +151,7 @@ class Cluster:
             n.start(wait=False)
         for n in self.nodes:
             assert n.proc is not None
-            wait_healthy(n.url, n.proc, n.log)
+            n.wait_healthy()
 
     def stop(self) -> None:
         for n in self.nodes:

@@ -142,3 +142,25 @@ def test_bench_command_transfer_json_and_plot(tmp_path: Path) -> None:
     assert doc["convergence"]["agree"] is True
     assert doc["verdict"]["passed"] is True
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_on_postgres_ledgers_commits_every_tx_once(tmp_path: Path) -> None:
+    """``--storage postgres``: the nodes keep their ledgers in a PostgreSQL server the bench
+    starts (a schema per node); every tx committed once, the receipts read back from node 0's
+    schema before the server stops, and no LMDB ledger anywhere."""
+    session = BenchSession(
+        tmp_path / "network",
+        make_workload("evidence", tag="pg"),
+        BenchOptions(validators=2, max_block_txs=BLOCK_CAP, storage="postgres"),
+    )
+    with session:
+        assert session.net.pg is not None
+        record = session.load([Segment("load", "stress", count=SMOKE_TXS)], "pg", 1000)
+        convergence = session.convergence()
+    session.fill_receipts()
+
+    assert session.net.pg is None  # the server stopped with the network
+    assert convergence["agree"], convergence
+    assert record.duplicates == 0 and not record.stalled and not record.crashed
+    assert record.receipt == ["ok"] * SMOKE_TXS
+    assert not list((tmp_path / "network").rglob("data.mdb"))

@@ -16,11 +16,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.harness import make_cluster
 from yulian.crypto.suite import get_suite
 from yulian.crypto.x509 import der_to_pem, issue_certificate, parse_certificate, pem_to_der
-from yulian.node.orgs import renew_cert
+from yulian.pki.members import renew_cert
+
+pytestmark = pytest.mark.e2e
 
 LIFETIME_S = 12
 

@@ -147,7 +147,7 @@ def test_issue_warn_and_revoke_a_certificate(cluster: Cluster) -> None:
     )
     assert sent["receipt"]["status"] == "ok"
 
-    status = cli("network", "status", "--dir", network)
+    status = cli("network", "status", "--network", network)
     assert status.returncode == 0, status.stderr
     warnings = [line for line in status.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "org2/auditor (client) expires in" in warnings[0], warnings
@@ -174,7 +174,7 @@ def test_a_new_organisation_joins_and_validates(cluster: Cluster, tmp_path: Path
     urls = [n.url for n in cluster.nodes]
     base = free_port_block(2)
     created = cli_json(
-        "org", "create", "org5", "--dir", network, "--p2p-port", base, "--api-port", base + 1
+        "org", "create", "org5", "--network", network, "--p2p-port", base, "--api-port", base + 1
     )
     node = created["nodes"][0]
     assert (node["name"], node["p2p"]) == ("org5-node0", f"127.0.0.1:{base}")

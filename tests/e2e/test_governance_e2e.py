@@ -26,11 +26,13 @@ from tests.e2e.harness import Cluster, ClusterNode, free_port_block, make_cluste
 from yulian.apps.deploy import deploy_with_local_admins
 from yulian.apps.evidence import CONTRACT_NAME, contract_source
 from yulian.crypto.x509 import parse_certificate, pem_to_der
+from yulian.node.bootstrap import create_org
 from yulian.node.config import load_config
-from yulian.node.orgs import create_org
 from yulian.sdk import ApiError, Client, Wallet
 from yulian.sdk.verify import verify_receipt
 from yulian.types.genesis import Genesis
+
+pytestmark = pytest.mark.e2e
 
 V2_SOURCE = contract_source() + '\n\ndef version(ctx):\n    return "2.0"\n'
 

@@ -26,7 +26,8 @@ from yulian.net.framing import encode_frame, read_frame
 from yulian.net.messages import Message, encode_message
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, peer_certificate_der, server_context
-from yulian.node.bootstrap import Credential, NetworkLayout, init_network
+from yulian.node.bootstrap import init_network
+from yulian.pki.layout import Credential, NetworkLayout
 from yulian.types.genesis import Genesis
 
 TEST_TIMEOUT_S = 20.0

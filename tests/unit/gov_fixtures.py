@@ -42,7 +42,8 @@ from yulian.execution.system import (
 from yulian.execution.system.consortium import CONFIG_KEY, CONSORTIUM_CONTRACT
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
 from yulian.mempool.admission import Admission
-from yulian.node.bootstrap import NetworkLayout, init_network
+from yulian.node.bootstrap import init_network
+from yulian.pki.layout import NetworkLayout
 from yulian.sdk import Wallet
 from yulian.types.commit import PREVOTE, vote_sign_bytes
 from yulian.types.consensus import Vote

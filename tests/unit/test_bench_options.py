@@ -32,6 +32,7 @@ def every_option_changed() -> BenchOptions:
         clients=3,
         test="spike",
         suite="gm",
+        storage="postgres",
         json_path=Path("out/r.json"),
         plot_path=Path("out/r.png"),
         micro=False,
@@ -55,7 +56,7 @@ def bench_click_command() -> click.Command:
 
 def test_the_table_lists_every_option_once_with_its_flag() -> None:
     flags = [opt.flag for opt in OPTIONS]
-    assert len(flags) == len(set(flags)) == 20
+    assert len(flags) == len(set(flags)) == 21
     assert {"--json", "--plot", "--block-interval-ms", "--verify-workers"} <= set(flags)
     # the knobs that only code sets are not options
     assert not {"batches", "seed", "probe_s", "spike_s"} & {opt.name for opt in OPTIONS}
@@ -77,7 +78,11 @@ def test_typer_argparse_and_to_argv_read_the_same_options() -> None:
 
 
 def test_the_report_echoes_the_options_marked_record() -> None:
-    assert BenchOptions(batch=7, suite="gm").recorded() == {"suite": "gm", "batch": 7}
+    assert BenchOptions(batch=7, suite="gm").recorded() == {
+        "suite": "gm",
+        "storage": "lmdb",
+        "batch": 7,
+    }
 
 
 def test_modes_and_choices() -> None:

@@ -12,8 +12,10 @@ import pytest
 from yulian.crypto.membership import Membership
 from yulian.crypto.standard import STANDARD
 from yulian.crypto.x509 import parse_certificate, pem_to_der
-from yulian.node.bootstrap import BootstrapError, NetworkLayout, init_network, load_layout
+from yulian.node.bootstrap import BootstrapError, init_network
 from yulian.node.config import ConfigError, NodeConfig, load_config, save_config
+from yulian.pki.files import PkiError
+from yulian.pki.layout import NetworkLayout, load_layout
 from yulian.types.consortium import POLICY_SCOPES
 from yulian.types.genesis import ChainParams, Genesis
 
@@ -195,7 +197,7 @@ def test_load_layout_matches_init(net4: NetworkLayout) -> None:
 
 
 def test_load_layout_of_a_non_network_fails(tmp_path: Path) -> None:
-    with pytest.raises(BootstrapError, match="not a network directory"):
+    with pytest.raises(PkiError, match="not a network directory"):
         load_layout(tmp_path)
 
 

@@ -1,5 +1,5 @@
 """Organisation tooling on a network directory: a new organisation, issuing, renewing and the
-expiry report (``yulian.node.orgs``)."""
+expiry report (``yulian.pki`` and ``node.bootstrap.create_org``)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,11 @@ import pytest
 from yulian.crypto.membership import Membership, MembershipError
 from yulian.crypto.standard import STANDARD
 from yulian.crypto.x509 import parse_certificate, pem_to_der, verify_issued_by
-from yulian.node.bootstrap import NetworkLayout, init_network
+from yulian.node.bootstrap import BootstrapError, create_org, init_network
 from yulian.node.config import load_config
-from yulian.node.orgs import (
-    OrgError,
-    create_org,
-    expiring_certificates,
-    find_credential,
-    issue_cert,
-    load_network,
-    load_org,
-    renew_cert,
-)
+from yulian.pki.files import PkiError
+from yulian.pki.layout import NetworkLayout, find_credential, load_layout, load_org
+from yulian.pki.members import expiring_certificates, issue_cert, renew_cert
 from yulian.sdk import Wallet
 from yulian.types.genesis import Genesis, Organisation
 
@@ -83,7 +76,7 @@ def test_create_org_writes_the_bootstrap_layout_and_modes(net: NetworkLayout) ->
     assert not any(p.name.startswith(".org-") for p in net.root.iterdir())  # staging removed
 
     # the whole directory still reads, with the new organisation and its nodes after the rest
-    layout = load_network(net.root)
+    layout = load_layout(net.root)
     assert [o.name for o in layout.orgs] == ["org1", "org2", "org3"]
     assert [n.name for n in layout.nodes] == [
         "org1-node0",
@@ -98,13 +91,13 @@ def test_create_org_writes_the_bootstrap_layout_and_modes(net: NetworkLayout) ->
 
 def test_create_org_refusals_write_nothing(net: NetworkLayout) -> None:
     before = sorted(p.relative_to(net.root) for p in net.root.rglob("*"))
-    with pytest.raises(OrgError, match="already exists"):
+    with pytest.raises(BootstrapError, match="already exists"):
         create_org(net.root, "org1", p2p_port=19710, api_port=18710)
-    with pytest.raises(OrgError, match="existing nodes"):
+    with pytest.raises(BootstrapError, match="existing nodes"):
         create_org(net.root, "org3", p2p_port=19700, api_port=18710)
-    with pytest.raises(OrgError, match="must be 1"):
+    with pytest.raises(BootstrapError, match="must be 1"):
         create_org(net.root, "../evil", p2p_port=19710, api_port=18710)
-    with pytest.raises(OrgError, match="not a network directory"):
+    with pytest.raises(BootstrapError, match="not a network directory"):
         create_org(net.root / "orgs", "org3", p2p_port=19710, api_port=18710)
     assert sorted(p.relative_to(net.root) for p in net.root.rglob("*")) == before
 
@@ -121,11 +114,11 @@ def test_issue_writes_a_private_key_and_a_cert_under_the_org_ca(net: NetworkLayo
     assert 90 < days < 90.1  # plus the backdating hour
     assert Wallet.from_network(net.root, "org1", "auditor").name == "auditor"
 
-    with pytest.raises(OrgError, match="renew it"):
+    with pytest.raises(PkiError, match="renew it"):
         issue_cert(net.root, "org1", "client", "auditor")
-    with pytest.raises(OrgError, match="role must be"):
+    with pytest.raises(PkiError, match="role must be"):
         issue_cert(net.root, "org1", "ca", "x")
-    with pytest.raises(OrgError, match="would outlive it"):
+    with pytest.raises(PkiError, match="would outlive it"):
         issue_cert(net.root, "org1", "client", "forever", validity_days=36_500)
 
     held = STANDARD.generate_key()
@@ -166,7 +159,7 @@ def test_renew_keeps_the_key_and_moves_the_window(net: NetworkLayout) -> None:
         parse_certificate(_cert(node.cert)).public_key
         == parse_certificate(_cert(node.cert.with_name("node.crt.old"))).public_key
     )
-    with pytest.raises(OrgError, match="no member"):
+    with pytest.raises(PkiError, match="no member"):
         renew_cert(net.root, "org1", "nobody", 30)
 
 
@@ -207,9 +200,6 @@ def test_added_org_ca_is_accepted_as_a_root(net: NetworkLayout) -> None:
 
 
 def test_load_layout_sees_an_added_organisation(tmp_path: Path) -> None:
-    from yulian.node.bootstrap import init_network, load_layout
-    from yulian.node.orgs import create_org
-
     init_network(tmp_path / "net", orgs=2, validators=2)
     create_org(tmp_path / "net", "org9", nodes=1, p2p_port=19600, api_port=18600)
     layout = load_layout(tmp_path / "net")

@@ -37,7 +37,8 @@ from yulian.net.tls import (
     peer_certificate_der,
     server_context,
 )
-from yulian.node.bootstrap import Credential, NetworkLayout, init_network
+from yulian.node.bootstrap import init_network
+from yulian.pki.layout import Credential, NetworkLayout
 from yulian.types.encoding import encode
 from yulian.types.genesis import Genesis
 

@@ -26,6 +26,7 @@ from yulian import __version__
 from yulian.api.problems import Problem, problem_response
 from yulian.api.views import block_view, commit_view, header_view, receipt_view
 from yulian.execution.system.consortium import config_view
+from yulian.explorer import mount as mount_explorer
 from yulian.mempool.admission import AdmissionError
 from yulian.sdk.jsonvalue import from_json, to_json
 from yulian.sdk.verify import VerificationError, verify_bundle
@@ -426,4 +427,5 @@ def create_app(node: Node) -> FastAPI:
             }
         )
 
+    mount_explorer(app, genesis=node.genesis)
     return app

@@ -25,10 +25,12 @@ import psutil
 
 from yulian.apps.benchmarks import genesis_contracts
 from yulian.bench.options import BenchOptions
-from yulian.ledger import open_ledger
-from yulian.node.bootstrap import NetworkLayout, init_network, load_layout
+from yulian.ledger import StorageConfig, open_ledger
+from yulian.ledger.postgres.tempserver import PgServer
+from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config, save_config
 from yulian.node.network import network_down, network_up, pid_path, read_pid
+from yulian.pki.layout import NetworkLayout, load_layout
 from yulian.sdk import Wallet
 from yulian.types.genesis import ChainParams, Genesis
 from yulian.types.receipt import Receipt
@@ -80,6 +82,7 @@ class BenchNetwork:
         self.layout: NetworkLayout | None = None
         self.urls: list[str] = []
         self.procs: list[psutil.Process] = []
+        self.pg: PgServer | None = None  # --storage postgres: the nodes' database server
 
     def create(self) -> NetworkLayout:
         n, opts = self.validators, self.opts
@@ -99,12 +102,16 @@ class BenchNetwork:
             contracts=genesis_contracts(),
             params=params,
         )
-        if self.verify_workers:
-            for node in self.layout.nodes:
-                cfg = load_config(node.config)
-                save_config(
-                    dataclasses.replace(cfg, verify_workers=self.verify_workers), node.config
-                )
+        if opts.storage == "postgres":
+            self.pg = PgServer(fsync=True).start()
+        for node in self.layout.nodes:
+            cfg = load_config(node.config)
+            if self.verify_workers:
+                cfg = dataclasses.replace(cfg, verify_workers=self.verify_workers)
+            if self.pg is not None:
+                storage = StorageConfig("postgres", dsn=self.pg.dsn(), schema=pg_schema(node.name))
+                cfg = dataclasses.replace(cfg, storage=storage)
+            save_config(cfg, node.config)
         return self.layout
 
     def description(self) -> str:
@@ -113,7 +120,8 @@ class BenchNetwork:
         return (
             f"{self.validators} validator process(es), {len(g.organisations)} organisations, "
             f"{g.suite} suite, block interval {g.params.block_interval_ms} ms, "
-            f"≤ {g.params.max_block_txs} txs per block, loopback"
+            f"≤ {g.params.max_block_txs} txs per block, loopback, "
+            + ("PostgreSQL ledgers" if self.opts.storage == "postgres" else "LMDB ledgers")
             + (
                 f", {self.verify_workers} verifier process(es) per node"
                 if self.verify_workers
@@ -164,13 +172,32 @@ class BenchNetwork:
                 out.append(None)
         return out
 
-    def stop(self) -> None:
+    def stop_nodes(self) -> None:
         if self.layout is not None or (self.root / "genesis.json").exists():
             network_down(self.root)
 
-    def ledger_dir(self, index: int = 0) -> Path:
+    def stop(self) -> None:
+        """Stop the nodes, then the database server if the bench started one."""
+        try:
+            self.stop_nodes()
+        finally:
+            if self.pg is not None:
+                self.pg.stop()
+                self.pg = None
+
+    def storage(self, index: int = 0) -> StorageConfig:
+        """Where node ``index`` keeps its ledger (an LMDB directory in its data dir, or its
+        schema on the bench's PostgreSQL server)."""
         assert self.layout is not None
-        return load_config(self.layout.nodes[index].config).data_dir / "ledger"
+        cfg = load_config(self.layout.nodes[index].config)
+        if cfg.storage.backend == "lmdb":
+            return dataclasses.replace(cfg.storage, path=cfg.storage.lmdb_path(cfg.data_dir))
+        return cfg.storage
+
+
+def pg_schema(node_name: str) -> str:
+    """The PostgreSQL schema of a bench node's ledger (one server, a schema per node)."""
+    return "ledger_" + "".join(c if c.isalnum() else "_" for c in node_name.lower())
 
 
 def check_convergence(
@@ -213,10 +240,10 @@ def check_convergence(
     }
 
 
-def read_receipts(ledger_dir: Path, heights: Sequence[int]) -> dict[str, str]:
+def read_receipts(storage: StorageConfig, heights: Sequence[int]) -> dict[str, str]:
     """tx id (hex) → receipt status for every tx of the blocks at ``heights`` (read-only)."""
     out: dict[str, str] = {}
-    ledger = open_ledger(ledger_dir, readonly=True)
+    ledger = open_ledger(storage, readonly=True)
     try:
         for h in sorted(set(heights)):
             for raw in ledger.receipts(h) or []:

@@ -32,6 +32,7 @@ from yulian.node.config import MAX_VERIFY_WORKERS
 
 TESTS = ("stress", "spike", "stability")
 SUITES = ("standard", "gm")
+STORAGES = ("lmdb", "postgres")  # postgres: one throwaway server, a schema per node
 SCALE_CURVES = ("validators", "load", "state")
 DEFAULT_TXS = 2000  # a run without --txs and --duration submits this many
 PRESIGN_CAP = 300_000  # the most txs one run signs ahead of time
@@ -66,6 +67,9 @@ class BenchOptions:
     clients: Annotated[int | None, Entry("closed loop: clients")] = None
     test: Annotated[str | None, Entry("the test", choices=TESTS)] = None
     suite: Annotated[str, Entry("crypto suite", choices=SUITES, record=True)] = "standard"
+    storage: Annotated[str, Entry("the nodes' ledger backend", choices=STORAGES, record=True)] = (
+        "lmdb"
+    )
     json_path: Annotated[Path | None, Entry("write the report as JSON", flag="--json")] = None
     plot_path: Annotated[Path | None, Entry("write a PNG over time", flag="--plot")] = None
     micro: Annotated[

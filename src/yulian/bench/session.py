@@ -47,6 +47,7 @@ class BenchSession:
         self.setup_s = 0.0
         self.ledger_heights: list[int] = []
         self.runs: list[RunRecord] = []
+        self._statuses: dict[str, str] | None = None  # read when the network stopped
 
     def __enter__(self) -> BenchSession:
         self.net.create()
@@ -60,8 +61,13 @@ class BenchSession:
             raise
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self.net.stop()
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        try:
+            self.net.stop_nodes()
+            if exc_type is None and self.runs:  # read while the ledger's server still runs
+                self._statuses = read_receipts(self.net.storage(0), self.ledger_heights)
+        finally:
+            self.net.stop()
 
     def head(self) -> int:
         return int(httpx.get(f"{self.net.urls[0]}/v1/health", timeout=10).json()["height"])
@@ -126,7 +132,9 @@ class BenchSession:
 
     def fill_receipts(self) -> None:
         """After the network stopped: every run's receipt statuses, from node 0's ledger."""
-        statuses = read_receipts(self.net.ledger_dir(0), self.ledger_heights)
+        statuses = self._statuses
+        if statuses is None:
+            statuses = read_receipts(self.net.storage(0), self.ledger_heights)
         for record in self.runs:
             record.receipt = [
                 statuses.get(tx_id) if h else None

@@ -1,118 +1,73 @@
-"""Introduction: ``yulian network init`` — a local consortium on disk, from nothing.
+"""Introduction: network directories for nodes — found one from nothing, add an organisation.
 
-``init_network`` creates, for N organisations, a root CA each, an admin and client certificates,
-node certificates for the validators (assigned round-robin to the organisations), the genesis
-and one config file per node::
+``init_network`` (``yulian network init``) creates, for N organisations, their identities
+(``pki.members.found_org``), node certificates for the validators (assigned round-robin to
+the organisations), the genesis and one config per node; ``create_org`` (``yulian org
+create``) adds a *new* organisation's identities and one config per new node, whose peers are
+the existing nodes' p2p addresses and whose genesis is the network's. The added organisation
+is not a member until the consortium votes ``add_org`` with its CA certificate; its node is
+not a validator until ``add_validator`` is voted too. The tree is described in
+``pki.layout``.
 
-    DIR/genesis.json
-    DIR/orgs/<org>/ca/ca.crt, ca.key
-    DIR/orgs/<org>/admin/admin.crt, admin.key
-    DIR/orgs/<org>/clients/client<k>.crt, client<k>.key      k = 1..clients_per_org
-    DIR/orgs/<org>/nodes/<node>/node.crt, node.key
-    DIR/nodes/<node>/config.toml
-
-Certificates are PEM; private keys are PKCS#8 PEM with mode 0600 in directories with mode 0700.
-Everything is first written into a temporary sibling directory and renamed into place at the
-end, so a failed init leaves no half-made network behind; a non-empty target is refused before
-anything is written. ``NetworkLayout`` tells the CLI and the SDK where everything is;
-``load_layout`` rebuilds it from an existing directory.
-
-This is tooling, not consensus: it reads the wall clock (genesis time, certificate validity)
-and the operating system's randomness (keys, serial numbers).
+Both write everything into a staging directory first and rename it into place at the end, so
+a failure leaves nothing half-made; a non-empty target of ``init_network`` is refused before
+anything is written. Tooling, not consensus: the wall clock (genesis time, validity) and the
+operating system's randomness (keys) are read here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from yulian.crypto.suite import PrivateKey, Suite, get_suite
-from yulian.crypto.x509 import create_ca, der_to_pem, issue_certificate
-from yulian.node.config import NodeConfig, save_config
+from yulian.crypto.suite import get_suite
+from yulian.crypto.x509 import CertificateError
+from yulian.node.config import ConfigError, NodeConfig, load_config, save_config
+from yulian.pki.files import PkiError
+from yulian.pki.layout import (
+    CONFIG_FILE,
+    GENESIS_FILE,
+    NetworkLayout,
+    NodeLayout,
+    OrgLayout,
+    load_layout,
+    load_org,
+    load_suite,
+    network_root,
+    org_names,
+)
+from yulian.pki.members import (
+    MAX_CLIENTS_PER_ORG,
+    MAX_VALIDITY_DAYS,
+    check_int,
+    check_name,
+    found_org,
+    utc_now,
+)
 from yulian.types.consortium import POLICY_SCOPES
 from yulian.types.genesis import ChainParams, Genesis, GenesisError, Organisation, Validator
 
 DEFAULT_POLICIES = {scope: "MAJORITY" for scope in POLICY_SCOPES}
 MAX_ORGS = 64
 MAX_VALIDATORS = 256
-MAX_CLIENTS_PER_ORG = 1000
-CA_VALIDITY_FACTOR = 10  # a root CA outlives the certificates it issues, so they can be renewed
-BACKDATE = timedelta(hours=1)  # tolerate clocks a little behind the one that ran init
-
-GENESIS_FILE = "genesis.json"
-CONFIG_FILE = "config.toml"
-_CLIENT_FILE = re.compile(r"^client([1-9][0-9]*)\.crt$")
+MAX_NEW_NODES = 64
 
 
-class BootstrapError(ValueError):
-    """A network directory that cannot be created or read."""
+class BootstrapError(PkiError):
+    """A network directory that cannot be created or grown."""
 
 
 @dataclass(frozen=True)
-class Credential:
-    """Where one member's certificate and private key are."""
+class NewOrg:
+    """What ``create_org`` wrote: the organisation's files and its nodes' configs."""
 
-    org: str
-    role: str  # "admin" | "client" | "node"
-    name: str
-    cert: Path
-    key: Path
-
-
-@dataclass(frozen=True)
-class OrgLayout:
-    name: str
-    ca_cert: Path
-    ca_key: Path
-    admin: Credential
-    clients: tuple[Credential, ...]
-    nodes: tuple[Credential, ...]
-
-
-@dataclass(frozen=True)
-class NodeLayout:
-    name: str
-    org: str
-    dir: Path
-    config: Path
-    credential: Credential
-
-
-@dataclass(frozen=True)
-class NetworkLayout:
-    """The paths of a network directory made by ``init_network``."""
-
-    root: Path
-    genesis: Path
-    orgs: tuple[OrgLayout, ...]
+    org: OrgLayout
     nodes: tuple[NodeLayout, ...]
-
-    def org(self, name: str) -> OrgLayout:
-        for org in self.orgs:
-            if org.name == name:
-                return org
-        raise KeyError(f"no organisation {name!r} in {self.root}")
-
-    def node(self, name: str) -> NodeLayout:
-        for node in self.nodes:
-            if node.name == name:
-                return node
-        raise KeyError(f"no node {name!r} in {self.root}")
-
-    def credential(self, org: str, name: str) -> Credential:
-        """The admin (``"admin"``), a client (``"client1"``) or a node of ``org``."""
-        layout = self.org(org)
-        for cred in (layout.admin, *layout.clients, *layout.nodes):
-            if cred.name == name:
-                return cred
-        raise KeyError(f"no member {name!r} in organisation {org!r} of {self.root}")
 
 
 def init_network(
@@ -130,8 +85,15 @@ def init_network(
     validity_days: int = 365,
 ) -> NetworkLayout:
     """Create a local network in ``dir`` (missing or empty); raises ``BootstrapError``."""
-    root = Path(os.path.abspath(Path(dir).expanduser()))
-    _check_counts(orgs, validators, clients_per_org, validity_days)
+    root = network_root(dir)
+    with _as_bootstrap_error():
+        for what, value, low, high in (
+            ("orgs", orgs, 1, MAX_ORGS),
+            ("validators", validators, 1, MAX_VALIDATORS),
+            ("clients_per_org", clients_per_org, 0, MAX_CLIENTS_PER_ORG),
+            ("validity_days", validity_days, 1, MAX_VALIDITY_DAYS),
+        ):
+            check_int(what, value, low, high)
     for what, base in (("base_api_port", base_api_port), ("base_p2p_port", base_p2p_port)):
         if base < 1 or base + validators - 1 > 65535:
             raise BootstrapError(f"{what}={base} leaves no room for {validators} node ports")
@@ -145,35 +107,29 @@ def init_network(
     except ValueError as e:
         raise BootstrapError(str(e)) from None
 
-    org_names = [f"org{j + 1}" for j in range(orgs)]
+    names = [f"org{j + 1}" for j in range(orgs)]
     node_specs = [
-        (f"{org_names[i % orgs]}-node{i // orgs}", org_names[i % orgs]) for i in range(validators)
+        (f"{names[i % orgs]}-node{i // orgs}", names[i % orgs]) for i in range(validators)
     ]
-    now = datetime.now(UTC).replace(microsecond=0)
-    not_before = now - BACKDATE
-    not_after = now + timedelta(days=validity_days)
-    ca_not_after = now + timedelta(days=validity_days * CA_VALIDITY_FACTOR)
-
+    now = utc_now()
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.init-", dir=root.parent))
     try:
         organisations: list[Organisation] = []
         node_keys: dict[str, bytes] = {}
-        for org in org_names:
-            org_dir = staging / "orgs" / org
-            ca_key = suite.generate_key()
-            ca_der = create_ca(suite, org, ca_key, not_before=not_before, not_after=ca_not_after)
-            _write_pair(org_dir / "ca", "ca", ca_der, ca_key)
-            organisations.append(Organisation(org, ca_der))
-
-            issuer = _Issuer(suite, org, ca_der, ca_key, not_before, not_after)
-            issuer.issue("admin", "admin", org_dir / "admin", "admin")
-            for k in range(1, clients_per_org + 1):
-                issuer.issue("client", f"client{k}", org_dir / "clients", f"client{k}")
-            for node, node_org in node_specs:
-                if node_org == org:
-                    node_keys[node] = issuer.issue("node", node, org_dir / "nodes" / node, "node")
-
+        for org in names:
+            with _as_bootstrap_error():
+                founded = found_org(
+                    staging / "orgs" / org,
+                    suite,
+                    org,
+                    clients=clients_per_org,
+                    node_names=[n for n, o in node_specs if o == org],
+                    now=now,
+                    validity_days=validity_days,
+                )
+            organisations.append(Organisation(org, founded.ca_cert))
+            node_keys.update(founded.node_keys)
         try:
             genesis = Genesis(
                 chain_id=chain_id,
@@ -199,8 +155,8 @@ def init_network(
         (staging / GENESIS_FILE).write_text(genesis.to_json(), encoding="utf-8")
 
         for i, (node, org) in enumerate(node_specs):
-            # Every path stays inside the network directory and is written relative to the
-            # config file, so the staged files read the same after the rename into place.
+            # Every path is written relative to the config file, so the staged files read the
+            # same after the rename into place.
             node_dir = staging / "nodes" / node
             cred_dir = staging / "orgs" / org / "nodes" / node
             node_dir.mkdir(parents=True)
@@ -224,140 +180,128 @@ def init_network(
     return load_layout(root)
 
 
-def load_layout(dir: Path) -> NetworkLayout:
-    """The layout of an existing network directory; raises ``BootstrapError``."""
-    root = Path(os.path.abspath(Path(dir).expanduser()))
-    genesis_path = root / GENESIS_FILE
+def create_org(
+    network_dir: Path,
+    name: str,
+    *,
+    nodes: int = 1,
+    clients: int = 1,
+    p2p_port: int,
+    api_port: int,
+    validity_days: int = 365,
+    host: str = "127.0.0.1",
+) -> NewOrg:
+    """Add organisation ``name`` to the network directory; raises ``BootstrapError``.
+
+    Node ``k`` (``<name>-node<k>``) listens on ``p2p_port + k`` and serves its API on
+    ``api_port + k``. Everything is staged inside the network directory and renamed into
+    place, so a failure leaves nothing half-made.
+    """
+    root = network_root(network_dir)
+    with _as_bootstrap_error():
+        check_name(name, "organisation name")
+        check_int("nodes", nodes, 0, MAX_NEW_NODES)
+        check_int("clients", clients, 0, MAX_CLIENTS_PER_ORG)
+        check_int("validity_days", validity_days, 1, MAX_VALIDITY_DAYS)
+        for what, base in (("p2p_port", p2p_port), ("api_port", api_port)):
+            if type(base) is not int or base < 1 or base + max(nodes, 1) - 1 > 65535:
+                raise BootstrapError(f"{what}={base!r} leaves no room for {nodes} node port(s)")
+        suite = load_suite(root)
+        if name in org_names(root) or (root / "orgs" / name).exists():
+            raise BootstrapError(f"organisation {name!r} already exists in {root}")
+    node_names = [f"{name}-node{k}" for k in range(nodes)]
+    for node in node_names:
+        if (root / "nodes" / node).exists():
+            raise BootstrapError(f"a node directory {root / 'nodes' / node} already exists")
+    peers = _existing_peers(root)
+    own = [f"{host}:{p2p_port + k}" for k in range(nodes)]
+    taken = set(peers) & set(own)
+    if taken:
+        raise BootstrapError(f"p2p address(es) {', '.join(sorted(taken))} belong to existing nodes")
+
+    staging = Path(tempfile.mkdtemp(prefix=f".org-{name}-", dir=root))
+    published: list[Path] = []
     try:
-        genesis = Genesis.load(genesis_path)
-    except FileNotFoundError:
-        raise BootstrapError(f"{root} is not a network directory (no {GENESIS_FILE})") from None
-    except (OSError, ValueError) as e:
-        raise BootstrapError(f"{genesis_path}: {e}") from None
-
-    orgs: list[OrgLayout] = []
-    org_names = [o.name for o in genesis.organisations]
-    orgs_root = root / "orgs"
-    if orgs_root.is_dir():  # organisations added after the genesis (`yulian org create`)
-        org_names += sorted(
-            p.name
-            for p in orgs_root.iterdir()
-            if p.is_dir() and p.name not in org_names and (p / "ca" / "ca.crt").is_file()
+        org_dir = staging / "orgs" / name
+        found_org(
+            org_dir,
+            suite,
+            name,
+            clients=clients,
+            node_names=node_names,
+            now=utc_now(),
+            validity_days=validity_days,
         )
-    for org_name in org_names:
-        org_dir = root / "orgs" / org_name
-        clients_dir = org_dir / "clients"
-        numbers = sorted(
-            int(m.group(1))
-            for p in (clients_dir.iterdir() if clients_dir.is_dir() else ())
-            if (m := _CLIENT_FILE.match(p.name))
-        )
-        nodes_dir = org_dir / "nodes"
-        node_names = sorted(p.name for p in nodes_dir.iterdir()) if nodes_dir.is_dir() else []
-        orgs.append(
-            OrgLayout(
-                name=org_name,
-                ca_cert=_existing(org_dir / "ca" / "ca.crt"),
-                ca_key=org_dir / "ca" / "ca.key",  # may be kept offline
-                admin=_credential(org_name, "admin", "admin", org_dir / "admin", "admin"),
-                clients=tuple(
-                    _credential(org_name, "client", f"client{k}", clients_dir, f"client{k}")
-                    for k in numbers
-                ),
-                nodes=tuple(
-                    _credential(org_name, "node", n, nodes_dir / n, "node") for n in node_names
-                ),
+        for k, node in enumerate(node_names):
+            node_dir = staging / "nodes" / node
+            node_dir.mkdir(parents=True)
+            # relative to DIR/nodes/<node>/, where the config lives after the rename
+            cred = Path("..", "..", "orgs", name, "nodes", node)
+            cfg = NodeConfig(
+                name=node,
+                org=name,
+                data_dir=Path("data"),
+                genesis=Path("..", "..", GENESIS_FILE),
+                key=cred / "node.key",
+                cert=cred / "node.crt",
+                api_host=host,
+                api_port=api_port + k,
+                p2p_host=host,
+                p2p_port=p2p_port + k,
+                peers=tuple([*peers, *(a for j, a in enumerate(own) if j != k)]),
             )
-        )
+            save_config(cfg, node_dir / CONFIG_FILE)
 
-    # Validators first, in genesis order (their ports follow it), then any other node.
-    names = [v.name for v in genesis.validators]
-    nodes_root = root / "nodes"
-    if nodes_root.is_dir():
-        names += sorted(p.name for p in nodes_root.iterdir() if p.name not in names and p.is_dir())
-    org_of = {c.name: o.name for o in orgs for c in o.nodes}
-    layout_nodes: list[NodeLayout] = []
-    for name in names:
-        if name not in org_of:
-            raise BootstrapError(f"{root}: node {name} has no certificate under orgs/*/nodes/")
-        org_layout = next(o for o in orgs if o.name == org_of[name])
-        layout_nodes.append(
-            NodeLayout(
-                name=name,
-                org=org_of[name],
-                dir=nodes_root / name,
-                config=_existing(nodes_root / name / CONFIG_FILE),
-                credential=next(c for c in org_layout.nodes if c.name == name),
-            )
-        )
-    return NetworkLayout(
-        root=root, genesis=genesis_path, orgs=tuple(orgs), nodes=tuple(layout_nodes)
+        (root / "orgs").mkdir(exist_ok=True)
+        os.rename(org_dir, root / "orgs" / name)
+        published.append(root / "orgs" / name)
+        (root / "nodes").mkdir(exist_ok=True)
+        for node in node_names:
+            os.rename(staging / "nodes" / node, root / "nodes" / node)
+            published.append(root / "nodes" / node)
+    except BaseException as e:
+        for path in reversed(published):
+            shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(e, OSError | ConfigError | CertificateError | PkiError):
+            raise BootstrapError(f"cannot create organisation {name!r}: {e}") from None
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    org = load_org(root, name)
+    by_name = {c.name: c for c in org.nodes}
+    return NewOrg(
+        org=org,
+        nodes=tuple(
+            NodeLayout(n, name, root / "nodes" / n, root / "nodes" / n / CONFIG_FILE, by_name[n])
+            for n in node_names
+        ),
     )
 
 
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _check_counts(orgs: int, validators: int, clients: int, validity_days: int) -> None:
-    checks = (
-        ("orgs", orgs, 1, MAX_ORGS),
-        ("validators", validators, 1, MAX_VALIDATORS),
-        ("clients_per_org", clients, 0, MAX_CLIENTS_PER_ORG),
-        ("validity_days", validity_days, 1, 36_500),
-    )
-    for what, value, low, high in checks:
-        if type(value) is not int or not low <= value <= high:
-            raise BootstrapError(f"{what} must be an integer in {low}..{high}, got {value!r}")
-
-
-@dataclass(frozen=True)
-class _Issuer:
-    suite: Suite
-    org: str
-    ca_der: bytes
-    ca_key: PrivateKey
-    not_before: datetime
-    not_after: datetime
-
-    def issue(self, role: str, name: str, directory: Path, stem: str) -> bytes:
-        """Make a key and its certificate, write both; return the public key."""
-        key = self.suite.generate_key()
-        cert = issue_certificate(
-            self.suite,
-            ca_cert=self.ca_der,
-            ca_key=self.ca_key,
-            org=self.org,
-            role=role,
-            name=name,
-            public_key=key.public_key(),
-            not_before=self.not_before,
-            not_after=self.not_after,
-        )
-        _write_pair(directory, stem, cert, key)
-        return key.public_key()
-
-
-def _write_pair(directory: Path, stem: str, cert_der: bytes, key: PrivateKey) -> None:
-    _make_private_dir(directory)
-    (directory / f"{stem}.crt").write_bytes(der_to_pem(cert_der))
-    _write_private(directory / f"{stem}.key", key.to_pem())
-
-
-def _make_private_dir(directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+@contextlib.contextmanager
+def _as_bootstrap_error() -> Iterator[None]:
+    """A ``PkiError`` inside re-raised as this module's ``BootstrapError``."""
     try:
-        os.fchmod(fd, 0o600)  # whatever the umask
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        yield
+    except BootstrapError:
+        raise
+    except PkiError as e:
+        raise BootstrapError(str(e)) from None
+
+
+def _existing_peers(root: Path) -> list[str]:
+    """The p2p addresses of every node config in the directory, by node name."""
+    nodes_root = root / "nodes"
+    peers = []
+    for config in sorted(nodes_root.glob(f"*/{CONFIG_FILE}") if nodes_root.is_dir() else ()):
+        try:
+            peers.append(load_config(config).p2p_address)
+        except ConfigError as e:
+            raise BootstrapError(str(e)) from None
+    return peers
 
 
 def _publish(staging: Path, root: Path) -> None:
@@ -377,19 +321,3 @@ def _publish(staging: Path, root: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _credential(org: str, role: str, name: str, directory: Path, stem: str) -> Credential:
-    return Credential(
-        org=org,
-        role=role,
-        name=name,
-        cert=_existing(directory / f"{stem}.crt"),
-        key=directory / f"{stem}.key",
-    )
-
-
-def _existing(path: Path) -> Path:
-    if not path.is_file():
-        raise BootstrapError(f"missing file {path}")
-    return path

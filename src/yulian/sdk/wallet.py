@@ -13,6 +13,7 @@ from typing import Any
 
 from yulian.crypto.suite import PrivateKey, Suite, get_suite
 from yulian.crypto.x509 import parse_certificate, pem_to_der
+from yulian.pki.layout import find_credential, load_genesis
 from yulian.types.encoding import to_canonical
 from yulian.types.tx import SignedTx, Tx
 
@@ -45,10 +46,8 @@ class Wallet:
     ) -> Wallet:
         """Load ``name`` (``client<k>``, ``admin`` or any member ``yulian ca issue`` made) of
         ``org`` from a network directory; organisations added by ``yulian org create`` too."""
-        from yulian.node.orgs import find_credential, load_genesis
-
-        genesis = load_genesis(Path(network_dir))
-        cred = find_credential(Path(network_dir), org, name)
+        genesis = load_genesis(network_dir)
+        cred = find_credential(network_dir, org, name)
         return cls.from_files(cred.key, cred.cert, genesis.suite)
 
     def sign_tx(

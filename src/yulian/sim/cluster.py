@@ -57,8 +57,9 @@ from yulian.crypto.x509 import pem_to_der
 from yulian.execution.overlay import state_key
 from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import Message, decode_message
-from yulian.node.bootstrap import BootstrapError, init_network, load_layout
+from yulian.node.bootstrap import BootstrapError, init_network
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
+from yulian.pki.layout import load_layout
 from yulian.sdk.wallet import Wallet
 from yulian.sim.clock import NodeClock, SimClock
 from yulian.sim.disk import CrashPoints, SimCrash, SimDisk

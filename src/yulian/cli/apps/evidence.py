@@ -1,0 +1,151 @@
+"""Introduction: ``yulian evidence`` — 存证: deploy the evidence contract, register a file's
+digest, verify a file against its certificate offline, look a record up
+(``yulian.apps.evidence``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from yulian.cli.common import (
+    EXIT_REFUSED,
+    EXIT_UNVERIFIED,
+    NETWORK_OPT,
+    ORG_OPT,
+    URL_OPT,
+    USER_OPT,
+    call,
+    connect,
+    fail,
+    genesis_path,
+    load_genesis,
+    load_genesis_file,
+    load_json,
+    node_url,
+    print_json,
+    require_network,
+    say,
+)
+
+evidence_app = typer.Typer(help="存证: register and verify documents", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(evidence_app, name="evidence")
+
+
+@evidence_app.command("deploy")
+def evidence_deploy(network: Path | None = NETWORK_OPT, url: str | None = URL_OPT) -> None:
+    """Deploy the evidence contract through the lifecycle: the first member organisation's
+    admin proposes it and the other members' admins (all in the local NETWORK directory)
+    approve until the policy is met. In a real consortium each admin runs `yulian contract
+    approve` instead."""
+    from yulian.apps.deploy import DeployError, deploy_with_local_admins
+    from yulian.apps.evidence import CONTRACT_NAME, EVIDENCE_VERSION, contract_source
+
+    root = require_network(network)
+    node = node_url(root, url)
+    try:
+        status = call(
+            lambda: deploy_with_local_admins(
+                root, [node], CONTRACT_NAME, EVIDENCE_VERSION, contract_source(), log=say
+            )
+        )
+    except (DeployError, OSError, KeyError, ValueError) as e:
+        fail(str(e))
+    print_json(status)
+
+
+@evidence_app.command("register")
+def evidence_register(
+    file: Path,
+    title: str = typer.Option(None, "--title", help="default: the file name"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="certificate file (default FILE.evidence.json)"
+    ),
+    network: Path | None = NETWORK_OPT,
+    url: str | None = URL_OPT,
+    org: str = ORG_OPT,
+    user: str = USER_OPT,
+) -> None:
+    """Register FILE's digest on chain and write its evidence certificate."""
+    from yulian.apps.evidence import CONTRACT_NAME, file_digest, make_certificate
+    from yulian.crypto.suite import get_suite
+
+    if not file.is_file():
+        fail(f"{file} is not a file")
+    digest = file_digest(file, get_suite(load_genesis(network).suite))
+    client = connect(network, url, org=org, user=user)
+    result = call(
+        lambda: client.submit(
+            CONTRACT_NAME, "register", [digest, title or file.name, {"file_name": file.name}]
+        )
+    )
+    receipt = result.get("receipt") or {}
+    if result.get("status") != "committed" or receipt.get("status") != "ok":
+        reason = receipt.get("message") or result.get("status")
+        fail(f"registration of tx {result.get('id')} refused: {reason}", EXIT_REFUSED)
+    doc = call(lambda: client.export_receipt(result["id"]))
+    certificate = make_certificate(doc, file.name, digest)
+    target = out or file.with_name(file.name + ".evidence.json")
+    target.write_text(
+        json.dumps(certificate, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    say(
+        f"registered {file.name} (digest {digest}) in tx {result['id']} at height "
+        f"{result['height']}; certificate {target}"
+    )
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    file: Path,
+    certificate: Path,
+    genesis: Path | None = typer.Option(
+        None,
+        "--genesis",
+        "-g",
+        help="the chain's genesis.json [default: the one of --network]",
+        show_default=False,
+    ),
+    network: Path | None = NETWORK_OPT,
+) -> None:
+    """Check offline that FILE is the document CERTIFICATE proves was registered."""
+    from yulian.apps.evidence import verify_certificate
+    from yulian.sdk.verify import VerificationError
+
+    g = load_genesis_file(genesis_path(genesis, network))
+    try:
+        summary = verify_certificate(file, load_json(certificate), g)
+    except VerificationError as e:
+        fail(f"verification failed: {e}", EXIT_UNVERIFIED)
+    except OSError as e:
+        fail(f"cannot read {file}: {e}")
+    say(
+        f": {file.name} was registered by {summary['signer']['org']}/"
+        f"{summary['signer']['name']} at height {summary['height']} "
+        f"(block time {summary['block_time_ms']} ms)",
+        lead="verified",
+        style="bold green",
+    )
+
+
+@evidence_app.command("lookup")
+def evidence_lookup(
+    file_or_digest: str,
+    network: Path | None = NETWORK_OPT,
+    url: str | None = URL_OPT,
+) -> None:
+    """Show the on-chain record of a file (or a hex digest)."""
+    from yulian.apps.evidence import CONTRACT_NAME, file_digest
+    from yulian.crypto.suite import get_suite
+
+    path = Path(file_or_digest)
+    if path.is_file():
+        digest = file_digest(path, get_suite(load_genesis(network).suite))
+    else:
+        digest = file_or_digest
+    client = connect(network, url)
+    print_json(call(lambda: client.query(CONTRACT_NAME, "lookup", [digest])))

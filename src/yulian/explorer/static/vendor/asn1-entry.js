@@ -1,0 +1,1 @@
+export { fromBER, Sequence, Constructed } from "asn1js";
