@@ -23,10 +23,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from yulian import __version__
+from yulian.api.archived import not_held
 from yulian.api.problems import Problem, problem_response
 from yulian.api.views import block_view, commit_view, header_view, receipt_view
 from yulian.execution.system.consortium import config_view
 from yulian.explorer import mount as mount_explorer
+from yulian.ledger import Pruned
 from yulian.mempool.admission import AdmissionError
 from yulian.sdk.jsonvalue import from_json, to_json
 from yulian.sdk.verify import VerificationError, verify_bundle
@@ -184,7 +186,12 @@ def create_app(node: Node) -> FastAPI:
 
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> Response:
-        return problem_response(exc.code, exc.status, exc.detail)
+        return problem_response(exc.code, exc.status, exc.detail, exc.extra)
+
+    @app.exception_handler(Pruned)
+    async def _pruned(_: Request, exc: Pruned) -> Response:
+        problem = not_held(node.ledger, exc.height, "what was asked for")
+        return problem_response(problem.code, problem.status, problem.detail, problem.extra)
 
     @app.exception_handler(AdmissionError)
     async def _admission(_: Request, exc: AdmissionError) -> Response:
@@ -281,6 +288,9 @@ def create_app(node: Node) -> FastAPI:
             raise Problem("unknown_tx", 404, f"no tx {tx_id}")
         if status.status == "pending":
             return json_response({"id": tx_id, "status": "pending"})
+        for height in (status.height, status.height - 1):  # the block and its parent's header
+            if height >= 1 and node.ledger.block(height) is None:
+                raise not_held(node.ledger, height, f"the proof of tx {tx_id}")
         bundle = node.proof(ident)
         assert bundle is not None
         try:
@@ -304,6 +314,8 @@ def create_app(node: Node) -> FastAPI:
 
     def _block(height: int) -> Response:
         block = node.block(height)
+        if block is None and height < node.ledger.floor():
+            raise not_held(node.ledger, height, "the block")
         if block is None:
             raise Problem("unknown_block", 404, f"no block at height {height}")
         commit_bytes = node.ledger.commit(height)

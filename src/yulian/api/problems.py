@@ -14,15 +14,21 @@ PROBLEM_TYPE_PREFIX = "urn:yulian:problem:"
 
 
 class Problem(Exception):
-    def __init__(self, code: str, status: int, detail: str) -> None:
+    def __init__(
+        self, code: str, status: int, detail: str, extra: dict[str, object] | None = None
+    ) -> None:
         super().__init__(detail)
         self.code = code
         self.status = status
         self.detail = detail
+        self.extra = extra or {}  # extension members (RFC 9457 section 3.2)
 
 
-def problem_response(code: str, status: int, detail: str) -> Response:
+def problem_response(
+    code: str, status: int, detail: str, extra: dict[str, object] | None = None
+) -> Response:
     body = {
+        **(extra or {}),
         "type": PROBLEM_TYPE_PREFIX + code,
         "title": code.replace("_", " "),
         "status": status,

@@ -48,7 +48,6 @@ Threads: any number of reader threads, one writer at a time (a lock), admitted t
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -78,6 +77,7 @@ from yulian.ledger.lmdb.codec import (
     translate_lmdb_error,
     unseal_value,
 )
+from yulian.ledger.lmdb.files import acquire_writer_lock, check_data_file_length, copy_environment
 from yulian.ledger.lmdb.gate import Gate, Reading, Txn
 from yulian.ledger.lmdb.integrity import check_tables
 from yulian.ledger.maintenance import PruneReport, SnapshotBase, Version, VersionReader
@@ -168,7 +168,7 @@ class LmdbLedger:
                 raise LedgerError(f"no ledger at {self._path}")
         else:
             self._path.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = _acquire_writer_lock(self._path / _WRITER_LOCK_FILE)
+            self._lock_fd = acquire_writer_lock(self._path / _WRITER_LOCK_FILE)
         try:
             self._env = self._open_env(map_size, sync)
             self._tables = self._open_tables()
@@ -196,7 +196,7 @@ class LmdbLedger:
         except lmdb.Error as exc:
             raise translate_lmdb_error(exc) from exc
         try:
-            _check_data_file_length(env, self._path / "data.mdb")
+            check_data_file_length(env, self._path / "data.mdb")
             if env.max_key_size() < MAX_KEY_BYTES + HISTORY_OVERHEAD_BYTES:
                 raise LedgerError(f"LMDB max key size {env.max_key_size()} is too small")
             if not self._readonly:
@@ -540,6 +540,11 @@ class LmdbLedger:
     ) -> PruneReport:
         return maintenance.prune(self, below, keep_heights, window)
 
+    def backup(self, directory: Path) -> None:
+        """A consistent copy of the ledger into ``directory`` (empty), while it runs."""
+        with self._read() as txn:
+            copy_environment(self._env, directory, txn)
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -566,24 +571,3 @@ class LmdbLedger:
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("read-only" if self._readonly else "open")
         return f"LmdbLedger({str(self._path)!r}, {state})"
-
-
-def _acquire_writer_lock(lock_path: Path) -> int:
-    """Hold an exclusive ``flock`` for the life of the writer; released by the kernel when the
-    process dies, so a killed node never leaves a stale lock."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise LedgerError(f"ledger {lock_path.parent} is open for writing elsewhere") from None
-    return fd
-
-
-def _check_data_file_length(env: lmdb.Environment, data_file: Path) -> None:
-    """Refuse a data file shorter than LMDB's last used page: it was truncated."""
-    page_bytes = env.stat()["psize"]
-    needed = (env.info()["last_pgno"] + 1) * page_bytes
-    actual = data_file.stat().st_size
-    if actual < needed:
-        raise CorruptLedger(f"{data_file} is {actual} bytes, its pages need {needed}: truncated")
