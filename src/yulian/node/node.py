@@ -34,7 +34,7 @@ from yulian.execution.executor import BlockContext, ExecTx, SenderInfo, query_co
 from yulian.execution.overlay import state_key
 from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.execution.system.lifecycle import active_names
-from yulian.ledger import MAX_HISTORY_LIMIT, open_ledger
+from yulian.ledger import MAX_HISTORY_LIMIT, LedgerError, open_ledger
 from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import SNAPSHOT_KINDS, Message
 from yulian.net.peers import PeerManager
@@ -87,7 +87,10 @@ class Node:
         self.key = self.suite.load_private_key(config.key.read_bytes())
         self.cert_der = self._check_certificate()
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.ledger = open_ledger(config.storage, data_dir=config.data_dir)
+        try:
+            self.ledger = open_ledger(config.storage, data_dir=config.data_dir)
+        except LedgerError as e:
+            raise NodeStartError(f"refusing to start: the ledger: {e}") from None
         self._check_genesis_hash()
         try:
             self._wal = WAL(OsFile(config.data_dir / "consensus.wal"))
