@@ -228,8 +228,9 @@ def restore(config: Path = CONFIG_OPT, source: Path = typer.Option(..., "--from"
             current.close()
             if holds:
                 fail(f"{target} holds a ledger at height {holds}: move it away first")
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
+            (target / "data.mdb").unlink()  # an empty ledger: the backup takes its place
+            (target / "lock.mdb").unlink(missing_ok=True)
+        target.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / "data.mdb", target / "data.mdb")
         open_ledger(target).close()  # opens (and checks) it as the node will
     except (ConfigError, LedgerError, OSError) as e:
