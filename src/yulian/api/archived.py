@@ -9,35 +9,32 @@ that holds the whole chain, or an archive, has it). Both carry ``height`` and ``
 
 from __future__ import annotations
 
+from yulian.api.port import NotHeld
 from yulian.api.problems import Problem
-from yulian.ledger import Ledger
-from yulian.ledger.archive import archived_at
 
-__all__ = ["not_held"]
+__all__ = ["not_held_problem"]
 
 
-def not_held(ledger: Ledger, height: int, what: str) -> Problem:
-    """The problem for ``what`` at ``height``, which the ledger no longer holds."""
-    floor = ledger.floor()
-    entry = archived_at(ledger, height)
-    if entry is not None:
+def not_held_problem(gone: NotHeld, what: str) -> Problem:
+    """The problem for ``what`` at ``gone.height``, which the node no longer holds."""
+    if gone.archive is not None:
         return Problem(
             "archived",
             410,
-            f"{what} at height {height} is archived in {entry.name} (heights {entry.first}.."
-            f"{entry.last}); this node holds the blocks from height {floor}",
+            f"{what} at height {gone.height} is archived in {gone.archive} (heights "
+            f"{gone.first}..{gone.last}); this node holds the blocks from height {gone.floor}",
             extra={
-                "height": height,
-                "floor": floor,
-                "archive": entry.name,
-                "first": entry.first,
-                "last": entry.last,
+                "height": gone.height,
+                "floor": gone.floor,
+                "archive": gone.archive,
+                "first": gone.first,
+                "last": gone.last,
             },
         )
     return Problem(
         "not_held",
         410,
-        f"{what} at height {height} is below this node's floor {floor} (it was pruned, or the "
-        "node started from a snapshot): ask a node that holds it, or its archive",
-        extra={"height": height, "floor": floor},
+        f"{what} at height {gone.height} is below this node's floor {gone.floor} (it was "
+        "pruned, or the node started from a snapshot): ask a node that holds it, or its archive",
+        extra={"height": gone.height, "floor": gone.floor},
     )
