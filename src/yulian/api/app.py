@@ -167,7 +167,12 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
         "/v1/txs/{tx_id}",
         summary="Status, receipt and offline-verifiable proof of a tx",
         response_model=None,
-        responses=answers(TxPending | TxCommitted, (400, "malformed_id"), (404, "unknown_tx")),
+        responses=answers(
+            TxPending | TxCommitted,
+            (400, "malformed_id"),
+            (404, "unknown_tx"),
+            (410, "archived, not_held"),
+        ),
     )
     async def get_tx(
         tx_id: str = Path(pattern=TX_ID, description="hex, 16..64 bytes"),
@@ -227,7 +232,12 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
         "/v1/blocks/{height}",
         summary="A committed block by height",
         response_model=None,
-        responses=answers(BlockView, (400, "malformed_request"), (404, "unknown_block")),
+        responses=answers(
+            BlockView,
+            (400, "malformed_request"),
+            (404, "unknown_block"),
+            (410, "archived, not_held"),
+        ),
     )
     async def get_block(height: int = Path(ge=1, le=MAX_HEIGHT)) -> Response:
         return _block(height)

@@ -51,6 +51,11 @@ MAX_GOSSIP_BATCH = 1000
 GOSSIP_CHUNK = 100  # peers' txs admitted between two looks at other messages
 
 
+def syncing() -> AdmissionError:
+    """Why a node refuses txs while state sync installs a snapshot (its replica is not up)."""
+    return AdmissionError("syncing", 503, "the node is installing a snapshot; retry later")
+
+
 class NodeStartError(RuntimeError):
     """The node refuses to start: its configuration, identity or data directory is wrong."""
 
@@ -297,7 +302,7 @@ class Node:
     # --- transactions ---------------------------------------------------------------------
     def _refuse_while_syncing(self) -> None:
         if self.snapshots.syncing:
-            raise AdmissionError("syncing", 503, "the node is installing a snapshot; retry later")
+            raise syncing()
 
     def submit(self, data: bytes) -> ExecTx:
         """Admit an encoded envelope into the mempool and gossip it; raises ``AdmissionError``."""
@@ -309,7 +314,8 @@ class Node:
     async def submit_many(self, datas: Sequence[bytes]) -> list[ExecTx | AdmissionError]:
         """Admit envelopes in order (signatures checked by the verifier processes, if any) and
         gossip the admitted ones: per envelope, the tx or why it was refused."""
-        self._refuse_while_syncing()
+        if self.snapshots.syncing:
+            return [syncing() for _ in datas]
         await self._preverify(datas, room=self.replica.client_room())
         results = self.replica.submit_many(datas, now_ms())
         self._gossip.extend(d for d, r in zip(datas, results, strict=True) if type(r) is ExecTx)
