@@ -35,6 +35,7 @@ from yulian.ledger.snapshot import (
 )
 from yulian.node.bootstrap import init_network
 from yulian.node.snapshots import SnapshotCheck, produce_snapshot, replay_window_low
+from yulian.node.snapshotstore import SnapshotStore
 from yulian.node.statesync import SnapshotFetch
 from yulian.sdk import Wallet
 from yulian.types.block import Block
@@ -147,6 +148,14 @@ def test_install_and_continue(chain: tuple[ShortTtlCluster, Path, Manifest]) -> 
         assert follower.ledger.state_root(h) == source.state_root(h)
     assert follower.ledger.has_tx(tx)
     follower.ledger.check_integrity()
+
+    # until its head leaves the replay window's blocks below its floor behind, the snapshot
+    # node cannot write a snapshot: the store says so and leaves nothing half-written
+    store = SnapshotStore(cluster.tmp / "follower-snapshots", keep=2)
+    assert store.begin_writing()
+    assert store.write(follower.ledger, cluster.world.genesis, cluster.world.suite) is None
+    assert store.heights() == [] and list(store.root.iterdir()) == []
+    assert store.begin_writing(), "a failed write gives the writer slot back"
 
 
 def test_the_history_window_is_what_execution_reads(

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 from yulian.crypto.suite import Suite
-from yulian.ledger import Ledger
+from yulian.ledger import Ledger, LedgerError
 from yulian.ledger.snapshot import (
     MANIFEST_FILE,
     Manifest,
@@ -105,7 +105,7 @@ class SnapshotStore:
             self._remove_old()
             log.info("wrote the snapshot of height %d", manifest.height)
             return manifest
-        except (SnapshotError, OSError) as e:
+        except (LedgerError, OSError) as e:  # SnapshotError is a LedgerError (a pruned block)
             log.warning("no snapshot written: %s", e)
             shutil.rmtree(tmp, ignore_errors=True)
             return None
