@@ -77,5 +77,7 @@ MAX_SUBSCRIBE_BYTES = 16 * 1024
 SUBSCRIBE_TIMEOUT_S = 10.0
 #: Seconds one frame may take to leave before the subscriber is disconnected as slow.
 SEND_TIMEOUT_S = 30.0
-#: Messages in one frame of the replay (a live frame holds one block's).
-REPLAY_FRAME_ITEMS = 500
+#: Messages in one frame, and its bytes (past either, the next message starts a new frame; a
+#: message is at most an event: a 16 KiB payload, about 40 KiB of JSON).
+FRAME_ITEMS = 500
+FRAME_BYTES = 1 << 20

@@ -45,9 +45,10 @@ from yulian.api.events import (
 )
 from yulian.api.limits import (
     EVENT_SCAN,
+    FRAME_BYTES,
+    FRAME_ITEMS,
     MAX_STREAM_SUBSCRIBERS,
     MAX_SUBSCRIBE_BYTES,
-    REPLAY_FRAME_ITEMS,
     SEND_TIMEOUT_S,
     SUBSCRIBE_TIMEOUT_S,
 )
@@ -152,13 +153,15 @@ class EventStream:
     async def frames(self) -> AsyncIterator[bytes]:
         """JSON arrays of messages, in cursor order; raises ``SubscriptionDropped``."""
         batch: list[bytes] = []
+        size = 0
         for cursor, message in self._replay():
-            batch.append(message)
-            self.cursor = cursor
-            if len(batch) >= REPLAY_FRAME_ITEMS:
+            if batch and (len(batch) >= FRAME_ITEMS or size + len(message) > FRAME_BYTES):
                 yield _frame(batch)
-                batch = []
+                batch, size = [], 0
                 await asyncio.sleep(0)
+            batch.append(message)
+            size += len(message) + 1
+            self.cursor = cursor
         live = block_cursor(self.live_from - 1)
         if live > self.cursor:
             self.cursor = live
@@ -166,8 +169,7 @@ class EventStream:
         batch.append(orjson.dumps(live_message))
         yield _frame(batch)
         async for block in self._subscription:
-            frame = self._live_frame(block)
-            if frame is not None:
+            for frame in self._live_frames(block):
                 yield frame
 
     # --- the replay ---------------------------------------------------------------------------
@@ -238,18 +240,18 @@ class EventStream:
         return sorted(items)
 
     # --- live blocks -----------------------------------------------------------------------------
-    def _live_frame(self, block: CommittedBlock) -> bytes | None:
-        """This subscription's frame of ``block`` (shared with equal subscriptions)."""
+    def _live_frames(self, block: CommittedBlock) -> tuple[bytes, ...]:
+        """This subscription's frames of ``block`` (shared with equal subscriptions)."""
         key = self.request.key
         if key not in block.shared:
-            block.shared[key] = self._build_frame(block)
-        frame = block.shared[key]
-        assert frame is None or isinstance(frame, bytes)
-        if frame is not None:
+            block.shared[key] = self._build_frames(block)
+        frames = block.shared[key]
+        assert isinstance(frames, tuple)
+        if frames:
             self.cursor = block_cursor(block.height)
-        return frame
+        return frames
 
-    def _build_frame(self, block: CommittedBlock) -> bytes | None:
+    def _build_frames(self, block: CommittedBlock) -> tuple[bytes, ...]:
         r = self.request
         items: list[Item] = []
         if r.filters:
@@ -282,14 +284,28 @@ class EventStream:
                     ),
                 )
             )
-        if not items:
-            return None
         items.sort(key=lambda item: item[0])
-        return _frame([message for _, message in items])
+        return _split([message for _, message in items])
 
 
 def _frame(messages: list[bytes]) -> bytes:
     return b"[" + b",".join(messages) + b"]"
+
+
+def _split(messages: list[bytes]) -> tuple[bytes, ...]:
+    """Messages as frames of at most ``FRAME_ITEMS`` messages and about ``FRAME_BYTES``."""
+    frames: list[bytes] = []
+    batch: list[bytes] = []
+    size = 0
+    for message in messages:
+        if batch and (len(batch) >= FRAME_ITEMS or size + len(message) > FRAME_BYTES):
+            frames.append(_frame(batch))
+            batch, size = [], 0
+        batch.append(message)
+        size += len(message) + 1
+    if batch:
+        frames.append(_frame(batch))
+    return tuple(frames)
 
 
 def _block_json(
