@@ -119,7 +119,7 @@ class StalledSubscriber:
         """What reaches the socket within ``timeout_s``, and whether the node closed the
         connection by then (a connection it still serves keeps sending)."""
         deadline = time.monotonic() + timeout_s
-        chunks = []
+        chunks: list[bytes] = []
         try:
             while (left := deadline - time.monotonic()) > 0:
                 self.sock.settimeout(left)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import orjson
@@ -26,6 +27,9 @@ from websockets.sync.client import ClientConnection, connect
 STREAM_PATH = "/v1/events/stream"
 CLOSE_BAD_REQUEST = 4400
 MAX_FRAME_BYTES = 8 << 20  # the node's frames are about 1 MiB at most
+# frames received but not yet iterated; past this the connection stops reading, so a reader
+# that falls behind holds little memory and the node sees it as slow (4408), not this process
+MAX_QUEUED_FRAMES = 4
 BACKOFF_START_S = 0.1
 BACKOFF_MAX_S = 5.0
 
@@ -81,6 +85,7 @@ class EventSubscription:
         self._live_markers = live_markers
         self._pending: deque[dict[str, Any]] = deque()
         self._connection: ClientConnection | None = None
+        self._exits = ExitStack()  # the open connection's context
         self._closed = False
         #: the cursor of the last message handed out (``after`` of the next connection)
         self.cursor: str | None = request.get("after")
@@ -88,6 +93,8 @@ class EventSubscription:
         self.live_height: int | None = None
         self.reconnects = 0
         self.last_close: tuple[int | None, str] | None = None  # (code, reason) of the last end
+        self.closes: dict[int | None, int] = {}  # connections the node (or network) ended, by code
+        self._open()  # now: a stream without a start point follows the blocks from here on
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return self
@@ -122,15 +129,16 @@ class EventSubscription:
         ``cursor`` (messages received but not yet handed out are asked for again)."""
         self._pending.clear()
         if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+            self._drop_connection()
             self.reconnects += 1
 
     def close(self) -> None:
         self._closed = True
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        self._connection = None
+        self._exits.close()  # closes the connection it entered (idempotent)
 
     def __enter__(self) -> EventSubscription:
         return self
@@ -149,10 +157,11 @@ class EventSubscription:
         except TimeoutError:
             return False
         except ConnectionClosed as e:
-            self._connection = None
+            self._drop_connection()
             code = e.rcvd.code if e.rcvd is not None else None
             reason = e.rcvd.reason if e.rcvd is not None else ""
             self.last_close = (code, reason)
+            self.closes[code] = self.closes.get(code, 0) + 1
             if self._closed:
                 return True
             if code == CLOSE_BAD_REQUEST:
@@ -179,15 +188,18 @@ class EventSubscription:
                     self._url + STREAM_PATH,
                     open_timeout=self._open_timeout_s,
                     max_size=MAX_FRAME_BYTES,
+                    max_queue=MAX_QUEUED_FRAMES,
                     compression=None,  # the node sends JSON it already built; keep its CPU
                     proxy=None,
                 )
+                self._exits.enter_context(connection)
                 connection.send(orjson.dumps(request).decode())
                 self._connection = connection
                 return
             except InvalidURI as e:
                 raise StreamClosed(str(e)) from None
-            except (OSError, InvalidHandshake, TimeoutError) as e:
+            except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed) as e:
+                self._drop_connection()
                 if not self._reconnect or time.monotonic() + delay > deadline:
                     raise StreamClosed(f"cannot open {self._url}{STREAM_PATH}: {e}") from None
             time.sleep(delay)
