@@ -8,6 +8,8 @@ signing stats — and the metrics parse with Prometheus' own text parser with th
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,8 @@ from yulian.sdk import Wallet
 from yulian.types.genesis import ChainParams, Genesis
 
 pytestmark = pytest.mark.anyio
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 NOTES = """
 def put(ctx, key, value):
@@ -259,3 +263,14 @@ async def test_validator_stats_and_metrics_agree_with_the_api(api: Api) -> None:
         "process_cpu_seconds",
     ):
         assert name in families, f"{name} missing from {sorted(families)}"
+
+    # the shipped Grafana dashboard asks only for series this node exposes
+    exposed = {sample.name for f in families.values() for sample in f.samples}
+    dashboard = json.loads((DOCS / "monitoring" / "grafana-dashboard.json").read_text())
+    asked = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(?:yulian|process)_[a-z_]+", target["expr"])
+    }
+    assert asked and asked <= exposed, sorted(asked - exposed)
