@@ -11,7 +11,10 @@ The sample here runs 600 txs; the done-when run of issue 12 (at least 10,000 txs
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -274,6 +277,47 @@ def sign_blobs(node: RunningNode, count: int, expires_at: int) -> list[bytes]:
         ).encode()
         for i in range(count)
     ]
+
+
+def test_the_cli_prints_a_page_and_follows_new_events(node: RunningNode) -> None:
+    client = node.client()
+    client.submit_batch(sign_registrations(node, 0, 3, "cli"))
+    ensure_count(node, 3)
+    base = [sys.executable, "-m", "yulian.cli.main", "events", "--url", node.url]
+    filters = ["--contract", "evidence", "--name", "registered"]
+    page = subprocess.run(
+        [*base, *filters, "--limit", "2"], capture_output=True, text=True, timeout=60
+    )
+    assert page.returncode == 0, page.stderr
+    lines = [json.loads(line) for line in page.stdout.splitlines()]
+    truth = ledger_events(node.url, "evidence", "registered")
+    assert lines == truth[:2]  # one page of 2; the cursor to go on is on stderr
+    assert truth[1]["cursor"] in page.stderr
+
+    follower = subprocess.Popen(
+        [*base, *filters, "--follow", "--after", truth[0]["cursor"]],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert follower.stdout is not None
+        got = [json.loads(follower.stdout.readline()) for _ in range(2)]
+        assert got == truth[1:3]  # resumed strictly after the cursor
+        client.submit_batch(sign_registrations(node, 3, 1, "cli"))
+        (new,) = [json.loads(follower.stdout.readline())]  # a live one, as it commits
+        assert new["type"] == "event" and new["name"] == "registered"
+        assert ledger_events(node.url, "evidence", "registered")[3] == new
+    finally:
+        follower.send_signal(signal.SIGINT)
+        follower.wait(timeout=30)
+
+
+def ensure_count(node: RunningNode, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(ledger_events(node.url, "evidence", "registered")) < count:
+        assert time.monotonic() < deadline, f"{count} registrations not committed"
+        time.sleep(0.2)
 
 
 def main(argv: list[str] | None = None) -> int:
