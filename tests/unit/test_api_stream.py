@@ -6,7 +6,7 @@ select what they say, and the subscribe message is checked before anything runs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from yulian.api.events import CursorError, format_cursor, parse_cursor
+from yulian.api.port import CommittedBlock
 from yulian.api.stream import EventStream, StreamRequest, StreamRequestError, parse_request
 from yulian.apps.evidence import CONTRACT_NAME, contract_source
 from yulian.ledger.events import EventCursor, EventFilter
@@ -23,6 +24,7 @@ from yulian.node.node import Node
 from yulian.node.readmodel import ReadModel
 from yulian.sdk import Wallet
 from yulian.types.genesis import ChainParams
+from yulian.types.receipt import Receipt
 
 pytestmark = pytest.mark.anyio
 
@@ -243,6 +245,35 @@ async def test_a_live_block_is_framed_once_for_equal_subscriptions(chain: Chain)
     assert frames[0] is frames[1] is frames[2]  # the same bytes object, built once
     for s in subs:
         s.close()
+
+
+def receipts_of(block: CommittedBlock) -> Callable[[int], Sequence[Receipt]]:
+    receipts = block.receipts()
+    return lambda _height: receipts
+
+
+async def test_a_live_blocks_events_from_the_index_equal_those_of_its_receipts(
+    chain: Chain,
+) -> None:
+    """The feed takes a block's events from the event index (cheaper than decoding every
+    receipt); they are the very events its receipts carry, in the same order."""
+    subscription = chain.reads.commits.subscribe()
+    await chain.call(
+        [("notes", "put", [f"k{i}", i]) for i in range(5)] + [("notes", "drop", ["k1"])]
+    )
+    await chain.register(0, 3)
+    checked = 0
+    while checked < 2:
+        block = await subscription.next()
+        if not block.tx_ids:
+            continue
+        from_index = block.events()
+        from_receipts = CommittedBlock(
+            block.height, block.block_hash, block.time_ms, block.tx_ids, receipts_of(block)
+        ).events()
+        assert from_index == from_receipts and len(from_index) > 0
+        checked += 1
+    subscription.close()
 
 
 @pytest.mark.parametrize(

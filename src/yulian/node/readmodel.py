@@ -36,7 +36,7 @@ from yulian.execution.overlay import state_key
 from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.execution.system.lifecycle import active_names
 from yulian.ledger import MAX_HISTORY_LIMIT, EventCursor, EventPage
-from yulian.ledger.events import EventFilter
+from yulian.ledger.events import MAX_EVENT_LIMIT, EventFilter, StoredEvent
 from yulian.mempool.admission import AdmissionError
 from yulian.node.blockreads import BlockReads
 from yulian.node.commit_feed import CommitFeed
@@ -118,6 +118,7 @@ class ReadModel:
                 self._feed_receipts,
                 size_bytes=len(data),
                 round=CommitCertificate.decode(commit).round,
+                load_events=self._feed_events,
             )
         )
 
@@ -190,6 +191,20 @@ class ReadModel:
     def _feed_receipts(self, height: int) -> Sequence[Receipt]:
         """A committed block's receipts for the feed's consumers (no Merkle trees built)."""
         return tuple(Receipt.decode(r) for r in self._ledger.receipts(height) or ())
+
+    def _feed_events(self, height: int) -> list[StoredEvent]:
+        """A committed block's events from the event index (in cursor order)."""
+        out: list[StoredEvent] = []
+        after = EventCursor.before(height)
+        while True:
+            page = self._ledger.events(after, MAX_EVENT_LIMIT, scan_limit=MAX_EVENT_LIMIT)
+            for event in page.events:
+                if event.cursor.height != height:
+                    return out
+                out.append(event)
+            if page.exhausted or page.next_after is None:
+                return out
+            after = page.next_after
 
     def proven_tx(self, tx_id: bytes) -> ProvenTx | None:
         location = self._ledger.tx_location(tx_id)
