@@ -1,7 +1,8 @@
 """The event stream against a real node process: a subscriber that is disconnected at random
-points — by itself, by the node for reading too slowly, by the node restarting — and resumes
-from its last cursor receives every event of the run exactly once, in order; a subscriber
-that never reads is dropped while commits go on; a slow one is told 4408 and where to resume.
+points — by itself, and by the node restarting mid-run — and resumes from its last cursor
+receives every event of the run exactly once, in order; a subscriber that never reads is
+dropped while commits go on; one that stops reading while more is committed than every
+buffer holds is dropped as slow and resumes without a gap; the CLI pages and follows.
 
 The sample here runs 600 txs; the done-when run of issue 12 (at least 10,000 txs) is
 
@@ -60,12 +61,21 @@ def sign_registrations(node: RunningNode, first: int, count: int, tag: str) -> l
     ]
 
 
-def submit_all(node: RunningNode, envelopes: list[bytes], restart_at: set[int]) -> None:
-    """Post the envelopes in batches; restart the node before the batches in ``restart_at``.
+def submit_all(
+    node: RunningNode,
+    envelopes: list[bytes],
+    restart_at: set[int],
+    restart_heights: list[int] | None = None,
+) -> None:
+    """Post the envelopes in batches; restart the node before the batches in ``restart_at``
+    (noting its height then in ``restart_heights``).
     A batch the node could not take (it was down) is posted again: copies already admitted
     come back ``duplicate_tx``, which is what a resubmitting client sees."""
     for k, start in enumerate(range(0, len(envelopes), BATCH)):
         if k in restart_at:
+            if restart_heights is not None:
+                with Client(node.url) as client:
+                    restart_heights.append(client.health()["height"])
             node.stop()
             time.sleep(0.5)
             node.start()
@@ -160,8 +170,9 @@ def run_resume_check(tmp: Path, txs: int, restarts: int, seed: int = 7) -> dict[
         consumer.start()
         batches = (txs + BATCH - 1) // BATCH
         restart_at = {batches * (k + 1) // (restarts + 1) for k in range(restarts)}
+        restart_heights: list[int] = []
         try:
-            submit_all(node, envelopes, restart_at)
+            submit_all(node, envelopes, restart_at, restart_heights)
             ensure_committed(node, envelopes, timeout_s=120 + txs / 20)
             consumer.join(timeout=60 + txs / 20)
         finally:
@@ -175,15 +186,17 @@ def run_resume_check(tmp: Path, txs: int, restarts: int, seed: int = 7) -> dict[
     assert len(set(cursors)) == len(cursors), "an event arrived twice"
     assert [cursor_key(c) for c in cursors] == sorted(cursor_key(c) for c in cursors)
     assert got == truth  # every event, each once, in order, with the committed payload
-    return {"txs": txs, "restarts": restarts, **stats}
+    # each restart came mid-run: events committed after it reached the subscriber, which had
+    # to get them through a connection to the restarted process
+    assert len(restart_heights) == restarts
+    assert all(truth[-1]["height"] > h for h in restart_heights), restart_heights
+    return {"txs": txs, "restarts": restarts, "restart_heights": restart_heights, **stats}
 
 
 def test_a_subscriber_disconnected_at_random_gets_every_event_once_in_order(
     tmp_path: Path,
 ) -> None:
     report = run_resume_check(tmp_path, txs=600, restarts=1)
-    # the restart ended a connection: 1012 (uvicorn's "service restart") or 1006 (no close)
-    assert {"1012", "1006", "1001"} & set(report["closed_by_node"]), report
     assert report["reconnects_asked"] > 0
 
 
