@@ -81,14 +81,14 @@ class ReadModel:
             self._ledger,
             self._suite,
             node.genesis,
-            self._replica.registry.system_names,
+            lambda: self._replica.registry.system_names(),  # the replica of now (state sync)
             self.config_at,
         )
         self._writes = TxWrites(
             self._ledger,
             self._suite,
             self.chain_id,
-            self._replica.registry.resolve,
+            lambda name, view: self._replica.registry.resolve(name, view),
             self.config_at,
         )
         self._metrics = NodeMetrics(node)
