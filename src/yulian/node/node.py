@@ -39,12 +39,12 @@ from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import Message
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
-from yulian.node.config import NodeConfig
+from yulian.node.config import ConfigError, NodeConfig, accepted_genesis
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
 from yulian.node.verifier import Verifier
 from yulian.types.block import Block, Header
 from yulian.types.consortium import ConsortiumConfig
-from yulian.types.genesis import ChainParams, Genesis, Organisation
+from yulian.types.genesis import ChainParams, Organisation
 from yulian.types.proof import ConfigTransition, TxProofBundle
 from yulian.types.receipt import Receipt
 from yulian.types.tx import SignedTx
@@ -78,7 +78,10 @@ def now_ms() -> int:
 class Node:
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
-        self.genesis = Genesis.load(config.genesis)
+        try:
+            self.genesis = accepted_genesis(config)  # only the genesis its org accepted
+        except ConfigError as e:
+            raise NodeStartError(str(e)) from None
         self.suite = get_suite(self.genesis.suite)
         self.chain_id = self.genesis.chain_id
         self.genesis_hash = self.suite.hash(self.genesis.encode())
@@ -511,10 +514,10 @@ class Node:
                 proxy_headers=False,  # the API binds its own address; no proxy vouches for peers
             )
         )
-        if self.config.peers or len(self.replica.consortium.latest_validators()) > 1:
-            self._start_peers()
-            assert self.peers is not None
-            await self.peers.start()
+        # always listen: a full node or a validator added later may dial even a lone validator
+        self._start_peers()
+        assert self.peers is not None
+        await self.peers.start()
         self.perform(self.replica.start(now_ms()))
         background = asyncio.create_task(self._gossip_loop())
         try:
