@@ -24,7 +24,8 @@ PROCESS_STARTERS = {
     "start_network",
     "start_chain",  # tests/browser/chain.py: a real network for the explorer's tests
 }
-STARTER_MODULES = ("tests.e2e", "tests.browser.chain", "yulian.node")  # a local helper of the same name is no node
+# a local helper of the same name is no node
+STARTER_MODULES = ("tests.e2e", "tests.browser.chain", "yulian.node")
 PROCESS_FIXTURES = {"node", "cluster"}  # tests/e2e/conftest.py and the modules' own fixtures
 # `yulian <command>` in a subprocess that runs nodes
 NODE_COMMANDS = {"demo", "bench", "up", "start"}
