@@ -25,7 +25,7 @@ from yulian.contracts import (
     TxInfo,
     compile_contract,
 )
-from yulian.contracts.dialect import DENIED_NAMES
+from yulian.contracts.builtins import DENIED_NAMES
 
 
 def body(*lines: str) -> str:
@@ -297,7 +297,7 @@ CASES: list[tuple[str, str, str]] = [
     # --- C-level recursion and hashing of hostile structures ---
     ("deep_tuple_key", "fault:InvalidValue", body(*DEEP_TUPLE, "d = {}", "d[t] = 1")),
     ("deep_tuple_display", "fault:InvalidValue", body(*DEEP_TUPLE, "return {t: 1}")),
-    ("deep_tuple_lookup", "fault:KeyError", body(*DEEP_TUPLE, "return {1: 2}[t]")),
+    ("deep_tuple_lookup", "fault:KeyError", body(*DEEP_TUPLE, "return {'a': 2}[t]")),
     ("deep_tuple_setdefault", "fault:InvalidValue", body(*DEEP_TUPLE, "return {}.setdefault(t)")),
     ("deep_tuple_dict", "fault:InvalidValue", body(*DEEP_TUPLE, "return dict([(t, 1)])")),
     ("deep_list_eq", "fault:LimitExceeded", body(*DEEP_LIST, "return a == b")),
@@ -502,24 +502,24 @@ def deep():
     return t
 
 def getitem(ctx):
-    return {1: 2}[deep()]
+    return {'a': 2}[deep()]
 
 def setitem(ctx):
     d = {}
     d[deep()] = 1
 
 def delitem(ctx):
-    d = {1: 2}
+    d = {'a': 2}
     del d[deep()]
 
 def contains(ctx):
-    return deep() in {1: 2}
+    return deep() in {'a': 2}
 
 def get(ctx):
-    return {1: 2}.get(deep(), 5)
+    return {'a': 2}.get(deep(), 5)
 
 def pop(ctx):
-    return {1: 2}.pop(deep(), 6)
+    return {'a': 2}.pop(deep(), 6)
 
 def setdefault(ctx):
     return {}.setdefault(deep(), 1)
@@ -545,17 +545,17 @@ for method in contract.methods:
 """
 
 DEEP_HASH_EXPECTED = {
-    "comprehension": "fault InvalidValue: dict keys must be str, int, bytes, bool or None None",
-    "constructor": "fault InvalidValue: dict keys must be str, int, bytes, bool or None None",
+    "comprehension": "fault InvalidValue: dict keys must be str, bytes, bool or None None",
+    "constructor": "fault InvalidValue: dict keys must be str, bytes, bool or None None",
     "contains": "ok  False",
     "delitem": "fault KeyError None",
-    "display": "fault InvalidValue: dict keys must be str, int, bytes, bool or None None",
+    "display": "fault InvalidValue: dict keys must be str, bytes, bool or None None",
     "get": "ok  5",
     "getitem": "fault KeyError None",
     "pop": "ok  6",
-    "setdefault": "fault InvalidValue: dict keys must be str, int, bytes, bool or None None",
-    "setitem": "fault InvalidValue: dict keys must be str, int, bytes, bool or None None",
-    "update": "fault InvalidValue: dict keys must be str, int, bytes, bool or None None",
+    "setdefault": "fault InvalidValue: dict keys must be str, bytes, bool or None None",
+    "setitem": "fault InvalidValue: dict keys must be str, bytes, bool or None None",
+    "update": "fault InvalidValue: dict keys must be str, bytes, bool or None None",
 }
 
 

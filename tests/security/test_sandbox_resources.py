@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from yulian.contracts import BlockInfo, MemoryState, Outcome, Sender, TxInfo, compile_contract
+from yulian.contracts.costs import MAX_CALL_DEPTH, MAX_CONTAINER_LEN, MAX_INT_BITS, MAX_STR_LEN
 from yulian.contracts.host import (
     MAX_EVENT_BYTES,
     MAX_EVENT_TOTAL_BYTES,
@@ -19,7 +20,6 @@ from yulian.contracts.host import (
     MAX_RETURN_BYTES,
     MAX_VALUE_BYTES,
 )
-from yulian.contracts.metering import MAX_CALL_DEPTH, MAX_CONTAINER_LEN, MAX_INT_BITS, MAX_STR_LEN
 
 STEP_LIMIT = 500_000
 
@@ -32,6 +32,7 @@ def body(*lines: str) -> str:
 # the budget, not the depth rule, must stop the walk; WIDE stays under the encoding depth.
 DAG = ("a = [0]", "b = [0]", "for i in range(28):", "    a = [a, a]", "    b = [b, b]")
 WIDE = ("a = [0]", "for i in range(12):", "    a = [a, a, a, a]")
+SHALLOW_WIDE = ("a = [0]", "for i in range(8):", "    a = [a, a, a, a]")  # 65,536 leaves
 MIB_STR = "s = 'a' * 1_000_000"
 
 # (id, expected status, expected message prefix, source)
@@ -51,7 +52,7 @@ ATTACKS: list[tuple[str, str, str, str]] = [
         "dict_comprehension",
         "out_of_steps",
         "step limit",
-        body("return len({i: i for i in range(10**12)})"),
+        body("return len({str(i): i for i in range(10**12)})"),
     ),
     ("list_append_loop", "out_of_steps", "", body("x = []", "while True:", "    x.append(1)")),
     ("iterate_growing_list", "out_of_steps", "", body("x = [1]", "for i in x:", "    x.append(i)")),
@@ -178,19 +179,25 @@ ATTACKS: list[tuple[str, str, str, str]] = [
         "dict_growth",
         "out_of_steps",
         "",
-        body("d = {}", "i = 0", "while True:", "    d[i] = i", "    i += 1"),
+        body("d = {}", "i = 0", "while True:", "    d[str(i)] = i", "    i += 1"),
     ),
     (
         "dict_update_growth",
         "out_of_steps",
         "",
-        body("d = {}", "i = 0", "while True:", "    d.update({i: i, -i - 1: i})", "    i += 1"),
+        body(
+            "d = {}",
+            "i = 0",
+            "while True:",
+            "    d.update({str(i): i, str(-i - 1): i})",
+            "    i += 1",
+        ),
     ),
     (
         "setdefault_growth",
         "out_of_steps",
         "",
-        body("d = {}", "i = 0", "while True:", "    d.setdefault(i, 0)", "    i += 1"),
+        body("d = {}", "i = 0", "while True:", "    d.setdefault(str(i), 0)", "    i += 1"),
     ),
     (
         "list_over_cap",
@@ -251,8 +258,8 @@ ATTACKS: list[tuple[str, str, str, str]] = [
     ("dag_in", "out_of_steps", "step limit", body(*DAG, "return a in [b]")),
     ("dag_sorted", "out_of_steps", "step limit", body(*DAG, "return sorted([a, b])")),
     ("dag_put", "fault", "LimitExceeded", body(*WIDE, "ctx.state.put('k', a)")),
-    ("dag_emit", "fault", "LimitExceeded", body(*WIDE, "ctx.emit('e', a)")),
-    ("dag_return", "fault", "LimitExceeded", body(*WIDE, "return a")),
+    ("dag_emit", "fault", "LimitExceeded", body(*SHALLOW_WIDE, "ctx.emit('e', a)")),
+    ("dag_return", "fault", "LimitExceeded", body(*SHALLOW_WIDE, "return a")),
     ("dag_args_nesting", "fault", "InvalidValue", body(*DAG, "ctx.state.put('k', a)")),
     (
         "deep_nesting",

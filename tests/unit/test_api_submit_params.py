@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from yulian.api.app import _submit_params
 from yulian.api.problems import Problem
+from yulian.api.submit import submit_params as _submit_params
 
 
 @pytest.mark.parametrize(
@@ -16,7 +16,9 @@ from yulian.api.problems import Problem
         (b"wait=1&timeout=2.5", (True, 2.5)),
         (b"wait=False&timeout=0", (False, 0.0)),
         (b"wait=on&wait=off", (False, 10.0)),  # the last value wins, as in FastAPI
-        (b"timeout=-3", (False, -3.0)),  # clamped to 0 by the handler
+        (b"timeout=-3", (False, 0.0)),  # clamped to 0..60
+        (b"timeout=1e9", (False, 60.0)),
+        (b"timeout=inf", (False, 60.0)),
     ],
 )
 def test_params(query: bytes, expected: tuple[bool, float]) -> None:

@@ -56,7 +56,7 @@ def bench_click_command() -> click.Command:
 
 def test_the_table_lists_every_option_once_with_its_flag() -> None:
     flags = [opt.flag for opt in OPTIONS]
-    assert len(flags) == len(set(flags)) == 21
+    assert len(flags) == len(set(flags)) == 22
     assert {"--json", "--plot", "--block-interval-ms", "--verify-workers"} <= set(flags)
     # the knobs that only code sets are not options
     assert not {"batches", "seed", "probe_s", "spike_s"} & {opt.name for opt in OPTIONS}
@@ -69,8 +69,8 @@ def test_the_table_lists_every_option_once_with_its_flag() -> None:
 def test_typer_argparse_and_to_argv_read_the_same_options() -> None:
     opts = every_option_changed()
     argv = opts.to_argv([opt.name for opt in OPTIONS])
-    # every option differs from its default, so every one but the two modes is on the line
-    assert len([a for a in argv if a.startswith("--")]) == len(OPTIONS) - 2
+    # every option differs from its default, so every one but the three modes is on the line
+    assert len([a for a in argv if a.startswith("--")]) == len(OPTIONS) - 3
     assert parse_args(argv) == opts
     ctx = bench_click_command().make_context("bench", list(argv))
     assert BenchOptions(**ctx.params) == opts

@@ -258,19 +258,25 @@ BIG_BODY = (
 )
 
 
-# Steps = entry (1) + block charges (straight-line nodes // 8) + per item + return value (1).
+# Steps = module load + arguments + entry (2) + block charges + per item + return value. A block
+# pays ceil(units / 8), units from costs.NODE_UNITS (a call 3, a comparison or operator 2, any
+# other node 1); a value crossing the boundary bytes // 32 + its nodes (an int argument: 1),
+# plus 1 for a return value (an int: 2).
 # These numbers are the metering rules themselves, identical on every CPython version.
 @pytest.mark.parametrize(
     ("source", "method", "per_item", "base"),
     [
-        # body: total = 0 (3 nodes), for header (5), return (2) = 10 nodes: 1 step
-        pytest.param(LOOP, "loop", 1, 3, id="for"),
-        # body: while + test (4), return (2) = 6 nodes: 0; each iteration 1 + (3 + 3) // 8
-        pytest.param(WHILE, "spin", 1, 2, id="while"),
-        # each item: 1 for the iteration + 1 for entering one()
-        pytest.param(CALLS, "calls", 2, 2, id="calls"),
-        # each item: 1 for the iteration + (8 assignments * 3 + target 1) // 8 = 3
-        pytest.param(BIG_BODY, "big", 4, 3, id="big_body"),
+        # load 1 (one def), n 1, entry 2, body: total = 0 (3), for header (1 + 1 + call 5 = 7),
+        # return (2) = 12 units: 2, return value 2; each item 1 + ceil((3 + target 1) / 8)
+        pytest.param(LOOP, "loop", 2, 8, id="for"),
+        # load 1, n 1, entry 2, body: while + test (5), return (2): 1, return value 2; each
+        # iteration 1 + ceil((test 4 + body 3) / 8)
+        pytest.param(WHILE, "spin", 2, 7, id="while"),
+        # load 1, n 1, entry 2, body: return len(comprehension of range(n)) = 14 units: 2,
+        # return value 2; each item 1 + ceil((target 1 + one(i) 5) / 8) + one(): 2 + 1
+        pytest.param(CALLS, "calls", 5, 8, id="calls"),
+        # as for, but each item 1 + ceil((8 assignments * 3 + target 1) / 8) = 5
+        pytest.param(BIG_BODY, "big", 5, 8, id="big_body"),
     ],
 )
 def test_metering_is_exact_and_grows_with_loop_length(
@@ -289,23 +295,24 @@ def test_metering_is_exact_and_grows_with_loop_length(
 
 
 def test_long_bodies_pay_for_their_length() -> None:
-    # `x = (x + 1) % 7` is 7 nodes: Assign, Name, BinOp, BinOp, Name, Constant, Constant.
+    # `x = (x + 1) % 7` is 9 units: Assign, Name, BinOp (2), BinOp (2), Name, Constant, Constant.
     statements = "".join("        x = (x + 1) % 7\n" for _ in range(2000))
     source = f"def f(ctx, n):\n    x = 0\n    for i in range(n):\n{statements}    return x\n"
     contract = compile_contract("long", source)
     one, two = call(contract, "f", 1), call(contract, "f", 2)
     assert one.status == two.status == "ok"
-    assert two.steps - one.steps == 1 + (2000 * 7 + 1) // 8  # the item + the body
+    assert two.steps - one.steps == 1 + -(-(2000 * 9 + 1) // 8)  # the item + the body
     assert call(contract, "f", 10**6, step_limit=100_000).status == "out_of_steps"
 
 
 def test_loading_the_module_is_charged() -> None:
     # The module level runs again for every invocation; its literals pay by size too.
-    literal = "[" + ", ".join(["[1, 2, 3]"] * 9000) + "]"  # 9000 * 4 + 1 nodes
+    literal = "[" + ", ".join(["[1, 2, 3]"] * 9000) + "]"  # 9000 * (2 + 3) + 2 units
     contract = compile_contract("big", f"TABLE = {literal}\n\ndef f(ctx):\n    return 1\n")
     outcome = call(contract, "f")
     assert outcome.status == "ok"
-    assert outcome.steps == (2 + 9000 * 4 + 1) // 8 + 1 + 1  # load, entry, return value
+    # load (the literal, its assignment 2, the def 1), entry, body (return 2), return value
+    assert outcome.steps == -(-(2 + 9000 * 5 + 2 + 1) // 8) + 2 + 1 + 2
     assert call(contract, "f", step_limit=4000).status == "out_of_steps"
 
 
@@ -505,7 +512,7 @@ def f(ctx, put):
 
 
 def test_every_list_and_dict_method_is_covered_by_the_change_table() -> None:
-    from yulian.contracts.safe_builtins import METHODS
+    from yulian.contracts.methods import METHODS
 
     assert set(LIST_CHANGES) == set(METHODS[list])
     assert set(DICT_CHANGES) == set(METHODS[dict])

@@ -1,7 +1,9 @@
 """Execution results pinned to bytes: every optimisation of the execution path must leave them
 exactly as they were.
 
-The digests were recorded from the code before the execution path was tuned for speed. A
+The digests were recorded from the code before the execution path was tuned for speed, and
+again when the cost model was measured (issue 16, decision 0011): the result roots and step
+totals moved then (steps are in every receipt), the state roots did not (no write changed). A
 fixed block sequence of each bench workload (plus a contract that walks the value model and
 every failure status) must give the same result and state roots, and every attack of the
 sandbox corpora the same outcome, steps included. A mismatch here is a consensus change.
@@ -114,7 +116,8 @@ def fail(ctx, kind):
     if kind == "surrogate_key":
         return {"\\ud800": 1, "a": 2}
     if kind == "int_key":
-        return {1: 2}
+        k = 1
+        return {k: 2}
     if kind == "deep_put":
         x = []
         for i in range(20):
@@ -167,36 +170,36 @@ PIN_CALLS: list[tuple[str, list[Any]]] = [
     ("versions", ["c"]),
 ]
 
-# scenario -> (result root, state root, total steps), recorded before any tuning
+# scenario -> (result root, state root, total steps); state roots as recorded before any tuning
 PINNED: dict[str, tuple[str, str, int]] = {
     "evidence": (
-        "5276d6aaa0f051c5a506af9f245b6c506ac23c1a8e4879c87264050f6569d5da",
+        "9f013a6ff6c24e16177c2f35a717ebd48c4ced7eadaeab29e5df91aa32e1e695",
         "f6edcc31d09e643999e91c65796c9199e4ed00286df7080c73b6886cda1d1f74",
-        10494,
+        16522,
     ),
     "noop": (
-        "0ac02c3f3bdc806a09c511c483c3caa8643c2a9257feecca16da8408c57b4458",
+        "3bc597aefb514f77c15ef7b79f1e22246e0522816b58536ddfd4ee4da7ff9ac4",
         "373300874988c46d02beccb1148fada1455befe2c9363c719cce76106fca0f35",
-        240,
+        720,
     ),
     "pin": (
-        "3536630944b978a813af644f565ef10b39de229d102d69289c410878de7b8f7d",
+        "72cd6f49ad855e6b4c53333bb0bceaaae5c1830d8c7802fa6ed07544a3c71b08",
         "bb6994b7a580d7816a79553a51c01f9346c33854933b4fcfb3ada9ec56bd1d9b",
-        1040162,
+        1017233,
     ),
     "trace": (
-        "09801cc3da4c7473fc29a1e76fa9a205b27a1c0d988d3be1679bcec36db716d6",
+        "00c0d6f788e50fb7ad84e0f994f1625b31d4b1f396e1374270e299acc2a64429",
         "20066a423a96b13656c9fd30b601cb78dc370ed5588bba5635d5ab7362322f38",
-        13722,
+        49698,
     ),
     "transfer": (
-        "864c9831e2e8eddec7556ff49f839812292212bd3cae50b68dd000db8b6fe93d",
+        "7b067c677bfa68a0d8ca7a66ff23204ceac035fa416242a119c508321e5efbdb",
         "587d4227fdc379c7ee643f019661fc562fcdf05b09aa6f3b320c87174de98f52",
-        11629,
+        15330,
     ),
 }
-ATTACKS_DIGEST = "2a19a88e04cf755a9bd6b5e607c01d243dbfd5e7a98788029f83c956e1fb1a90"
-CASES_DIGEST = "dc804b490a380e8bd8cd40916e89b29db3b57285037aaf55c64d1f1e896e7d93"
+ATTACKS_DIGEST = "77988646451aa6c26db0eb9a40903aa379110fcbc304e296069adc2b00a7799b"
+CASES_DIGEST = "6e329e8a5941d2144a884734e0aaddceef879daa1ab843b632fa093136a2fd02"
 
 
 def make_tx(contract: str, method: str, args: Sequence[Any], nonce: int) -> ExecTx:

@@ -41,10 +41,10 @@ from yulian.ledger.postgres import VIEWS, grant_reader_sql
 from yulian.node.bootstrap import init_network
 from yulian.node.replica import Replica, ReplicaConfig
 from yulian.sdk import Wallet
-from yulian.sdk.jsonvalue import to_json
 from yulian.types.block import Block
 from yulian.types.encoding import decode, encode
 from yulian.types.genesis import Genesis
+from yulian.types.jsonvalue import to_json
 from yulian.types.receipt import Receipt
 from yulian.types.tx import SignedTx
 

@@ -1,333 +1,250 @@
-"""Introduction: the REST API of a node (FastAPI; JSON through orjson).
+"""Introduction: the REST API of a node (FastAPI; JSON through orjson), over the port.
 
-Writes enter only through ``POST /v1/txs`` as signed envelopes; admission refuses bad input
-with an RFC 9457 problem and changes nothing. Reads serve committed data from the ledger, and
-``GET /v1/txs/{id}`` returns a proof bundle that the client can verify offline.
+Everything the API knows of the node is ``NodePort`` (``port.py``). Writes enter only through
+``POST /v1/txs`` and ``/v1/txs/batch`` (``submit.py``). Reads serve committed data;
+``GET /v1/txs/{id}`` returns a proof bundle the client can verify offline.
+
+Every request is answered: with its data, or with an RFC 9457 problem (``problems.py``) — a
+refused input is a 400-class problem naming the parameter and the limit (``limits.py``), never
+a 500, and no input makes the node do work beyond those limits. The interactive docs
+(``/docs``, ``/redoc``) load their assets from this node (the ``fastapi-offline`` package), so
+they work on an air-gapped network.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+import logging
+from typing import Any
 
-import msgpack
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from fastapi_offline import FastAPIOffline
+from pydantic import ValidationError
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from yulian import __version__
+from yulian.api.limits import (
+    DEFAULT_HISTORY,
+    DEFAULT_WAIT_S,
+    MAX_BATCH_TXS,
+    MAX_HEIGHT,
+    MAX_HISTORY,
+    MAX_NAME_LEN,
+    MAX_QUERY_BODY,
+    MAX_STATE_KEY_BYTES,
+    MAX_WAIT_S,
+)
+from yulian.api.openapi import answers, envelope_body, install_openapi, json_body
+from yulian.api.port import NodePort
 from yulian.api.problems import Problem, problem_response
+from yulian.api.schemas import (
+    BatchJsonBody,
+    BatchSubmitted,
+    BlockView,
+    ConsortiumView,
+    Health,
+    QueryBody,
+    QueryResult,
+    StateHistory,
+    StateValue,
+    TxCommitted,
+    TxJsonBody,
+    TxPending,
+    TxSubmitted,
+    ValidatorsView,
+)
+from yulian.api.submit import (
+    SubmitFastPath,
+    SubmitHandlers,
+    is_json,
+    json_response,
+    read_body_limited,
+    submit_params,
+)
 from yulian.api.views import block_view, commit_view, header_view, receipt_view
 from yulian.execution.system.consortium import config_view
 from yulian.explorer import mount as mount_explorer
 from yulian.mempool.admission import AdmissionError
-from yulian.sdk.jsonvalue import from_json, to_json
-from yulian.sdk.verify import VerificationError, verify_bundle
-from yulian.types.commit import CommitCertificate
-from yulian.types.encoding import decode
+from yulian.types.encoding import decode, encode
+from yulian.types.jsonvalue import from_json, to_json
+from yulian.types.tx import TX_LIMITS
 
-if TYPE_CHECKING:
-    from yulian.node.node import Node
+__all__ = ["MAX_BATCH_TXS", "create_app", "create_asgi"]
 
-MAX_WAIT_S = 60.0
-MAX_BATCH_TXS = 1000
-MAX_BATCH_BODY = 8 * 1024 * 1024
-MAX_HISTORY = 1000
-MAX_QUERY_BODY = 64 * 1024
+log = logging.getLogger("yulian.api")
 
-
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
-class QueryBody(BaseModel):
-    contract: str = Field(max_length=64)
-    method: str = Field(max_length=64)
-    args: list[Any] = Field(default_factory=list, max_length=32)
-
-
-async def read_body_limited(request: Request, limit: int, code: str = "tx_too_large") -> bytes:
-    """The request body, refusing (413 ``code``) anything over ``limit`` bytes before
-    buffering it."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Problem(code, 413, f"body of {declared} bytes exceeds {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Problem(code, 413, f"body exceeds {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+TX_ID = r"^(?:[0-9a-fA-F]{2}){16,64}$"
+NO_NUL = r"^[^\u0000]+$"
+NO_NUL_OR_SLASH = r"^[^\u0000/]+$"
+#: Problem codes of refused parameters that have their own (default: ``malformed_request``).
+PARAMETER_CODES = {"tx_id": "malformed_id"}
+ADMISSION_CODES = (
+    (
+        400,
+        "malformed_tx, malformed_request, malformed_certificate, wrong_chain, tx_expired, "
+        "tx_ttl_too_long",
+    ),
+    (401, "bad_signature"),
+    (
+        403,
+        "unknown_ca, organisation_mismatch, certificate_expired, certificate_not_yet_valid, "
+        "certificate_revoked, role_not_allowed",
+    ),
+    (404, "unknown_contract"),
+    (409, "duplicate_tx"),
+    (413, "tx_too_large"),
+    (503, "mempool_full"),
+)
 
 
-def parse_batch(raw: bytes, json_body: bool) -> list[bytes]:
-    """The envelopes of a batch body: a msgpack array of bin, or JSON ``{"txs": [base64]}``."""
-    too_many = Problem("batch_too_large", 413, f"at most {MAX_BATCH_TXS} txs per batch")
-    try:
-        if json_body:
-            items = orjson.loads(raw)["txs"]
-            if not isinstance(items, list):
-                raise TypeError
-            if len(items) > MAX_BATCH_TXS:
-                raise too_many
-            datas = [base64.b64decode(t, validate=True) for t in items]
-        else:
-            datas = msgpack.unpackb(raw, max_array_len=MAX_BATCH_TXS, max_map_len=0, max_str_len=0)
-            if not isinstance(datas, list) or not all(type(d) is bytes for d in datas):
-                raise TypeError
-    except (ValueError, KeyError, TypeError, binascii.Error) as e:
-        if "exceeds max_array_len" in str(e):
-            raise too_many from None
-        raise Problem(
-            "malformed_batch",
-            400,
-            'expected a msgpack array of envelopes or JSON {"txs": ["<base64>", ...]}',
-        ) from None
-    if not datas:
-        raise Problem("malformed_batch", 400, "a batch holds at least one tx")
-    return datas
+class StateKeyConvertor(PathConvertor):
+    """A state key in a URL path: any characters, ``/`` and line breaks included (Starlette's
+    ``path`` convertor stops at a line break, so such a key would be unreachable)."""
+
+    regex = r"[\s\S]+"
 
 
-def parse_tx_id(text: str) -> bytes:
-    try:
-        tx_id = bytes.fromhex(text)
-    except ValueError:
-        raise Problem("malformed_id", 400, "a tx id is hex") from None
-    if not 16 <= len(tx_id) <= 64:
-        raise Problem("malformed_id", 400, "a tx id is 16..64 bytes")
-    return tx_id
+register_url_convertor("statekey", StateKeyConvertor())
 
 
-class SubmitFastPath:
-    """``POST /v1/txs`` and ``/v1/txs/batch`` straight to their handlers, in front of all of
-    FastAPI (its middleware, routing, dependency solving): the hottest requests of a busy node
-    (a quarter of its CPU went to the framework under load). Same parameters, answers and
-    problem details as the documented routes, which stay in the OpenAPI schema and answer the
-    same when called through FastAPI; every other request goes to FastAPI."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        submit: Callable[[Request, bool, float], Awaitable[Response]],
-        submit_batch: Callable[[Request], Awaitable[Response]],
-    ) -> None:
-        self.app = app
-        self.submit = submit
-        self.submit_batch = submit_batch
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        path = scope["path"]
-        try:
-            if path == "/v1/txs":
-                wait, timeout = _submit_params(scope.get("query_string", b""))
-                response = await self.submit(Request(scope, receive), wait, timeout)
-            elif path == "/v1/txs/batch":
-                response = await self.submit_batch(Request(scope, receive))
-            else:
-                await self.app(scope, receive, send)
-                return
-        except Problem as e:
-            response = problem_response(e.code, e.status, e.detail)
-        except AdmissionError as e:
-            response = problem_response(e.code, e.status, e.detail)
-        await response(scope, receive, send)
-
-
-_TRUE = frozenset({"1", "true", "yes", "on", "t", "y"})
-_FALSE = frozenset({"0", "false", "no", "off", "f", "n"})
-
-
-def _submit_params(query: bytes) -> tuple[bool, float]:
-    """``wait`` and ``timeout`` as FastAPI would parse them for the route."""
-    params = parse_qs(query.decode("latin-1"), keep_blank_values=True)
-    wait, timeout = False, 10.0
-    if "wait" in params:
-        text = params["wait"][-1].lower()
-        if text not in _TRUE | _FALSE:
-            raise Problem("malformed_request", 400, "wait must be a boolean")
-        wait = text in _TRUE
-    if "timeout" in params:
-        try:
-            timeout = float(params["timeout"][-1])
-        except ValueError:
-            raise Problem("malformed_request", 400, "timeout must be a number") from None
-        if timeout != timeout:  # NaN
-            raise Problem("malformed_request", 400, "timeout must be a number")
-    return wait, timeout
-
-
-def create_asgi(node: Node) -> SubmitFastPath:
+def create_asgi(port: NodePort) -> SubmitFastPath:
     """The node's whole HTTP application: the submit fast path in front of FastAPI."""
-    app = create_app(node)
-    return SubmitFastPath(app, app.state.submit, app.state.submit_batch)
+    handlers = SubmitHandlers(port)
+    return SubmitFastPath(create_app(port, handlers), handlers)
 
 
-def create_app(node: Node) -> FastAPI:
-    app = FastAPI(
+def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAPI:
+    submitting = handlers if handlers is not None else SubmitHandlers(port)
+    app = FastAPIOffline(
         title="Yulian node API",
         version=__version__,
         description="REST API of a Yulian (渝链) consortium-chain node. Errors are RFC 9457 "
-        "problem details with a stable `code`.",
+        "problem details (`application/problem+json`) with a stable `code`; see docs/api.md.",
     )
-
-    @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> Response:
-        return problem_response(exc.code, exc.status, exc.detail)
-
-    @app.exception_handler(AdmissionError)
-    async def _admission(_: Request, exc: AdmissionError) -> Response:
-        return problem_response(exc.code, exc.status, exc.detail)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> Response:
-        return problem_response("malformed_request", 400, str(exc.errors())[:500])
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(code, exc.status_code, str(exc.detail))
+    install_openapi(app)
+    _install_problem_handlers(app)
 
     @app.post(
         "/v1/txs",
         summary="Submit a signed transaction",
         description="Body: the msgpack envelope (`application/msgpack`) or JSON "
         '`{"tx": "<base64 envelope>"}`. With `wait=true` the answer comes once the tx '
-        "is committed (or `timeout` seconds pass).",
+        f"is committed (200) or after `timeout` seconds (202; clamped to 0..{MAX_WAIT_S:g}).",
+        status_code=202,
+        response_model=None,
+        responses=answers(TxSubmitted, *ADMISSION_CODES, ok_status=202)
+        | {200: {"model": TxSubmitted, "description": "committed (wait=true)"}},
+        openapi_extra=envelope_body(TxJsonBody, "one signed envelope"),
     )
-    async def submit_tx(request: Request, wait: bool = False, timeout: float = 10.0) -> Response:
-        return await submit(request, wait, timeout)
-
-    async def submit(request: Request, wait: bool, timeout: float) -> Response:
-        limit = node.params.max_tx_bytes
-        raw = await read_body_limited(request, limit * 2 + 64)
-        if request.headers.get("content-type", "").startswith("application/json"):
-            try:
-                doc = orjson.loads(raw)
-                data = base64.b64decode(doc["tx"], validate=True)
-            except (orjson.JSONDecodeError, KeyError, TypeError, binascii.Error, ValueError):
-                raise Problem(
-                    "malformed_tx", 400, 'expected JSON {"tx": "<base64 envelope>"}'
-                ) from None
-        else:
-            data = raw
-        tx = await node.submit_one(data)
-        body: dict[str, Any] = {"id": tx.tx_id.hex(), "status": "pending"}
-        if not wait:
-            return json_response(body, 202)
-        status = await node.wait_committed(tx.tx_id, min(max(timeout, 0.0), MAX_WAIT_S))
-        body["status"] = status.status
-        if status.status == "committed":
-            receipt = node.receipt(status.height, status.index)
-            assert receipt is not None
-            body.update(height=status.height, index=status.index, receipt=receipt_view(receipt))
-            return json_response(body, 200)
-        return json_response(body, 202)
+    async def submit_tx(
+        request: Request,
+        wait: bool = Query(False, description="answer once committed"),
+        timeout: float = Query(DEFAULT_WAIT_S, description=f"seconds, 0..{MAX_WAIT_S:g}"),
+    ) -> Response:
+        wait, timeout = submit_params(request.scope.get("query_string", b""))
+        return await submitting.submit(request, wait, timeout)
 
     @app.post(
         "/v1/txs/batch",
-        summary="Submit up to 1,000 signed transactions at once",
+        summary=f"Submit up to {MAX_BATCH_TXS:,} signed transactions at once",
         description="Body: a msgpack array of envelopes (`application/msgpack`) or JSON "
         '`{"txs": ["<base64 envelope>", ...]}`. Each tx is admitted on its own, in order: the '
         "answer lists, per tx, `pending` with its id or `refused` with the problem code a "
         "single submit would have got. The batch itself is refused (400/413) only when its body "
         "cannot be read.",
+        response_model=None,
+        responses=answers(BatchSubmitted, (400, "malformed_batch"), (413, "batch_too_large")),
+        openapi_extra=envelope_body(BatchJsonBody, "signed envelopes"),
     )
     async def submit_tx_batch(request: Request) -> Response:
-        return await submit_batch(request)
+        return await submitting.submit_batch(request)
 
-    async def submit_batch(request: Request) -> Response:
-        raw = await read_body_limited(request, MAX_BATCH_BODY, "batch_too_large")
-        json_body = request.headers.get("content-type", "").startswith("application/json")
-        datas = parse_batch(raw, json_body)
-        results = await node.submit_many(datas)
-        items: list[dict[str, Any]] = []
-        for r in results:
-            if isinstance(r, AdmissionError):
-                items.append(
-                    {
-                        "status": "refused",
-                        "code": r.code,
-                        "http_status": r.status,
-                        "detail": r.detail,
-                    }
-                )
-            else:
-                items.append({"id": r.tx_id.hex(), "status": "pending"})
-        accepted = sum(1 for r in results if not isinstance(r, AdmissionError))
-        return json_response(
-            {"accepted": accepted, "refused": len(results) - accepted, "results": items}
-        )
-
-    app.state.submit = submit
-    app.state.submit_batch = submit_batch
-
-    @app.get("/v1/txs/{tx_id}", summary="Status, receipt and offline-verifiable proof of a tx")
-    async def get_tx(tx_id: str) -> Response:
-        ident = parse_tx_id(tx_id)
-        status = node.tx_status(ident)
-        if status.status == "unknown":
-            raise Problem("unknown_tx", 404, f"no tx {tx_id}")
+    @app.get(
+        "/v1/txs/{tx_id}",
+        summary="Status, receipt and offline-verifiable proof of a tx",
+        response_model=None,
+        responses=answers(TxPending | TxCommitted, (400, "malformed_id"), (404, "unknown_tx")),
+    )
+    async def get_tx(
+        tx_id: str = Path(pattern=TX_ID, description="hex, 16..64 bytes"),
+    ) -> Response:
+        ident = bytes.fromhex(tx_id)
+        status = port.tx_status(ident)
         if status.status == "pending":
-            return json_response({"id": tx_id, "status": "pending"})
-        bundle = node.proof(ident)
-        assert bundle is not None
-        try:
-            verified = verify_bundle(bundle, node.genesis)
-        except VerificationError as e:  # never serve a proof that does not verify
-            raise Problem("internal_proof_error", 500, str(e)) from None
+            return json_response({"id": ident.hex(), "status": "pending"})
+        proven = port.proven_tx(ident) if status.status == "committed" else None
+        if proven is None:
+            raise Problem("unknown_tx", 404, f"no tx {ident.hex()}")
+        receipt = receipt_view(proven.receipt)
         return json_response(
             {
-                "id": tx_id,
+                "id": ident.hex(),
                 "status": "committed",
-                "height": status.height,
-                "index": status.index,
-                "receipt": receipt_view(verified.receipt),
-                "events": receipt_view(verified.receipt)["events"],
-                "header": header_view(verified.header, node.suite.hash(bundle.header)),
-                "commit": commit_view(verified.commit),
-                "proof": bundle.to_json(),
-                "summary": verified.summary,
+                "height": proven.height,
+                "index": proven.index,
+                "receipt": receipt,
+                "events": receipt["events"],
+                "header": header_view(proven.header, proven.block_hash),
+                "commit": commit_view(proven.commit),
+                "proof": proven.bundle.to_json(),
+                "summary": proven.summary,
             }
         )
 
     def _block(height: int) -> Response:
-        block = node.block(height)
-        if block is None:
+        record = port.block(height)
+        if record is None:
             raise Problem("unknown_block", 404, f"no block at height {height}")
-        commit_bytes = node.ledger.commit(height)
-        commit = CommitCertificate.decode(commit_bytes) if commit_bytes else None
-        tx_ids = node.block_tx_ids(height, block)
-        block_hash = node.ledger.block_hash(height) or b""
-        return json_response(block_view(block, block_hash, tx_ids, commit))
+        return json_response(
+            block_view(record.header, record.block_hash, record.tx_ids, record.commit)
+        )
 
-    @app.get("/v1/blocks/latest", summary="The latest committed block")
+    @app.get(
+        "/v1/blocks/latest",
+        summary="The latest committed block",
+        response_model=None,
+        responses=answers(BlockView, (404, "unknown_block")),
+    )
     async def latest_block() -> Response:
-        if node.tip.height == 0:
+        height = port.head().height
+        if height == 0:
             raise Problem("unknown_block", 404, "no block has been committed yet")
-        return _block(node.tip.height)
-
-    @app.get("/v1/blocks/{height}", summary="A committed block by height")
-    async def get_block(height: int) -> Response:
-        if height < 1:
-            raise Problem("unknown_block", 404, "heights start at 1")
         return _block(height)
 
-    @app.get("/v1/state/{contract}/{key:path}/history", summary="Version history of a key")
-    async def state_history(contract: str, key: str, limit: int = 100) -> Response:
-        limit = max(1, min(limit, MAX_HISTORY))
-        versions = node.state_history(contract, key, limit)
+    @app.get(
+        "/v1/blocks/{height}",
+        summary="A committed block by height",
+        response_model=None,
+        responses=answers(BlockView, (400, "malformed_request"), (404, "unknown_block")),
+    )
+    async def get_block(height: int = Path(ge=1, le=MAX_HEIGHT)) -> Response:
+        return _block(height)
+
+    contract_param = Path(min_length=1, max_length=MAX_NAME_LEN, pattern=NO_NUL_OR_SLASH)
+    key_param = Path(
+        min_length=1,
+        max_length=MAX_STATE_KEY_BYTES,
+        pattern=NO_NUL,
+        description=f"contract name, NUL and key together at most {MAX_STATE_KEY_BYTES} "
+        "UTF-8 bytes",
+    )
+
+    @app.get(
+        "/v1/state/{contract}/{key:statekey}/history",
+        summary="Version history of a key, newest first",
+        response_model=None,
+        responses=answers(StateHistory, (400, "malformed_request, key_too_long")),
+    )
+    async def state_history(
+        contract: str = contract_param,
+        key: str = key_param,
+        limit: int = Query(DEFAULT_HISTORY, ge=1, le=MAX_HISTORY),
+    ) -> Response:
+        _check_state_key(contract, key)
+        versions = port.state_history(contract, key, limit)
         return json_response(
             {
                 "contract": contract,
@@ -343,32 +260,49 @@ def create_app(node: Node) -> FastAPI:
             }
         )
 
-    @app.get("/v1/state/{contract}/{key:path}", summary="Current value of a key")
-    async def state_get(contract: str, key: str) -> Response:
-        value = node.state_get(contract, key)
+    @app.get(
+        "/v1/state/{contract}/{key:statekey}",
+        summary="Current value of a key",
+        response_model=None,
+        responses=answers(
+            StateValue, (400, "malformed_request, key_too_long"), (404, "unknown_key")
+        ),
+    )
+    async def state_get(contract: str = contract_param, key: str = key_param) -> Response:
+        _check_state_key(contract, key)
+        height = port.head().height
+        value = port.state_get(contract, key)
         if value is None:
             raise Problem("unknown_key", 404, f"{contract}/{key} has no value")
         return json_response(
-            {
-                "contract": contract,
-                "key": key,
-                "height": node.tip.height,
-                "value": to_json(decode(value)),
-            }
+            {"contract": contract, "key": key, "height": height, "value": to_json(decode(value))}
         )
 
-    @app.post("/v1/query", summary="Read-only contract call on the committed state")
-    async def query(body: QueryBody) -> Response:
-        try:
-            args = from_json(body.args)
-        except ValueError as e:
-            raise Problem("bad_args", 400, str(e)) from None
-        receipt = node.query(body.contract, body.method, args)
+    @app.post(
+        "/v1/query",
+        summary="Read-only contract call on the committed state",
+        description=f"Body: JSON, at most {MAX_QUERY_BODY:,} bytes; `args` as a tx's would be "
+        '(bytes as `{"$bytes": "<hex>"}`). The call is metered like a tx; writes are discarded.',
+        response_model=None,
+        responses=answers(
+            QueryResult,
+            (400, "malformed_request, bad_args"),
+            (404, "unknown_contract"),
+            (413, "body_too_large"),
+            (415, "unsupported_media_type"),
+        ),
+        openapi_extra=json_body(QueryBody),
+    )
+    async def query(request: Request) -> Response:
+        body = await _query_body(request)
+        args = _query_args(body.args)
+        height = port.head().height
+        receipt = port.query(body.contract, body.method, args)
         if receipt.status == "unknown_contract":
             raise Problem("unknown_contract", 404, receipt.message)
         return json_response(
             {
-                "height": node.tip.height,
+                "height": height,
                 "status": receipt.status,
                 "message": receipt.message,
                 "value": to_json(receipt.value),
@@ -376,56 +310,129 @@ def create_app(node: Node) -> FastAPI:
             }
         )
 
-    @app.get("/v1/consortium", summary="The consortium config in force after the head block")
-    async def consortium() -> Response:
-        return json_response(
-            {"height": node.tip.height, **config_view(node.replica.consortium, node.tip.height)}
-        )
+    @app.get(
+        "/v1/consortium",
+        summary="The consortium config after a block (default: the head block)",
+        response_model=None,
+        responses=answers(ConsortiumView, (400, "malformed_request"), (404, "unknown_height")),
+    )
+    async def consortium(height: int | None = Query(None, ge=0, le=MAX_HEIGHT)) -> Response:
+        head = port.head().height
+        at = head if height is None else height
+        if at > head:
+            raise Problem("unknown_height", 404, f"heights 0..{head} are committed")
+        return json_response({"height": at, **config_view(port.config_at(at), at)})
 
-    @app.get("/v1/validators", summary="The validator set that signs a height")
-    async def validators(height: int | None = None) -> Response:
-        """Without ``height``: the next block's. A height up to head + 1 is known (the set of
-        a height is decided by the state after the block before it)."""
-        target = node.tip.height + 1 if height is None else height
-        if not 1 <= target <= node.tip.height + 1:
-            raise Problem("unknown_height", 404, f"heights 1..{node.tip.height + 1} are known")
-        config = node.config_at(target - 1)
-        return json_response(
-            {
-                "height": target,
-                "validators": [
-                    {
-                        "name": v.name,
-                        "org": v.org,
-                        "public_key": v.public_key.hex(),
-                        "power": v.power,
-                        "address": v.address,
-                    }
-                    for v in config.validators_at(target)
-                ],
-            }
-        )
+    @app.get(
+        "/v1/validators",
+        summary="The validator set that signs a height",
+        description="Without `height`: the next block's. Heights up to head + 1 are known (the "
+        "set of a height is decided by the state after the block before it).",
+        response_model=None,
+        responses=answers(ValidatorsView, (400, "malformed_request"), (404, "unknown_height")),
+    )
+    async def validators(height: int | None = Query(None, ge=1, le=MAX_HEIGHT)) -> Response:
+        head = port.head().height
+        target = head + 1 if height is None else height
+        if target > head + 1:
+            raise Problem("unknown_height", 404, f"heights 1..{head + 1} are known")
+        view = config_view(port.config_at(target - 1), target - 1)  # signers of target
+        return json_response({"height": target, "validators": view["validators"]})
 
-    @app.get("/v1/health", summary="Liveness and chain head")
+    @app.get(
+        "/v1/health",
+        summary="Liveness, identity and chain head",
+        response_model=None,
+        responses=answers(Health),
+    )
     async def health() -> Response:
+        h = port.health()
         return json_response(
             {
                 "status": "ok",
                 "version": __version__,
-                "node": node.config.name,
-                "org": node.config.org,
-                "chain_id": node.chain_id,
-                "genesis_hash": node.replica.genesis_hash.hex(),
-                "suite": node.suite.name,
-                "height": node.tip.height,
-                "last_block_time_ms": node.tip.time_ms,
-                "round": node.replica.round,
-                "peers": node.peers.connected() if node.peers is not None else [],
-                "mempool": len(node.mempool),
-                "validators": [v.name for v in node.replica.validators.validators],
-                "contracts": node.contract_names(),
+                "node": h.node,
+                "org": h.org,
+                "chain_id": h.chain_id,
+                "genesis_hash": h.genesis_hash.hex(),
+                "suite": h.suite,
+                "height": h.height,
+                "last_block_time_ms": h.last_block_time_ms,
+                "round": h.round,
+                "peers": list(h.peers),
+                "mempool": h.mempool,
+                "validators": list(h.validators),
+                "contracts": list(h.contracts),
             }
         )
 
-    mount_explorer(app, genesis=node.genesis)
+    mount_explorer(app, genesis=port.genesis)
     return app
+
+
+def _check_state_key(contract: str, key: str) -> None:
+    size = len(contract.encode("utf-8")) + 1 + len(key.encode("utf-8"))
+    if size > MAX_STATE_KEY_BYTES:
+        raise Problem(
+            "key_too_long",
+            400,
+            f"contract, NUL and key are {size} UTF-8 bytes; at most {MAX_STATE_KEY_BYTES}",
+        )
+
+
+async def _query_body(request: Request) -> QueryBody:
+    if not is_json(request):
+        raise Problem("unsupported_media_type", 415, "a query body is application/json")
+    raw = await read_body_limited(request, MAX_QUERY_BODY, "body_too_large")
+    try:
+        return QueryBody.model_validate(orjson.loads(raw))
+    except orjson.JSONDecodeError as e:
+        raise Problem("malformed_request", 400, f"the body is not JSON: {e}") from None
+    except ValidationError as e:
+        raise Problem("malformed_request", 400, _describe(e.errors())) from None
+
+
+def _query_args(raw: list[Any]) -> tuple[Any, ...]:
+    """Query args as a tx would carry them: the same value model and the same limits."""
+    try:
+        args = tuple(from_json(raw))
+        decode(encode((args,)), TX_LIMITS)
+    except ValueError as e:
+        raise Problem("bad_args", 400, str(e)) from None
+    return args
+
+
+def _describe(errors: Any) -> str:
+    """A validation error list as one line: where, and what is wrong."""
+    parts = []
+    for error in errors[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)[:500]
+
+
+def _install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> Response:
+        return problem_response(exc.code, exc.status, exc.detail)
+
+    @app.exception_handler(AdmissionError)
+    async def _admission(_: Request, exc: AdmissionError) -> Response:
+        return problem_response(exc.code, exc.status, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        where = errors[0].get("loc", ("",))[-1] if errors else ""
+        code = PARAMETER_CODES.get(str(where), "malformed_request")
+        return problem_response(code, 400, _describe(errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem_response(code, exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> Response:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return problem_response("internal_error", 500, f"{type(exc).__name__} (see the node log)")

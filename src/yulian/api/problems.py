@@ -2,15 +2,18 @@
 
 Every refused request answers ``application/problem+json`` with ``type``
 (``urn:yulian:problem:<code>``), ``title``, ``status``, ``detail`` and the extension member
-``code``; clients branch on ``code``, never on ``detail``.
+``code``; clients branch on ``code``, never on ``detail``. ``docs/api.md`` lists the codes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import orjson
 from starlette.responses import Response
 
 PROBLEM_TYPE_PREFIX = "urn:yulian:problem:"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 class Problem(Exception):
@@ -21,7 +24,9 @@ class Problem(Exception):
         self.detail = detail
 
 
-def problem_response(code: str, status: int, detail: str) -> Response:
+def problem_response(
+    code: str, status: int, detail: str, headers: Mapping[str, str] | None = None
+) -> Response:
     body = {
         "type": PROBLEM_TYPE_PREFIX + code,
         "title": code.replace("_", " "),
@@ -29,4 +34,6 @@ def problem_response(code: str, status: int, detail: str) -> Response:
         "detail": detail,
         "code": code,
     }
-    return Response(orjson.dumps(body), status_code=status, media_type="application/problem+json")
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )

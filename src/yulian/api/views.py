@@ -1,15 +1,16 @@
 """Introduction: JSON views of blocks, receipts and certificates for the API (display only;
-proofs carry raw bytes)."""
+proofs carry raw bytes). Their shapes are declared in ``schemas.py``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from yulian.sdk.jsonvalue import to_json
-from yulian.types.block import Block, Header
+from yulian.types.block import Header
 from yulian.types.commit import CommitCertificate
+from yulian.types.jsonvalue import to_json
 from yulian.types.receipt import Receipt
+from yulian.types.summary import event_views
 
 
 def receipt_view(r: Receipt) -> dict[str, Any]:
@@ -19,10 +20,7 @@ def receipt_view(r: Receipt) -> dict[str, Any]:
         "message": r.message,
         "steps": r.steps,
         "value": to_json(r.value),
-        "events": [
-            {"contract": e.contract, "name": e.name, "payload": to_json(e.payload)}
-            for e in r.events
-        ],
+        "events": event_views(r),
     }
 
 
@@ -55,10 +53,10 @@ def commit_view(c: CommitCertificate) -> dict[str, Any]:
 
 
 def block_view(
-    block: Block, block_hash: bytes, tx_ids: Sequence[bytes], commit: CommitCertificate | None
+    header: Header, block_hash: bytes, tx_ids: Sequence[bytes], commit: CommitCertificate | None
 ) -> dict[str, Any]:
     return {
-        "header": header_view(block.header, block_hash),
+        "header": header_view(header, block_hash),
         "tx_ids": [t.hex() for t in tx_ids],
         "commit": commit_view(commit) if commit is not None else None,
     }

@@ -83,6 +83,14 @@ class BenchOptions:
             runs="yulian.bench.scale:run_for_options",
         ),
     ] = None
+    worst_case: Annotated[
+        bool,
+        Entry(
+            "contract metering: worst-case ns and bytes per step over adversarial programs",
+            runs="yulian.bench.worstcase:main",
+            forwards=("json_path",),
+        ),
+    ] = False
     full: Annotated[bool, Entry("--scale: the full sizes (1M keys, ...)")] = False
     keep: Annotated[Path | None, Entry("keep the network (and node logs) under DIR")] = None
     accounts: Annotated[int, Entry("transfer: accounts (keys)")] = 10_000

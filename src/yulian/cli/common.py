@@ -99,7 +99,7 @@ def print_json(value: Any) -> None:
 
 def parse_args_json(text: str) -> list[Any]:
     """A JSON array of contract arguments (``{"$bytes": hex}`` for bytes)."""
-    from yulian.sdk.jsonvalue import from_json
+    from yulian.types.jsonvalue import from_json
 
     try:
         value = json.loads(text)

@@ -24,7 +24,8 @@ def node_start(
 ) -> None:
     """Run a node in the foreground until SIGINT/SIGTERM."""
     from yulian.node.config import ConfigError, load_config
-    from yulian.node.node import NodeStartError, run_node
+    from yulian.node.node import NodeStartError
+    from yulian.node.serve import run_node
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

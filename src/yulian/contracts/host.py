@@ -10,10 +10,7 @@ Invariants:
   (final value per key, in first-write order) only when the invocation ends ``ok``. A failed
   invocation leaves the state untouched even before the execution layer rolls back.
 - Every value crossing the boundary (state values, event payloads, the return value) is
-  checked and charged by one iterative walk before ``to_canonical`` / ``encode`` touch it,
-  so a value that shares sub-lists cannot make either of them exponential or recursive. A
-  small value in the model skips that walk (it would neither refuse nor charge anything) and
-  is put in canonical form by a bounded fast path instead.
+  checked and charged by ``export.export_value`` before it is kept.
 - Values handed to the contract are fresh ``to_plain`` copies: mutating them changes nothing.
 - An exception raised by the ``ContractState`` itself is a host failure, re-raised from
   ``invoke``; it is never turned into a receipt.
@@ -26,40 +23,38 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
-from yulian.contracts.metering import (
-    BYTES_PER_STEP,
-    ITEMS_PER_STEP,
-    ContractAbort,
-    InvalidValue,
-    LimitExceeded,
-    Meter,
+from yulian.contracts.aborts import ContractAbort, InvalidValue, LimitExceeded
+from yulian.contracts.costs import BYTES_PER_STEP, EXPORT_NODES_PER_STEP
+from yulian.contracts.export import (
+    EXPORT_CHARGE_EVERY,
+    MAX_VALUE_DEPTH,
+    ExportLimits,
+    count_nodes,
+    export_value,
 )
-from yulian.types.encoding import (
-    DEFAULT_LIMITS,
-    INT_MAX,
-    INT_MIN,
-    DecodeError,
-    decode_plain,
-    encode_canonical,
-    to_canonical,
-    to_plain,
-)
+from yulian.contracts.meter import Meter
+from yulian.types.encoding import DEFAULT_LIMITS, DecodeError, decode_plain
+from yulian.types.receipt import MAX_EVENT_NAME_BYTES, RECEIPT_LIMITS
 
 MAX_KEY_BYTES = 256
 MAX_VALUE_BYTES = 64 * 1024  # one state value, encoded
 MAX_RETURN_BYTES = 64 * 1024
-MAX_ARGS_BYTES = 1 << 20
-MAX_VALUE_DEPTH = DEFAULT_LIMITS.max_depth
 MAX_EVENTS = 64  # per invocation
-MAX_EVENT_NAME_CHARS = 64
 MAX_EVENT_BYTES = 16 * 1024  # one payload, encoded
 MAX_EVENT_TOTAL_BYTES = 64 * 1024
 MAX_HISTORY = 64  # entries returned by ctx.state.history
-MAX_REVERT_MESSAGE_CHARS = 512
+MAX_REVERT_MESSAGE_BYTES = 512  # UTF-8; a longer message is cut at a char boundary
 STATE_READ_STEPS = 10
 STATE_WRITE_STEPS = 20
 EVENT_STEPS = 10
 READ_ONLY_MESSAGE = "read-only call"
+# Where each value goes, and so what it may be: a state value is decoded with the default
+# limits; in a receipt the return value sits one level down, an event's payload three.
+STATE_LIMITS = ExportLimits(MAX_VALUE_BYTES, MAX_VALUE_DEPTH, DEFAULT_LIMITS.max_items)
+RETURN_LIMITS = ExportLimits(
+    MAX_RETURN_BYTES, RECEIPT_LIMITS.max_depth - 1, RECEIPT_LIMITS.max_items
+)
+EVENT_LIMITS = ExportLimits(MAX_EVENT_BYTES, RECEIPT_LIMITS.max_depth - 3, RECEIPT_LIMITS.max_items)
 DEFAULT_REQUIRE_MESSAGE = "requirement failed"
 
 
@@ -146,156 +141,26 @@ def _decode_stored(data: bytes) -> Any:
         raise HostFailure(e) from e
 
 
-EXPORT_CHARGE_EVERY = 1024  # size walked between two charges of the exact walk
-FAST_EXPORT_NODES = 1024  # nodes the fast path visits at most
-
-
-class _NotSimple(Exception):
-    """The value needs the exact walk: it may be refused, charged or cut short there."""
-
-
-def _fast_canonical(node: Any, depth: int, sequence: type, budget: int) -> tuple[Any, int]:
-    """``(canonical form, budget left)`` of a list, tuple or dict that is plainly in the model.
-
-    Refuses nothing and charges nothing: anything unusual (a type outside the model, a big int,
-    a non-str key, a deep or large value) raises ``_NotSimple``. Children are counted against
-    ``budget`` before they are visited, so the work is bounded even for shared sub-lists.
-    """
-    if depth >= MAX_VALUE_DEPTH:
-        raise _NotSimple
-    budget -= len(node)
-    if budget < 0:
-        raise _NotSimple
-    if type(node) is dict:
-        out: dict[str, Any] = {}
-        for key in sorted(node):  # str order is UTF-8 order (a lone surrogate fails in encode)
-            if type(key) is not str:
-                raise _NotSimple
-            value = node[key]
-            kind = type(value)
-            if kind is list or kind is tuple or kind is dict:
-                value, budget = _fast_canonical(value, depth + 1, sequence, budget)
-            elif kind is int:
-                if not INT_MIN <= value <= INT_MAX:
-                    raise _NotSimple
-            elif not (kind is str or kind is bytes or kind is bool or value is None):
-                raise _NotSimple
-            out[key] = value
-        return out, budget
-    items = []
-    for value in node:
-        kind = type(value)
-        if kind is list or kind is tuple or kind is dict:
-            value, budget = _fast_canonical(value, depth + 1, sequence, budget)
-        elif kind is int:
-            if not INT_MIN <= value <= INT_MAX:
-                raise _NotSimple
-        elif not (kind is str or kind is bytes or kind is bool or value is None):
-            raise _NotSimple
-        items.append(value)
-    return (items if sequence is list else tuple(items)), budget
-
-
-def _walk(value: Any, max_bytes: int, meter: Meter | None) -> None:
-    """The exact walk: its refusals and its charges, in its order, are consensus rules."""
-    nodes: list[Any] = [value]  # parallel stacks: no allocation per node (see measure)
-    depths: list[int] = [0]
-    size = 0
-    charged = 0
-    while nodes:
-        node = nodes.pop()
-        depth = depths.pop()
-        if depth > MAX_VALUE_DEPTH:
-            raise InvalidValue(f"value nested deeper than {MAX_VALUE_DEPTH}")
-        kind = type(node)
-        size += 1
-        if kind is str or kind is bytes:
-            size += len(node)
-        elif kind is int:
-            if not INT_MIN <= node <= INT_MAX:
-                raise InvalidValue("integer outside the 64-bit range")
-        elif kind is list or kind is tuple:
-            nodes.extend(node)
-            depths.extend([depth + 1] * len(node))
-        elif kind is dict:
-            for key, child in node.items():
-                if type(key) is not str:
-                    raise InvalidValue("map keys must be strings")
-                size += len(key)
-                nodes.append(child)
-                depths.append(depth + 1)
-        elif kind is not bool and node is not None:
-            raise InvalidValue("only None, bool, int, str, bytes, lists and maps are encodable")
-        if size > max_bytes:
-            raise LimitExceeded(f"value larger than {max_bytes} bytes")
-        if meter is not None and size - charged >= EXPORT_CHARGE_EVERY:
-            meter.charge((size - charged) // ITEMS_PER_STEP)
-            charged = size
-
-
-def export_value(
-    value: Any, max_bytes: int, meter: Meter | None = None, *, sequence: type = tuple
-) -> tuple[Any, bytes]:
-    """Check ``value`` against the encoding model and return ``(canonical, encoded)``; with
-    ``sequence=list`` the canonical form has lists for tuples (a fresh plain copy).
-
-    The exact walk (``_walk``) is iterative, charges ``meter`` as it goes, and stops as soon as
-    the value is certainly larger than ``max_bytes``. It is skipped when the fast path shows it
-    would neither refuse nor charge: every node of the model encodes to at least the size the
-    walk counts for it, so an encoding of at most ``max_bytes`` (and, with a meter, under
-    ``EXPORT_CHARGE_EVERY`` bytes) means a walk that never reached the limit or a charge.
-    """
-    kind = type(value)
-    data: bytes | None
+def utf8_size(text: str) -> int:
+    """The UTF-8 length of ``text``; ``InvalidValue`` if it has no UTF-8 form (a lone
+    surrogate), so no such text ever reaches a receipt or the state."""
+    if text.isascii():
+        return len(text)
     try:
-        if kind is list or kind is tuple or kind is dict:
-            canonical = _fast_canonical(value, 0, sequence, FAST_EXPORT_NODES)[0]
-        elif (
-            kind is str
-            or kind is bytes
-            or kind is bool
-            or value is None
-            or (kind is int and INT_MIN <= value <= INT_MAX)
-        ):
-            canonical = value
-        else:
-            raise _NotSimple
-        data = encode_canonical(canonical)
-    except (_NotSimple, TypeError, ValueError):  # a refusal, a lone surrogate: the exact path
-        canonical, data = None, None
-    # without a meter, the walk could only refuse a value over max_bytes
-    if (
-        data is None
-        or len(data) > max_bytes
-        or (meter is not None and len(data) >= EXPORT_CHARGE_EVERY)
-    ):
-        _walk(value, max_bytes, meter)
-        if data is None:
-            try:
-                canonical = to_canonical(value)
-                data = encode_canonical(canonical)  # the walk checked what encode would
-            except ValueError as e:  # lone surrogates in a str
-                raise InvalidValue("value is not encodable") from e
-            if sequence is list:
-                canonical = to_plain(canonical)
-    if len(data) > max_bytes:
-        raise LimitExceeded(f"value larger than {max_bytes} bytes")
-    if meter is not None:
-        meter.charge(1 + len(data) // BYTES_PER_STEP)
-    return canonical, data
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidValue("text is not valid UTF-8 (a lone surrogate)") from None
 
 
-def import_args(args: tuple[Any, ...] | list[Any]) -> list[Any]:
-    """The invocation arguments as the contract sees them: plain, canonically ordered copies."""
-    total = 0
-    out = []
-    for arg in args:
-        plain, data = export_value(arg, MAX_ARGS_BYTES, sequence=list)
-        total += len(data)
-        if total > MAX_ARGS_BYTES:
-            raise LimitExceeded(f"arguments larger than {MAX_ARGS_BYTES} bytes")
-        out.append(plain)
-    return out
+def revert_message(message: str) -> str:
+    """A revert message as the receipt holds it: its longest prefix of at most
+    ``MAX_REVERT_MESSAGE_BYTES`` in UTF-8, cut at a char boundary."""
+    head = message[:MAX_REVERT_MESSAGE_BYTES]  # every char takes a byte at least
+    if head.isascii():
+        return head
+    if utf8_size(head) <= MAX_REVERT_MESSAGE_BYTES:
+        return head
+    return head.encode("utf-8")[:MAX_REVERT_MESSAGE_BYTES].decode("utf-8", "ignore")
 
 
 def _check_key(meter: Meter, key: Any) -> str:
@@ -307,7 +172,8 @@ def _check_key(meter: Meter, key: Any) -> str:
         raise InvalidValue("state keys must be valid UTF-8") from e
     if size > MAX_KEY_BYTES:
         raise LimitExceeded(f"state key longer than {MAX_KEY_BYTES} bytes")
-    meter.charge(size // BYTES_PER_STEP)
+    if size >= BYTES_PER_STEP:
+        meter.charge(size // BYTES_PER_STEP)
     return key
 
 
@@ -324,7 +190,7 @@ class Host:
         self.event_bytes = 0
         # the last value put, the mutation count then, and its export: a contract often
         # returns the record it just stored
-        self.last_put: tuple[Any, int, Any, bytes] | None = None
+        self.last_put: tuple[Any, int, Any, bytes, int] | None = None
 
     def _stored(self, key: str) -> bytes | None:
         if key in self.writes:
@@ -337,6 +203,14 @@ class Host:
             raise HostFailure(TypeError("ContractState.get must return bytes or None"))
         return data
 
+    def _decoded(self, data: bytes) -> Any:
+        """A stored value, decoded into a fresh plain copy and paid for like its export: by
+        its bytes and the nodes decoding made (at most a 64 KiB value's worth unpaid, when
+        this charge is the one that runs out)."""
+        value = _decode_stored(data)
+        self.meter.charge(len(data) // BYTES_PER_STEP + count_nodes(value) // EXPORT_NODES_PER_STEP)
+        return value
+
     def _writable(self) -> None:
         if self.read_only:
             raise Revert(READ_ONLY_MESSAGE)
@@ -347,8 +221,7 @@ class Host:
         data = self._stored(key)
         if data is None:
             return default
-        self.meter.charge(len(data) // BYTES_PER_STEP)
-        return _decode_stored(data)
+        return self._decoded(data)
 
     def has(self, key: Any) -> bool:
         key = _check_key(self.meter, key)
@@ -361,9 +234,11 @@ class Host:
         if value is None:
             raise InvalidValue("state values cannot be None; use ctx.state.delete")
         self.meter.charge(STATE_WRITE_STEPS)
-        canonical, data = export_value(value, MAX_VALUE_BYTES, self.meter)
+        canonical, data, nodes, shallow = export_value(
+            value, STATE_LIMITS, self.meter, shallow_depth=RETURN_LIMITS.max_depth
+        )
         self.writes[key] = data
-        self.last_put = (value, self.meter.mutations, canonical, data)
+        self.last_put = (value, self.meter.mutations, canonical, data, nodes) if shallow else None
 
     def delete(self, key: Any) -> None:
         self._writable()
@@ -384,19 +259,19 @@ class Host:
             if data is None:
                 out.append([height, None])
             else:
-                self.meter.charge(len(data) // BYTES_PER_STEP)
-                out.append([height, _decode_stored(data)])
+                out.append([height, self._decoded(data)])
         return out
 
     def emit(self, name: Any, payload: Any) -> None:
         self._writable()
-        if type(name) is not str or not 0 < len(name) <= MAX_EVENT_NAME_CHARS:
-            raise InvalidValue(f"event names must be strings of 1..{MAX_EVENT_NAME_CHARS}")
+        size = utf8_size(name) if type(name) is str else 0
+        if not 0 < size <= MAX_EVENT_NAME_BYTES:
+            raise InvalidValue(f"event names must be strings of 1..{MAX_EVENT_NAME_BYTES} bytes")
         if len(self.events) >= MAX_EVENTS:
             raise LimitExceeded(f"more than {MAX_EVENTS} events")
         self.meter.charge(EVENT_STEPS)
-        canonical, data = export_value(payload, MAX_EVENT_BYTES, self.meter)
-        self.event_bytes += len(data) + len(name)
+        canonical, data, _, _ = export_value(payload, EVENT_LIMITS, self.meter)
+        self.event_bytes += len(data) + size
         if self.event_bytes > MAX_EVENT_TOTAL_BYTES:
             raise LimitExceeded(f"events larger than {MAX_EVENT_TOTAL_BYTES} bytes in total")
         self.events.append((name, canonical))
@@ -405,16 +280,18 @@ class Host:
         """The canonical form of the return value, exported like any value (``export_value``).
 
         The value last put, if no container changed since (``Meter.mutations``), is not walked
-        again: it is the same value, and when its encoding is short of ``EXPORT_CHARGE_EVERY``
-        its walk would neither refuse nor charge, so only the encoding is charged, as always.
+        again: it is the same value, its export's fast path showed it shallow enough for a
+        receipt (``put`` keeps it only then), and when its encoding is short of
+        ``EXPORT_CHARGE_EVERY`` (so it has fewer items than any list may hold) its walk would
+        not refuse it; it is charged what its export costs, as always.
         """
         last, self.last_put = self.last_put, None  # a canonical form is handed out only once
         if last is not None and last[0] is value and last[1] == self.meter.mutations:
-            canonical, data = last[2], last[3]
-            if len(data) < EXPORT_CHARGE_EVERY and len(data) <= MAX_RETURN_BYTES:
-                self.meter.charge(1 + len(data) // BYTES_PER_STEP)
-                return canonical
-        return export_value(value, MAX_RETURN_BYTES, self.meter)[0]
+            data = last[3]
+            if len(data) < EXPORT_CHARGE_EVERY and len(data) <= RETURN_LIMITS.max_bytes:
+                self.meter.charge(1 + len(data) // BYTES_PER_STEP + last[4])
+                return last[2]
+        return export_value(value, RETURN_LIMITS, self.meter)[0]
 
     def flush(self) -> None:
         """Apply the buffered writes; only after the invocation ended ``ok``."""
@@ -494,7 +371,7 @@ class Context:
         if type(message) is not str:
             raise InvalidValue("ctx.require needs a str message")
         if not condition:
-            raise Revert(message[:MAX_REVERT_MESSAGE_CHARS])
+            raise Revert(revert_message(message))
 
 
 HOST_ATTRIBUTES: dict[type, frozenset[str]] = {

@@ -1,7 +1,7 @@
 """Introduction: compile a contract once; invoke its methods deterministically.
 
 ``compile_contract`` runs the dialect checker, inserts the block charges, then runs
-RestrictedPython's transformer (whose guards ``safe_builtins`` provides) and the metering
+RestrictedPython's transformer (whose guards ``guards`` provides) and the metering
 transform, and compiles the result.
 ``CompiledContract.invoke`` executes the module in fresh globals (so nothing a call mutates
 survives it; a module whose level binds nothing mutable is loaded once per environment and
@@ -36,7 +36,18 @@ from typing import Any
 from RestrictedPython import compile_restricted_exec
 from RestrictedPython.transformer import RestrictingNodeTransformer
 
-from yulian.contracts.dialect import ContractRejected, check_contract
+from yulian.contracts.aborts import OutOfSteps, SandboxFault
+from yulian.contracts.builtins import DECIMAL_CONTEXT
+from yulian.contracts.compiler.dialect import ContractRejected, check_contract
+from yulian.contracts.compiler.instrument import (
+    CHARGE,
+    charge_blocks,
+    instrument,
+    module_load_steps,
+)
+from yulian.contracts.costs import DEFAULT_STEP_LIMIT
+from yulian.contracts.export import import_args
+from yulian.contracts.guards import Environment
 from yulian.contracts.host import (
     HOST_ATTRIBUTES,
     BlockInfo,
@@ -47,20 +58,8 @@ from yulian.contracts.host import (
     Revert,
     Sender,
     TxInfo,
-    import_args,
 )
-from yulian.contracts.metering import (
-    CHARGE,
-    DEFAULT_STEP_LIMIT,
-    Meter,
-    OutOfSteps,
-    SandboxFault,
-    charge_blocks,
-    instrument,
-    module_load_steps,
-)
-from yulian.contracts.safe_builtins import DECIMAL_CONTEXT, Environment
-from yulian.types.receipt import RECEIPT_LIMITS
+from yulian.contracts.meter import Meter
 
 # Python frames guaranteed free below ``invoke``: MAX_CALL_DEPTH levels of contract calls take
 # at most a few frames each, and every walk over values is iterative.
@@ -123,30 +122,6 @@ def sandbox_guards() -> Iterator[None]:
             yield
         finally:
             _guards.active = False
-
-
-# A receipt must encode and decode under RECEIPT_LIMITS: the return value sits one level down in
-# it, an event's payload three. Deeper ones (a value is exported with up to 16 levels, as state
-# may hold) made a receipt no client could decode, and at 16 one no block could hold.
-MAX_RETURN_NESTING = RECEIPT_LIMITS.max_depth - 1
-MAX_EVENT_NESTING = RECEIPT_LIMITS.max_depth - 3
-_CONTAINERS = (tuple, list, dict)
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether any part of ``value`` (an exported, canonical value) is more than ``limit``
-    levels down. Walks containers only, a level at a time."""
-    level = [value] if type(value) in _CONTAINERS else []
-    for _ in range(limit):
-        if not level:
-            return False
-        level = [
-            child
-            for node in level
-            for child in (node.values() if type(node) is dict else node)
-            if type(child) in _CONTAINERS
-        ]
-    return any(len(node) for node in level)
 
 
 def _policy(private_names: frozenset[str]) -> type[RestrictingNodeTransformer]:
@@ -301,7 +276,9 @@ class CompiledContract:
             expected = str(low) if low == high else f"{low} to {high}"
             return _failure(BAD_ARGS, f"{method} takes {expected} arguments, got {len(args)}")
         try:
-            plain_args = import_args(args)
+            plain_args = import_args(args, meter)
+        except OutOfSteps as e:
+            return _failure(OUT_OF_STEPS, str(e), meter.limit)
         except SandboxFault as e:
             return _failure(BAD_ARGS, f"arguments: {e}")
 
@@ -319,15 +296,6 @@ class CompiledContract:
             return _failure(FAULT, f"{type(e).__name__}: {e}", meter.used)
         except Exception as e:  # anything the contract's own code raised: the type is enough
             return _failure(FAULT, type(e).__name__, meter.used)
-        if _deeper_than(value, MAX_RETURN_NESTING) or any(
-            _deeper_than(payload, MAX_EVENT_NESTING) for _, payload in host.events
-        ):
-            return _failure(
-                FAULT,
-                f"InvalidValue: a return value may nest {MAX_RETURN_NESTING} levels, an event "
-                f"payload {MAX_EVENT_NESTING} (the receipt must decode)",
-                meter.used,
-            )
         host.flush()
         return Outcome(OK, "", value, tuple(host.events), meter.used)
 

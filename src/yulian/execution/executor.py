@@ -7,6 +7,8 @@ over unordered sets, so every node computes identical receipts and writes for th
 
 A transaction that fails (revert, fault, out of steps, unknown contract or method) gets a
 failure receipt and its writes are rolled back; it is still included, so its id is spent.
+Every receipt can be committed and read back: one that would not encode or decode becomes a
+``fault`` receipt with no writes, and every message is cut to what the decoder accepts.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from yulian.contracts import BlockInfo, Sender, TxInfo, sandbox_guards
 from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
 from yulian.types.encoding import to_plain
-from yulian.types.receipt import Event, Receipt
+from yulian.types.receipt import Event, Receipt, receipt_message, unreadable
 from yulian.types.tx import SignedTx
 
 # name, the state the call runs on -> a contract (a CompiledContract or a system contract)
@@ -98,13 +100,13 @@ def apply_tx(
     call = tx.signed.tx
     contract = resolve(call.contract, overlay)
     if contract is None:
-        return Receipt(
-            tx.tx_id, "unknown_contract", f"no contract named {call.contract!r}", 0, None, ()
-        )
+        message = receipt_message(f"no contract named {call.contract!r}")
+        return Receipt(tx.tx_id, "unknown_contract", message, 0, None, ())
     overlay.begin_tx()
     tx_info = TxInfo(id=tx.tx_id.hex())
     state = state_of(call.contract)
-    if getattr(contract, "is_system", False):
+    system = getattr(contract, "is_system", False)
+    if system:
         outcome = contract.invoke(
             call.method,
             to_plain(call.args),
@@ -125,12 +127,20 @@ def apply_tx(
             state=state,
             step_limit=block.step_limit,
         )
-    if outcome.status == "ok":
-        overlay.commit_tx()
+    status, message = outcome.status, outcome.message
+    if status == "ok":
         events = tuple([Event(call.contract, name, payload) for name, payload in outcome.events])
-        return Receipt(tx.tx_id, "ok", "", outcome.steps, outcome.value, events)
+        receipt = Receipt(tx.tx_id, "ok", "", outcome.steps, outcome.value, events)
+        # a user contract's receipt fits the decoder by construction (the runtime exports every
+        # value under its limits and cuts every message); a system contract's is checked here,
+        # once, before anything is committed
+        problem = unreadable(receipt, decode=True) if system else None
+        if problem is None:
+            overlay.commit_tx()
+            return receipt
+        status, message = "fault", f"InvalidValue: {problem}"
     overlay.rollback_tx()
-    return Receipt(tx.tx_id, outcome.status, outcome.message, outcome.steps, None, ())
+    return Receipt(tx.tx_id, status, receipt_message(message), outcome.steps, None, ())
 
 
 def query_contract(
@@ -146,7 +156,8 @@ def query_contract(
     overlay = Overlay(view, block.height)
     contract = resolve(contract_name, overlay)
     if contract is None:
-        return Receipt(b"", "unknown_contract", f"no contract named {contract_name!r}", 0, None, ())
+        message = receipt_message(f"no contract named {contract_name!r}")
+        return Receipt(b"", "unknown_contract", message, 0, None, ())
     overlay.begin_tx()
     extra = {"view": overlay} if getattr(contract, "is_system", False) else {}
     try:
@@ -165,4 +176,13 @@ def query_contract(
         )
     finally:
         overlay.rollback_tx()
-    return Receipt(b"", outcome.status, outcome.message, outcome.steps, outcome.value, ())
+    receipt = Receipt(
+        b"", outcome.status, receipt_message(outcome.message), outcome.steps, None, ()
+    )
+    if outcome.status == "ok":
+        answer = Receipt(b"", "ok", "", outcome.steps, outcome.value, ())
+        problem = unreadable(answer, decode=bool(extra))
+        if problem is None:
+            return answer
+        receipt = Receipt(b"", "fault", receipt_message(f"InvalidValue: {problem}"), 0, None, ())
+    return receipt

@@ -2,9 +2,11 @@
 
 ``Replica`` (``node/replica.py``) is the deterministic state machine: consensus, execution,
 admission and storage behind interfaces. The node gives it the real world: the wall clock,
-timers on the event loop, mutual-TLS peers (``net/peers.py``), the REST API, and client
-waiters. It performs each ``Outputs`` in a fixed order — timers, sends, broadcasts, then
-"committed" notifications (the block is already durable when the replica reports it).
+timers on the event loop, mutual-TLS peers (``net/peers.py``) and the gossip of client txs.
+It performs each ``Outputs`` in a fixed order — timers, sends, broadcasts, then "committed"
+notifications to its commit listeners (the block is already durable when the replica reports
+it). The read side the API serves is the read model (``node/readmodel.py``), one listener;
+``node/serve.py`` composes the node, its read model and the HTTP server.
 
 A one-validator chain is the same engine with n = 1 and no peers.
 """
@@ -17,37 +19,26 @@ import logging
 import ssl
 import time
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable, Sequence
 
 from yulian.consensus.durable import OsFile
 from yulian.consensus.safety import CorruptSafetyData, SafetyRules
 from yulian.consensus.votes import ValidatorSet
 from yulian.consensus.wal import WAL, WALCorrupted
 from yulian.crypto.membership import Membership, MembershipError
-from yulian.crypto.merkle import MerkleTree
 from yulian.crypto.suite import get_suite
 from yulian.crypto.x509 import CertificateError, der_to_pem, parse_certificate, pem_to_der
 from yulian.execution.blocks import ChainTip
-from yulian.execution.executor import BlockContext, ExecTx, SenderInfo, query_contract
-from yulian.execution.overlay import state_key
-from yulian.execution.system.consortium import CONFIG_KEY
-from yulian.execution.system.lifecycle import active_names
-from yulian.ledger import MAX_HISTORY_LIMIT, open_ledger
+from yulian.execution.executor import ExecTx
+from yulian.ledger import open_ledger
 from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import Message
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
 from yulian.node.config import ConfigError, NodeConfig, accepted_genesis
-from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
+from yulian.node.replica import Committed, Outputs, Replica, ReplicaConfig, Timer
 from yulian.node.verifier import Verifier
-from yulian.types.block import Block, Header
-from yulian.types.consortium import ConsortiumConfig
 from yulian.types.genesis import ChainParams, Organisation
-from yulian.types.proof import ConfigTransition, TxProofBundle
-from yulian.types.receipt import Receipt
-from yulian.types.tx import SignedTx
 
 log = logging.getLogger("yulian.node")
 
@@ -56,19 +47,10 @@ GOSSIP_INTERVAL_S = 0.02
 TICK_INTERVAL_S = 0.5
 MAX_GOSSIP_BATCH = 1000
 GOSSIP_CHUNK = 100  # peers' txs admitted between two looks at other messages
-RECENT_BLOCKS = 256  # blocks whose tx ids the node remembers for GET /v1/blocks
-ANONYMOUS = SenderInfo(org="", role="anonymous", id="", attributes={})
 
 
 class NodeStartError(RuntimeError):
     """The node refuses to start: its configuration, identity or data directory is wrong."""
-
-
-@dataclass(frozen=True)
-class TxStatus:
-    status: str  # "committed" | "pending" | "unknown"
-    height: int = 0
-    index: int = 0
 
 
 def now_ms() -> int:
@@ -121,16 +103,17 @@ class Node:
         self.mempool = self.replica.mempool
         self.peers: PeerManager | None = None
         self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
-        self._waiters: dict[bytes, list[asyncio.Future[TxStatus]]] = {}
+        # told of each committed block, in height order, after it is durable
+        self.commit_listeners: list[Callable[[Committed], None]] = []
         self._gossip: list[bytes] = []
         self._gossip_in: deque[tuple[str, tuple[bytes, ...]]] = deque()
         self._gossip_queued = 0
         self._gossip_admitter: asyncio.Future[None] | None = None
-        self._recent_tx_ids: dict[int, tuple[bytes, ...]] = {}  # height -> ids, newest blocks
         self.verifier = (
             Verifier(self.genesis.suite, config.verify_workers) if config.verify_workers else None
         )
         self._stopping = False
+        self._background: asyncio.Task[None] | None = None
         self.started_ms = now_ms()
 
     @property
@@ -191,11 +174,6 @@ class Node:
             if v.public_key == self.key.public_key() and v.name != self.config.name:
                 raise NodeStartError(f"the key of {self.config.name} belongs to validator {v.name}")
 
-    def contract_names(self) -> list[str]:
-        """System contracts, contracts deployed through the lifecycle, genesis contracts."""
-        deployed = active_names(self.ledger)
-        return sorted({*self.registry.system_names(), *deployed, *self.registry.genesis_names()})
-
     def _check_genesis_hash(self) -> None:
         stored = self.ledger.get_meta(GENESIS_META)
         if stored is None:
@@ -223,13 +201,8 @@ class Node:
             self._on_consortium_change()
         for committed in out.committed:
             log.info("committed block %d with %d txs", committed.height, len(committed.tx_ids))
-            self._recent_tx_ids[committed.height] = committed.tx_ids
-            if len(self._recent_tx_ids) > RECENT_BLOCKS:
-                del self._recent_tx_ids[next(iter(self._recent_tx_ids))]
-            for index, tx_id in enumerate(committed.tx_ids):
-                for future in self._waiters.pop(tx_id, []):
-                    if not future.done():
-                        future.set_result(TxStatus("committed", committed.height, index))
+            for listener in self.commit_listeners:
+                listener(committed)
 
     def _on_consortium_change(self) -> None:
         """Governance changed the consortium: trust new organisations' CAs, drop peers that
@@ -343,31 +316,6 @@ class Node:
                 self.perform(self.replica.on_message(peer, Message("txs", chunk), now_ms()))
                 await asyncio.sleep(0)  # let consensus messages in between chunks
 
-    def tx_status(self, tx_id: bytes) -> TxStatus:
-        location = self.ledger.tx_location(tx_id)
-        if location is not None:
-            return TxStatus("committed", *location)
-        if tx_id in self.mempool:
-            return TxStatus("pending")
-        return TxStatus("unknown")
-
-    async def wait_committed(self, tx_id: bytes, timeout_s: float) -> TxStatus:
-        status = self.tx_status(tx_id)
-        if status.status == "committed":
-            return status
-        future: asyncio.Future[TxStatus] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(tx_id, []).append(future)
-        try:
-            return await asyncio.wait_for(future, timeout_s)
-        except TimeoutError:
-            return self.tx_status(tx_id)
-        finally:
-            waiters = self._waiters.get(tx_id)
-            if waiters is not None and future in waiters:
-                waiters.remove(future)
-                if not waiters:
-                    del self._waiters[tx_id]
-
     async def _gossip_loop(self) -> None:
         """Batch client txs into one ``txs`` message per interval, and tick the replica."""
         last_tick = 0.0
@@ -384,91 +332,6 @@ class Node:
             if loop.time() - last_tick >= TICK_INTERVAL_S:
                 last_tick = loop.time()
                 self.perform(self.replica.on_tick(now_ms()))
-
-    # --- reads ----------------------------------------------------------------------------
-    def block_tx_ids(self, height: int, block: Block) -> Sequence[bytes]:
-        """The ids of ``block``'s txs (the block at ``height``): remembered for the newest
-        blocks, which followers ask for most, else computed."""
-        known = self._recent_tx_ids.get(height)
-        if known is not None:
-            return known
-        return [self.suite.hash(SignedTx.decode(t).body) for t in block.txs]
-
-    def block(self, height: int) -> Block | None:
-        data = self.ledger.block(height)
-        return Block.decode(data) if data is not None else None
-
-    def header(self, height: int) -> Header | None:
-        block = self.block(height)
-        return block.header if block is not None else None
-
-    def receipt(self, height: int, index: int) -> Receipt | None:
-        data = self.ledger.receipt(height, index)
-        return Receipt.decode(data) if data is not None else None
-
-    def proof(self, tx_id: bytes) -> TxProofBundle | None:
-        location = self.ledger.tx_location(tx_id)
-        if location is None:
-            return None
-        height, index = location
-        block_bytes = self.ledger.block(height)
-        commit = self.ledger.commit(height)
-        assert block_bytes is not None and commit is not None
-        block = Block.decode(block_bytes)
-        tx_tree, receipt_tree, receipts = self._trees(height)
-        return TxProofBundle(
-            chain_id=self.chain_id,
-            envelope=block.txs[index],
-            receipt=receipts[index],
-            index=index,
-            tree_size=len(block.txs),
-            tx_path=tx_tree.proof(index),
-            receipt_path=receipt_tree.proof(index),
-            header=block.header.encode(),
-            commit=commit,
-            prev_header=self.header(height - 1).encode() if height > 1 else b"",  # type: ignore[union-attr]
-            transitions=self.governance_path(height),
-        )
-
-    def config_at(self, height: int) -> ConsortiumConfig:
-        """The consortium config after block ``height`` (0 = the genesis config)."""
-        data = self.ledger.get_at(CONFIG_KEY, height) if height > 0 else None
-        if data is None:
-            return self.replica.genesis_config
-        return ConsortiumConfig.decode(data)
-
-    def governance_path(self, height: int) -> tuple[ConfigTransition, ...]:
-        """Every block below ``height`` that changed the consortium config, ascending."""
-        versions = self.ledger.history(CONFIG_KEY, limit=MAX_HISTORY_LIMIT, before_height=height)
-        path = []
-        for at, config in reversed(versions):
-            block, commit = self.ledger.block(at), self.ledger.commit(at)
-            assert block is not None and commit is not None and config is not None
-            path.append(ConfigTransition(Block.decode(block).header.encode(), commit, config))
-        return tuple(path)
-
-    @lru_cache(maxsize=32)  # noqa: B019  (one node per process; blocks are immutable)
-    def _trees(self, height: int) -> tuple[MerkleTree, MerkleTree, tuple[bytes, ...]]:
-        block = self.block(height)
-        assert block is not None
-        receipts = tuple(self.ledger.receipts(height) or ())
-        return (
-            MerkleTree(block.txs, self.suite.hash),
-            MerkleTree(receipts, self.suite.hash),
-            receipts,
-        )
-
-    def state_get(self, contract: str, key: str) -> bytes | None:
-        return self.ledger.get(state_key(contract, key))
-
-    def state_history(self, contract: str, key: str, limit: int) -> list[tuple[int, bytes | None]]:
-        return self.ledger.history(state_key(contract, key), limit=limit)
-
-    def query(self, contract: str, method: str, args: Sequence[object]) -> Receipt:
-        block = BlockContext(self.tip.height, self.tip.time_ms, self.params.step_limit)
-        return query_contract(
-            self.ledger, block, contract, method, args, self.registry.resolve, ANONYMOUS
-        )
 
     # --- lifecycle ------------------------------------------------------------------------
     def _start_peers(self) -> None:
@@ -496,60 +359,27 @@ class Node:
             on_connect=self._on_peer_connect,
         )
 
-    async def run(self) -> None:
-        """Serve the API, talk to peers and run consensus until SIGINT/SIGTERM."""
-        import uvicorn
-
-        from yulian.api.app import create_asgi
-
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_asgi(self),
-                host=self.config.api_host,
-                port=self.config.api_port,
-                loop="none",
-                log_level="warning",
-                access_log=False,
-                lifespan="off",
-                proxy_headers=False,  # the API binds its own address; no proxy vouches for peers
-            )
-        )
-        # always listen: a full node or a validator added later may dial even a lone validator
-        self._start_peers()
-        assert self.peers is not None
-        await self.peers.start()
+    async def start(self) -> None:
+        """Connect to peers, start consensus and the gossip loop."""
+        if self.config.peers or len(self.replica.consortium.latest_validators()) > 1:
+            self._start_peers()
+            assert self.peers is not None
+            await self.peers.start()
         self.perform(self.replica.start(now_ms()))
-        background = asyncio.create_task(self._gossip_loop())
-        try:
-            await server.serve()
-        finally:
-            self._stopping = True
-            background.cancel()
+        self._background = asyncio.create_task(self._gossip_loop())
+
+    async def stop(self) -> None:
+        """Stop consensus and gossip, disconnect peers and close the ledger."""
+        self._stopping = True
+        if self._background is not None:
+            self._background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await background
-            if self.peers is not None:
-                await self.peers.stop()
-            self.close()
+                await self._background
+        if self.peers is not None:
+            await self.peers.stop()
+        self.close()
 
     def close(self) -> None:
         if self.verifier is not None:
             self.verifier.close()
         self.ledger.close()
-
-
-def run_node(config: NodeConfig) -> None:
-    """Start ``config``'s node on uvloop and block until it stops."""
-    import uvloop
-
-    async def main() -> None:
-        node = Node(config)
-        log.info(
-            "node %s serving http://%s:%d at height %d",
-            config.name,
-            config.api_host,
-            config.api_port,
-            node.tip.height,
-        )
-        await node.run()
-
-    uvloop.run(main())

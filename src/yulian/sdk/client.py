@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import msgpack
 
-from yulian.sdk.jsonvalue import to_json
 from yulian.sdk.wallet import Wallet
+from yulian.types.jsonvalue import to_json
 
 DEFAULT_TTL_BLOCKS = 1000
 

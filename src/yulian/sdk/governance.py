@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from yulian.sdk.client import Client
-from yulian.sdk.jsonvalue import from_json
+from yulian.types.jsonvalue import from_json
 
 CONSORTIUM = "consortium"
 LIFECYCLE = "lifecycle"

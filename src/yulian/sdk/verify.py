@@ -22,7 +22,6 @@ from yulian.consensus.votes import InvalidCommit, ValidatorSet, verify_commit
 from yulian.crypto.membership import Membership, MembershipError
 from yulian.crypto.merkle import verify_inclusion
 from yulian.crypto.suite import get_suite
-from yulian.sdk.jsonvalue import to_json
 from yulian.types.block import Header
 from yulian.types.commit import CommitCertificate
 from yulian.types.consortium import ConsortiumConfig
@@ -30,6 +29,7 @@ from yulian.types.encoding import DecodeError, encode
 from yulian.types.genesis import Genesis
 from yulian.types.proof import BundleError, TxProofBundle
 from yulian.types.receipt import Receipt
+from yulian.types.summary import SignerInfo, tx_summary
 from yulian.types.tx import SignedTx, tx_sign_bytes
 
 SIGNER_ROLES = ("client", "admin")
@@ -115,27 +115,16 @@ def verify_bundle(bundle: TxProofBundle, genesis: Genesis) -> VerifiedTx:
         )
     except InvalidCommit as e:
         raise VerificationError(f"commit certificate: {e}") from None
-    summary = {
-        "tx_id": tx_id.hex(),
-        "chain_id": tx.chain_id,
-        "contract": tx.contract,
-        "method": tx.method,
-        "args": to_json(tx.args),
-        "signer": {"org": signer.org, "role": signer.role, "name": signer.name, "id": signer.id},
-        "height": header.height,
-        "index": bundle.index,
-        "block_hash": block_hash.hex(),
-        "block_time_ms": header.time_ms,
-        "status": receipt.status,
-        "message": receipt.message,
-        "value": to_json(receipt.value),
-        "events": [
-            {"contract": e.contract, "name": e.name, "payload": to_json(e.payload)}
-            for e in receipt.events
-        ],
-        "state_root": header.state_root.hex(),
-        "commit_signers": [s.validator for s in commit.signatures],
-    }
+    summary = tx_summary(
+        tx_id=tx_id,
+        tx=tx,
+        signer=SignerInfo(signer.org, signer.role, signer.name, signer.id),
+        index=bundle.index,
+        header=header,
+        block_hash=block_hash,
+        receipt=receipt,
+        commit=commit,
+    )
     return VerifiedTx(tx_id, signed, receipt, header, commit, summary)
 
 

@@ -24,7 +24,19 @@ STATUSES = (
 )
 MAX_EVENTS = 64
 MAX_MESSAGE_BYTES = 1024
+MAX_EVENT_NAME_BYTES = 64
+MAX_CONTRACT_NAME_BYTES = 64
 RECEIPT_LIMITS = Limits(max_bytes=1 << 20, max_depth=12, max_items=4096)
+
+
+def receipt_message(text: str) -> str:
+    """``text`` as a receipt's message can hold it: valid UTF-8 (a lone surrogate becomes
+    ``?``), at most ``MAX_MESSAGE_BYTES``, cut at a char boundary. The identity on every
+    message that already fits."""
+    if len(text) <= MAX_MESSAGE_BYTES and text.isascii():
+        return text
+    data = text.encode("utf-8", "replace")
+    return data[:MAX_MESSAGE_BYTES].decode("utf-8", "ignore")
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,8 @@ class Event:
     def from_value(cls, value: Value) -> Event:
         fields = expect_array(value, "event", 3)
         return cls(
-            contract=expect_str(fields[0], "event.contract", 64),
-            name=expect_str(fields[1], "event.name", 64),
+            contract=expect_str(fields[0], "event.contract", MAX_CONTRACT_NAME_BYTES),
+            name=expect_str(fields[1], "event.name", MAX_EVENT_NAME_BYTES),
             payload=fields[2],
         )
 
@@ -107,3 +119,18 @@ class Receipt:
     @classmethod
     def decode(cls, data: bytes) -> Receipt:
         return cls.from_value(decode(data, RECEIPT_LIMITS))
+
+
+def unreadable(receipt: Receipt, *, decode: bool) -> str | None:
+    """Why ``receipt`` could not be committed and read back, or ``None`` if it can: it must
+    encode (no lone surrogate, nothing outside the value model), fit ``RECEIPT_LIMITS`` and,
+    with ``decode``, pass the decoder itself (for values no export walk checked)."""
+    try:
+        data = receipt.encode()
+        if len(data) > RECEIPT_LIMITS.max_bytes:
+            return f"a receipt of {len(data)} bytes exceeds {RECEIPT_LIMITS.max_bytes}"
+        if decode:
+            Receipt.decode(data)
+    except (ValueError, TypeError) as e:  # DecodeError is a ValueError
+        return f"the receipt would not decode: {e}"
+    return None

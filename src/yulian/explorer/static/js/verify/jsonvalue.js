@@ -1,4 +1,4 @@
-// Contract values in JSON (yulian.sdk.jsonvalue.to_json), JSON text that keeps integers
+// Contract values in JSON (yulian.types.jsonvalue.to_json), JSON text that keeps integers
 // beyond 2^53 exact, and equality with Python's semantics for JSON values (what
 // ``claimed != proven`` means in yulian.sdk.verify.verify_receipt).
 

@@ -19,7 +19,7 @@ The rest of the sandbox relies on these invariants:
 - No float or complex literals, no true division ``/``, no ``@``, no ``%`` on a string
   literal, no ``str.format``; ``is`` only against ``None``/``True``/``False`` (identity of
   anything else is an interpreter detail).
-- Names read must be builtins of ``safe_builtins`` or bound somewhere in the module;
+- Names read must be builtins of ``builtins`` or bound somewhere in the module;
   builtins cannot be rebound; reserved names (``eval``, ``type``, ``id``...) can be neither.
 - The tree is at most ``MAX_AST_DEPTH`` deep, so every later recursive pass is bounded.
 
@@ -39,9 +39,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NoReturn
 
+from yulian.contracts.builtins import BUILTIN_NAMES, DENIED_NAMES
+from yulian.contracts.costs import MAX_INT_BITS
 from yulian.contracts.host import HOST_ATTRIBUTES
-from yulian.contracts.metering import MAX_INT_BITS
-from yulian.contracts.safe_builtins import BUILTIN_NAMES, METHOD_NAMES
+from yulian.contracts.methods import METHOD_NAMES
+from yulian.contracts.values import KEY_TYPES, KEY_TYPES_TEXT
 
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_AST_DEPTH = 100
@@ -51,60 +53,6 @@ PRIVATE_NAME = re.compile(r"_[a-z][a-z0-9]*(?:_[a-z0-9]+)*", re.ASCII)
 RESERVED_PRIVATE_PREFIXES = ("_tmp", "_print")  # RestrictedPython's own temporaries
 CONTEXT_PARAM = "ctx"
 ALLOWED_ATTRIBUTES = METHOD_NAMES | frozenset().union(*HOST_ATTRIBUTES.values())
-DENIED_NAMES = frozenset(
-    [
-        "__import__",
-        "ascii",
-        "breakpoint",
-        "builtins",
-        "bytearray",
-        "callable",
-        "classmethod",
-        "compile",
-        "complex",
-        "copyright",
-        "credits",
-        "delattr",
-        "dir",
-        "eval",
-        "exec",
-        "exit",
-        "float",
-        "format",
-        "frozenset",
-        "getattr",
-        "globals",
-        "hasattr",
-        "hash",
-        "help",
-        "id",
-        "input",
-        "issubclass",
-        "iter",
-        "license",
-        "locals",
-        "map",
-        "filter",
-        "memoryview",
-        "next",
-        "object",
-        "open",
-        "pow",
-        "print",
-        "printed",
-        "property",
-        "quit",
-        "repr",
-        "round",
-        "set",
-        "setattr",
-        "slice",
-        "staticmethod",
-        "super",
-        "type",
-        "vars",
-    ]
-)
 ALLOWED_UNARY = (ast.Not, ast.USub, ast.UAdd, ast.Invert)
 IDENTITY_CONSTANTS = (None, True, False)
 
@@ -428,6 +376,7 @@ class _Checker:
                 if key is None or not isinstance(key, ast.Constant):
                     self.reject(node, "dict literal keys must be constants")
                 self.constant(key)
+                self.dict_key(key)
                 self.literal(value)
         else:
             self.reject(node, "only literal constants are allowed here")
@@ -443,6 +392,11 @@ class _Checker:
         if type(value) in (float, complex):
             self.reject(node, "float and complex literals are not allowed; use Decimal('...')")
         self.reject(node, f"{type(value).__name__} literals are not allowed")
+
+    def dict_key(self, node: ast.Constant) -> None:
+        """A constant dict key: a type whose hash a contract cannot steer (``KEY_TYPES``)."""
+        if type(node.value) not in KEY_TYPES:
+            self.reject(node, f"dict keys must be {KEY_TYPES_TEXT}")
 
     def binop_allowed(self, node: ast.AST, op: ast.operator, left: ast.expr) -> None:
         if isinstance(op, ast.Div):
@@ -523,6 +477,8 @@ class _Checker:
             for key, value in zip(node.keys, node.values, strict=True):
                 if key is None:
                     self.reject(node, "** in dict displays is not allowed; use dict.update")
+                if isinstance(key, ast.Constant):
+                    self.dict_key(key)
                 self.expr(key)
                 self.expr(value)
         elif isinstance(node, ast.ListComp | ast.DictComp):

@@ -1,0 +1,59 @@
+"""Introduction: the composition root of a running node — node, read model and HTTP server.
+
+The only module that knows both sides of the API's port: it builds the node (consensus, peers,
+gossip), its read model (the port's implementation, subscribed to the node's commits) and the
+ASGI application on that port, and runs them on one uvloop event loop until SIGINT/SIGTERM.
+Order: the read model exists before the node commits anything; consensus starts before the
+API listens; on the way down the API stops first, then the read model (its waits end), then
+the node.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+import uvloop
+
+from yulian.api.app import create_asgi
+from yulian.node.config import NodeConfig
+from yulian.node.node import Node
+from yulian.node.readmodel import ReadModel
+
+log = logging.getLogger("yulian.node")
+
+
+async def serve(config: NodeConfig) -> None:
+    """Run ``config``'s node and its API until the server is told to stop."""
+    node = Node(config)
+    reads = ReadModel(node)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_asgi(reads),
+            host=config.api_host,
+            port=config.api_port,
+            loop="none",
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            proxy_headers=False,  # the API binds its own address; no proxy vouches for peers
+        )
+    )
+    log.info(
+        "node %s serving http://%s:%d at height %d",
+        config.name,
+        config.api_host,
+        config.api_port,
+        node.tip.height,
+    )
+    await node.start()
+    try:
+        await server.serve()
+    finally:
+        await reads.close()
+        await node.stop()
+
+
+def run_node(config: NodeConfig) -> None:
+    """Start ``config``'s node on uvloop and block until it stops."""
+    uvloop.run(serve(config))
