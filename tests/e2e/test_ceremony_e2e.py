@@ -22,10 +22,16 @@ from tests.e2e.gov_helpers import COUNTER_V1, cli, cli_json
 from tests.e2e.harness import free_port_block
 from tests.keyfiles import foreign_keys
 from yulian.crypto.suite import get_suite
+from yulian.node.bootstrap import init_org_directory, plan_nodes
+from yulian.node.ceremony import accept_genesis, export_org
+from yulian.node.config import load_config
 from yulian.node.network import StartedNetwork, start_network
 from yulian.node.process import stop_node_process
+from yulian.pki.ceremony import assemble_genesis
+from yulian.pki.chain import ChainIdentity
 from yulian.sdk import Client, Wallet
 from yulian.sdk import governance as gov
+from yulian.types.genesis import ChainParams
 
 pytestmark = pytest.mark.e2e
 
@@ -157,3 +163,48 @@ def test_ceremony_and_a_regulators_full_node(ceremony: dict[str, object]) -> Non
         assert signers and "regulator-node0" not in signers
     with Client(regulator_url) as reader:
         assert reader.query("counter", "get") == total
+
+
+def test_a_regulator_follows_a_lone_validator(tmp_path: Path) -> None:
+    """One organisation with one validator, and a regulator with a full node, founded by the
+    ceremony (no node has configured peers): the lone validator listens although it needs no
+    one to commit, and the regulator's node reaches it and follows."""
+    base = free_port_block(4)
+    dirs = {org: tmp_path / org for org in ("org1", REGULATOR)}
+    for k, (org, directory) in enumerate(dirs.items()):
+        plans = plan_nodes(org, 1, p2p_port=base + k, api_port=base + 2 + k)
+        init_org_directory(directory, org, nodes=plans)
+    exports = [
+        export_org(dirs["org1"]),
+        export_org(dirs[REGULATOR], full_nodes=["regulator-node0"]),
+    ]
+    genesis = assemble_genesis(
+        exports,
+        chain_id="watched",
+        time_ms=int(time.time()) * 1000,
+        params=ChainParams(block_interval_ms=100),
+    )
+    for directory in dirs.values():
+        accept_genesis(directory, genesis, ChainIdentity.of(genesis).genesis_hash)
+        assert (
+            load_config(directory / "nodes" / f"{directory.name}-node0" / "config.toml").peers == ()
+        )
+    networks: list[StartedNetwork] = []
+    try:
+        for directory in dirs.values():
+            networks.append(start_network(directory, timeout_s=TIMEOUT_S))
+        validator, regulator = (n.urls[0] for n in networks)
+        deadline = time.monotonic() + TIMEOUT_S
+        while int(_get(regulator, "/v1/health")["height"]) < 3:  # type: ignore[call-overload]
+            assert time.monotonic() < deadline, "the regulator's node does not follow"
+            time.sleep(0.3)
+        for height in (1, 2, 3):
+            assert (
+                _get(validator, f"/v1/blocks/{height}")["header"]
+                == _get(regulator, f"/v1/blocks/{height}")["header"]
+            )
+        assert _get(regulator, "/v1/health")["validators"] == ["org1-node0"]
+    finally:
+        for network in networks:
+            for proc in network.started.values():
+                stop_node_process(proc)

@@ -92,6 +92,8 @@ def test_org_init_writes_only_its_own_organisation(ceremony: dict[str, Path]) ->
         "n0.bank.example:19900",
     )
     assert cfg1.advertised_address == "n1.bank.example:19901"
+    # an organisation's nodes know each other; the genesis gives them the validators
+    assert (cfg0.peers, cfg1.peers) == (("n1.bank.example:19901",), ("n0.bank.example:19900",))
     assert cfg0.genesis_hash is None and cfg0.genesis == bank / "genesis.json"
     # the certificate names the host the node is dialled by
     assert _sans(cfg0.cert) == ["localhost", "127.0.0.1", "n0.bank.example"]

@@ -170,7 +170,8 @@ def plan_nodes(
 ) -> list[NodePlan]:
     """Node ``k`` of ``org`` (``<org>-node<k>``) on ``p2p_port + k`` / ``api_port + k``,
     reached at ``hosts[k]`` (or ``hosts[0]`` for all). It listens on ``listen``, by default
-    on that host when it is an IP address and on every interface when it is a DNS name."""
+    on that host when it is an IP address and on every interface when it is a DNS name. Its
+    peers are ``peers`` and the organisation's other nodes."""
     with _as_bootstrap_error():
         check_name(org, "organisation name")
         check_int("nodes", count, 0, MAX_NEW_NODES)
@@ -181,7 +182,7 @@ def plan_nodes(
     for what, base in (("p2p_port", p2p_port), ("api_port", api_port)):
         if type(base) is not int or base < 1 or base + max(count, 1) - 1 > 65535:
             raise BootstrapError(f"{what}={base!r} leaves no room for {count} node port(s)")
-    plans = []
+    plans: list[NodePlan] = []
     for k in range(count):
         host = hosts[k] if len(hosts) == count else hosts[0]
         bind = listen if listen is not None else (host if _is_ip(host) else "0.0.0.0")
@@ -194,10 +195,10 @@ def plan_nodes(
                 advertise=None if join_address(bind, p2p_port + k) == advertise else advertise,
                 api_host=api_host,
                 api_port=api_port + k,
-                peers=tuple(peers),
             )
         )
-    return plans
+    # an organisation's nodes know each other (its full nodes need not be in any genesis)
+    return [replace(p, peers=(*peers, *(q.address for q in plans if q is not p))) for p in plans]
 
 
 def init_org_directory(

@@ -359,9 +359,23 @@ class Node:
             on_connect=self._on_peer_connect,
         )
 
+    def _solo(self) -> bool:
+        """A chain of one organisation whose one validator is this node, with no peers
+        configured, runs alone and opens no listener. Every other node listens and dials, so
+        a full node reaches even a lone validator (a node that joins a solo chain later is
+        given to it as a peer)."""
+        consortium = self.replica.consortium
+        validators = consortium.latest_validators()
+        return (
+            not self.config.peers
+            and len(consortium.organisations) == 1
+            and len(validators) == 1
+            and validators[0].name == self.config.name
+        )
+
     async def start(self) -> None:
         """Connect to peers, start consensus and the gossip loop."""
-        if self.config.peers or len(self.replica.consortium.latest_validators()) > 1:
+        if not self._solo():
             self._start_peers()
             assert self.peers is not None
             await self.peers.start()
