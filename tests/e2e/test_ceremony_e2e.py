@@ -130,6 +130,11 @@ def test_ceremony_and_a_regulators_full_node(ceremony: dict[str, object]) -> Non
     health = _get(regulator_url, "/v1/health")
     assert health["genesis_hash"] == good
     assert "regulator-node0" not in health["validators"]  # type: ignore[operator]
+    for org, role in [(REGULATOR, "full node"), ("org1", "validator")]:
+        status = cli("network", "status", "--network", dirs[org])
+        assert status.returncode == 0, status.stderr
+        row = next(line for line in status.stdout.splitlines() if f"{org}-node0" in line)
+        assert role in row and ("full node" in row) == (role == "full node"), row
 
     # governance across directories: org1 proposes, org2 and org3 approve (3 of 5 members)
     def admin(org: str) -> Client:

@@ -112,8 +112,9 @@ def network_down_cmd(network: Path | None = NETWORK_OPT) -> None:
 
 @network_app.command("status")
 def network_status_cmd(network: Path | None = NETWORK_OPT) -> None:
-    """Per node: up / starting / down (and why), height, round, peers, last block, mempool.
-    Exits 1 unless every node is up."""
+    """Per node: up / starting / down (and why), role (validator or full node, by the
+    validator set the node serves), height, round, peers, last block, mempool. Exits 1 unless
+    every node is up."""
     from rich.table import Table
     from rich.text import Text
 
@@ -127,7 +128,8 @@ def network_status_cmd(network: Path | None = NETWORK_OPT) -> None:
     except (PkiError, ConfigError, OSError) as e:
         fail(str(e))
     table = Table(title=f"network {root}")
-    for column in ("node", "state", "height", "round", "peers", "last block", "mempool", "API"):
+    columns = ("node", "state", "role", "height", "round", "peers", "last block", "mempool", "API")
+    for column in columns:
         table.add_column(column, overflow="fold")
     now_ms = time.time() * 1000
     colour = {"up": "green", "starting": "yellow", "down": "red"}
@@ -137,9 +139,14 @@ def network_status_cmd(network: Path | None = NETWORK_OPT) -> None:
         last = h.get("last_block_time_ms")
         age = f"{(now_ms - last) / 1000:.1f} s ago" if isinstance(last, int) else "-"
         peers = h.get("peers")
+        validators = h.get("validators")
+        role = "-"
+        if isinstance(validators, list):
+            role = "validator" if st.name in validators else "full node"
         table.add_row(
             cell(st.name),
             cell(st.state, style=colour[st.state]),
+            cell(role),
             cell(str(h.get("height", "-"))),
             cell(str(h.get("round", "-"))),
             cell(str(len(peers)) if isinstance(peers, list) else "-"),
