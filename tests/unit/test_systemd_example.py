@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import configparser
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from yulian.cli.node import EXIT_START_FAILED
@@ -39,3 +42,24 @@ def test_a_node_that_refuses_to_start_is_not_restarted() -> None:
     assert service["Restart"] == "on-failure"
     assert service["RestartPreventExitStatus"] == str(EXIT_START_FAILED)
     assert service["KillSignal"] == "SIGTERM"  # the node stops cleanly on it
+
+
+def test_systemd_parses_the_unit_without_a_complaint(tmp_path: Path) -> None:
+    """systemd's own parser (``systemd-analyze verify``) reads every directive of the unit:
+    a misspelt key or a bad value is a warning there, so any output fails this test."""
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze is missing: install the Debian package systemd"
+    yulian = Path(sys.executable).with_name("yulian")  # the unit's ExecStart must exist
+    assert yulian.exists(), yulian
+    unit = tmp_path / UNIT.name
+    unit.write_text(UNIT.read_text().replace("/opt/yulian/bin/yulian", str(yulian)))
+    result = subprocess.run(
+        [analyze, "verify", "--man=no", str(unit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0 and result.stderr == "" and result.stdout == "", (
+        result.stdout + result.stderr
+    )
