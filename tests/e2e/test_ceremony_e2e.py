@@ -6,7 +6,8 @@ refuses to start before its organisation accepts, and ``genesis accept`` refuses
 then each organisation accepts and starts its own nodes from its own directory. No directory
 holds another organisation's private key. The chain commits the organisations' transactions;
 the regulator's node follows it block by block — same blocks, same state roots, the same
-contract state — without ever voting.
+contract state — without ever voting. A regulator that joins later does so from its own
+directory too: ``genesis accept --join``, then the founders' ``add_org`` vote.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.e2e.gov_helpers import COUNTER_V1, cli, cli_json
 from tests.e2e.harness import free_port_block
 from tests.keyfiles import foreign_keys
 from yulian.crypto.suite import get_suite
+from yulian.crypto.x509 import pem_to_der
 from yulian.node.bootstrap import init_org_directory, plan_nodes
 from yulian.node.ceremony import accept_genesis, export_org
 from yulian.node.config import load_config
@@ -209,6 +211,74 @@ def test_a_regulator_follows_a_lone_validator(tmp_path: Path) -> None:
                 == _get(regulator, f"/v1/blocks/{height}")["header"]
             )
         assert _get(regulator, "/v1/health")["validators"] == ["org1-node0"]
+    finally:
+        for network in networks:
+            for proc in network.started.values():
+                stop_node_process(proc)
+
+
+def test_a_regulator_joins_later_from_its_own_directory(tmp_path: Path) -> None:
+    """Two organisations found the chain by the ceremony; later a regulator initialises
+    itself on its own machine, accepts the running chain's genesis as a joiner (``--join``),
+    starts its node and sends only its CA certificate: once the founders' ``add_org`` vote
+    applies, its node (never a validator) reaches the head with the founders' blocks, and no
+    directory holds another organisation's private key."""
+    base = free_port_block(6)
+    founders = ("org1", "org2")
+    dirs = {org: tmp_path / org for org in (*founders, REGULATOR)}
+    for k, (org, directory) in enumerate(dirs.items()):
+        plans = plan_nodes(org, 1, p2p_port=base + k, api_port=base + 3 + k)
+        init_org_directory(directory, org, nodes=plans)
+    genesis = assemble_genesis(
+        [export_org(dirs[org]) for org in founders],
+        chain_id="joined",
+        time_ms=int(time.time()) * 1000,
+        params=ChainParams(block_interval_ms=100),
+    )
+    good = ChainIdentity.of(genesis).genesis_hash
+    for org in founders:
+        accept_genesis(dirs[org], genesis, good)
+    published = tmp_path / "genesis.json"
+    published.write_text(genesis.to_json())
+    founder_only = cli("genesis", "accept", published, "--hash", good, "--network", dirs[REGULATOR])
+    assert founder_only.returncode == 1 and "--join" in founder_only.stderr
+    joined = cli_json(
+        "genesis", "accept", published, "--hash", good, "--network", dirs[REGULATOR], "--join"
+    )
+    assert joined["accepted"] == good
+    assert foreign_keys(dirs, get_suite("standard")) == []
+
+    networks: list[StartedNetwork] = []
+    try:
+        for directory in dirs.values():
+            networks.append(start_network(directory, timeout_s=TIMEOUT_S))
+        urls = {org: network.urls[0] for org, network in zip(dirs, networks, strict=True)}
+        deadline = time.monotonic() + TIMEOUT_S
+        while int(_get(urls["org1"], "/v1/health")["height"]) < 3:  # type: ignore[call-overload]
+            assert time.monotonic() < deadline, "the founders do not commit"
+            time.sleep(0.3)
+        # not a member yet: the founders' nodes refuse its handshake, so it has no block
+        assert _get(urls[REGULATOR], "/v1/health")["height"] == 0
+        ca_der = pem_to_der((dirs[REGULATOR] / "orgs" / REGULATOR / "ca" / "ca.crt").read_bytes())
+        with Client(urls["org1"], Wallet.from_network(dirs["org1"], "org1", "admin")) as a:
+            proposal = gov.propose_add_org(a, REGULATOR, ca_der)
+        with Client(urls["org2"], Wallet.from_network(dirs["org2"], "org2", "admin")) as a:
+            proposal = gov.approve(a, proposal["id"])
+        assert proposal["status"] == "applied", proposal
+
+        head = int(_get(urls["org1"], "/v1/health")["height"])  # type: ignore[call-overload]
+        deadline = time.monotonic() + TIMEOUT_S
+        while int(_get(urls[REGULATOR], "/v1/health")["height"]) < head:  # type: ignore[call-overload]
+            assert time.monotonic() < deadline, "the regulator's node does not sync after add_org"
+            time.sleep(0.3)
+        for height in range(1, head + 1):
+            assert (
+                _get(urls["org1"], f"/v1/blocks/{height}")["header"]
+                == _get(urls[REGULATOR], f"/v1/blocks/{height}")["header"]
+            ), height
+        health = _get(urls[REGULATOR], "/v1/health")
+        assert health["genesis_hash"] == good
+        assert health["validators"] == ["org1-node0", "org2-node0"]
     finally:
         for network in networks:
             for proc in network.started.values():
