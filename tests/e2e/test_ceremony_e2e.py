@@ -217,14 +217,17 @@ def test_a_regulator_follows_a_lone_validator(tmp_path: Path) -> None:
                 stop_node_process(proc)
 
 
-def test_a_regulator_joins_later_from_its_own_directory(tmp_path: Path) -> None:
-    """Two organisations found the chain by the ceremony; later a regulator initialises
-    itself on its own machine, accepts the running chain's genesis as a joiner (``--join``),
-    starts its node and sends only its CA certificate: once the founders' ``add_org`` vote
-    applies, its node (never a validator) reaches the head with the founders' blocks, and no
-    directory holds another organisation's private key."""
+@pytest.mark.parametrize("founders", [("org1",), ("org1", "org2")], ids=["lone", "two"])
+def test_a_regulator_joins_later_from_its_own_directory(
+    tmp_path: Path, founders: tuple[str, ...]
+) -> None:
+    """One or two organisations found the chain by the ceremony; later a regulator
+    initialises itself on its own machine, accepts the running chain's genesis as a joiner
+    (``--join``), starts its node and sends only its CA certificate: once the founders'
+    ``add_org`` vote applies, its node (never a validator) reaches the head with the founders'
+    blocks, and no directory holds another organisation's private key. A lone validator,
+    which listens for no one while it runs alone, starts listening when the vote applies."""
     base = free_port_block(6)
-    founders = ("org1", "org2")
     dirs = {org: tmp_path / org for org in (*founders, REGULATOR)}
     for k, (org, directory) in enumerate(dirs.items()):
         plans = plan_nodes(org, 1, p2p_port=base + k, api_port=base + 3 + k)
@@ -262,8 +265,9 @@ def test_a_regulator_joins_later_from_its_own_directory(tmp_path: Path) -> None:
         ca_der = pem_to_der((dirs[REGULATOR] / "orgs" / REGULATOR / "ca" / "ca.crt").read_bytes())
         with Client(urls["org1"], Wallet.from_network(dirs["org1"], "org1", "admin")) as a:
             proposal = gov.propose_add_org(a, REGULATOR, ca_der)
-        with Client(urls["org2"], Wallet.from_network(dirs["org2"], "org2", "admin")) as a:
-            proposal = gov.approve(a, proposal["id"])
+        for org in founders[1:]:
+            with Client(urls[org], Wallet.from_network(dirs[org], org, "admin")) as a:
+                proposal = gov.approve(a, proposal["id"])
         assert proposal["status"] == "applied", proposal
 
         head = int(_get(urls["org1"], "/v1/health")["height"])  # type: ignore[call-overload]
@@ -278,7 +282,7 @@ def test_a_regulator_joins_later_from_its_own_directory(tmp_path: Path) -> None:
             ), height
         health = _get(urls[REGULATOR], "/v1/health")
         assert health["genesis_hash"] == good
-        assert health["validators"] == ["org1-node0", "org2-node0"]
+        assert health["validators"] == [f"{org}-node0" for org in founders]
     finally:
         for network in networks:
             for proc in network.started.values():

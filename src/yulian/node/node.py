@@ -114,6 +114,7 @@ class Node:
         )
         self._stopping = False
         self._background: asyncio.Task[None] | None = None
+        self._late_peers: asyncio.Task[None] | None = None  # see _on_consortium_change
         self.started_ms = now_ms()
 
     @property
@@ -211,6 +212,9 @@ class Node:
         self._consortium_seen = new
         log.info("consortium config changed at height %d", self.tip.height)
         if self.peers is None:
+            if not self._solo():  # a lone validator's consortium grew: listen and dial now
+                self._start_peers()
+                self._late_peers = asyncio.get_running_loop().create_task(self._listen_late())
             return
         known = {o.name for o in old.organisations}
         for org in new.organisations if self.suite.name == "standard" else ():
@@ -360,11 +364,18 @@ class Node:
             on_connect=self._on_peer_connect,
         )
 
+    async def _listen_late(self) -> None:
+        assert self.peers is not None
+        try:
+            await self.peers.start()
+        except OSError as e:  # the node keeps serving; its operator frees the port, restarts
+            log.error("cannot listen for peers on %s: %s", self.config.p2p_address, e)
+
     def _solo(self) -> bool:
         """A chain of one organisation whose one validator is this node, with no peers
         configured, runs alone and opens no listener. Every other node listens and dials, so
-        a full node reaches even a lone validator (a node that joins a solo chain later is
-        given to it as a peer)."""
+        a full node reaches even a lone validator; a lone validator whose consortium grows by
+        governance starts listening then."""
         consortium = self.replica.consortium
         validators = consortium.latest_validators()
         return (
@@ -390,6 +401,8 @@ class Node:
             self._background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._background
+        if self._late_peers is not None:
+            await self._late_peers
         if self.peers is not None:
             await self.peers.stop()
         self.close()
