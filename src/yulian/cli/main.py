@@ -1,9 +1,10 @@
 """Introduction: the ``yulian`` command (typer + rich): the groups, assembled.
 
 One module per command group, each with ``register(app)``: ``network`` (init / up / down /
-status), ``node`` (start), ``tx`` (send, and ``query``), ``receipt`` (export, and ``verify``),
-``contract``, ``consortium``, ``org`` (init / export / create), ``genesis`` (assemble / show /
-accept), ``ca``, ``demo``, ``bench``; application groups
+status), ``node`` (start), ``ledger`` (snapshots, archives, backups), ``tx`` (send, and
+``query``), ``receipt`` (export, and ``verify``), ``contract``, ``consortium``, ``org``
+(init / export / create), ``genesis`` (assemble / show / accept), ``ca``, ``demo``,
+``bench``; application groups
 (``evidence``, ...) are the modules of ``yulian.cli.apps``, found by name. What they share —
 output, options, failures, finding and checking the node a command talks to — is
 ``yulian.cli.common``.
@@ -24,6 +25,7 @@ from yulian.cli import (
     contract,
     demo,
     genesis,
+    ledger,
     network,
     node,
     org,
@@ -36,6 +38,7 @@ from yulian.cli.common import say
 CORE_GROUPS = (
     network,
     node,
+    ledger,
     tx,
     receipt,
     contract,

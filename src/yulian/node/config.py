@@ -32,6 +32,11 @@ One file per node, written by ``yulian network init`` and read by ``yulian node 
     [log]
     file = "node.log"        # optional; without it the node logs to stderr
 
+    [snapshots]              # optional (decision 0051)
+    interval = 1000          # write a snapshot of the state every this many blocks (0: never)
+    keep = 2                 # snapshots kept in <data_dir>/snapshots (older ones are removed)
+    state_sync = true        # an empty node starts from a peer's snapshot, not from genesis
+
     [storage]                # optional; without it the ledger is LMDB in <data_dir>/ledger
     backend = "postgres"     # "lmdb" (default) or "postgres"
     dsn = "host=/run/postgresql dbname=yulian"   # postgres: a libpq connection string
@@ -68,6 +73,8 @@ DEFAULT_P2P_PORT = 9600
 DEFAULT_MEMPOOL_SIZE = 20_000
 MAX_VERIFY_WORKERS = 16
 MAX_PEERS = 1024
+DEFAULT_SNAPSHOT_KEEP = 2
+MAX_SNAPSHOT_KEEP = 100
 
 
 WILDCARD_HOSTS = ("0.0.0.0", "::", "[::]")  # listen on every interface; no one dials these
@@ -101,6 +108,9 @@ class NodeConfig:
     storage: StorageConfig = dataclass_field(default_factory=StorageConfig)  # ledger/config.py
     genesis_hash: str | None = None  # the accepted genesis (lowercase hex); None: not accepted
     p2p_advertise: str | None = None  # "host:port" others dial, if not p2p_host:p2p_port
+    snapshot_interval: int = 0  # blocks between two snapshots this node writes (0: none)
+    snapshot_keep: int = DEFAULT_SNAPSHOT_KEEP
+    state_sync: bool = False  # an empty ledger starts from a peer's snapshot (node/statesync.py)
 
     @property
     def p2p_address(self) -> str:
@@ -156,6 +166,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
     "mempool": {"size": (int, False)},
     "verify": {"workers": (int, False)},
     "log": {"file": (str, False)},
+    "snapshots": {"interval": (int, False), "keep": (int, False), "state_sync": (bool, False)},
     "storage": {
         "backend": (str, False),
         "path": (str, False),
@@ -210,6 +221,12 @@ def save_config(cfg: NodeConfig, path: str | os.PathLike[str]) -> None:
         doc["log"] = {"file": _relative(cfg.log_file, base)}
     if cfg.storage != StorageConfig():
         doc["storage"] = _storage_doc(cfg.storage, base)
+    if cfg.snapshot_interval or cfg.state_sync or cfg.snapshot_keep != DEFAULT_SNAPSHOT_KEEP:
+        doc["snapshots"] = {
+            "interval": cfg.snapshot_interval,
+            "keep": cfg.snapshot_keep,
+            "state_sync": cfg.state_sync,
+        }
     _from_doc(doc, path)  # never write a file that load_config would refuse
     staged = path.with_name(path.name + ".new")
     staged.write_text(tomli_w.dumps(doc), encoding="utf-8")
@@ -268,6 +285,8 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
             value = body[key]
             if kind is int and (type(value) is not int):
                 raise fail(f"[{section}] {key}", f"expected an integer, got {value!r}")
+            if kind is bool and type(value) is not bool:
+                raise fail(f"[{section}] {key}", f"expected true or false, got {value!r}")
             if kind is str and not (isinstance(value, str) and value):
                 raise fail(f"[{section}] {key}", f"expected a non-empty string, got {value!r}")
             if kind is list and not isinstance(value, list):
@@ -303,6 +322,13 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         raise fail("[verify] workers", f"must be 0..{MAX_VERIFY_WORKERS}, got {verify_workers}")
     log_file = values["log"].get("file")
     storage = _storage(values["storage"], base, fail)
+    snapshots = values["snapshots"]
+    interval = snapshots.get("interval", 0)
+    keep = snapshots.get("keep", DEFAULT_SNAPSHOT_KEEP)
+    if interval < 0:
+        raise fail("[snapshots] interval", f"must be 0 (none) or positive, got {interval}")
+    if not 1 <= keep <= MAX_SNAPSHOT_KEEP:
+        raise fail("[snapshots] keep", f"must be 1..{MAX_SNAPSHOT_KEEP}, got {keep}")
     return NodeConfig(
         name=node["name"],
         org=node["org"],
@@ -321,6 +347,9 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         storage=storage,
         genesis_hash=genesis_hash,
         p2p_advertise=advertise,
+        snapshot_interval=interval,
+        snapshot_keep=keep,
+        state_sync=snapshots.get("state_sync", False),
     )
 
 
