@@ -110,6 +110,9 @@ class Node:
         self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
         # told of each committed block, in height order, after it is durable
         self.commit_listeners: list[Callable[[Committed], None]] = []
+        # told of each consensus timer that fires and each peer message (metrics)
+        self.timer_listeners: list[Callable[[Timer], None]] = []
+        self.message_listeners: list[Callable[[str, Message], None]] = []
         self._gossip: list[bytes] = []
         self._gossip_in: deque[tuple[str, tuple[bytes, ...]]] = deque()
         self._gossip_queued = 0
@@ -265,11 +268,15 @@ class Node:
 
     def _fire(self, timer: Timer) -> None:
         if not self._stopping:
+            for listener in self.timer_listeners:
+                listener(timer)
             self.perform(self.replica.on_timer(timer, now_ms()))
 
     def _on_peer_message(self, peer: str, msg: Message) -> None:
         if self._stopping:
             return
+        for listener in self.message_listeners:
+            listener(peer, msg)
         if msg.kind in SNAPSHOT_KINDS:
             if self.peers is not None:
                 self.snapshots.on_message(self.peers, peer, msg)
