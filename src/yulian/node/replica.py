@@ -34,7 +34,6 @@ from yulian.consensus.core import (
     VoteReceived,
 )
 from yulian.consensus.evidence import (
-    MISBEHAVIOUR_CONTRACT,
     DuplicateVoteEvidence,
     evidence_key,
     evidence_tx,
@@ -49,14 +48,8 @@ from yulian.execution.blocks import ChainTip, InvalidBlock, check_block, make_bl
 from yulian.execution.executor import BlockResult, ExecTx
 from yulian.execution.registry import ContractRegistry
 from yulian.execution.roots import genesis_state_root
-from yulian.execution.system import (
-    ConsortiumContract,
-    LifecycleContract,
-    MisbehaviourContract,
-    read_config,
-)
-from yulian.execution.system.consortium import CONFIG_KEY, CONSORTIUM_CONTRACT
-from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
+from yulian.execution.system import read_config, system_contracts
+from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.ledger import MAX_TXS_PER_BLOCK, BlockCommit, Ledger, block_events
 from yulian.mempool.admission import Admission, AdmissionError
 from yulian.mempool.pool import Mempool
@@ -153,11 +146,7 @@ class Replica:
         self.registry = ContractRegistry(
             suite,
             genesis.contracts,
-            system={
-                CONSORTIUM_CONTRACT: ConsortiumContract(suite, genesis),
-                LIFECYCLE_CONTRACT: LifecycleContract(suite, genesis),
-                MISBEHAVIOUR_CONTRACT: MisbehaviourContract(suite, genesis),
-            },
+            system=system_contracts(suite, genesis),
         )
         self.mempool = Mempool(config.mempool_size)
         self._known_contracts: set[str] = set()

@@ -46,7 +46,15 @@ CONFIG_VERSION = 1
 VALIDATOR_SET_DELAY = 2  # a validator-set change voted at H is in force from H + 2
 DEFAULT_POLICY = "MAJORITY"
 # the scopes a policy can be set for; anything else defaults to MAJORITY
-POLICY_SCOPES = ("organisations", "validators", "policies", "params", "revocation", "lifecycle")
+POLICY_SCOPES = (
+    "organisations",
+    "validators",
+    "policies",
+    "params",
+    "revocation",
+    "lifecycle",
+    "privacy",  # collections, purges and read policies (decisions 0075, 0079)
+)
 CONFIG_LIMITS = Limits(max_bytes=4 << 20, max_items=4096, max_bin=64 * 1024)
 
 
