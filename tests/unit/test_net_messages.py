@@ -13,6 +13,7 @@ from yulian.net.messages import (
     MAX_EVIDENCE_BYTES,
     MAX_GET_BLOCKS,
     MAX_GOSSIP_TXS,
+    MAX_PRIVATE_BYTES,
     MAX_PROPOSAL_BYTES,
     MAX_ROUND,
     MAX_VOTE_BYTES,
@@ -40,6 +41,7 @@ VALID = [
     Message("blocks", ()),
     Message("blocks", ((b"block1", b"commit1"), (b"block2", b"commit2"))),
     Message("evidence", b"e" * MAX_EVIDENCE_BYTES),
+    Message("private", b"p" * MAX_PRIVATE_BYTES),
 ]
 
 INVALID: list[tuple[str, object]] = [
@@ -93,6 +95,10 @@ INVALID: list[tuple[str, object]] = [
     ("evidence", b""),
     ("evidence", b"e" * (MAX_EVIDENCE_BYTES + 1)),
     ("evidence", (b"e",)),
+    # private
+    ("private", b""),
+    ("private", b"p" * (MAX_PRIVATE_BYTES + 1)),
+    ("private", (b"p",)),
     # hello
     ("hello", (1,)),
     ("hello", b""),

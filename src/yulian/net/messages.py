@@ -21,6 +21,8 @@ kind           payload                                       limits
                                                              1..``MAX_BLOCK_BYTES``, commit
                                                              1..``MAX_COMMIT_BYTES``
 ``evidence``   evidence bytes                                1..``MAX_EVIDENCE_BYTES``
+``private``    an encoded private-data message               1..``MAX_PRIVATE_BYTES`` (its
+               (``yulian.privacy.wire``)                     codec checks the inside)
 =============  ============================================  ==================================
 
 Invariants: ``decode_message`` raises only ``BadMessage`` (a ``DecodeError``) for any input
@@ -47,6 +49,7 @@ __all__ = [
     "MAX_EVIDENCE_BYTES",
     "MAX_GET_BLOCKS",
     "MAX_GOSSIP_TXS",
+    "MAX_PRIVATE_BYTES",
     "MAX_PROPOSAL_BYTES",
     "MAX_ROUND",
     "MAX_VOTE_BYTES",
@@ -68,7 +71,8 @@ STATUS = "status"
 GET_BLOCKS = "get_blocks"
 BLOCKS = "blocks"
 EVIDENCE = "evidence"
-KINDS = (HELLO, TXS, PROPOSAL, VOTE, STATUS, GET_BLOCKS, BLOCKS, EVIDENCE)
+PRIVATE = "private"
+KINDS = (HELLO, TXS, PROPOSAL, VOTE, STATUS, GET_BLOCKS, BLOCKS, EVIDENCE, PRIVATE)
 
 MAX_GOSSIP_TXS = 1024  # per "txs" message; the frame limit bounds their total size
 MAX_GET_BLOCKS = 64  # blocks per sync request / response
@@ -76,6 +80,7 @@ MAX_PROPOSAL_BYTES = MAX_BLOCK_BYTES + 4096  # the block plus the proposal's own
 MAX_VOTE_BYTES = 4096  # a vote is ~200 bytes; the consensus decoder holds the exact limit
 MAX_COMMIT_BYTES = COMMIT_LIMITS.max_bytes
 MAX_EVIDENCE_BYTES = 64 * 1024  # two conflicting votes plus context
+MAX_PRIVATE_BYTES = 16 * 1024 * 1024  # private values between member nodes (decision 0081)
 MAX_ROUND = 1 << 31
 MAX_HEIGHT = (1 << 63) - 1
 MAX_KIND_BYTES = 16
@@ -205,6 +210,10 @@ def _check_evidence(payload: Value) -> None:
     _bytes(payload, "evidence", MAX_EVIDENCE_BYTES)
 
 
+def _check_private(payload: Value) -> None:
+    _bytes(payload, "private", MAX_PRIVATE_BYTES)
+
+
 _CHECKS = {
     HELLO: _check_hello,
     TXS: _check_txs,
@@ -214,4 +223,5 @@ _CHECKS = {
     GET_BLOCKS: _check_get_blocks,
     BLOCKS: _check_blocks,
     EVIDENCE: _check_evidence,
+    PRIVATE: _check_private,
 }
