@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from yulian.contracts import Sender
 from yulian.mempool.admission import AdmissionError
 from yulian.types.block import Header
 from yulian.types.commit import CommitCertificate
@@ -221,8 +222,11 @@ class NodePort(Protocol):
         """Versions of the key, newest first: ``(height, encoded value or None if deleted)``."""
         ...
 
-    def query(self, contract: str, method: str, args: Sequence[object]) -> Receipt:
-        """A read-only call on the committed state (metered like a tx; writes discarded)."""
+    def query(
+        self, contract: str, method: str, args: Sequence[object], sender: Sender | None = None
+    ) -> Receipt:
+        """A read-only call on the committed state (metered like a tx; writes discarded), by
+        ``sender`` as ``ctx.sender`` (the authenticated caller; None: anonymous)."""
         ...
 
     def config_at(self, height: int) -> ConsortiumConfig:

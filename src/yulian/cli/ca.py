@@ -53,6 +53,7 @@ def _cert_doc(cred: Any, with_key: bool) -> dict[str, Any]:
         "cert": str(cred.cert),
         "key": str(cred.key) if with_key else None,
         "public_key": info.public_key.hex(),
+        "attributes": dict(info.attributes),
         "not_after": datetime.fromtimestamp(info.not_after_ms / 1000, UTC).isoformat(),
     }
 
@@ -66,6 +67,9 @@ def ca_issue(
     public_key: str | None = typer.Option(
         None, "--public-key", help="hex public key kept by its holder (default: make a key)"
     ),
+    attr: list[str] = typer.Option(
+        [], "--attr", help="an attribute name=value in the certificate (role=doctor); repeatable"
+    ),
     network: Path | None = NETWORK_OPT,
 ) -> None:
     """Issue a new member certificate (and key, unless --public-key is given)."""
@@ -77,8 +81,18 @@ def ca_issue(
             key = bytes.fromhex(public_key)
         except ValueError:
             fail("--public-key must be hex")
+    attributes: dict[str, str] = {}
+    for pair in attr:
+        name_, sep, value = pair.partition("=")
+        if not sep or not name_ or not value:
+            fail(f"--attr {pair!r}: expected name=value")
+        attributes[name_] = value
     root = network_dir(network)
-    cred = _pki(lambda: issue_cert(root, org, role, name, public_key=key, validity_days=days))
+    cred = _pki(
+        lambda: issue_cert(
+            root, org, role, name, public_key=key, validity_days=days, attributes=attributes
+        )
+    )
     print_json(_cert_doc(cred, with_key=key is None))
 
 

@@ -13,6 +13,9 @@ One file per node, written by ``yulian network init`` and read by ``yulian node 
     [api]
     host = "127.0.0.1"
     port = 8600
+    tls = false              # true: HTTPS with the node's certificate (decision 0078)
+    rate_per_s = 100         # requests a second per caller on read routes; 0: no limit
+    rate_burst = 200
 
     [p2p]
     host = "127.0.0.1"
@@ -55,6 +58,8 @@ from yulian.ledger import InvalidStorageConfig, StorageConfig
 DEFAULT_API_PORT = 8600
 DEFAULT_P2P_PORT = 9600
 DEFAULT_MEMPOOL_SIZE = 20_000
+DEFAULT_RATE_PER_S = 100
+DEFAULT_RATE_BURST = 200
 MAX_VERIFY_WORKERS = 16
 MAX_PEERS = 1024
 
@@ -80,6 +85,9 @@ class NodeConfig:
     verify_workers: int = 0  # signature-checking processes beside the node (node/verifier.py)
     log_file: Path | None = None
     storage: StorageConfig = dataclass_field(default_factory=StorageConfig)  # ledger/config.py
+    api_tls: bool = False
+    api_rate_per_s: int = DEFAULT_RATE_PER_S
+    api_rate_burst: int = DEFAULT_RATE_BURST
 
     @property
     def p2p_address(self) -> str:
@@ -87,7 +95,8 @@ class NodeConfig:
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.api_host}:{self.api_port}"
+        scheme = "https" if self.api_tls else "http"
+        return f"{scheme}://{self.api_host}:{self.api_port}"
 
 
 _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
@@ -100,7 +109,13 @@ _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
         "key": (str, True),
         "cert": (str, True),
     },
-    "api": {"host": (str, False), "port": (int, False)},
+    "api": {
+        "host": (str, False),
+        "port": (int, False),
+        "tls": (bool, False),
+        "rate_per_s": (int, False),
+        "rate_burst": (int, False),
+    },
     "p2p": {"host": (str, False), "port": (int, False), "peers": (list, False)},
     "mempool": {"size": (int, False)},
     "verify": {"workers": (int, False)},
@@ -142,7 +157,7 @@ def save_config(cfg: NodeConfig, path: str | os.PathLike[str]) -> None:
             "key": _relative(cfg.key, base),
             "cert": _relative(cfg.cert, base),
         },
-        "api": {"host": cfg.api_host, "port": cfg.api_port},
+        "api": _api_doc(cfg),
         "p2p": {"host": cfg.p2p_host, "port": cfg.p2p_port, "peers": list(cfg.peers)},
         "mempool": {"size": cfg.mempool_size},
     }
@@ -180,6 +195,8 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
             value = body[key]
             if kind is int and (type(value) is not int):
                 raise fail(f"[{section}] {key}", f"expected an integer, got {value!r}")
+            if kind is bool and type(value) is not bool:
+                raise fail(f"[{section}] {key}", f"expected true or false, got {value!r}")
             if kind is str and not (isinstance(value, str) and value):
                 raise fail(f"[{section}] {key}", f"expected a non-empty string, got {value!r}")
             if kind is list and not isinstance(value, list):
@@ -207,6 +224,10 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         raise fail("[verify] workers", f"must be 0..{MAX_VERIFY_WORKERS}, got {verify_workers}")
     log_file = values["log"].get("file")
     storage = _storage(values["storage"], base, fail)
+    rate_per_s = api.get("rate_per_s", DEFAULT_RATE_PER_S)
+    rate_burst = api.get("rate_burst", DEFAULT_RATE_BURST)
+    if not 0 <= rate_per_s <= 1_000_000 or not 1 <= rate_burst <= 1_000_000:
+        raise fail("[api] rate_per_s / rate_burst", "must be 0..1000000 and 1..1000000")
     return NodeConfig(
         name=node["name"],
         org=node["org"],
@@ -223,7 +244,19 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         verify_workers=verify_workers,
         log_file=None if log_file is None else _resolve(log_file, base),
         storage=storage,
+        api_tls=api.get("tls", False),
+        api_rate_per_s=rate_per_s,
+        api_rate_burst=rate_burst,
     )
+
+
+def _api_doc(cfg: NodeConfig) -> dict[str, Any]:
+    doc: dict[str, Any] = {"host": cfg.api_host, "port": cfg.api_port}
+    if cfg.api_tls:
+        doc["tls"] = True
+    if (cfg.api_rate_per_s, cfg.api_rate_burst) != (DEFAULT_RATE_PER_S, DEFAULT_RATE_BURST):
+        doc["rate_per_s"], doc["rate_burst"] = cfg.api_rate_per_s, cfg.api_rate_burst
+    return doc
 
 
 def _storage(section: dict[str, Any], base: Path, fail: Any) -> StorageConfig:

@@ -102,6 +102,8 @@ class Node:
         self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
         # told of each committed block, in height order, after it is durable
         self.commit_listeners: list[Callable[[Committed], None]] = []
+        # peer messages of these kinds go to another service (private data), not the replica
+        self.message_handlers: dict[str, Callable[[str, Message], None]] = {}
         self._gossip: list[bytes] = []
         self._gossip_in: deque[tuple[str, tuple[bytes, ...]]] = deque()
         self._gossip_queued = 0
@@ -235,6 +237,10 @@ class Node:
 
     def _on_peer_message(self, peer: str, msg: Message) -> None:
         if self._stopping:
+            return
+        handler = self.message_handlers.get(msg.kind)
+        if handler is not None:
+            handler(peer, msg)
             return
         if msg.kind == "txs":
             self._queue_gossip(peer, msg)
