@@ -165,7 +165,10 @@ def test_refused_submissions_keep_nothing(setup: tuple[World, Net]) -> None:
             asyncio.run(net.nodes[via].submit(envelope, items))
         assert refused.value.code == code
     long_lived = h.member("org1", "dr-slow", attributes={"role": "doctor"}).sign_tx(
-        world.chain_id, "collections", "put", ["hospitals", "r1", digest, 1, "P-1"],
+        world.chain_id,
+        "collections",
+        "put",
+        ["hospitals", "r1", digest, 1, "P-1"],
         expires_at=h.height + 5000,
     )
     with pytest.raises(PrivateDataRefused) as refused:
@@ -173,7 +176,10 @@ def test_refused_submissions_keep_nothing(setup: tuple[World, Net]) -> None:
     assert refused.value.code == "private_ttl_too_long"
     # admission refuses a tx signed by a non-member: the pending value is forgotten
     stranger = h.member("org3", "clerk").sign_tx(
-        "another-chain", "collections", "put", ["hospitals", "r1", digest, 1, ""],
+        "another-chain",
+        "collections",
+        "put",
+        ["hospitals", "r1", digest, 1, ""],
         expires_at=h.height + 10,
     )
     with pytest.raises(Exception, match="wrong_chain"):

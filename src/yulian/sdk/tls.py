@@ -57,7 +57,7 @@ class NodeTrust:
             if response.url.scheme == "https":
                 raise NodeCertificateError("the TLS connection shows no server certificate")
             return
-        der = ssl_object.getpeercert(binary_form=True)
+        der = ssl_object.getpeercert(True)
         if der in self._verified:
             return
         self._check_node(der)
