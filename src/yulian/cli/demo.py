@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
+    story: str | None = typer.Argument(
+        None, help="emr, datashare or datashare-fund: that privacy story, not the evidence demo"
+    ),
     network: Path | None = NETWORK_OPT,
     exit_after: bool = typer.Option(False, "--exit", help="stop the nodes after the demo"),
     api_port: int = typer.Option(8600, "--api-port", help="a new network's first API port"),
@@ -52,8 +55,19 @@ def demo(
     """Start a 4-organisation consortium (made once), run the evidence demo, keep it up.
 
     Prints every node's API and docs URL; Ctrl-C stops the nodes it started."""
+    from yulian.apps.privacy_stories import PRIVACY_STORIES
+
+    if story is not None and story not in PRIVACY_STORIES:
+        tell(f"no story {story!r}; the stories are: {', '.join(PRIVACY_STORIES)}", lead="error: ")
+        raise typer.Exit(EXIT_DEMO_FAILED)
     raise typer.Exit(
-        run_demo(network_dir(network), exit_after=exit_after, api_port=api_port, p2p_port=p2p_port)
+        run_demo(
+            network_dir(network),
+            exit_after=exit_after,
+            api_port=api_port,
+            p2p_port=p2p_port,
+            story=story,
+        )
     )
 
 
@@ -64,10 +78,12 @@ def run_demo(
     api_port: int = 8600,
     p2p_port: int = 0,
     orgs: int = DEMO_ORGS,
+    story: str | None = None,
 ) -> int:
     import httpx
 
     from yulian.apps.deploy import DeployError
+    from yulian.apps.privacy_stories import PrivacyStoryError
     from yulian.node.config import ConfigError
     from yulian.node.network import network_down, start_network
     from yulian.node.process import NodeProcessError
@@ -82,13 +98,21 @@ def run_demo(
         tell(str(e), lead="error: ", style="bold red")
         return EXIT_START_FAILED
     try:
-        _show(network, started)
+        _show(network, started, story)
         if exit_after:
             return 0
         say("network running; press Ctrl-C to stop it")
         _watch(network, started)
         return 0
-    except (DemoError, DeployError, ApiError, GovernanceError, PkiError, httpx.HTTPError) as e:
+    except (
+        DemoError,
+        DeployError,
+        PrivacyStoryError,
+        ApiError,
+        GovernanceError,
+        PkiError,
+        httpx.HTTPError,
+    ) as e:
         tell(str(e), lead="the demo stopped: ", style="bold red")
         return EXIT_DEMO_FAILED
     finally:
@@ -114,17 +138,21 @@ def _create_if_missing(network: Path, orgs: int, api_port: int, p2p_port: int) -
     )
 
 
-def _show(network: Path, started: Any) -> None:
+def _show(network: Path, started: Any, story: str | None = None) -> None:
     from yulian.apps.deploy import deploy_with_local_admins
     from yulian.apps.evidence import CONTRACT_NAME, EVIDENCE_VERSION, contract_source
+    from yulian.apps.privacy_stories import PRIVACY_STORIES
     from yulian.pki.layout import load_layout
 
     layout = load_layout(network)
     doors = _validator_urls(layout, started.urls)
-    deploy_with_local_admins(
-        network, doors, CONTRACT_NAME, EVIDENCE_VERSION, contract_source(), log=say
-    )
-    run_evidence_story(network, doors)
+    if story is not None:
+        PRIVACY_STORIES[story](network, doors, say)
+    else:
+        deploy_with_local_admins(
+            network, doors, CONTRACT_NAME, EVIDENCE_VERSION, contract_source(), log=say
+        )
+        run_evidence_story(network, doors)
     say("")
     for node, url in zip(layout.nodes, started.urls, strict=True):
         say(f"  API {url}/v1/health   docs {url}/docs", lead=node.name)
