@@ -183,9 +183,11 @@ def make_cluster(
     *,
     suite: str = "standard",
     genesis_contracts: bool = True,
+    params: ChainParams | None = None,
 ) -> Cluster:
     """``n`` organisations with one validator each; ``evidence`` pre-installed in the genesis
-    unless ``genesis_contracts`` is false (then deploy it through the lifecycle)."""
+    unless ``genesis_contracts`` is false (then deploy it through the lifecycle). ``params``
+    (default: the defaults with ``block_interval_ms``) are the genesis chain parameters."""
     base = free_port_block(2 * n)
     layout = init_network(
         tmp / "network",
@@ -195,7 +197,7 @@ def make_cluster(
         base_api_port=base,
         base_p2p_port=base + n,
         contracts=[(CONTRACT_NAME, contract_source())] if genesis_contracts else [],
-        params=ChainParams(block_interval_ms=block_interval_ms),
+        params=params or ChainParams(block_interval_ms=block_interval_ms),
     )
     nodes = []
     for node in layout.nodes:

@@ -14,7 +14,7 @@ import pytest
 
 from yulian.consensus.votes import sign_commit
 from yulian.consensus.wal import WAL
-from yulian.execution.blocks import ChainTip, make_block
+from yulian.execution.blocks import BlockLimits, ChainTip, make_block
 from yulian.execution.registry import ContractRegistry
 from yulian.execution.roots import genesis_state_root
 from yulian.ledger import BlockCommit, LedgerError, open_ledger
@@ -271,6 +271,7 @@ def _block_at_height_1(time_offset_ms: int, signers: int) -> tuple[BlockCommit, 
         txs=[],
         resolve=registry.resolve,
         step_limit=g.params.step_limit,
+        limits=BlockLimits.of(g.params),
     )
     block_hash = block.header.hash(suite.hash)
     cert = sign_commit(

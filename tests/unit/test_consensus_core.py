@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pytest
@@ -28,18 +28,19 @@ from yulian.consensus.core import (
     ProposalReceived,
     ProposeBlock,
     ReportEquivocation,
+    Result,
     ScheduleTimeout,
     StartHeight,
     Step,
     TimeoutFired,
     VoteReceived,
     initial_state,
-    set_planted_bugs,
     step,
 )
 from yulian.consensus.proposer import proposer
 from yulian.consensus.votes import ValidatorSet, verify_commit
 from yulian.crypto.standard import STANDARD
+from yulian.sim.planted import skip_lock_check_step
 from yulian.types.commit import PRECOMMIT, PREVOTE, vote_sign_bytes
 from yulian.types.consensus import Proposal, Vote
 from yulian.types.genesis import Validator
@@ -82,20 +83,15 @@ def not_proposer(rounds: Iterable[int], h: int = H) -> str:
     return next(n for n in NAMES if n not in busy)
 
 
-@pytest.fixture(autouse=True)
-def no_planted_bugs() -> Iterator[None]:
-    yield
-    set_planted_bugs(())
-
-
 # --- driver 1: one scripted node -------------------------------------------------------------
 class Node:
     def __init__(self, me: str | None, vs: ValidatorSet = VS4, h: int = H) -> None:
         self.config = ConsensusConfig(CHAIN, me, vs)
         self.state = initial_state(self.config, h)
+        self.step = step  # the simulator's planted-bug step in the control tests
 
     def feed(self, event: Event) -> list[Effect]:
-        self.state, effects = step(self.config, self.state, event)
+        self.state, effects = self.step(self.config, self.state, event)
         return effects
 
     def start(self) -> list[Effect]:
@@ -127,6 +123,7 @@ class Net:
     observers: int = 0  # non-voting full nodes
     real_keys: bool = False
     invalid_proposers: frozenset[str] = frozenset()
+    step: Callable[[ConsensusConfig, ConsensusState, Event], Result] = step
     vs: ValidatorSet = field(init=False)
     pool: list[tuple[str, Event]] = field(default_factory=list)
     timeouts: dict[str, list[ScheduleTimeout]] = field(default_factory=dict)
@@ -157,7 +154,7 @@ class Net:
         self.pool += [(name, StartHeight(H)) for name in self.alive]
 
     def feed(self, name: str, event: Event) -> None:
-        self.states[name], effects = step(self.configs[name], self.states[name], event)
+        self.states[name], effects = self.step(self.configs[name], self.states[name], event)
         self.log[name] += effects
         for effect in effects:
             self.perform(name, effect)
@@ -371,7 +368,7 @@ def test_locked_validator_prevotes_its_locked_value_again() -> None:
 
 def test_planted_skip_lock_check_prevotes_against_the_lock() -> None:
     node = lock_on_v_in_round_0(not_proposer(range(3)))
-    set_planted_bugs(["skip_lock_check"])
+    node.step = skip_lock_check_step
     effects = node.feed(ProposalReceived(proposal(1, BLOCK_W), valid=True))
     assert casts(effects) == [CastVote(PREVOTE, H, 1, W)]
 
@@ -406,8 +403,7 @@ def test_the_lock_is_what_prevents_a_fork(bug: bool) -> None:
     and decides. Round 1: d proposes a fresh w. Locked b and c prevote nil, so w gets no
     quorum and the network later decides v. With the lock check skipped they prevote w and
     b, c, d decide w: a fork."""
-    set_planted_bugs(["skip_lock_check"] if bug else [])
-    net = Net()
+    net = Net(step=skip_lock_check_step if bug else step)
     d = proposer(net.vs, H, 1)
     a, b, c = (name for name in net.alive if name != d)
     net.start_events()

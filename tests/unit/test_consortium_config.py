@@ -6,16 +6,19 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
+from tests.unit.gov_fixtures import Chain, World, make_world
 
 from yulian.crypto.standard import STANDARD, Ed25519PrivateKey
 from yulian.crypto.x509 import create_ca
+from yulian.types.commit import MAX_VALIDATORS
 from yulian.types.consortium import (
+    MAX_REVOCATIONS,
     VALIDATOR_SET_DELAY,
     ConsortiumConfig,
     Revocation,
     policy_met,
 )
-from yulian.types.encoding import DecodeError, encode
+from yulian.types.encoding import DecodeError, EncodeError, encode
 from yulian.types.genesis import ChainParams, Genesis, GenesisError, Organisation, Validator
 
 ORG_NAMES = ("org1", "org2", "org3")
@@ -270,3 +273,81 @@ def test_policy_met_edge_cases() -> None:
     assert policy_met("MAJORITY", ["a"], []) is False
     assert policy_met("SOME", ["a", "b"], ["a", "b"]) is False
     assert policy_met("majority", ["a", "b"], ["a", "b"]) is False
+
+
+# --- limits: a config its own decoder refuses would stop the chain ---------------------------
+MAJORITY = ["org1", "org2", "org3"]
+
+
+@pytest.fixture(scope="module")
+def gov_world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return make_world(tmp_path_factory.mktemp("limits") / "net")
+
+
+def test_max_block_bytes_is_governed_like_the_other_parameters(gov_world: World) -> None:
+    chain = Chain(gov_world)
+    least = chain.config().params.min_block_bytes()
+    chain.enact("set_params", [[["max_block_bytes", least]]], MAJORITY)
+    assert chain.config().params.max_block_bytes == least
+    receipt = chain.propose("org1", "set_params", [[["max_block_bytes", least - 1]]])
+    assert receipt.status == "reverted" and "must hold a tx" in receipt.message
+    receipt = chain.propose("org1", "set_params", [[["max_tx_bytes", 2 * 65536]]])
+    assert receipt.status == "reverted" and "max_tx_bytes may be at most 65536" in receipt.message
+
+
+def test_names_are_limited_in_utf8_bytes_as_the_decoder_reads_them(gov_world: World) -> None:
+    """64 characters of Chinese are 192 bytes: such a name would have been written, then
+    refused by every node reading the config back — now the proposal reverts."""
+    chain = Chain(gov_world)
+    key = STANDARD.generate_key().public_key()
+    for name in ("重庆" * 11, "x" * 65):
+        receipt = chain.propose("org1", "add_validator", [name, "org1", key, 1, ""])
+        assert receipt.status == "reverted", name
+        assert "1..64 bytes in UTF-8" in receipt.message
+    assert chain.propose("org1", "add_validator", ["重庆" * 10, "org1", key, 1, ""]).status == "ok"
+
+
+def test_a_config_its_decoder_refuses_is_never_encoded() -> None:
+    config = genesis_config()
+    too_long = dataclasses.replace(
+        config, organisations=(*config.organisations, Organisation("o" * 65, ORGS[0].ca_cert))
+    )
+    with pytest.raises(EncodeError, match=r"organisation\.name"):
+        too_long.encode()
+    many = tuple(
+        Revocation(bytes([i % 256, i // 256]) * 16, "org1", b"k" * 32, 1)
+        for i in range(MAX_REVOCATIONS + 1)
+    )
+    with pytest.raises(EncodeError, match="4097 exceeds"):
+        dataclasses.replace(config, revocations=many).encode()
+    assert ConsortiumConfig.decode(dataclasses.replace(config, revocations=many[:-1]).encode())
+
+
+def test_validator_sets_are_limited_to_what_a_certificate_holds() -> None:
+    config = genesis_config()
+    crowd = [v(f"n{i}", "org1") for i in range(MAX_VALIDATORS + 1)]
+    with pytest.raises(GenesisError, match=f"at most {MAX_VALIDATORS} validators"):
+        config.with_validators(crowd, from_height=5)
+    config.with_validators(crowd[:-1], from_height=5).encode()
+    with pytest.raises(GenesisError, match=f"at most {MAX_VALIDATORS} validators"):
+        Genesis(
+            chain_id="t", suite="standard", time_ms=1, organisations=ORGS, validators=tuple(crowd)
+        )
+
+
+@pytest.mark.parametrize(
+    ("orgs", "validators", "fragment"),
+    [
+        ((Organisation("重" * 22, ORGS[0].ca_cert),), (v("a", "重" * 22),), "organisation name"),
+        (ORGS, (v("重" * 22, "org1"),), "validator name"),
+        (ORGS, (Validator("a", "org1", b"k" * 32, 1, "h" * 257),), "validator address"),
+        (ORGS, (Validator("a", "org1", b"", 1, ""),), "public key"),
+    ],
+)
+def test_a_genesis_its_config_decoder_would_refuse_is_refused(
+    orgs: tuple[Organisation, ...], validators: tuple[Validator, ...], fragment: str
+) -> None:
+    with pytest.raises(GenesisError, match=fragment):
+        Genesis(
+            chain_id="t", suite="standard", time_ms=1, organisations=orgs, validators=validators
+        )

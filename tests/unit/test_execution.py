@@ -10,7 +10,7 @@ import pytest
 
 from yulian.crypto.membership import Membership
 from yulian.crypto.suite import get_suite
-from yulian.execution.blocks import ChainTip, InvalidBlock, check_block, make_block
+from yulian.execution.blocks import BlockLimits, ChainTip, InvalidBlock, check_block, make_block
 from yulian.execution.executor import BlockContext, ExecTx, execute_block
 from yulian.execution.overlay import Overlay, state_key
 from yulian.execution.registry import ContractRegistry
@@ -119,6 +119,7 @@ def test_make_block_then_check_block(env: tuple) -> None:
         txs=txs,
         resolve=registry.resolve,
         step_limit=100_000,
+        limits=BlockLimits.of(genesis.params),
     )
     block, result = make_block(
         suite, genesis.chain_id, MemoryView(), tip, time_ms=6, proposer="v", **kwargs

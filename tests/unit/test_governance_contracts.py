@@ -260,7 +260,7 @@ def test_set_params_applies_and_invalid_params_are_refused_at_propose_time(chain
     reverted(chain.propose("org1", "set_params", [[["no_such_param", 5]]]), "unknown chain")
     reverted(
         chain.propose("org1", "set_params", [[["max_tx_bytes", 2 << 20]]]),
-        "max_tx_bytes may be at most 1048576",
+        "max_tx_bytes may be at most 65536",
     )
     reverted(chain.propose("org1", "set_params", [[["step_limit", -1]]]), "positive integer")
     reverted(chain.propose("org1", "set_params", [[["step_limit", True]]]), "positive integer")

@@ -12,16 +12,19 @@ from yulian.net.messages import (
     MAX_COMMIT_BYTES,
     MAX_EVIDENCE_BYTES,
     MAX_GET_BLOCKS,
+    MAX_GOSSIP_BYTES,
     MAX_GOSSIP_TXS,
     MAX_PRIVATE_BYTES,
     MAX_PROPOSAL_BYTES,
     MAX_ROUND,
+    MAX_SYNC_REPLY_BYTES,
     MAX_VOTE_BYTES,
     PROTOCOL_VERSION,
     BadMessage,
     Message,
     decode_message,
     encode_message,
+    gossip_messages,
 )
 from yulian.types.block import MAX_BLOCK_BYTES
 from yulian.types.encoding import DecodeError, encode
@@ -36,8 +39,8 @@ VALID = [
     Message("vote", b"v" * MAX_VOTE_BYTES),
     Message("status", (0, 0)),
     Message("status", ((1 << 63) - 1, MAX_ROUND)),
-    Message("get_blocks", (1, 1)),
-    Message("get_blocks", (12345, MAX_GET_BLOCKS)),
+    Message("get_blocks", (1, 1, 1)),
+    Message("get_blocks", (12345, MAX_GET_BLOCKS, MAX_SYNC_REPLY_BYTES)),
     Message("blocks", ()),
     Message("blocks", ((b"block1", b"commit1"), (b"block2", b"commit2"))),
     Message("evidence", b"e" * MAX_EVIDENCE_BYTES),
@@ -54,6 +57,7 @@ INVALID: list[tuple[str, object]] = [
     ("txs", ((b"tx",),)),
     ("txs", (b"x" * (MAX_TX_BYTES + 1),)),
     ("txs", tuple(b"t" for _ in range(MAX_GOSSIP_TXS + 1))),
+    ("txs", tuple(b"x" * MAX_TX_BYTES for _ in range(MAX_GOSSIP_BYTES // MAX_TX_BYTES + 1))),
     # proposal
     ("proposal", b""),
     ("proposal", "p"),
@@ -74,13 +78,16 @@ INVALID: list[tuple[str, object]] = [
     ("status", (b"1", 0)),
     ("status", 1),
     # get_blocks
-    ("get_blocks", (0, 1)),
-    ("get_blocks", (1, 0)),
-    ("get_blocks", (1, MAX_GET_BLOCKS + 1)),
+    ("get_blocks", (0, 1, 1)),
+    ("get_blocks", (1, 0, 1)),
+    ("get_blocks", (1, MAX_GET_BLOCKS + 1, 1)),
+    ("get_blocks", (1, 1, 0)),
+    ("get_blocks", (1, 1, MAX_SYNC_REPLY_BYTES + 1)),
     ("get_blocks", (1,)),
-    ("get_blocks", (1, 2, 3)),
-    ("get_blocks", ("1", 2)),
-    ("get_blocks", (1, False)),
+    ("get_blocks", (1, 2)),
+    ("get_blocks", (1, 2, 3, 4)),
+    ("get_blocks", ("1", 2, 3)),
+    ("get_blocks", (1, False, 3)),
     # blocks
     ("blocks", b"blocks"),
     ("blocks", (b"block",)),
@@ -223,3 +230,24 @@ def test_random_shaped_messages_raise_only_bad_message(kind: str, payload: objec
         return
     assert msg.kind == kind
     assert encode_message(msg) == data
+
+
+@pytest.mark.parametrize(
+    ("sizes", "messages"),
+    [
+        ([10, 20, 30], 1),
+        ([MAX_TX_BYTES] * (MAX_GOSSIP_BYTES // MAX_TX_BYTES), 1),
+        ([MAX_TX_BYTES] * (MAX_GOSSIP_BYTES // MAX_TX_BYTES + 1), 2),
+        ([MAX_TX_BYTES] * 1000, 8),  # 1,000 txs of 64 KiB: more than one frame's worth
+        ([1] * (MAX_GOSSIP_TXS * 2 + 1), 3),
+        ([], 0),
+    ],
+)
+def test_gossip_is_split_into_valid_messages(sizes: list[int], messages: int) -> None:
+    """However many and however large the txs, every gossip message encodes and decodes, and
+    together they carry every tx once, in order."""
+    envelopes = [bytes([i % 251]) * size for i, size in enumerate(sizes)]
+    out = gossip_messages(envelopes)
+    assert len(out) == messages
+    carried = [tx for msg in out for tx in decode_message(encode_message(msg)).payload]
+    assert carried == envelopes

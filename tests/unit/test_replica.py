@@ -20,14 +20,13 @@ from yulian.crypto.x509 import pem_to_der
 from yulian.execution.executor import ExecTx
 from yulian.ledger import open_ledger
 from yulian.mempool.admission import AdmissionError
-from yulian.mempool.pool import Mempool
 from yulian.net.messages import Message, decode_message
 from yulian.node.bootstrap import init_network
 from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
 from yulian.sdk import Wallet
 from yulian.types.block import Block
 from yulian.types.commit import CommitCertificate
-from yulian.types.genesis import Genesis
+from yulian.types.genesis import ChainParams, Genesis
 
 
 class Net:
@@ -73,9 +72,15 @@ class Net:
         assert predicate(), "did not reach the goal"
 
 
-def make_cluster(tmp: Path, n: int) -> tuple[dict[str, Replica], Genesis, Wallet]:
+def make_cluster(
+    tmp: Path, n: int, *, mempool_size: int = 20_000, params: ChainParams | None = None
+) -> tuple[dict[str, Replica], Genesis, Wallet]:
     layout = init_network(
-        tmp / "net", orgs=n, validators=n, contracts=[(CONTRACT_NAME, contract_source())]
+        tmp / "net",
+        orgs=n,
+        validators=n,
+        contracts=[(CONTRACT_NAME, contract_source())],
+        params=params,
     )
     genesis = Genesis.load(layout.genesis)
     suite = get_suite(genesis.suite)
@@ -90,7 +95,7 @@ def make_cluster(tmp: Path, n: int) -> tuple[dict[str, Replica], Genesis, Wallet
             open_ledger(tmp / node.name),
             SafetyRules(suite, key, genesis.chain_id, node.name, MemoryFile()),
             WAL(MemoryFile()),
-            ReplicaConfig(name=node.name, node_cert=cert),
+            ReplicaConfig(name=node.name, node_cert=cert, mempool_size=mempool_size),
         )
     return replicas, genesis, Wallet.from_network(layout.root, "org1", "client1")
 
@@ -203,18 +208,20 @@ def test_a_proposed_block_may_not_carry_a_committed_or_repeated_tx(tmp_path: Pat
     def with_txs(*txs: bytes) -> Block:
         return dataclasses.replace(block, txs=txs)  # only the txs matter to this check
 
-    ok = replica._txs_for_block(with_txs(fresh, pending))
+    def txs_for_block(block: Block) -> list[ExecTx] | None:
+        return replica.checker.txs_for_block(block, replica.ledger)
+
+    ok = txs_for_block(with_txs(fresh, pending))
     assert ok is not None and len(ok) == 2
-    assert replica._txs_for_block(with_txs(fresh, committed, pending)) is None
-    assert replica._txs_for_block(with_txs(committed)) is None
-    assert replica._txs_for_block(with_txs(fresh, fresh)) is None
-    assert replica._txs_for_block(with_txs(pending, pending)) is None
+    assert txs_for_block(with_txs(fresh, committed, pending)) is None
+    assert txs_for_block(with_txs(committed)) is None
+    assert txs_for_block(with_txs(fresh, fresh)) is None
+    assert txs_for_block(with_txs(pending, pending)) is None
 
 
 def test_a_batch_beyond_the_mempools_room_is_refused_before_any_check(tmp_path: Path) -> None:
-    replicas, genesis, wallet = make_cluster(tmp_path, 1)
+    replicas, genesis, wallet = make_cluster(tmp_path, 1, mempool_size=3)
     (replica,) = replicas.values()
-    replica.mempool = Mempool(3)
     counting = CountingSuite(replica.admission._suite)
     replica.admission._suite = counting
     now = genesis.time_ms + 3_600_000
@@ -241,9 +248,8 @@ def test_a_batch_beyond_the_mempools_room_is_refused_before_any_check(tmp_path: 
 def test_own_clients_fill_only_their_share_of_the_pool_gossip_the_rest(tmp_path: Path) -> None:
     """With 4 validators a node's own clients' pending txs may fill a quarter of its mempool;
     peers' gossip may fill it all, so under overload every node still holds every node's txs."""
-    replicas, genesis, wallet = make_cluster(tmp_path, 4)
+    replicas, genesis, wallet = make_cluster(tmp_path, 4, mempool_size=8)
     first, second = list(replicas.values())[:2]
-    first.mempool = Mempool(8)
     now = genesis.time_ms + 3_600_000
     envelopes = [register_envelope(genesis, wallet, i) for i in range(10)]
     assert first.client_room() == 2

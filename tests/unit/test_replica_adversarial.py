@@ -14,7 +14,8 @@ from tests.unit.test_replica import Net, make_cluster
 
 from yulian.crypto.suite import PrivateKey, get_suite
 from yulian.net.messages import Message
-from yulian.node.replica import Replica
+from yulian.net.sync import GRACE_MS
+from yulian.node.replica import Outputs, Replica
 from yulian.types.block import Block
 from yulian.types.commit import (
     PRECOMMIT,
@@ -142,7 +143,9 @@ def test_adversarial_messages_change_nothing(live: Live) -> None:
 
 
 def test_block_sync_refuses_bad_certificates(live: Live) -> None:
-    """A lagging replica is offered the real next block with broken certificates."""
+    """A lagging replica asks peers that announce the next block; each offers the real block
+    with a broken certificate (or broken bytes): refused, the peer dropped, nothing changed.
+    Then an honest peer's reply commits it."""
     net, replicas, _ = live
     lagger = replicas[sorted(replicas)[3]]
     net.blocked.add(lagger.config.name)
@@ -169,16 +172,28 @@ def test_block_sync_refuses_bad_certificates(live: Live) -> None:
             h, cert.round, cert.block_hash, (*sigs, CommitSignature("mallory", sigs[0].signature))
         ),
     }
+
+    def offer(peer: str, pair: tuple[bytes, bytes]) -> Outputs:
+        """``peer`` announces height ``h`` (again after the grace a node one block behind
+        gives consensus); the lagger asks it once; it replies with ``pair``."""
+        sent = []
+        for at in (net.now, net.now + GRACE_MS):
+            sent += lagger.on_message(peer, Message("status", (h, 0)), at).send
+        assert [(to, m.kind, m.payload[0]) for to, m in sent] == [(peer, "get_blocks", h)]
+        return lagger.on_message(peer, Message("blocks", (pair,)), net.now + GRACE_MS)
+
     for reason, broken in bad.items():
         before = snapshot(lagger)
-        out = lagger.on_message("liar", Message("blocks", ((block, broken.encode()),)), net.now)
+        out = offer(f"liar {reason}", (block, broken.encode()))
         assert snapshot(lagger) == before, reason
-        assert out.drop and out.drop[0][0] == "liar", reason
+        assert out.drop and out.drop[0][0] == f"liar {reason}", reason
         assert reason in out.drop[0][1], (reason, out.drop)
     before = snapshot(lagger)
-    out = lagger.on_message("liar", Message("blocks", ((b"\x00", good),)), net.now)
+    out = offer("liar bytes", (b"\x00", good))
     assert snapshot(lagger) == before and out.drop
-    out = lagger.on_message("honest", Message("blocks", ((block, good),)), net.now)
+    unasked = lagger.on_message("stranger", Message("blocks", ((block, good),)), net.now)
+    assert snapshot(lagger) == before and not unasked.committed and not unasked.drop
+    out = offer("honest", (block, good))
     assert [c.height for c in out.committed] == [h]
     assert lagger.ledger.block_hash(h) == source.ledger.block_hash(h)
 

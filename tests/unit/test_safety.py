@@ -12,14 +12,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yulian.consensus import safety
 from yulian.consensus.durable import MemoryFile
 from yulian.consensus.safety import (
     ConflictingProposal,
@@ -34,11 +32,12 @@ from yulian.consensus.safety import (
     SignerMismatch,
     StepRegression,
     encode_safety_data,
-    set_planted_bugs,
+    load_safety_data,
 )
 from yulian.consensus.wal import encode_record
 from yulian.crypto.standard import STANDARD, Ed25519PrivateKey, StandardSuite
 from yulian.crypto.suite import PrivateKey
+from yulian.sim.planted import ForgetfulSafetyRules
 from yulian.types.commit import PRECOMMIT, PREVOTE
 from yulian.types.consensus import MAX_ROUND
 
@@ -103,13 +102,6 @@ class CrashingFile(MemoryFile):
         if self.crash_on == "sync":
             raise Crash("after replace, before the signature is returned")
         super().sync()
-
-
-@pytest.fixture(autouse=True)
-def no_planted_bugs() -> Iterator[None]:
-    set_planted_bugs(())
-    yield
-    set_planted_bugs(())
 
 
 def rules(store: MemoryFile | None = None, key: PrivateKey | None = None) -> SafetyRules:
@@ -430,21 +422,16 @@ def test_a_key_the_suite_rejects_signs_nothing() -> None:
 # --- planted bug ------------------------------------------------------------------------------
 
 
-def test_planted_bug_skips_persisting_the_vote() -> None:
-    set_planted_bugs({"no_persist_last_vote"})
+def test_the_simulators_forgetful_rules_skip_persisting_votes_only() -> None:
+    """``no_persist_last_vote`` (``yulian.sim.planted``): a subclass, not a switch in here."""
     store = MemoryFile()
-    sr = rules(store)
+    sr = ForgetfulSafetyRules(STANDARD, CountingKey(), CHAIN, NAME, store)
     sr.sign_vote(PREVOTE, 2, 0, A)
     assert store.read() == b"", "the bug: nothing was written"
     restarted = reopen(sr, store)
     assert restarted.sign_vote(PREVOTE, 2, 0, B).block_hash == B  # the double vote it allows
-
-
-def test_planted_bugs_are_off_by_default_and_names_are_checked() -> None:
-    assert not safety.PLANTED_BUGS
-    with pytest.raises(ValueError, match="unknown planted bugs"):
-        set_planted_bugs({"no_such_bug"})
-    assert not safety.PLANTED_BUGS
+    sr.sign_proposal(3, 0, -1, b"b", A)
+    assert load_safety_data(store, CHAIN, NAME).height == 3  # proposals are still persisted
 
 
 # --- property: never two different messages for one (h, r, s), across crashes -----------------

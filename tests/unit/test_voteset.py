@@ -1,15 +1,13 @@
-"""Vote sets: one counted vote per validator, quorum edges, conflicts, and the planted bugs."""
+"""Vote sets: one counted vote per validator, quorum edges, conflicts, and the simulator's
+planted broken counting (``yulian.sim.planted``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from yulian.consensus import core, voteset
-from yulian.consensus.core import set_planted_bugs
 from yulian.consensus.votes import ValidatorSet
-from yulian.consensus.voteset import AddStatus, VoteSet, planted
+from yulian.consensus.voteset import MAX_CONFLICTS_PER_VALIDATOR, AddStatus, VoteSet
+from yulian.sim.planted import CountTwiceVoteSet, Quorum2fVoteSet, with_vote_sets
 from yulian.types.commit import PRECOMMIT, PREVOTE
 from yulian.types.consensus import Vote
 from yulian.types.genesis import Validator
@@ -34,12 +32,6 @@ def filled(powers: list[int], hashes: dict[int, bytes]) -> VoteSet:
     for i, block_hash in hashes.items():
         assert vs.add(vote(i, block_hash)).status is AddStatus.ADDED
     return vs
-
-
-@pytest.fixture
-def bugs() -> Iterator[None]:
-    yield
-    set_planted_bugs(())
 
 
 @pytest.mark.parametrize(
@@ -167,32 +159,69 @@ def test_copy_is_independent() -> None:
     assert vs == other
 
 
-def test_planted_bugs_are_off_by_default() -> None:
-    assert not core.PLANTED_BUGS and not voteset.PLANTED_BUGS
-    assert not any(planted(name) for name in voteset.KNOWN_PLANTED_BUGS)
+def test_the_quorum_is_the_validator_sets() -> None:
+    """Vote sets and commit certificates use one threshold: ``ValidatorSet.quorum()``."""
+    for powers in ([1], [1, 1, 1, 1], [1] * 7, [3, 1, 1, 1], [5, 5, 1]):
+        vs = VoteSet(make_set(powers), H, R, PREVOTE)
+        added = 0
+        for i, power in enumerate(powers):
+            assert vs.has_two_thirds_for(A) == (added >= make_set(powers).quorum())
+            vs.add(vote(i, A))
+            added += power
+        assert vs.has_two_thirds_for(A)
 
 
-def test_unknown_planted_bug_is_refused(bugs: None) -> None:
-    with pytest.raises(ValueError, match="unknown planted bugs"):
-        set_planted_bugs(["no_such_bug"])
+def test_a_copy_keeps_its_class() -> None:
+    broken = with_vote_sets_of(filled([1, 1, 1, 1], {0: A}), Quorum2fVoteSet)
+    assert type(broken.copy()) is Quorum2fVoteSet
+    assert type(filled([1, 1, 1, 1], {0: A}).copy()) is VoteSet
 
 
-def test_planted_quorum_2f_accepts_two_of_four(bugs: None) -> None:
+def with_vote_sets_of(vs: VoteSet, cls: type[VoteSet]) -> VoteSet:
+    broken = cls.__new__(cls)
+    broken.__dict__.update(vs.__dict__)
+    return broken
+
+
+def test_planted_quorum_2f_accepts_two_of_four() -> None:
     vs = filled([1, 1, 1, 1], {0: A, 1: A})
     assert vs.two_thirds_majority() is None
-    set_planted_bugs(["quorum_2f"])
-    assert {"quorum_2f"} == core.PLANTED_BUGS == voteset.PLANTED_BUGS
-    assert planted("quorum_2f") and not planted("count_vote_twice")
-    assert vs.two_thirds_majority() == A
-    assert filled([1] * 7, {0: A, 1: A, 2: A, 3: A}).two_thirds_majority() == A
-    set_planted_bugs(())
-    assert vs.two_thirds_majority() is None
+    broken = with_vote_sets_of(vs, Quorum2fVoteSet)
+    assert broken.two_thirds_majority() == A
+    seven = filled([1] * 7, {0: A, 1: A, 2: A, 3: A})
+    assert seven.two_thirds_majority() is None
+    assert with_vote_sets_of(seven, Quorum2fVoteSet).two_thirds_majority() == A
+    assert vs.two_thirds_majority() is None  # the real set is untouched
 
 
-def test_planted_count_vote_twice_counts_a_duplicate(bugs: None) -> None:
-    set_planted_bugs(["count_vote_twice"])
-    vs = filled([1, 1, 1, 1], {0: A, 1: A})
+def test_planted_count_vote_twice_counts_a_duplicate() -> None:
+    vs = with_vote_sets_of(filled([1, 1, 1, 1], {0: A, 1: A}), CountTwiceVoteSet)
     assert vs.add(vote(1, A)).status is AddStatus.ADDED
     assert vs.power_for(A) == 3
     assert vs.two_thirds_majority() == A  # two validators, "three" votes
     assert len(vs.votes_for(A)) == 2  # a certificate from them still has two signatures
+    real = filled([1, 1, 1, 1], {0: A, 1: A})
+    assert real.add(vote(1, A)).status is AddStatus.DUPLICATE and real.power_for(A) == 2
+
+
+def test_a_states_vote_sets_are_swapped_with_the_same_counts() -> None:
+    from yulian.consensus.core import ConsensusState
+
+    state = ConsensusState(height=H, votes={(R, PREVOTE): filled([1, 1, 1, 1], {0: A, 1: B})})
+    broken = with_vote_sets(state, CountTwiceVoteSet)
+    (vs,) = broken.votes.values()
+    assert type(vs) is CountTwiceVoteSet and vs.power_for(A) == vs.power_for(B) == 1
+    assert with_vote_sets(broken, CountTwiceVoteSet) is broken
+
+
+def test_an_equivocators_conflicting_votes_are_bounded() -> None:
+    """A Byzantine validator may sign any number of hashes: each conflict is reported, but at
+    most MAX_CONFLICTS_PER_VALIDATOR of them count (and are kept) per set."""
+    vs = filled([1, 1, 1, 1], {0: A})
+    hashes = [bytes([i]) * 32 for i in range(1, MAX_CONFLICTS_PER_VALIDATOR + 5)]
+    for h in hashes:
+        result = vs.add(vote(0, h))
+        assert result.status is AddStatus.CONFLICTING and result.conflict is not None
+    counted = [h for h in hashes if vs.power_for(h) == 1]
+    assert counted == hashes[:MAX_CONFLICTS_PER_VALIDATOR]
+    assert vs.power_for(A) == 1 and vs.total_power() == 1

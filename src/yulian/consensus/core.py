@@ -37,13 +37,13 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 from yulian.consensus.proposer import proposer
 from yulian.consensus.votes import ValidatorSet
-from yulian.consensus.voteset import AddStatus, VoteSet, _set_planted_bugs, planted
+from yulian.consensus.voteset import AddStatus, VoteSet
 from yulian.types.commit import PRECOMMIT, PREVOTE, CommitCertificate, CommitSignature
 from yulian.types.consensus import MAX_ROUND, Proposal, Vote
 
@@ -55,21 +55,6 @@ TIMEOUT_PROPOSE = "propose"
 TIMEOUT_PREVOTE = "prevote"
 TIMEOUT_PRECOMMIT = "precommit"
 TIMEOUT_KINDS = (TIMEOUT_PROPOSE, TIMEOUT_PREVOTE, TIMEOUT_PRECOMMIT)
-
-# --- planted bugs (test-only) ----------------------------------------------------------------
-# PLANTED_BUGS exists ONLY so that the simulator can prove it catches broken consensus
-# (RELIABILITY.md S5). It is empty by default; production code never calls set_planted_bugs.
-# "skip_lock_check": prevote ignores the lock (lines 23 and 29 here);
-# "quorum_2f", "count_vote_twice": see yulian.consensus.voteset.
-PLANTED_BUGS: frozenset[str] = frozenset()
-
-
-def set_planted_bugs(names: Iterable[str]) -> None:
-    """Switch the test-only planted bugs to exactly ``names`` (empty = correct consensus)."""
-    global PLANTED_BUGS
-    chosen = frozenset(names)
-    _set_planted_bugs(chosen)
-    PLANTED_BUGS = chosen
 
 
 class Step(IntEnum):
@@ -406,7 +391,7 @@ def _upon_proposal(config: ConsensusConfig, s: ConsensusState) -> Result | None:
     if s.step is not Step.PROPOSE or record is None or record.proposal.pol_round != -1:
         return None
     v = record.proposal.block_hash
-    unlocked = s.locked_round == -1 or s.locked_hash == v or planted("skip_lock_check")
+    unlocked = s.locked_round == -1 or s.locked_hash == v
     choice = v if record.valid and unlocked else NIL
     return replace(s, step=Step.PREVOTE), _cast(config, s, PREVOTE, choice)
 
@@ -425,7 +410,7 @@ def _upon_proposal_with_pol(config: ConsensusConfig, s: ConsensusState) -> Resul
     pol = s.vote_set(vr, PREVOTE)
     if pol is None or not pol.has_two_thirds_for(v):
         return None
-    unlocked = s.locked_round <= vr or s.locked_hash == v or planted("skip_lock_check")
+    unlocked = s.locked_round <= vr or s.locked_hash == v
     choice = v if record.valid and unlocked else NIL
     return replace(s, step=Step.PREVOTE), _cast(config, s, PREVOTE, choice)
 

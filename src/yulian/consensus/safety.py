@@ -32,7 +32,7 @@ array ``[version, chain_id, name, H, R, S, last_vote | nil, last_proposal | nil]
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from yulian.consensus.durable import DurableFile
@@ -54,21 +54,6 @@ STEP_NAMES = {PROPOSAL_STEP: "proposal", PREVOTE: "prevote", PRECOMMIT: "precomm
 SAFETY_VERSION = 1
 MAX_BLOCK_HASH_BYTES = 64
 SAFETY_LIMITS = Limits(max_bytes=4096, max_depth=3, max_items=16, max_str=256, max_bin=256)
-
-KNOWN_PLANTED_BUGS = frozenset({"no_persist_last_vote"})
-PLANTED_BUGS: set[str] = set()  # test-only (S5); production never sets it
-
-
-def set_planted_bugs(names: Iterable[str]) -> None:
-    """Enable exactly ``names`` (simulator only); an unknown name is refused."""
-    wanted = set(names)
-    unknown = wanted - KNOWN_PLANTED_BUGS
-    if unknown:
-        raise ValueError(
-            f"unknown planted bugs {sorted(unknown)}; known: {sorted(KNOWN_PLANTED_BUGS)}"
-        )
-    PLANTED_BUGS.clear()
-    PLANTED_BUGS.update(wanted)
 
 
 @dataclass(frozen=True)
@@ -214,8 +199,7 @@ class SafetyRules:
         message = vote_sign_bytes(self._chain_id, type_, height, round_, block_hash)
         vote = Vote(type_, height, round_, block_hash, self._name, self._sign(message))
         new = replace(self._data, height=height, round=round_, step=type_, last_vote=vote)
-        if "no_persist_last_vote" not in PLANTED_BUGS:
-            self._persist(new)
+        self._persist(new)
         self._data = new
         return vote
 

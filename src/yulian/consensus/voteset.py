@@ -18,11 +18,12 @@ Results never depend on arrival order: answers that range over hashes or voters 
 Safety of counting both votes: two quorums for different hashes in one set would share more
 than a third of the power, so at least one honest validator would have signed both.
 
-The planted bugs. ``PLANTED_BUGS`` exists only so the simulator can prove that it catches broken
-consensus (RELIABILITY.md S5). It is empty by default and production code never sets it; tests
-and the simulator switch it with ``yulian.consensus.core.set_planted_bugs``. Two live here:
-``"quorum_2f"`` accepts ``2f`` power (``f = (T - 1) // 3``) as a quorum, and
-``"count_vote_twice"`` lets an identical duplicate vote add its power again.
+Bounded: one vote per validator and at most ``MAX_CONFLICTS_PER_VALIDATOR`` conflicting ones
+(a conflict beyond that is still reported, for evidence, and not counted — which can only cost
+liveness under an attack of that size, never safety: a quorum counted from fewer votes still
+intersects every other). The quorum threshold is ``ValidatorSet.quorum()``, the one definition
+that commit certificates are verified against too. A copy keeps the class of the set it
+copies.
 """
 
 from __future__ import annotations
@@ -34,23 +35,9 @@ from yulian.consensus.votes import ValidatorSet
 from yulian.types.commit import PRECOMMIT, PREVOTE
 from yulian.types.consensus import Vote
 
-KNOWN_PLANTED_BUGS = frozenset({"skip_lock_check", "quorum_2f", "count_vote_twice"})
-PLANTED_BUGS: frozenset[str] = frozenset()
-
-
-def planted(name: str) -> bool:
-    """True when the test-only planted bug ``name`` is switched on (never in production)."""
-    assert name in KNOWN_PLANTED_BUGS, name
-    return name in PLANTED_BUGS
-
-
-def _set_planted_bugs(names: frozenset[str]) -> None:
-    """Use ``yulian.consensus.core.set_planted_bugs``, which keeps both modules in step."""
-    global PLANTED_BUGS
-    unknown = sorted(names - KNOWN_PLANTED_BUGS)
-    if unknown:
-        raise ValueError(f"unknown planted bugs: {unknown}")
-    PLANTED_BUGS = names
+# an equivocator's conflicting votes counted per set: bounds the set (a Byzantine validator can
+# sign any number of hashes); beyond it a conflict is still reported, never counted
+MAX_CONFLICTS_PER_VALIDATOR = 8
 
 
 class AddStatus(Enum):
@@ -83,22 +70,26 @@ class VoteSet:
         self.type = type_
         self._power_of = {v.name: v.power for v in validators.validators}
         self._set_power = validators.total_power
+        self._quorum = validators.quorum()
         self._votes: dict[str, Vote] = {}
         self._conflicting: dict[tuple[str, bytes], Vote] = {}  # an equivocator's other votes
+        self._conflicts_of: dict[str, int] = {}  # how many each equivocator has here
         self._power_by_hash: dict[bytes, int] = {}
         self._received_power = 0
 
     def copy(self) -> VoteSet:
         """An independent copy (the consensus core adds to copies, keeping old states intact)."""
-        other = VoteSet.__new__(VoteSet)
+        other = type(self).__new__(type(self))
         other.validators = self.validators
         other.height = self.height
         other.round = self.round
         other.type = self.type
         other._power_of = self._power_of  # never mutated after __init__
         other._set_power = self._set_power
+        other._quorum = self._quorum
         other._votes = dict(self._votes)
         other._conflicting = dict(self._conflicting)
+        other._conflicts_of = dict(self._conflicts_of)
         other._power_by_hash = dict(self._power_by_hash)
         other._received_power = self._received_power
         return other
@@ -131,19 +122,24 @@ class VoteSet:
             return AddResult(AddStatus.UNKNOWN_VALIDATOR)
         kept = self._votes.get(vote.validator)
         if kept is not None and kept.block_hash != vote.block_hash:
-            if (vote.validator, vote.block_hash) not in self._conflicting:
-                self._conflicting[(vote.validator, vote.block_hash)] = vote
+            key = (vote.validator, vote.block_hash)
+            others = self._conflicts_of.get(vote.validator, 0)
+            if key not in self._conflicting and others < MAX_CONFLICTS_PER_VALIDATOR:
+                self._conflicting[key] = vote
+                self._conflicts_of[vote.validator] = others + 1
                 self._power_by_hash[vote.block_hash] = (
                     self._power_by_hash.get(vote.block_hash, 0) + power
                 )
             return AddResult(AddStatus.CONFLICTING, (kept, vote))
-        if kept is not None and not planted("count_vote_twice"):
+        if kept is not None:
             return AddResult(AddStatus.DUPLICATE)
-        if kept is None:
-            self._votes[vote.validator] = vote
-        self._power_by_hash[vote.block_hash] = self._power_by_hash.get(vote.block_hash, 0) + power
-        self._received_power += power
+        self._votes[vote.validator] = vote
+        self._count(vote.block_hash, power)
         return AddResult(AddStatus.ADDED)
+
+    def _count(self, block_hash: bytes, power: int) -> None:
+        self._power_by_hash[block_hash] = self._power_by_hash.get(block_hash, 0) + power
+        self._received_power += power
 
     # --- queries -----------------------------------------------------------------------------
     def power_for(self, block_hash: bytes) -> int:
@@ -190,6 +186,4 @@ class VoteSet:
         return self._power_of.get(name, 0)
 
     def _is_quorum(self, power: int) -> bool:
-        if planted("quorum_2f"):
-            return power >= max(1, 2 * ((self._set_power - 1) // 3))
-        return 3 * power > 2 * self._set_power
+        return power >= self._quorum

@@ -5,6 +5,14 @@ write the resulting roots into a header. ``check_block`` is what every other val
 a proposal (and what block sync does with a fetched block): re-execute and compare every root,
 raising ``InvalidBlock`` on the first mismatch, in the manner of execution-specs'
 ``state_transition``. Both are pure.
+
+Both enforce the chain's block limits (``BlockLimits``, from the chain parameters
+``max_block_txs`` and ``max_block_bytes``, and the store's ``MAX_BLOCK_WRITES``):
+``make_block`` takes the longest prefix of the txs it is given that fits the count and the
+bytes — and, should their state writes exceed what one block may store, halves the prefix
+until they fit — so whatever a proposer is handed it builds a block every validator accepts
+and every node can store; ``check_block`` refuses a block over the count or the bytes before
+executing it, and one whose writes exceed the limit after.
 """
 
 from __future__ import annotations
@@ -23,7 +31,14 @@ from yulian.execution.executor import (
 from yulian.execution.overlay import StateView
 from yulian.execution.roots import result_root, state_root, tx_root
 from yulian.execution.system.consortium import CONFIG_KEY
-from yulian.types.block import Block, Header
+from yulian.types.block import (
+    BLOCK_OVERHEAD_BYTES,
+    MAX_BLOCK_WRITES,
+    Block,
+    Header,
+    block_tx_bytes,
+)
+from yulian.types.genesis import ChainParams
 
 
 class InvalidBlock(ValueError):
@@ -40,6 +55,40 @@ class ChainTip:
     time_ms: int
 
 
+@dataclass(frozen=True)
+class BlockLimits:
+    """How many txs, how many bytes of encoding (header included) and how many state writes a
+    block may take."""
+
+    max_txs: int
+    max_bytes: int
+    max_writes: int = MAX_BLOCK_WRITES
+
+    @classmethod
+    def of(cls, params: ChainParams) -> BlockLimits:
+        return cls(params.max_block_txs, params.max_block_bytes)
+
+    def fitting(self, envelope_sizes: Sequence[int]) -> int:
+        """How many of the leading envelopes (by their sizes in bytes) fit one block."""
+        room = self.max_bytes - BLOCK_OVERHEAD_BYTES
+        count = 0
+        for size in envelope_sizes[: self.max_txs]:
+            room -= block_tx_bytes(size)
+            if room < 0:
+                break
+            count += 1
+        return count
+
+    def check(self, block: Block) -> None:
+        """Raise ``InvalidBlock`` for a block over either limit."""
+        h = block.header
+        if len(block.txs) > self.max_txs:
+            raise InvalidBlock(f"block {h.height}: {len(block.txs)} txs exceed {self.max_txs}")
+        size = block.encoded_size()
+        if size > self.max_bytes:
+            raise InvalidBlock(f"block {h.height}: {size} bytes exceed {self.max_bytes}")
+
+
 def make_block(
     suite: Suite,
     chain_id: str,
@@ -53,12 +102,19 @@ def make_block(
     txs: Sequence[ExecTx],
     resolve: ContractResolver,
     step_limit: int,
+    limits: BlockLimits,
 ) -> tuple[Block, BlockResult]:
-    """Execute ``txs`` on ``view`` and build the block; ``config_hash`` is the hash of the
-    consortium config in force (the header carries the one after the block)."""
+    """Execute the longest prefix of ``txs`` that fits ``limits`` on ``view`` and build the
+    block (the caller sees how many it took in ``len(block.txs)``); ``config_hash`` is the hash
+    of the consortium config in force (the header carries the one after the block)."""
     height = tip.height + 1
     assert time_ms > tip.time_ms, "block time strictly increases"
-    result = execute_block(view, BlockContext(height, time_ms, step_limit), txs, resolve)
+    txs = txs[: limits.fitting([len(t.data()) for t in txs])]
+    context = BlockContext(height, time_ms, step_limit)
+    result = execute_block(view, context, txs, resolve)
+    while len(result.writes) > limits.max_writes:  # rare: halving costs at most twice the work
+        txs = txs[: len(txs) // 2]
+        result = execute_block(view, context, txs, resolve)
     envelopes = tuple(t.data() for t in txs)
     header = Header(
         chain_id=chain_id,
@@ -73,7 +129,9 @@ def make_block(
         proposer=proposer,
         config_hash=config_hash_after(suite, result.writes, config_hash),
     )
-    return Block(header=header, txs=envelopes), result
+    block = Block(header=header, txs=envelopes)
+    assert block.encoded_size() <= limits.max_bytes, "BLOCK_OVERHEAD_BYTES bounds the header"
+    return block, result
 
 
 def check_block(
@@ -88,8 +146,11 @@ def check_block(
     txs: Sequence[ExecTx],
     resolve: ContractResolver,
     step_limit: int,
+    limits: BlockLimits,
 ) -> BlockResult:
-    """Re-execute ``block`` (whose txs the caller admitted as ``txs``) and compare every root."""
+    """Re-execute ``block`` (whose txs the caller admitted as ``txs``) and compare every root;
+    a block over ``limits`` is refused before anything runs."""
+    limits.check(block)
     h = block.header
     checks = [
         (h.chain_id == chain_id, "chain_id"),
@@ -104,6 +165,10 @@ def check_block(
         if not ok:
             raise InvalidBlock(f"block {h.height}: {name} mismatch")
     result = execute_block(view, BlockContext(h.height, h.time_ms, step_limit), txs, resolve)
+    if len(result.writes) > limits.max_writes:
+        raise InvalidBlock(
+            f"block {h.height}: {len(result.writes)} writes exceed {limits.max_writes}"
+        )
     if h.result_root != result_root(suite, [r.encode() for r in result.receipts]):
         raise InvalidBlock(f"block {h.height}: result_root mismatch")
     if h.state_root != state_root(suite, tip.state_root, h.height, result.writes):

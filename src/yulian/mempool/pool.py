@@ -1,7 +1,9 @@
 """Introduction: the bounded pool of admitted, not yet committed transactions.
 
-FIFO by admission order (deterministic for a given arrival order); bounded by ``max_size``;
-a transaction leaves when it is committed or expires. The pool holds only admitted txs.
+FIFO by admission order (deterministic for a given arrival order); bounded by ``max_size``
+txs (and so by ``max_size * max_tx_bytes`` bytes); a transaction leaves when it is committed,
+expires, or is evicted because it no longer passes admission. The pool holds only admitted
+txs, and keeps the total of their sizes in a block so a proposer knows when a full block waits.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Iterable
 
 from yulian.execution.executor import ExecTx
 from yulian.mempool.admission import AdmissionError
+from yulian.types.block import BLOCK_OVERHEAD_BYTES, block_tx_bytes
 
 
 class Mempool:
@@ -19,6 +22,7 @@ class Mempool:
         self._txs: dict[bytes, ExecTx] = {}
         self._by_envelope: dict[bytes, ExecTx] = {}  # the admitted bytes -> the same tx
         self._local: set[bytes] = set()  # ids of the pending txs this node's clients sent
+        self._block_bytes = 0  # what the pending txs add to the blocks that carry them
 
     def __len__(self) -> int:
         return len(self._txs)
@@ -41,6 +45,10 @@ class Mempool:
         """How many pending txs came from this node's own clients (``add(local=True)``)."""
         return len(self._local)
 
+    def fills_block(self, max_txs: int, max_bytes: int) -> bool:
+        """Whether the pending txs would fill a block by count or by bytes."""
+        return len(self._txs) >= max_txs or BLOCK_OVERHEAD_BYTES + self._block_bytes >= max_bytes
+
     def add(self, tx: ExecTx, *, local: bool = False) -> None:
         if tx.tx_id in self._txs:
             raise AdmissionError("duplicate_tx", 409, f"tx {tx.tx_id.hex()} is already pending")
@@ -48,6 +56,7 @@ class Mempool:
             raise AdmissionError("mempool_full", 503, f"{self._max_size} txs are pending; retry")
         self._txs[tx.tx_id] = tx
         self._by_envelope[tx.data()] = tx
+        self._block_bytes += block_tx_bytes(len(tx.data()))
         if local:
             self._local.add(tx.tx_id)
 
@@ -55,15 +64,18 @@ class Mempool:
         """The pending tx admitted from exactly these bytes, if any."""
         return self._by_envelope.get(envelope)
 
-    def reap(self, max_txs: int, next_height: int) -> list[ExecTx]:
-        """Up to ``max_txs`` pending txs in arrival order; expired ones are dropped."""
+    def reap(self, next_height: int, *, max_txs: int, max_bytes: int) -> list[ExecTx]:
+        """Pending txs in arrival order for a block of at most ``max_txs`` txs and
+        ``max_bytes`` bytes of encoding: the first tx that does not fit ends the list, so a
+        later tx never overtakes an earlier one (a client's second tx may depend on its
+        first). Expired txs are dropped first."""
         expired = [i for i, t in self._txs.items() if t.signed.tx.expires_at < next_height]
-        for tx_id in expired:
-            self._by_envelope.pop(self._txs.pop(tx_id).data(), None)
-            self._local.discard(tx_id)
+        self.remove(expired)
         out: list[ExecTx] = []
+        room = max_bytes - BLOCK_OVERHEAD_BYTES
         for tx in self._txs.values():
-            if len(out) >= max_txs:
+            room -= block_tx_bytes(len(tx.data()))
+            if len(out) >= max_txs or room < 0:
                 break
             out.append(tx)
         return out
@@ -73,4 +85,5 @@ class Mempool:
             tx = self._txs.pop(tx_id, None)
             if tx is not None:
                 self._by_envelope.pop(tx.data(), None)
+                self._block_bytes -= block_tx_bytes(len(tx.data()))
                 self._local.discard(tx_id)

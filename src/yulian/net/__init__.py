@@ -7,10 +7,12 @@
 - ``tls``: TLS 1.3 mutual-auth contexts trusting only the consortium's organisation root CAs.
 - ``peers``: ``PeerManager`` — persistent, deduplicated connections to the other nodes, with
   bounded send queues; only certificates the node's membership check accepts as ``node``.
-- ``sync``: ``BlockSyncer`` (fetch, verify via the node's ``apply``, drop liars and withholders)
-  and ``serve_get_blocks``.
+- ``connection``: one peer connection (streams, bounded send queue) and peer addresses.
+- ``sync``: ``BlockSyncer`` (what to fetch from whom, within byte budgets; penalties for liars,
+  withholders and slow peers) and ``serve_get_blocks`` — the node's one block sync.
 
-This package does I/O (sockets, TLS, clock); consensus and execution never import it.
+This package does I/O (sockets, TLS, clock) — except ``messages`` and ``sync``, which are pure
+and run under the simulator too; consensus and execution never import it.
 """
 
 from yulian.net.framing import (

@@ -10,13 +10,16 @@ kind           payload                                       limits
 =============  ============================================  ==================================
 ``hello``      ``[]``                                        transport only, never delivered
 ``txs``        ``[tx_envelope_bytes, ...]``                  1..``MAX_GOSSIP_TXS`` items, each
-                                                             1..``MAX_TX_BYTES``
+                                                             1..``MAX_TX_BYTES``, at most
+                                                             ``MAX_GOSSIP_BYTES`` of txs
 ``proposal``   encoded ``Proposal`` bytes                    1..``MAX_PROPOSAL_BYTES``
 ``vote``       encoded ``Vote`` bytes                        1..``MAX_VOTE_BYTES``
 ``status``     ``[height, round]``                           ``0 <= height < 2**63``,
                                                              ``0 <= round <= MAX_ROUND``
-``get_blocks`` ``[from_height, max_count]``                  ``from_height >= 1``,
-                                                             ``1 <= max_count <= MAX_GET_BLOCKS``
+``get_blocks`` ``[from_height, max_count, max_bytes]``       ``from_height >= 1``,
+                                                             ``1 <= max_count <= MAX_GET_BLOCKS``,
+                                                             ``1 <= max_bytes <=
+                                                             MAX_SYNC_REPLY_BYTES``
 ``blocks``     ``[[block_bytes, commit_bytes], ...]``        0..``MAX_GET_BLOCKS`` pairs; block
                                                              1..``MAX_BLOCK_BYTES``, commit
                                                              1..``MAX_COMMIT_BYTES``
@@ -30,16 +33,23 @@ bytes; for bytes it accepts, ``encode_message(decode_message(b)) == b``; ``encod
 refuses (``BadMessage``) to encode a message that ``decode_message`` would reject, so a node
 never sends what its peers must drop. Payload arrays are tuples in a ``Message`` (lists are
 converted), so ``decode_message(encode_message(m)) == m``.
+
+Every message a node builds fits a frame: a proposal carries at most a block of
+``MAX_BLOCK_BYTES``; a ``blocks`` reply holds at most ``max_bytes`` of pairs, or one pair
+(``MAX_BLOCK_BYTES`` plus a certificate); ``gossip_messages`` splits txs into messages of at
+most ``MAX_GOSSIP_TXS`` txs and ``MAX_GOSSIP_BYTES``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from yulian.net.framing import MAX_FRAME_BYTES
 from yulian.types.block import MAX_BLOCK_BYTES
 from yulian.types.commit import COMMIT_LIMITS
+from yulian.types.consensus import MAX_PROPOSAL_BYTES
 from yulian.types.encoding import DecodeError, Limits, Value, decode, encode, to_canonical
 from yulian.types.tx import MAX_TX_BYTES
 
@@ -48,10 +58,12 @@ __all__ = [
     "MAX_COMMIT_BYTES",
     "MAX_EVIDENCE_BYTES",
     "MAX_GET_BLOCKS",
+    "MAX_GOSSIP_BYTES",
     "MAX_GOSSIP_TXS",
     "MAX_PRIVATE_BYTES",
     "MAX_PROPOSAL_BYTES",
     "MAX_ROUND",
+    "MAX_SYNC_REPLY_BYTES",
     "MAX_VOTE_BYTES",
     "MESSAGE_LIMITS",
     "PROTOCOL_VERSION",
@@ -59,6 +71,7 @@ __all__ = [
     "Message",
     "decode_message",
     "encode_message",
+    "gossip_messages",
 ]
 
 PROTOCOL_VERSION = 1
@@ -74,9 +87,10 @@ EVIDENCE = "evidence"
 PRIVATE = "private"
 KINDS = (HELLO, TXS, PROPOSAL, VOTE, STATUS, GET_BLOCKS, BLOCKS, EVIDENCE, PRIVATE)
 
-MAX_GOSSIP_TXS = 1024  # per "txs" message; the frame limit bounds their total size
+MAX_GOSSIP_TXS = 1024  # per "txs" message
+MAX_GOSSIP_BYTES = 8 * 1024 * 1024  # of tx envelopes per "txs" message
 MAX_GET_BLOCKS = 64  # blocks per sync request / response
-MAX_PROPOSAL_BYTES = MAX_BLOCK_BYTES + 4096  # the block plus the proposal's own fields
+MAX_SYNC_REPLY_BYTES = 8 * 1024 * 1024  # the largest byte budget a sync request may ask for
 MAX_VOTE_BYTES = 4096  # a vote is ~200 bytes; the consensus decoder holds the exact limit
 MAX_COMMIT_BYTES = COMMIT_LIMITS.max_bytes
 MAX_EVIDENCE_BYTES = 64 * 1024  # two conflicting votes plus context
@@ -111,6 +125,23 @@ class Message:
 
     def encode(self) -> bytes:
         return encode_message(self)
+
+
+def gossip_messages(envelopes: Sequence[bytes]) -> list[Message]:
+    """``txs`` messages carrying ``envelopes`` in order, each within ``MAX_GOSSIP_TXS`` txs and
+    ``MAX_GOSSIP_BYTES``: however many large txs a node gossips, every message is valid."""
+    out: list[Message] = []
+    chunk: list[bytes] = []
+    size = 0
+    for envelope in envelopes:
+        if chunk and (len(chunk) >= MAX_GOSSIP_TXS or size + len(envelope) > MAX_GOSSIP_BYTES):
+            out.append(Message(TXS, tuple(chunk)))
+            chunk, size = [], 0
+        chunk.append(envelope)
+        size += len(envelope)
+    if chunk:
+        out.append(Message(TXS, tuple(chunk)))
+    return out
 
 
 def encode_message(msg: Message) -> bytes:
@@ -175,8 +206,11 @@ def _check_hello(payload: Value) -> None:
 
 
 def _check_txs(payload: Value) -> None:
+    total = 0
     for i, tx in enumerate(_array(payload, "txs", 1, MAX_GOSSIP_TXS)):
-        _bytes(tx, f"txs[{i}]", MAX_TX_BYTES)
+        total += len(_bytes(tx, f"txs[{i}]", MAX_TX_BYTES))
+    if total > MAX_GOSSIP_BYTES:
+        raise BadMessage(f"txs: {total} bytes of txs exceed {MAX_GOSSIP_BYTES}")
 
 
 def _check_proposal(payload: Value) -> None:
@@ -194,9 +228,10 @@ def _check_status(payload: Value) -> None:
 
 
 def _check_get_blocks(payload: Value) -> None:
-    from_height, count = _array(payload, "get_blocks", 2, 2)
+    from_height, count, max_bytes = _array(payload, "get_blocks", 3, 3)
     _int(from_height, "get_blocks.from_height", 1, MAX_HEIGHT)
     _int(count, "get_blocks.max_count", 1, MAX_GET_BLOCKS)
+    _int(max_bytes, "get_blocks.max_bytes", 1, MAX_SYNC_REPLY_BYTES)
 
 
 def _check_blocks(payload: Value) -> None:

@@ -49,9 +49,9 @@ import random
 import ssl
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from yulian.net.connection import PeerConnection, parse_address, peername
 from yulian.net.framing import (
     KEEPALIVE_FRAME,
     MAX_FRAME_BYTES,
@@ -93,37 +93,6 @@ WRITE_BATCH_BYTES = 1024 * 1024
 STREAM_LIMIT = 1024 * 1024
 
 _HELLO_FRAME = encode_frame(encode_message(Message(HELLO, ())))
-
-
-def parse_address(address: str) -> tuple[str, int]:
-    """``"host:port"`` (or ``"[v6]:port"``) as ``(host, port)``; raises ``ValueError``."""
-    host, sep, port_text = address.rpartition(":")
-    if not sep or not host or not port_text.isdigit():
-        raise ValueError(f"peer address {address!r} is not host:port")
-    port = int(port_text)
-    if not 1 <= port <= 65535:
-        raise ValueError(f"peer address {address!r}: port out of range")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    return host, port
-
-
-@dataclass(eq=False)
-class _Conn:
-    peer: str
-    outbound: bool
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    queue: asyncio.Queue[bytes]
-    queued_bytes: int = 0
-    closing: bool = False
-    closed: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    cert: bytes = b""  # the peer's certificate DER, re-checked when the consortium changes
-
-    @property
-    def address(self) -> str:
-        return _peername(self.writer)
 
 
 class PeerManager:
@@ -185,7 +154,7 @@ class PeerManager:
         self._keepalive_s = keepalive_s
         self._idle_timeout_s = idle_timeout_s
 
-        self._conns: dict[str, _Conn] = {}
+        self._conns: dict[str, PeerConnection] = {}
         self._banned: dict[str, float] = {}  # peer -> time.monotonic() until which refused
         self._tasks: set[asyncio.Task[Any]] = set()
         self._handshaking = 0
@@ -318,15 +287,8 @@ class PeerManager:
             log.error("%s: not sending an invalid %s message: %s", self._name, msg.kind, e)
             return None
 
-    def _enqueue(self, conn: _Conn, frame: bytes) -> bool:
-        if conn.queued_bytes and conn.queued_bytes + len(frame) > MAX_QUEUED_BYTES:
-            return False
-        try:
-            conn.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            return False
-        conn.queued_bytes += len(frame)
-        return True
+    def _enqueue(self, conn: PeerConnection, frame: bytes) -> bool:
+        return conn.enqueue(frame, MAX_QUEUED_BYTES)
 
     # --- connection set-up ----------------------------------------------------------------
 
@@ -382,8 +344,8 @@ class PeerManager:
             await asyncio.sleep(self._jitter(delay))
             delay = min(delay * 2, self._max_reconnect_s)
 
-    async def _dial(self, address: str, host: str, port: int) -> _Conn | None:
-        """One attempt; a ``_Conn`` naming ourselves is returned unregistered and closed."""
+    async def _dial(self, address: str, host: str, port: int) -> PeerConnection | None:
+        """One attempt; a connection naming ourselves is returned unregistered and closed."""
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
                 reader, writer = await asyncio.open_connection(
@@ -405,9 +367,9 @@ class PeerManager:
         *,
         outbound: bool,
         address: str | None = None,
-    ) -> _Conn | None:
+    ) -> PeerConnection | None:
         """Identify the peer and exchange hellos; ``None`` (connection closed) on refusal."""
-        where = address or _peername(writer)
+        where = address or peername(writer)
         try:
             try:
                 der = peer_certificate_der(writer.get_extra_info("ssl_object"))
@@ -421,7 +383,9 @@ class PeerManager:
                 return None
             if peer == self._name:
                 self._abandon(writer, f"{where} is ourselves")
-                return _Conn(peer, outbound, reader, writer, asyncio.Queue(1), closing=True)
+                return PeerConnection(
+                    peer, outbound, reader, writer, asyncio.Queue(1), closing=True
+                )
             if self._banned_for(peer) > 0:
                 self._abandon(writer, f"{peer} at {where} is temporarily refused")
                 return None
@@ -435,7 +399,7 @@ class PeerManager:
             except (FrameError, BadMessage, OSError, TimeoutError) as e:
                 self._abandon(writer, f"hello with {peer} at {where} failed: {e!r}")
                 return None
-            return _Conn(
+            return PeerConnection(
                 peer, outbound, reader, writer, asyncio.Queue(self._send_queue_size), cert=der
             )
         except BaseException:
@@ -450,7 +414,7 @@ class PeerManager:
             return None
         return peer if isinstance(peer, str) and peer else None
 
-    def _register(self, conn: _Conn) -> bool:
+    def _register(self, conn: PeerConnection) -> bool:
         """Make ``conn`` the peer's connection (or refuse it as a duplicate); start its tasks."""
         if not self._running:
             self._close_conn(conn, "shutting down")
@@ -488,14 +452,14 @@ class PeerManager:
                 log.exception("%s: on_connect(%s) raised", self._name, conn.peer)
         return True
 
-    def _preferred(self, conn: _Conn) -> bool:
+    def _preferred(self, conn: PeerConnection) -> bool:
         """Whether ``conn`` was dialled by the lexicographically smaller of the two names."""
         dialler = self._name if conn.outbound else conn.peer
         return dialler == min(self._name, conn.peer)
 
     # --- per-connection tasks -------------------------------------------------------------
 
-    async def _read_loop(self, conn: _Conn) -> None:
+    async def _read_loop(self, conn: PeerConnection) -> None:
         reason = "closed by peer"
         try:
             while True:
@@ -531,7 +495,7 @@ class PeerManager:
             log.exception("%s: reading from %s failed", self._name, conn.peer)
         self._close_conn(conn, reason)
 
-    async def _write_loop(self, conn: _Conn) -> None:
+    async def _write_loop(self, conn: PeerConnection) -> None:
         writer = conn.writer
         try:
             while True:
@@ -561,7 +525,7 @@ class PeerManager:
 
     # --- closing ----------------------------------------------------------------------------
 
-    def _close_conn(self, conn: _Conn, reason: str) -> None:
+    def _close_conn(self, conn: PeerConnection, reason: str) -> None:
         if conn.closing:
             return
         conn.closing = True
@@ -584,7 +548,7 @@ class PeerManager:
 
     def _abandon(self, writer: asyncio.StreamWriter, reason: str) -> None:
         """Close a stream in the background, aborting it if the close does not finish."""
-        log.debug("%s: closing %s: %s", self._name, _peername(writer), reason)
+        log.debug("%s: closing %s: %s", self._name, peername(writer), reason)
         try:
             writer.close()
         except Exception:
@@ -623,13 +587,3 @@ class PeerManager:
     @staticmethod
     def _jitter(delay: float) -> float:
         return delay * random.uniform(0.8, 1.2)
-
-
-def _peername(writer: asyncio.StreamWriter) -> str:
-    try:
-        peer = writer.get_extra_info("peername")
-    except Exception:
-        return "?"
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        return f"{peer[0]}:{peer[1]}"
-    return str(peer)

@@ -32,7 +32,7 @@ from yulian.execution.blocks import ChainTip
 from yulian.execution.executor import ExecTx
 from yulian.ledger import open_ledger
 from yulian.mempool.admission import AdmissionError
-from yulian.net.messages import Message
+from yulian.net.messages import Message, gossip_messages
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
 from yulian.node.config import NodeConfig
@@ -331,7 +331,8 @@ class Node:
                     self._gossip[MAX_GOSSIP_BATCH:],
                 )
                 if self.peers is not None:
-                    self.peers.broadcast(Message("txs", tuple(batch)))
+                    for msg in gossip_messages(batch):  # large txs: several messages
+                        self.peers.broadcast(msg)
             if loop.time() - last_tick >= TICK_INTERVAL_S:
                 last_tick = loop.time()
                 self.perform(self.replica.on_tick(now_ms()))

@@ -13,18 +13,23 @@ One file per noun:
 - ``disk.py`` — ``SimDisk`` (a ``DurableFile`` that loses or tears unsynced writes at a crash)
   and ``CrashPoints`` (crash at the k-th durable operation, inside a step);
 - ``memledger.py`` — ``MemLedger``: the ``Ledger`` protocol in memory, atomic and durable;
-- ``cluster.py`` — ``SimConfig``, ``Cluster`` (the event loop and the node shell's duties),
-  ``RunResult``, ``run_seed``; the cached testnet;
+- ``testnet.py`` — the cached testnet (keys, certificates, the genesis with small block limits);
+- ``config.py`` — ``SimConfig``, ``RunResult``, the replay command;
+- ``events.py`` — what the event heap holds, and ``SimNode``;
+- ``cluster.py`` — ``Cluster`` (the event loop and the node shell's duties), ``run_seed``;
+- ``workload.py`` — the clients: small txs, txs near ``max_tx_bytes``, bursts past the block
+  limits; ``coverage.py`` — what a run exercised;
 - ``invariants.py`` — ``Checker``: agreement, validity (against the validator set of each
   height, from the committed config), equal validator sets, state roots, no acknowledged tx
   lost, monotonic heights, liveness after a heal;
 - ``byzantine.py`` — equivocating proposer, double votes, re-signed votes, wiped restarts,
-  twins;
+  twins; lying, withholding, slow and oversized sync peers;
 - ``scenarios.py`` — the random ``chaos`` campaign, ``governance`` (chaos while the
   validator set changes) and the targeted scenarios (``lock``, ``lockloss``, ``amnesia``,
-  ``split``, ``fork``);
-- ``governance.py`` — the seeded plan of validator-set changes, the admins who carry it out
-  with real ``consortium`` txs, and the planted off-by-one replicas;
+  ``split``, ``fork``, ``catchup``);
+- ``governance.py`` — the seeded plan of validator-set changes and the admins who carry it
+  out with real ``consortium`` txs;
+- ``planted.py`` — the planted bugs (S5): broken subclasses of the real parts;
 - ``__main__.py`` — the campaign CLI; ``regressions.txt`` — the pinned seeds (S6).
 
 Use::

@@ -4,6 +4,7 @@ Examples::
 
     python -m yulian.sim --validators 4 --seeds 10000 --heights 100 --jobs 2
     python -m yulian.sim --validators 7 --seeds 200 --byzantine 2
+    python -m yulian.sim --validators 4 --seeds 1000 --heights 20 --workload mixed --byzantine 1
     python -m yulian.sim --governance --validators 4 --seeds 10000 --heights 20 --jobs 2
     python -m yulian.sim --validators 4 --start-seed 13 --seeds 1 --heights 20 --trace
     python -m yulian.sim --regressions src/yulian/sim/regressions.txt
@@ -25,16 +26,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from yulian.consensus.safety import KNOWN_PLANTED_BUGS as SAFETY_BUGS
-from yulian.consensus.voteset import KNOWN_PLANTED_BUGS as CORE_BUGS
-from yulian.sim.cluster import BYZANTINE_MODES, FAULTS, RunResult, SimConfig, run_job
-from yulian.sim.governance import REPLICA_BUGS
+from yulian.sim.cluster import run_job
+from yulian.sim.config import BYZANTINE_MODES, FAULTS, WORKLOADS, RunResult, SimConfig
+from yulian.sim.coverage import Coverage
 from yulian.sim.invariants import SAFETY
+from yulian.sim.planted import PLANTED_BUGS, REPLICA_BUGS
 from yulian.sim.scenarios import SCENARIOS
 
 REGRESSIONS = Path(__file__).with_name("regressions.txt")
 MAX_SEEDS = 10_000_000
-PLANTED = CORE_BUGS | SAFETY_BUGS | REPLICA_BUGS
+PLANTED = PLANTED_BUGS
 
 
 def _names(text: str, known: Sequence[str], what: str) -> frozenset[str]:
@@ -62,6 +63,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--byzantine", type=int, default=0, help="Byzantine validators")
     p.add_argument("--byzantine-modes", default="all", help=",".join(BYZANTINE_MODES))
     p.add_argument("--scenario", default="chaos", choices=sorted(SCENARIOS))
+    p.add_argument(
+        "--workload",
+        default="small",
+        choices=WORKLOADS,
+        help="the clients' txs: small ones, large ones (near max_tx_bytes, bursts that fill "
+        "blocks to their byte and count limits), or a mix",
+    )
     p.add_argument(
         "--governance",
         action="store_true",
@@ -109,9 +117,8 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         byzantine=args.byzantine,
         byzantine_modes=tuple(sorted(_names(args.byzantine_modes, BYZANTINE_MODES, "modes"))),
         scenario=scenario,
-        core_bugs=bugs & CORE_BUGS,
-        safety_bugs=bugs & SAFETY_BUGS,
-        replica_bugs=bugs & REPLICA_BUGS,
+        planted=bugs,
+        workload=args.workload,
         spares=spares,
         max_sim_ms=args.max_sim_ms,
     )
@@ -204,6 +211,7 @@ def summary(results: Sequence[RunResult], wall_s: float) -> str:
             "messages",
             f"{sum(r.messages for r in results)} sent, {sum(r.dropped for r in results)} dropped",
         ),
+        ("coverage", _coverage(results)),
         ("testnet", results[0].testnet),
     ]
     if any(r.spares for r in results):
@@ -219,6 +227,20 @@ def summary(results: Sequence[RunResult], wall_s: float) -> str:
         )
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _coverage(results: Sequence[RunResult]) -> str:
+    total = Coverage()
+    for r in results:
+        c = r.coverage
+        total.blocks += c.blocks
+        total.full_bytes += c.full_bytes
+        total.full_count += c.full_count
+        total.largest_block = max(total.largest_block, c.largest_block)
+        total.synced_blocks += c.synced_blocks
+        total.sync_lies += c.sync_lies
+        total.sync_skips += c.sync_skips
+    return total.summary()
 
 
 def main(argv: Iterable[str] | None = None) -> int:

@@ -19,6 +19,17 @@ the raw validator key (bypassing the safety rules) where the attack needs a seco
   together equivocate on everything. With a partition that puts each twin of f + 1 validators
   on a different side, each side holds a quorum of keys: the control scenario, which must fork.
 
+Byzantine sync peers (``sync_*``) attack the block sync of nodes that fell behind; a node that
+catches up must still reach the honest head, dropping liars and skipping the others (B3):
+
+- ``sync_withhold``: never answers ``get_blocks``, and now and then announces a height it does
+  not have;
+- ``sync_lie``: answers with tampered replies — a flipped byte in a block, another block's
+  certificate, a certificate cut below a quorum, blocks out of order;
+- ``sync_slow``: answers, but only after the requester's sync timeout;
+- ``sync_oversize``: answers with more than was asked — past the byte budget, more blocks than
+  the request's count.
+
 Invariant: behaviours draw randomness only from the cluster's ``byz_rng`` and keep their
 choices per ``(height, round)``, so a run stays a function of its seed.
 """
@@ -27,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import nacl.bindings as sodium
@@ -34,11 +46,12 @@ from cryptography.hazmat.primitives import serialization
 
 from yulian.crypto.standard import Ed25519PrivateKey
 from yulian.crypto.suite import PrivateKey
-from yulian.execution.blocks import make_block
-from yulian.net.messages import Message
+from yulian.execution.blocks import BlockLimits, make_block
+from yulian.net.messages import MAX_GET_BLOCKS, Message
 from yulian.types.block import Block
-from yulian.types.commit import vote_sign_bytes
+from yulian.types.commit import CommitCertificate, vote_sign_bytes
 from yulian.types.consensus import Proposal, Vote, proposal_sign_bytes
+from yulian.types.encoding import DecodeError
 
 if TYPE_CHECKING:
     from yulian.sim.cluster import Cluster, SimNode
@@ -133,6 +146,7 @@ class EquivocatingProposer(Behaviour):
             txs=[],
             resolve=replica.registry.resolve,
             step_limit=replica.params.step_limit,
+            limits=BlockLimits.of(replica.params),
         )
         block_hash = block.header.hash(replica.suite.hash)
         signature = node.key.sign(
@@ -273,12 +287,114 @@ class Twin(Behaviour):
         cluster.add_twin(self.node)
 
 
+# --- Byzantine sync peers ---------------------------------------------------------------------
+INFLATE_HEIGHTS = 50  # how far ahead a withholder claims to be, when it lies about its height
+
+
+class SyncWithholder(Behaviour):
+    mode = "sync_withhold"
+
+    def outgoing(self, cluster: Cluster, node: SimNode, msgs: Outgoing) -> Outgoing:
+        result: Outgoing = []
+        for dst, m in msgs:
+            if m.kind == "blocks":
+                continue
+            if m.kind == "status" and cluster.byz_rng.random() < 0.3:
+                height, round_ = m.payload
+                m = Message("status", (height + INFLATE_HEIGHTS, round_))
+            result.append((dst, m))
+        return result
+
+
+class SyncLiar(Behaviour):
+    mode = "sync_lie"
+
+    def outgoing(self, cluster: Cluster, node: SimNode, msgs: Outgoing) -> Outgoing:
+        return [(dst, self._tamper(cluster, m) if m.kind == "blocks" else m) for dst, m in msgs]
+
+    def _tamper(self, cluster: Cluster, m: Message) -> Message:
+        pairs = [tuple(p) for p in m.payload]
+        rng = cluster.byz_rng
+        how = rng.choice(("flip", "other_commit", "cut_commit", "reorder"))
+        i = rng.randrange(len(pairs))
+        block, commit = pairs[i]
+        if how == "flip" or (how == "reorder" and len(pairs) < 2):
+            at = rng.randrange(len(block))
+            pairs[i] = (block[:at] + bytes([block[at] ^ 0x01]) + block[at + 1 :], commit)
+        elif how == "other_commit":
+            other = pairs[(i + 1) % len(pairs)][1] if len(pairs) > 1 else self._later(commit)
+            pairs[i] = (block, other)
+        elif how == "cut_commit":
+            cert = CommitCertificate.decode(commit)
+            cut = CommitCertificate(cert.height, cert.round, cert.block_hash, cert.signatures[:1])
+            pairs[i] = (block, cut.encode())
+        else:
+            pairs = pairs[1:] + pairs[:1]
+        return Message("blocks", tuple(pairs))
+
+    @staticmethod
+    def _later(commit: bytes) -> bytes:
+        cert = CommitCertificate.decode(commit)
+        return CommitCertificate(
+            cert.height + 1, cert.round, cert.block_hash, cert.signatures
+        ).encode()
+
+
+class SyncSlow(Behaviour):
+    mode = "sync_slow"
+
+    def outgoing(self, cluster: Cluster, node: SimNode, msgs: Outgoing) -> Outgoing:
+        result: Outgoing = []
+        timeout = cluster.config.sync_timeout_ms
+        for dst, m in msgs:
+            if m.kind != "blocks" or dst is None:
+                result.append((dst, m))
+                continue
+            due = cluster.clock.now_ms + timeout + cluster.byz_rng.randint(1, timeout)
+            cluster.at(due, f"late blocks {node.id}", _send_later(cluster, node, dst, m))
+        return result
+
+
+def _send_later(cluster: Cluster, node: SimNode, dst: str, m: Message) -> Callable[[], None]:
+    def send() -> None:
+        if node.replica is not None:
+            cluster.send(node.id, [dst], m)
+
+    return send
+
+
+class SyncOversize(Behaviour):
+    mode = "sync_oversize"
+
+    def outgoing(self, cluster: Cluster, node: SimNode, msgs: Outgoing) -> Outgoing:
+        return [(dst, self._more(node, m) if m.kind == "blocks" else m) for dst, m in msgs]
+
+    def _more(self, node: SimNode, m: Message) -> Message:
+        """The blocks from the same height, past any byte budget, one more than served (a
+        reply another behaviour already broke is left as it is)."""
+        try:
+            first = Block.decode(m.payload[0][0]).header.height
+        except DecodeError:
+            return m
+        pairs = []
+        for height in range(first, first + min(len(m.payload) + 1, MAX_GET_BLOCKS)):
+            block, commit = node.ledger.block(height), node.ledger.commit(height)
+            if block is None or commit is None:
+                break
+            pairs.append((block, commit))
+        return Message("blocks", tuple(pairs))
+
+
 BEHAVIOURS: dict[str, type[Behaviour]] = {
     "equivocate": EquivocatingProposer,
     "resign": Resigner,
     "double_vote": DoubleVoter,
     "wipe": WipedRestarts,
     "twins": Twin,
+    "sync_withhold": SyncWithholder,
+    "sync_lie": SyncLiar,
+    "sync_slow": SyncSlow,
+    "sync_oversize": SyncOversize,
 }
 
 

@@ -31,352 +31,51 @@ durable parts and ``start()`` it.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
 import hashlib
 import logging
-import os
 import random
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from yulian.apps.evidence import CONTRACT_NAME, contract_source
-from yulian.consensus import core
-from yulian.consensus import safety as safety_module
 from yulian.consensus.evidence import EQUIVOCATION_PREFIX, MISBEHAVIOUR_CONTRACT
-from yulian.consensus.safety import CorruptSafetyData, SafetyRules
+from yulian.consensus.safety import CorruptSafetyData
 from yulian.consensus.votes import ValidatorSet
 from yulian.consensus.wal import WAL, WALCorrupted
-from yulian.crypto.suite import PrivateKey, Suite, get_suite
-from yulian.crypto.x509 import pem_to_der
 from yulian.execution.overlay import state_key
 from yulian.mempool.admission import AdmissionError
-from yulian.net.messages import Message, decode_message
-from yulian.node.bootstrap import BootstrapError, init_network
-from yulian.node.replica import Outputs, Replica, ReplicaConfig, Timer
-from yulian.pki.layout import load_layout
-from yulian.sdk.wallet import Wallet
+from yulian.net.messages import BadMessage, Message, decode_message, gossip_messages
+from yulian.node.replica import Outputs, Replica, ReplicaConfig
 from yulian.sim.clock import NodeClock, SimClock
-from yulian.sim.disk import CrashPoints, SimCrash, SimDisk
-from yulian.sim.governance import REPLICA_BUGS, replica_class
-from yulian.sim.invariants import (
-    REPLICA_ERROR,
-    STALLED,
-    START_REFUSED,
-    Checker,
-    LivenessWindow,
-    Violation,
+from yulian.sim.config import (
+    BYZANTINE_MODES,
+    FAULTS,
+    RunResult,
+    SimConfig,
+    replay_command,
+    with_changes,
 )
+from yulian.sim.coverage import Coverage
+from yulian.sim.disk import CrashPoints, SimCrash, SimDisk
+from yulian.sim.events import Action, ClientTx, Deadline, Deliver, Event, Fire, SimNode, Tick
+from yulian.sim.invariants import REPLICA_ERROR, STALLED, START_REFUSED, Checker, LivenessWindow
 from yulian.sim.memledger import MemLedger
 from yulian.sim.network import SimNetwork
-from yulian.types.genesis import ChainParams, Genesis, Validator
+from yulian.sim.planted import replica_class, safety_class
+from yulian.sim.testnet import SimTestnet, load_testnet
+from yulian.sim.workload import Workload
+from yulian.types.encoding import EncodeError
 
 if TYPE_CHECKING:
-    from yulian.sim.byzantine import Behaviour
     from yulian.sim.scenarios import Scenario
 
 log = logging.getLogger("yulian.sim")
 
-CACHE_VERSION = "v1"
-FAULTS = (
-    "drop",
-    "duplicate",
-    "reorder",
-    "delay",
-    "partition",
-    "asymmetric",
-    "crash",
-    "crashpoint",
-    "drift",
-)
-BYZANTINE_MODES = ("double_vote", "equivocate", "resign", "twins", "wipe")  # sorted
 LIVENESS_TIMEOUTS = 10  # S3: all honest nodes commit within 10 base timeouts of the heal
 MAX_VIOLATIONS = 8
 TWIN_SUFFIX = "#twin"
 DROP_BACKOFF_MS = 5_000  # a dropped peer is refused this long (net.peers.DROP_BACKOFF_S)
-GOVERNANCE_HEIGHTS = 60  # the governance plan may take this many heights beyond the target
-
-
-# --- the testnet (tooling: made once per size, then cached) ----------------------------------
-@dataclass(frozen=True)
-class SimTestnet:
-    root: Path
-    genesis: Genesis
-    suite: Suite
-    names: tuple[str, ...]  # validator names, genesis order
-    keys: dict[str, PrivateKey]  # of every node: validators and spares
-    certs: dict[str, bytes]  # DER node certificates
-    wallets: tuple[Wallet, ...]  # client1 of every organisation
-    fingerprint: str  # the genesis hash, shortened: the keys a trace hash belongs to
-    spares: tuple[Validator, ...] = ()  # member nodes whose key is not in the genesis
-    admins: tuple[Wallet, ...] = ()  # the admin of every organisation, in genesis order
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("YULIAN_SIM_DIR") or os.path.join(tempfile.gettempdir(), "yulian-sim")
-    return Path(base)
-
-
-@functools.lru_cache(maxsize=8)
-def load_testnet(validators: int, spares: int = 0) -> SimTestnet:
-    """The ``validators``-node network of this machine: made by the real ``init_network`` on
-    first use (OS randomness, wall clock) under ``cache_dir()``, then reused by every run, in
-    every process, so a seed's trace hash is stable. The directory name carries a digest of
-    what goes into the genesis, so a changed contract or parameter set gets a new network; one
-    that no longer loads (an old genesis format) is replaced by a fresh one beside it.
-
-    With ``spares``, ``init_network`` makes ``validators + spares`` node certificates (the
-    spares' organisations continue the round-robin) and the genesis keeps the first
-    ``validators`` of them: a spare is a member node whose key no validator set holds until
-    governance adds it."""
-    assert 1 <= validators <= 64 and 0 <= spares <= 8, (validators, spares)
-    inputs = f"{contract_source()}|{ChainParams()!r}|{Genesis.__dataclass_fields__.keys()}"
-    digest = hashlib.sha256(inputs.encode()).hexdigest()[:10]
-    size = f"n{validators}" + (f"s{spares}" if spares else "")
-    root = cache_dir() / f"{CACHE_VERSION}-{size}-{digest}"
-    if not (root / "genesis.json").is_file():
-        _make_testnet(root, validators, spares)
-    try:
-        return _read_testnet(root, validators)
-    except (BootstrapError, ValueError, OSError):
-        fresh = Path(tempfile.mkdtemp(prefix=f"{root.name}-", dir=cache_dir())) / "net"
-        _make_testnet(fresh, validators, spares)
-        return _read_testnet(fresh, validators)
-
-
-def _make_testnet(root: Path, validators: int, spares: int = 0) -> None:
-    root.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        init_network(
-            root,
-            orgs=validators,
-            validators=validators + spares,
-            chain_id="yulian-sim",
-            contracts=[(CONTRACT_NAME, contract_source())],
-            validity_days=3650,
-        )
-    except BootstrapError:
-        if not (root / "genesis.json").is_file():  # not a race lost to another process
-            raise
-
-
-def _read_testnet(root: Path, validators: int) -> SimTestnet:
-    layout = load_layout(root)
-    genesis = Genesis.load(layout.genesis)
-    if len(genesis.validators) < validators:
-        raise BootstrapError(f"{root}: {len(genesis.validators)} validators, {validators} wanted")
-    spares = genesis.validators[validators:]
-    genesis = dataclasses.replace(genesis, validators=genesis.validators[:validators])
-    suite = get_suite(genesis.suite)
-    keys = {n.name: suite.load_private_key(n.credential.key.read_bytes()) for n in layout.nodes}
-    certs = {n.name: pem_to_der(n.credential.cert.read_bytes()) for n in layout.nodes}
-    wallets = tuple(Wallet.from_network(root, org.name, "client1") for org in layout.orgs)
-    admins = tuple(Wallet.from_network(root, org.name, "admin") for org in layout.orgs)
-    return SimTestnet(
-        root,
-        genesis,
-        suite,
-        tuple(v.name for v in genesis.validators),
-        keys,
-        certs,
-        wallets,
-        suite.hash(genesis.encode()).hex()[:12],
-        spares,
-        admins,
-    )
-
-
-# --- configuration and results ----------------------------------------------------------------
-@dataclass(frozen=True)
-class SimConfig:
-    validators: int = 4
-    heights: int = 20  # every honest node reaches this height (CI: 10-20; campaigns: >= 100)
-    faults: frozenset[str] = frozenset(FAULTS)
-    byzantine: int = 0  # Byzantine validators (<= f for the safety runs; f + 1 for the control)
-    byzantine_modes: tuple[str, ...] = BYZANTINE_MODES  # each Byzantine node draws from these
-    scenario: str = "chaos"
-    core_bugs: frozenset[str] = frozenset()  # planted bugs (S5), switched off after the run
-    safety_bugs: frozenset[str] = frozenset()
-    replica_bugs: frozenset[str] = frozenset()  # planted in a Replica subclass (governance.py)
-    spares: int = 0  # member nodes outside the genesis validator set (followers until added)
-    tick_ms: int = 500  # as the node shell (node.TICK_INTERVAL_S)
-    tx_interval_ms: int = 600  # mean gap between client transactions
-    timeout_propose_ms: int = 3000  # the base timeout
-    timeout_prevote_ms: int = 1000
-    timeout_precommit_ms: int = 1000
-    timeout_delta_ms: int = 500
-    block_interval_ms: int = 200
-    empty_block_interval_ms: int = 1000
-    max_sim_ms: int = 0  # 0: derived from the heights
-    max_events: int = 0  # 0: derived from the heights and the size
-
-    def __post_init__(self) -> None:
-        assert 1 <= self.validators <= 64 and self.heights >= 1
-        assert set(self.faults) <= set(FAULTS), sorted(set(self.faults) - set(FAULTS))
-        assert set(self.byzantine_modes) <= set(BYZANTINE_MODES) and self.byzantine_modes
-        object.__setattr__(self, "byzantine_modes", tuple(sorted(set(self.byzantine_modes))))
-        assert 0 <= self.byzantine < self.validators
-        assert 0 <= self.spares <= 8
-        assert set(self.replica_bugs) <= set(REPLICA_BUGS), sorted(self.replica_bugs)
-        assert self.scenario != "governance" or self.spares >= 1, "governance needs a spare"
-
-    @property
-    def f(self) -> int:
-        return (self.validators - 1) // 3
-
-    @property
-    def base_timeout_ms(self) -> int:
-        return self.timeout_propose_ms
-
-    @property
-    def budget_heights(self) -> int:
-        """The heights a run may take: the target, and for governance the plan's length."""
-        return self.heights + (GOVERNANCE_HEIGHTS if self.scenario == "governance" else 0)
-
-    @property
-    def sim_budget_ms(self) -> int:
-        return self.max_sim_ms or 120_000 + self.budget_heights * 20_000
-
-    @property
-    def event_budget(self) -> int:
-        nodes = self.validators + self.spares
-        return self.max_events or 50_000 + self.budget_heights * 600 * nodes**2
-
-
-@dataclass(frozen=True)
-class RunResult:
-    seed: int
-    config: SimConfig
-    violations: tuple[Violation, ...]
-    trace_hash: str  # every event with its message and block digests (this machine's testnet)
-    schedule_hash: str  # the same events without the digests: comparable across testnets
-    testnet: str
-    heights: dict[str, int]  # honest nodes
-    sim_ms: int
-    events: int
-    wall_s: float
-    txs_submitted: int
-    txs_acked: int
-    crashes: int
-    messages: int
-    dropped: int
-    evidence_pending: dict[str, int]  # honest node -> equivocations it has seen
-    evidence_committed: int  # equivocation records in the state of the most advanced honest node
-    notes: tuple[str, ...]
-    signatures: dict[str, int] = dataclasses.field(default_factory=dict)  # heights signed
-    spares: tuple[str, ...] = ()
-    governance: tuple[str, ...] = ()  # the validator-set changes applied, in order
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations
-
-    @property
-    def spare_signed(self) -> int:
-        """Heights at which an honest node's commit certificate carries a spare's signature."""
-        return sum(self.signatures.get(name, 0) for name in self.spares)
-
-    def replay_command(self) -> str:
-        return replay_command(self.config, self.seed)
-
-
-def replay_command(config: SimConfig, seed: int) -> str:
-    parts = [
-        "python -m yulian.sim",
-        f"--validators {config.validators}",
-        f"--heights {config.heights}",
-        f"--start-seed {seed}",
-        "--seeds 1",
-    ]
-    if config.scenario == "governance" and config.spares == 1:
-        parts.append("--governance")
-    elif config.scenario != "chaos":
-        parts.append(f"--scenario {config.scenario}")
-    if config.spares and not (config.scenario == "governance" and config.spares == 1):
-        parts.append(f"--spares {config.spares}")
-    if set(config.faults) != set(FAULTS):
-        parts.append(f"--faults {','.join(sorted(config.faults)) or 'none'}")
-    if config.byzantine:
-        parts.append(f"--byzantine {config.byzantine}")
-        if set(config.byzantine_modes) != set(BYZANTINE_MODES):
-            parts.append(f"--byzantine-modes {','.join(config.byzantine_modes)}")
-    bugs = sorted(config.core_bugs | config.safety_bugs | config.replica_bugs)
-    if bugs:
-        parts.append(f"--planted {','.join(bugs)}")
-    return " ".join(parts)
-
-
-# --- events -----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Deliver:
-    src: str
-    dst: str
-    kind: str
-    data: bytes
-    digest: str
-
-
-@dataclass(frozen=True, slots=True)
-class Fire:
-    node: str
-    incarnation: int
-    timer: Timer
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    node: str
-    incarnation: int
-
-
-@dataclass(frozen=True, slots=True)
-class ClientTx:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    label: str
-    run: Callable[[], None]
-    epoch: int | None = None  # only while the cluster's fault epoch still has this value
-
-
-@dataclass(frozen=True, slots=True)
-class Deadline:
-    window: LivenessWindow
-
-
-Event = Deliver | Fire | Tick | ClientTx | Action | Deadline
-
-
-# --- nodes ------------------------------------------------------------------------------------
-@dataclass
-class SimNode:
-    id: str  # unique in the cluster (a twin is "<name>#twin")
-    name: str  # the validator name it signs as
-    key: PrivateKey
-    cert: bytes
-    clock: NodeClock
-    points: CrashPoints
-    safety_disk: SimDisk
-    wal_disk: SimDisk
-    ledger: MemLedger
-    honest: bool = True
-    behaviour: Behaviour | None = None
-    replica: Replica | None = None
-    incarnation: int = 0
-    crash_after_vote: str | None = None  # crash mode to apply right after its next vote
-    down_since_ms: int | None = None
-    crashes: int = 0
-
-    @property
-    def up(self) -> bool:
-        return self.replica is not None
 
 
 class Cluster:
@@ -409,6 +108,8 @@ class Cluster:
         self._schedule = hashlib.sha256()
         self.trace_lines: list[str] | None = [] if keep_trace else None
         self.scenario = scenario if scenario is not None else make_scenario(config.scenario)
+        self.workload = Workload(config.workload, genesis.chain_id, genesis.params)
+        self.coverage = Coverage()
         self.nodes: dict[str, SimNode] = {}
         chosen = self.scenario.choose_byzantine(self)
         byzantine = set(chosen) if chosen is not None else self._pick_byzantine()
@@ -484,13 +185,19 @@ class Cluster:
             timeout_prevote_ms=c.timeout_prevote_ms,
             timeout_precommit_ms=c.timeout_precommit_ms,
             timeout_delta_ms=c.timeout_delta_ms,
+            sync_reply_bytes=c.sync_reply_bytes,
+            sync_timeout_ms=c.sync_timeout_ms,
         )
 
     def _build_replica(self, node: SimNode) -> Replica:
-        """The node's real replica over its surviving durable parts (as ``node.Node`` does)."""
+        """The node's real replica over its surviving durable parts (as ``node.Node`` does);
+        an honest node's carries the run's planted bug, if any (``planted.py``)."""
+        bugs = self.config.planted if node.honest else frozenset()
         wal = WAL(node.wal_disk)
-        safety = SafetyRules(self.suite, node.key, self.chain_id, node.name, node.safety_disk)
-        factory = replica_class(self.config.replica_bugs if node.honest else frozenset())
+        safety = safety_class(bugs)(
+            self.suite, node.key, self.chain_id, node.name, node.safety_disk
+        )
+        factory = replica_class(bugs)
         return factory(
             self.genesis, self.suite, node.key, node.ledger, safety, wal, self.replica_config(node)
         )
@@ -498,7 +205,7 @@ class Cluster:
     # --- the run ----------------------------------------------------------------------------
     def run(self) -> RunResult:
         wall = time.perf_counter()
-        with planted_bugs(self.config.core_bugs, self.config.safety_bugs), quiet_logs():
+        with quiet_logs():
             self._run()
         return self._result(time.perf_counter() - wall)
 
@@ -573,13 +280,15 @@ class Cluster:
             msg = self._decoded[event.data] = decode_message(event.data)
         sender = self.nodes[event.src].name
         self._trace_line("deliver", event.src, event.dst, event.kind, payload=event.digest)
-        self._call(node, lambda r, now: r.on_message(sender, msg, now))
+        self._call(node, lambda r, now: r.on_message(sender, msg, now), via=event.kind)
 
     # --- calling a replica and performing its outputs --------------------------------------
     def local_now(self, node: SimNode) -> int:
         return node.clock.local(self.clock.now_ms)
 
-    def _call(self, node: SimNode, step: Callable[[Replica, int], Outputs]) -> None:
+    def _call(
+        self, node: SimNode, step: Callable[[Replica, int], Outputs], *, via: str = ""
+    ) -> None:
         replica = node.replica
         assert replica is not None
         try:
@@ -595,6 +304,8 @@ class Cluster:
                 f"{node.id} raised {type(e).__name__}: {e}\n{traceback.format_exc(limit=-6)}",
             )
             return
+        if node.honest:
+            self.coverage.on_commit(node.ledger, out, replica.params, via)
         self.perform(node, out)
 
     def perform(self, node: SimNode, out: Outputs) -> None:
@@ -632,11 +343,22 @@ class Cluster:
             self.scenario.after_crash(self, node)
 
     def send(self, src: str, targets: list[str], m: Message) -> None:
+        """``m`` from ``src`` to ``targets``, through the seeded network. A message the network
+        refuses (over a limit: ``PeerManager`` would log and drop it) is dropped; from an
+        honest node it is a violation — nothing a node builds may be refused."""
         cached = self._encoded.get(m)
         if cached is None:
             if len(self._encoded) > 50_000:
                 self._encoded.clear()
-            data = m.encode()
+            try:
+                data = m.encode()
+            except (BadMessage, EncodeError) as e:
+                if self.nodes[src].honest:
+                    self.checker.fail(
+                        REPLICA_ERROR, self.clock.now_ms, f"{src} built an unsendable {m.kind}: {e}"
+                    )
+                self._trace_line("unsendable", src, m.kind)
+                return
             cached = self._encoded[m] = (data, hashlib.blake2b(data, digest_size=8).hexdigest())
         data, digest = cached
         now = self.clock.now_ms
@@ -664,6 +386,8 @@ class Cluster:
         it)."""
         if node.replica is None:
             return
+        if node.honest:
+            self.coverage.sync_skips += node.replica.sync.syncer.skipped
         node.replica = None
         node.incarnation += 1
         node.crashes += 1
@@ -735,37 +459,33 @@ class Cluster:
             now + self.client_rng.randint(1, 2 * self.config.tx_interval_ms), ClientTx()
         )
         up = [n for n in sorted(self.nodes) if self.nodes[n].replica is not None]
-        wallet = self.client_rng.choice(self.net_info.wallets)
-        digest = f"{self.client_rng.getrandbits(256):064x}"
-        nonce = self.client_rng.getrandbits(62)
+        expires_at = max(self.honest_heights().values()) + 200
+        submission = self.workload.next(self.client_rng, self.net_info.wallets, expires_at)
         target = self.client_rng.choice(up) if up else None
         if target is None:
             return
         node = self.nodes[target]
-        expires_at = max(self.honest_heights().values()) + 200
-        tx = wallet.sign_tx(
-            self.chain_id,
-            CONTRACT_NAME,
-            "register",
-            [digest, f"doc {digest[:8]}", {}],
-            expires_at=expires_at,
-            nonce=nonce,
-        )
-        if self.submit_to(node, tx.encode(), "tx"):
-            self.txs_submitted += 1
+        admitted = [e for e in submission.envelopes if self._admit(node, e, submission.label)]
+        self.txs_submitted += len(admitted)
+        if admitted:
+            self.perform(node, Outputs(broadcast=gossip_messages(admitted)))
 
-    def submit_to(self, node: SimNode, envelope: bytes, label: str) -> bool:
-        """A client's tx into ``node``'s mempool (admission as the API does), then gossiped."""
+    def _admit(self, node: SimNode, envelope: bytes, label: str) -> bool:
         replica = node.replica
         assert replica is not None
         try:
             replica.submit(envelope, self.local_now(node))
         except AdmissionError as e:
-            self._trace_line("tx-refused", node.id, e.code if hasattr(e, "code") else "")
+            self._trace_line("tx-refused", node.id, e.code)
             return False
-        self._trace_line(
-            label, node.id, payload=hashlib.blake2b(envelope, digest_size=8).hexdigest()
-        )
+        digest = hashlib.blake2b(envelope, digest_size=8).hexdigest()
+        self._trace_line(label, node.id, payload=digest)
+        return True
+
+    def submit_to(self, node: SimNode, envelope: bytes, label: str) -> bool:
+        """A client's tx into ``node``'s mempool (admission as the API does), then gossiped."""
+        if not self._admit(node, envelope, label):
+            return False
         self.perform(node, Outputs(broadcast=[Message("txs", (envelope,))]))
         return True
 
@@ -807,6 +527,9 @@ class Cluster:
 
     def _result(self, wall_s: float) -> RunResult:
         honest = [n for n in self.nodes.values() if n.honest]
+        for n in honest:
+            if n.replica is not None:
+                self.coverage.sync_skips += n.replica.sync.syncer.skipped
         evidence = {n.id: len(n.replica.pending_evidence) if n.replica else 0 for n in honest}
         top = max(honest, key=lambda n: n.ledger.height())
         prefix = state_key(MISBEHAVIOUR_CONTRACT, EQUIVOCATION_PREFIX)
@@ -833,22 +556,11 @@ class Cluster:
             signatures=self.checker.signature_counts(),
             spares=self.spares,
             governance=tuple(self.governance),
+            coverage=self.coverage,
         )
 
 
-# --- switches ---------------------------------------------------------------------------------
-@contextlib.contextmanager
-def planted_bugs(core_bugs: frozenset[str], safety_bugs: frozenset[str]) -> Iterator[None]:
-    """Switch the planted bugs on for one run, and always off afterwards (S5)."""
-    core.set_planted_bugs(core_bugs)
-    safety_module.set_planted_bugs(safety_bugs)
-    try:
-        yield
-    finally:
-        core.set_planted_bugs(())
-        safety_module.set_planted_bugs(())
-
-
+# --- running ------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def quiet_logs() -> Iterator[None]:
     """Replicas log every refused vote and bad peer; under faults that is noise, and costly."""
@@ -870,10 +582,6 @@ def run_job(job: tuple[SimConfig, int]) -> RunResult:
     return run_seed(*job)
 
 
-def with_changes(config: SimConfig, **changes: object) -> SimConfig:
-    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
-
-
 __all__ = [
     "BYZANTINE_MODES",
     "FAULTS",
@@ -881,7 +589,10 @@ __all__ = [
     "RunResult",
     "SimConfig",
     "SimNode",
+    "SimTestnet",
     "load_testnet",
+    "replay_command",
     "run_job",
     "run_seed",
+    "with_changes",
 ]

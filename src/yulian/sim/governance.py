@@ -42,11 +42,10 @@ The checker (``invariants.py``) verifies every block's certificate and header ag
 of its height as the committed config defines it, and counts who signed: a spare's
 signatures show that it really became a validator (``RunResult.spare_signed``).
 
-Planted bugs (``--planted``, S5-style controls): off-by-one errors in when a change takes
-effect, switched on for the honest replicas of one run — ``early_validator_set`` (a replica
-runs height h with the set of h + 1) and ``late_validator_set`` (with the set of h - 1). The
-replica module has no switch for them, so they are ``Replica`` subclasses here; the checker
-must report a violation as soon as a planned change comes into force.
+Planted bugs (``--planted``, S5-style controls, ``planted.py``): off-by-one errors in when a
+change takes effect — ``early_validator_set`` (a replica runs height h with the set of h + 1)
+and ``late_validator_set`` (with the set of h - 1); the checker must report a violation as
+soon as a planned change comes into force.
 """
 
 from __future__ import annotations
@@ -57,7 +56,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from yulian.execution.system.consortium import CONFIG_KEY, CONSORTIUM_CONTRACT, KIND_SCOPES
-from yulian.node.replica import Replica
 from yulian.sdk.wallet import Wallet
 from yulian.sim.invariants import GOVERNANCE
 from yulian.types.consortium import VALIDATOR_SET_DELAY, ConsortiumConfig, policy_met
@@ -77,34 +75,6 @@ ROUND_HEIGHTS = 25  # a round ending this far below the target height is followe
 EXTRA_APPROVAL = 0.25  # chance that one organisation more than needed approves
 SET_POWER = 0.5  # chance of a set_power step
 ROTATE = 0.3  # chance of removing a genesis validator and adding it back
-
-
-# --- planted bugs ----------------------------------------------------------------------------
-class _EarlyValidatorSet(Replica):
-    """Planted: runs height h with the set scheduled for h + 1 (a change one block early)."""
-
-    def _configure_height(self, height: int) -> None:
-        super()._configure_height(height + 1)
-
-
-class _LateValidatorSet(Replica):
-    """Planted: runs height h with the set of h - 1 (a change one block late)."""
-
-    def _configure_height(self, height: int) -> None:
-        super()._configure_height(max(1, height - 1))
-
-
-REPLICA_BUG_CLASSES: dict[str, type[Replica]] = {
-    "early_validator_set": _EarlyValidatorSet,
-    "late_validator_set": _LateValidatorSet,
-}
-REPLICA_BUGS = frozenset(REPLICA_BUG_CLASSES)
-
-
-def replica_class(bugs: frozenset[str]) -> type[Replica]:
-    """The replica to build: the real one, or the one with the planted bug switched on."""
-    assert len(bugs) <= 1 and bugs <= REPLICA_BUGS, sorted(bugs)
-    return REPLICA_BUG_CLASSES[next(iter(bugs))] if bugs else Replica
 
 
 # --- the plan --------------------------------------------------------------------------------
@@ -413,9 +383,7 @@ def _show(r: Receipt) -> str:
 
 
 __all__ = [
-    "REPLICA_BUGS",
     "GovernanceDriver",
     "Step",
     "draw_plan",
-    "replica_class",
 ]

@@ -10,7 +10,8 @@ long delays up to 2 x the base timeout, symmetric partitions (a random split, or
 isolated) and asymmetric ones (random one-way links), crash-restarts (power loss with a seeded
 surviving prefix of unsynced writes, possibly torn; or loss of everything unsynced), crash
 points inside a step (the k-th durable operation from now, before or after it takes effect),
-crashes right after a vote, and clock drift on at most f nodes (offset and rate). The heal
+crashes right after a vote, a node kept down for most of the period (``lag``: it catches up by
+block sync after the heal), and clock drift on at most f nodes (offset and rate). The heal
 restarts every crashed node and calms the network; within 10 base timeouts every honest node
 must commit a new block. Periods repeat until every honest node reached the target height;
 every run ends with a heal and a satisfied liveness window.
@@ -46,6 +47,10 @@ Targeted scenarios (each a few seconds of simulated time, N = 4, height 1):
 - ``fork`` — the control (S4): f + 1 Byzantine validators as twins, the honest nodes split in two
   halves, each half with one twin of every Byzantine validator: each side holds a quorum of keys
   and decides its own block. The checker must report the fork.
+- ``catchup`` — an honest node goes down at once and comes back 8 to 16 heights later (with
+  ``--workload large``, full blocks): it must catch up by block sync, with the Byzantine
+  validators (``--byzantine K``) acting as lying, withholding, slow or oversized sync peers,
+  and pass the head within 10 base timeouts of its return.
 """
 
 from __future__ import annotations
@@ -66,6 +71,8 @@ if TYPE_CHECKING:
     from yulian.sim.cluster import Cluster, SimNode
 
 MAX_DOWN_EXTRA = 1  # chaos keeps at most f + 1 nodes down at once
+LAG_CHANCE = 0.4  # a chaos period keeps one node down from early on until its heal
+LAG_HEIGHTS = 16  # catchup: the victim misses between half this and this many heights
 DRIFT_OFFSET_MS = 2_500
 DRIFT_PPM = 3_000
 
@@ -163,6 +170,10 @@ class Chaos(Scenario):
                     functools.partial(self._crash, c, node_id, how),
                     chaos=True,
                 )
+        if "lag" in faults and rng.random() < LAG_CHANCE:
+            node_id = rng.choice(sorted(c.nodes))
+            due = now + rng.randint(0, duration // 4)
+            c.at(due, f"lag {node_id}", functools.partial(self._lag, c, node_id), chaos=True)
         if "crashpoint" in faults:
             for _ in range(rng.randint(0, 2)):
                 node_id = rng.choice(sorted(c.nodes))
@@ -203,6 +214,14 @@ class Chaos(Scenario):
             return
         c.crash(node, how, reason="chaos")
         self.after_crash(c, node)
+
+    def _lag(self, c: Cluster, node_id: str) -> None:
+        """Down until the heal: the node misses the rest of the period's blocks and must catch
+        up by block sync (from Byzantine peers too) once it is back."""
+        node = c.nodes[node_id]
+        if node.replica is None or self._down(c) >= c.config.f + MAX_DOWN_EXTRA:
+            return
+        c.crash(node, c.rng.choice(("power", "lose")), reason="lag")
 
     def _arm(self, c: Cluster, node_id: str, ops: int, after: bool) -> None:
         node = c.nodes[node_id]
@@ -422,8 +441,39 @@ class ForkControl(Targeted):
                 c.net.block(y, x, static=True)
 
 
+class Catchup(Targeted):
+    """One honest node is down while the others commit, then catches up by block sync — with
+    the config's Byzantine validators acting as sync peers (``sync_*`` modes by default)."""
+
+    name = "catchup"
+    byzantine_modes = ("sync_lie", "sync_oversize", "sync_slow", "sync_withhold")
+    heal_after_ms = 600_000  # the heal is the victim's return (below)
+
+    def setup(self, c: Cluster) -> None:
+        super().setup(c)
+        honest = sorted(n.id for n in c.nodes.values() if n.honest)
+        self.victim = c.nodes[c.rng.choice(honest)]
+        self.lag = c.rng.randint(LAG_HEIGHTS // 2, LAG_HEIGHTS)
+        self.back = False
+        c.at(c.start_ms + c.rng.randint(200, 1_500), "down", functools.partial(self._down, c))
+
+    def _down(self, c: Cluster) -> None:
+        self.down_at = self.victim.ledger.height()
+        c.crash(self.victim, c.rng.choice(("power", "lose")), reason="catch-up victim")
+
+    def after_crash(self, c: Cluster, node: SimNode) -> None:
+        if node is not self.victim:
+            super().after_crash(c, node)
+
+    def after_commit(self, c: Cluster, node: SimNode, height: int) -> None:
+        if not self.back and self.victim.replica is None and height >= self.down_at + self.lag:
+            self.back = True
+            c.heal(static=True)  # restarts the victim; it must pass the head within 10 timeouts
+        super().after_commit(c, node, height)
+
+
 SCENARIOS: dict[str, type[Scenario]] = {
-    s.name: s for s in (Chaos, Governance, LockTrap, LockLoss, Amnesia, Split, ForkControl)
+    s.name: s for s in (Chaos, Governance, LockTrap, LockLoss, Amnesia, Split, ForkControl, Catchup)
 }
 
 

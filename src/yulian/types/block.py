@@ -5,6 +5,13 @@ the ordered transactions (``tx_root``), their receipts (``result_root``), the st
 block (``state_root``) and the consortium config after it (``config_hash``), so one commit
 certificate over the header hash proves all four.
 A header's hash is the suite hash of its canonical encoding.
+
+Size. ``MAX_BLOCK_BYTES`` is what every decoder accepts; the chain parameter
+``max_block_bytes`` (at most that) is what a valid block may take. A block's encoded size is a
+function of its header and of its txs' lengths (``Block.encoded_size``), so a proposer can fill
+a block to the byte without encoding it, and a validator can check one without re-encoding it.
+``HEADER_BYTES_MAX`` bounds any header the decoder accepts; ``BLOCK_OVERHEAD_BYTES`` is what a
+block holds besides its txs' encodings.
 """
 
 from __future__ import annotations
@@ -12,7 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from yulian.types.encoding import DecodeError, Limits, Value, decode, encode
+from yulian.types.encoding import (
+    DecodeError,
+    Limits,
+    Value,
+    array_header_size,
+    bin_size,
+    decode,
+    encode,
+    encode_within,
+)
 from yulian.types.fields import (
     expect_array,
     expect_bytes,
@@ -26,14 +42,25 @@ from yulian.types.tx import MAX_CHAIN_ID_BYTES, MAX_TX_BYTES
 HEADER_VERSION = 1
 MAX_BLOCK_TXS = 10_000
 MAX_BLOCK_BYTES = 32 * 1024 * 1024
+MAX_BLOCK_WRITES = 1_000_000  # state writes of one block the store takes (ledger's limit)
 BLOCK_LIMITS = Limits(
     max_bytes=MAX_BLOCK_BYTES,
     max_depth=4,
     max_items=MAX_BLOCK_TXS,
     max_str=1024,
-    max_bin=MAX_TX_BYTES * 2,
+    max_bin=MAX_TX_BYTES,  # the txs; hashes are shorter
 )
 HASH_BYTES_MAX = 64
+MAX_PROPOSER_BYTES = 128
+# the largest header the decoder accepts encodes to 615 bytes (tests/unit/test_block_limits.py)
+HEADER_BYTES_MAX = 1024
+# a block's bytes besides its txs: the array of two, the header, the txs array's header
+BLOCK_OVERHEAD_BYTES = 1 + HEADER_BYTES_MAX + array_header_size(MAX_BLOCK_TXS)
+
+
+def block_tx_bytes(envelope_bytes: int) -> int:
+    """What a tx envelope of ``envelope_bytes`` adds to the encoded block that carries it."""
+    return bin_size(envelope_bytes)
 
 
 @dataclass(frozen=True)
@@ -88,7 +115,7 @@ class Header:
             result_root=expect_bytes(f[7], "header.result_root", HASH_BYTES_MAX),
             state_root=expect_bytes(f[8], "header.state_root", HASH_BYTES_MAX),
             validators_hash=expect_bytes(f[9], "header.validators_hash", HASH_BYTES_MAX),
-            proposer=expect_str(f[10], "header.proposer", 128),
+            proposer=expect_str(f[10], "header.proposer", MAX_PROPOSER_BYTES),
             config_hash=expect_bytes(f[11], "header.config_hash", HASH_BYTES_MAX),
         )
 
@@ -106,7 +133,18 @@ class Block:
         return (self.header.to_value(), self.txs)
 
     def encode(self) -> bytes:
-        return encode(self.to_value())
+        """The canonical bytes; ``EncodeError`` for a block no decoder would accept."""
+        return encode_within(self.to_value(), BLOCK_LIMITS, "block")
+
+    def encoded_size(self) -> int:
+        """``len(self.encode())``, computed from the header and the txs' lengths (for a
+        decoded block, the length of the bytes it was decoded from: they are canonical)."""
+        return (
+            1
+            + len(self.header.encode())
+            + array_header_size(len(self.txs))
+            + sum(block_tx_bytes(len(t)) for t in self.txs)
+        )
 
     @classmethod
     def from_value(cls, value: Value) -> Block:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yulian.types.encoding import Limits, Value, decode, encode
+from yulian.types.encoding import Limits, Value, decode, encode, encode_within
 from yulian.types.fields import (
     expect_array,
     expect_bytes,
@@ -61,7 +61,7 @@ class CommitCertificate:
         )
 
     def encode(self) -> bytes:
-        return encode(self.to_value())
+        return encode_within(self.to_value(), COMMIT_LIMITS, "commit certificate")
 
     @classmethod
     def from_value(cls, value: Value) -> CommitCertificate:

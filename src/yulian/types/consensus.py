@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from yulian.types.block import MAX_BLOCK_BYTES
 from yulian.types.commit import PRECOMMIT, PREVOTE, vote_sign_bytes
-from yulian.types.encoding import DecodeError, Limits, Value, decode, encode
+from yulian.types.encoding import DecodeError, Limits, Value, decode, encode, encode_within
 from yulian.types.fields import expect_array, expect_bytes, expect_int, expect_str, expect_version
 
 PROPOSAL_DOMAIN = "yulian/proposal/v1"
@@ -22,9 +22,11 @@ MESSAGE_VERSION = 1
 MAX_ROUND = 1 << 31
 MAX_VALIDATOR_NAME = 128
 VOTE_LIMITS = Limits(max_bytes=1024, max_depth=2, max_items=16, max_str=256, max_bin=256)
-# a proposal carries a whole encoded block as one byte string, so its bin limit is the block's
+# a proposal carries a whole encoded block as one byte string, so its bin limit is the block's;
+# its other fields take well under 4 KiB
+MAX_PROPOSAL_BYTES = MAX_BLOCK_BYTES + 4096
 PROPOSAL_LIMITS = Limits(
-    max_bytes=MAX_BLOCK_BYTES + 4096,
+    max_bytes=MAX_PROPOSAL_BYTES,
     max_depth=2,
     max_items=16,
     max_str=256,
@@ -66,7 +68,7 @@ class Vote:
         )
 
     def encode(self) -> bytes:
-        return encode(self.to_value())
+        return encode_within(self.to_value(), VOTE_LIMITS, "vote")
 
     @classmethod
     def from_value(cls, value: Value) -> Vote:
@@ -117,7 +119,7 @@ class Proposal:
         )
 
     def encode(self) -> bytes:
-        return encode(self.to_value())
+        return encode_within(self.to_value(), PROPOSAL_LIMITS, "proposal")
 
     @classmethod
     def from_value(cls, value: Value) -> Proposal:

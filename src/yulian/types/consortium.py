@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
-from yulian.types.encoding import DecodeError, Limits, Value, decode, encode
+from yulian.types.commit import MAX_VALIDATORS
+from yulian.types.encoding import DecodeError, EncodeError, Limits, Value, decode, encode
 from yulian.types.fields import (
     expect_array,
     expect_bytes,
@@ -33,6 +34,11 @@ from yulian.types.fields import (
     expect_version,
 )
 from yulian.types.genesis import (
+    MAX_ADDRESS_BYTES,
+    MAX_CA_CERT_BYTES,
+    MAX_ORG_NAME_BYTES,
+    MAX_PUBLIC_KEY_BYTES,
+    MAX_VALIDATOR_NAME_BYTES,
     POLICIES,
     ChainParams,
     Genesis,
@@ -55,7 +61,15 @@ POLICY_SCOPES = (
     "lifecycle",
     "privacy",  # collections, purges and read policies (decisions 0075, 0079)
 )
-CONFIG_LIMITS = Limits(max_bytes=4 << 20, max_items=4096, max_bin=64 * 1024)
+MAX_ORGANISATIONS = 4096
+MAX_SCHEDULE_ENTRIES = 64
+MAX_POLICIES = 64
+MAX_REVOCATIONS = 4096  # each revocation is one entry of the config's revocations array
+CONFIG_LIMITS = Limits(
+    max_bytes=4 << 20,
+    max_items=max(MAX_ORGANISATIONS, MAX_REVOCATIONS),
+    max_bin=MAX_CA_CERT_BYTES,
+)
 
 
 @dataclass(frozen=True)
@@ -140,7 +154,15 @@ class ConsortiumConfig:
         )
 
     def encode(self) -> bytes:
-        return encode(self.to_value())
+        """The canonical bytes, refused with ``EncodeError`` unless ``decode`` takes them back:
+        the config is read from state after every block that writes it, so a config its own
+        decoder refused would stop the chain."""
+        data = encode(self.to_value())
+        try:
+            ConsortiumConfig.decode(data)
+        except DecodeError as e:
+            raise EncodeError(f"consortium config: {e}") from None
+        return data
 
     @classmethod
     def decode(cls, data: bytes) -> ConsortiumConfig:
@@ -148,25 +170,33 @@ class ConsortiumConfig:
         expect_version(f[0], "config.version", CONFIG_VERSION)
         organisations = tuple(
             Organisation(
-                expect_str(o[0], "organisation.name", 64),
-                expect_bytes(o[1], "organisation.ca_cert", CONFIG_LIMITS.max_bin),
+                expect_str(o[0], "organisation.name", MAX_ORG_NAME_BYTES),
+                expect_bytes(o[1], "organisation.ca_cert", MAX_CA_CERT_BYTES),
             )
-            for o in (expect_array(o, "organisation", 2) for o in expect_list(f[1], "orgs", 4096))
+            for o in (
+                expect_array(o, "organisation", 2)
+                for o in expect_list(f[1], "orgs", MAX_ORGANISATIONS)
+            )
         )
         schedule = tuple(
             (
                 expect_int(e[0], "schedule.from_height", 1),
-                tuple(_validator(v) for v in expect_list(e[1], "schedule.validators", 4096)),
+                tuple(
+                    _validator(v) for v in expect_list(e[1], "schedule.validators", MAX_VALIDATORS)
+                ),
             )
             for e in (
-                expect_array(e, "schedule entry", 2) for e in expect_list(f[2], "schedule", 64)
+                expect_array(e, "schedule entry", 2)
+                for e in expect_list(f[2], "schedule", MAX_SCHEDULE_ENTRIES)
             )
         )
         if not schedule or any(not vs for _, vs in schedule):
             raise DecodeError("config: the validator schedule cannot be empty")
         policies = tuple(
             (expect_str(p[0], "policy.scope", 64), expect_str(p[1], "policy", 64))
-            for p in (expect_array(p, "policy", 2) for p in expect_list(f[3], "policies", 64))
+            for p in (
+                expect_array(p, "policy", 2) for p in expect_list(f[3], "policies", MAX_POLICIES)
+            )
         )
         params_value = expect_list(f[4], "params", 64)
         for value in params_value:
@@ -178,12 +208,13 @@ class ConsortiumConfig:
         revocations = tuple(
             Revocation(
                 expect_bytes(r[0], "revocation.cert_id", 64),
-                expect_str(r[1], "revocation.org", 64),
-                expect_bytes(r[2], "revocation.public_key", 1024),
+                expect_str(r[1], "revocation.org", MAX_ORG_NAME_BYTES),
+                expect_bytes(r[2], "revocation.public_key", MAX_PUBLIC_KEY_BYTES),
                 expect_int(r[3], "revocation.height", 0),
             )
             for r in (
-                expect_array(r, "revocation", 4) for r in expect_list(f[5], "revocations", 1 << 16)
+                expect_array(r, "revocation", 4)
+                for r in expect_list(f[5], "revocations", MAX_REVOCATIONS)
             )
         )
         return cls(organisations, schedule, policies, params, revocations)
@@ -201,11 +232,11 @@ class ConsortiumConfig:
 def _validator(value: Value) -> Validator:
     f = expect_array(value, "validator", 5)
     return Validator(
-        expect_str(f[0], "validator.name", 64),
-        expect_str(f[1], "validator.org", 64),
-        expect_bytes(f[2], "validator.public_key", 1024),
+        expect_str(f[0], "validator.name", MAX_VALIDATOR_NAME_BYTES),
+        expect_str(f[1], "validator.org", MAX_ORG_NAME_BYTES),
+        expect_bytes(f[2], "validator.public_key", MAX_PUBLIC_KEY_BYTES),
         expect_int(f[3], "validator.power", 1),
-        expect_str(f[4], "validator.address", 256, allow_empty=True),
+        expect_str(f[4], "validator.address", MAX_ADDRESS_BYTES, allow_empty=True),
     )
 
 
@@ -219,6 +250,8 @@ def check_policy(scope: str, policy: str) -> None:
 def check_validators(validators: Sequence[Validator], orgs: Collection[str]) -> None:
     if not validators:
         raise GenesisError("the validator set cannot be empty")
+    if len(validators) > MAX_VALIDATORS:
+        raise GenesisError(f"at most {MAX_VALIDATORS} validators (a commit certificate's limit)")
     names = [v.name for v in validators]
     if len(set(names)) != len(names):
         raise GenesisError("validator names must be unique")

@@ -23,6 +23,11 @@ class DecodeError(ValueError):
     """Bytes that are not a canonical, in-limits encoding of an allowed value."""
 
 
+class EncodeError(ValueError):
+    """A value whose encoding its own decoder would refuse (over a size, count or nesting
+    limit): it is never sent, logged or stored, so no peer and no restart meets it."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Upper bounds for one decode; every field is a hard limit, never a hint."""
@@ -55,6 +60,37 @@ def encode_canonical(value: Value) -> bytes:
     integer range and depth checked, every map built by ``to_canonical``): the same bytes as
     ``encode`` without walking the value a second time. For hot paths only."""
     return _Packer(use_bin_type=True).pack(value)
+
+
+def encode_within(value: Value, limits: Limits, what: str) -> bytes:
+    """``encode(value)``, refused with ``EncodeError`` (naming ``what`` and the limit) unless
+    ``decode(result, limits)`` would accept it: the total size, every array's and map's item
+    count, every string's UTF-8 and byte string's length, and the nesting depth. Structures that
+    are written to the WAL, the network or the store are encoded through this, so a node never
+    produces bytes that it, or a peer, must refuse."""
+    _check_limits(value, limits, what)
+    data = _Packer(use_bin_type=True).pack(value)
+    if len(data) > limits.max_bytes:
+        raise EncodeError(f"{what}: {len(data)} bytes exceed the limit of {limits.max_bytes}")
+    return data
+
+
+def bin_size(length: int) -> int:
+    """The size of the canonical encoding of a byte string of ``length`` bytes."""
+    if length < 1 << 8:
+        return 2 + length
+    if length < 1 << 16:
+        return 3 + length
+    return 5 + length
+
+
+def array_header_size(count: int) -> int:
+    """The size of the header of a canonically encoded array of ``count`` items."""
+    if count < 16:
+        return 1
+    if count < 1 << 16:
+        return 3
+    return 5
 
 
 def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Value:
@@ -182,6 +218,36 @@ def _check_any(value: Value, depth: int, limits: Limits | None) -> None:
             _check_any(value[key], depth + 1, limits)
         return
     raise ValueError(f"type {type(value).__name__} is not encodable")
+
+
+def _check_limits(value: Value, limits: Limits, what: str) -> None:
+    """Refuse (``EncodeError``) a value the decoder would refuse under ``limits``, walking it
+    without recursion; also everything ``encode`` refuses (types, integer range)."""
+    try:
+        _check_value(value, 0, limits)
+    except ValueError as e:
+        raise EncodeError(f"{what}: {e}") from None
+    stack: list[tuple[Value, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is bytes or kind is bytearray:
+            if len(item) > limits.max_bin:
+                raise EncodeError(
+                    f"{what}: a byte string of {len(item)} bytes (limit {limits.max_bin})"
+                )
+        elif kind is str:
+            size = len(item) if item.isascii() else len(item.encode("utf-8"))
+            if size > limits.max_str:
+                raise EncodeError(f"{what}: a string of {size} bytes (limit {limits.max_str})")
+        elif isinstance(item, tuple | list | dict):
+            if len(item) > limits.max_items:
+                raise EncodeError(f"{what}: {len(item)} items (limit {limits.max_items})")
+            children = item.items() if isinstance(item, dict) else ((None, v) for v in item)
+            for key, child in children:
+                if key is not None:
+                    stack.append((key, depth + 1))
+                stack.append((child, depth + 1))
 
 
 _SCALAR_TYPES = frozenset({str, bytes, int, bool, type(None)})

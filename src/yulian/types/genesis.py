@@ -15,10 +15,19 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from yulian.types.block import BLOCK_OVERHEAD_BYTES, MAX_BLOCK_BYTES, MAX_BLOCK_TXS, block_tx_bytes
+from yulian.types.commit import MAX_VALIDATORS
 from yulian.types.encoding import Value, encode
+from yulian.types.tx import MAX_TX_BYTES
 
 GENESIS_VERSION = 1
 POLICIES = ("ANY", "MAJORITY", "ALL")
+# what the consortium config's decoder accepts (``types/consortium.py``), in UTF-8 bytes
+MAX_ORG_NAME_BYTES = 64
+MAX_VALIDATOR_NAME_BYTES = 64
+MAX_ADDRESS_BYTES = 256
+MAX_PUBLIC_KEY_BYTES = 1024
+MAX_CA_CERT_BYTES = 64 * 1024
 
 
 class GenesisError(ValueError):
@@ -52,11 +61,11 @@ class Validator:
 
 
 # upper bounds, so no parameter vote can make the chain unusable (heights and times stay far
-# inside 64 bits, a block stays decodable, a timeout stays finite)
+# inside 64 bits, a block and a tx stay decodable, a timeout stays finite)
 PARAM_LIMITS = {
     "block_interval_ms": 600_000,
-    "max_block_txs": 10_000,  # types.block.MAX_BLOCK_TXS
-    "max_tx_bytes": 1 << 20,
+    "max_block_txs": MAX_BLOCK_TXS,
+    "max_tx_bytes": MAX_TX_BYTES,
     "step_limit": 1_000_000_000,
     "max_tx_ttl_blocks": 10_000_000,
     "timeout_propose_ms": 600_000,
@@ -64,6 +73,7 @@ PARAM_LIMITS = {
     "timeout_precommit_ms": 600_000,
     "timeout_delta_ms": 600_000,
     "proposal_ttl_blocks": 10_000_000,
+    "max_block_bytes": MAX_BLOCK_BYTES,
 }
 
 
@@ -79,6 +89,8 @@ class ChainParams:
     timeout_precommit_ms: int = 1000
     timeout_delta_ms: int = 500
     proposal_ttl_blocks: int = 100_000  # governance proposals expire this many blocks after
+    # a block's encoding, header included (decision 0015); always holds a tx of max_tx_bytes
+    max_block_bytes: int = 4 * 1024 * 1024
 
     def to_value(self) -> tuple[Value, ...]:
         return tuple(getattr(self, f.name) for f in fields(self))
@@ -101,6 +113,18 @@ class ChainParams:
                 raise GenesisError(f"chain parameter {name} must be a positive integer")
             if value > PARAM_LIMITS[name]:
                 raise GenesisError(f"chain parameter {name} may be at most {PARAM_LIMITS[name]}")
+        least = self.min_block_bytes()
+        if self.max_block_bytes < least:
+            raise GenesisError(
+                f"chain parameter max_block_bytes must hold a tx of max_tx_bytes "
+                f"({self.max_tx_bytes}): at least {least}"
+            )
+
+    def min_block_bytes(self) -> int:
+        """The smallest ``max_block_bytes`` that holds one tx of ``max_tx_bytes``: every tx
+        admission accepts then fits an empty block, so a pool never holds a tx no block can
+        carry."""
+        return BLOCK_OVERHEAD_BYTES + block_tx_bytes(self.max_tx_bytes)
 
 
 @dataclass(frozen=True)
@@ -217,10 +241,25 @@ def check_genesis(g: Genesis) -> None:
     org_names = [o.name for o in g.organisations]
     if not org_names:
         raise GenesisError("a consortium needs at least one organisation")
+    for o in g.organisations:
+        _check_bytes(o.name, MAX_ORG_NAME_BYTES, "organisation name")
+        if not 0 < len(o.ca_cert) <= MAX_CA_CERT_BYTES:
+            raise GenesisError(
+                f"the CA certificate of {o.name} must be 1..{MAX_CA_CERT_BYTES} bytes"
+            )
     if len(set(org_names)) != len(org_names):
         raise GenesisError("organisation names must be unique")
     if not g.validators:
         raise GenesisError("at least one validator is required")
+    if len(g.validators) > MAX_VALIDATORS:
+        raise GenesisError(f"at most {MAX_VALIDATORS} validators (a commit certificate's limit)")
+    for v in g.validators:
+        _check_bytes(v.name, MAX_VALIDATOR_NAME_BYTES, "validator name")
+        _check_bytes(v.address, MAX_ADDRESS_BYTES, "validator address", allow_empty=True)
+        if not 0 < len(v.public_key) <= MAX_PUBLIC_KEY_BYTES:
+            raise GenesisError(
+                f"the public key of {v.name} must be 1..{MAX_PUBLIC_KEY_BYTES} bytes"
+            )
     names = [v.name for v in g.validators]
     if len(set(names)) != len(names):
         raise GenesisError("validator names must be unique")
@@ -239,6 +278,14 @@ def check_genesis(g: Genesis) -> None:
     contract_names = [n for n, _ in g.contracts]
     if len(set(contract_names)) != len(contract_names):
         raise GenesisError("contract names must be unique")
+
+
+def _check_bytes(text: str, max_bytes: int, what: str, *, allow_empty: bool = False) -> None:
+    if not isinstance(text, str):
+        raise GenesisError(f"{what} must be a string")
+    size = len(text.encode("utf-8"))
+    if size > max_bytes or (size == 0 and not allow_empty):
+        raise GenesisError(f"{what} {text!r} must be 1..{max_bytes} bytes in UTF-8, not {size}")
 
 
 def is_n_of_m(policy: str) -> bool:

@@ -42,13 +42,20 @@ from yulian.types.consortium import (
     check_policy,
     policy_met,
 )
-from yulian.types.encoding import Value
-from yulian.types.genesis import ChainParams, Genesis, GenesisError, Organisation, Validator
+from yulian.types.encoding import EncodeError, Value
+from yulian.types.genesis import (
+    MAX_ADDRESS_BYTES,
+    MAX_ORG_NAME_BYTES,
+    ChainParams,
+    Genesis,
+    GenesisError,
+    Organisation,
+    Validator,
+)
 
 CONSORTIUM_CONTRACT = "consortium"
 CONFIG_KEY = state_key(CONSORTIUM_CONTRACT, "config")
-MAX_NAME_CHARS = 64
-MAX_ADDRESS_CHARS = 256
+MAX_NAME_BYTES = MAX_ORG_NAME_BYTES  # organisation and validator names, in UTF-8
 MAX_CONFIG_HISTORY = 10_000  # config versions searched for the one in force at a height
 
 KIND_SCOPES = {
@@ -183,7 +190,19 @@ class ConsortiumContract(VotingContract):
     def _change(
         self, config: ConsortiumConfig, call: Call, kind: str, args: tuple[Any, ...]
     ) -> ConsortiumConfig:
-        """The config after ``kind(args)``; raises ``SystemRevert`` if it cannot apply."""
+        """The config after ``kind(args)``; raises ``SystemRevert`` if it cannot apply, also
+        when the new config would exceed what its decoder accepts (every node reads it back
+        after the block: a config it refused would stop the chain)."""
+        new = self._changed(config, call, kind, args)
+        try:
+            new.encode()
+        except EncodeError as e:
+            raise SystemRevert(f"the change would exceed the config's limits: {e}") from None
+        return new
+
+    def _changed(
+        self, config: ConsortiumConfig, call: Call, kind: str, args: tuple[Any, ...]
+    ) -> ConsortiumConfig:
         effective = call.block.height + VALIDATOR_SET_DELAY
         validators = list(config.latest_validators())
         try:
@@ -216,8 +235,10 @@ class ConsortiumContract(VotingContract):
             if kind == "add_validator":
                 name, org, public_key, power, address = _args(args, 5, kind)
                 _check_name(name, "validator name")
-                if not isinstance(address, str) or len(address) > MAX_ADDRESS_CHARS:
-                    raise SystemRevert("address is a host:port string")
+                if not isinstance(address, str) or len(address.encode()) > MAX_ADDRESS_BYTES:
+                    raise SystemRevert(
+                        f"address is a host:port string of at most {MAX_ADDRESS_BYTES} bytes"
+                    )
                 key = _bytes(public_key, "public_key")
                 if (org, key) in config.revoked_keys():
                     raise SystemRevert("that public key is revoked")
@@ -350,8 +371,8 @@ def _check_name(value: Any, what: str) -> None:
     if (
         not isinstance(value, str)
         or not value
-        or len(value) > MAX_NAME_CHARS
+        or len(value.encode()) > MAX_NAME_BYTES
         or not value.isprintable()
         or value != value.strip()
     ):
-        raise SystemRevert(f"{what} must be 1..{MAX_NAME_CHARS} printable characters")
+        raise SystemRevert(f"{what} must be printable, 1..{MAX_NAME_BYTES} bytes in UTF-8")
