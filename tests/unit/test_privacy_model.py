@@ -10,15 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from yulian.types.access import AccessRecord, ReadPolicy
 from yulian.types.encoding import DecodeError, encode
 from yulian.types.privacy import (
-    AccessRecord,
     Clause,
     CollectionDef,
     Grant,
     PrivacyValueError,
     PrivateRecord,
-    ReadPolicy,
     parse_audience,
     private_digest,
 )

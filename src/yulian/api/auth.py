@@ -34,8 +34,8 @@ from yulian.crypto.suite import get_suite
 from yulian.crypto.x509 import MAX_CERTIFICATE_BYTES
 from yulian.execution.overlay import StateView
 from yulian.execution.system.access import BUILT_IN_POLICIES, read_policy
+from yulian.types.access import ReadPolicy
 from yulian.types.consortium import ConsortiumConfig
-from yulian.types.privacy import ReadPolicy
 from yulian.types.signed_request import (
     AUTH_HEADERS,
     CERTIFICATE_HEADER,

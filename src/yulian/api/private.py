@@ -46,8 +46,9 @@ from yulian.crypto.membership import MembershipError
 from yulian.execution.system.access import ACCESS_CONTRACT
 from yulian.privacy.service import Holding, PrivateDataRefused
 from yulian.privacy.store import PrivateItem
+from yulian.types.access import AccessRecord
 from yulian.types.encoding import DecodeError
-from yulian.types.privacy import SALT_BYTES, AccessRecord
+from yulian.types.privacy import SALT_BYTES
 from yulian.types.tx import SignedTx, tx_sign_bytes
 
 MAX_PRIVATE_BODY = 4 * 1024 * 1024  # JSON: base64 values of up to 1 MiB each, and the tx

@@ -23,7 +23,8 @@ from yulian.pki.members import issue_cert
 from yulian.sdk import ApiError, Client, Wallet
 from yulian.sdk.governance import consortium_config
 from yulian.sdk.private import PrivateData
-from yulian.types.privacy import CollectionDef, ReadPolicy
+from yulian.types.access import ReadPolicy
+from yulian.types.privacy import CollectionDef
 
 Log = Callable[[str], None]
 

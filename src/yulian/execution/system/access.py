@@ -38,18 +38,20 @@ from yulian.execution.system.private_records import (
 )
 from yulian.execution.system.proposals import APPLIED, FAILED, ProposalBook, ProposalRecord
 from yulian.execution.system.read_rule import ReadDecision, ReadRefused, decide_read
-from yulian.types.consortium import ConsortiumConfig, policy_met
-from yulian.types.encoding import Value, decode, encode
-from yulian.types.privacy import (
-    ANY,
+from yulian.types.access import (
     POLICY_MEMBERS,
     POLICY_NONE,
     POLICY_PUBLIC,
     AccessRecord,
+    ReadPolicy,
+)
+from yulian.types.consortium import ConsortiumConfig, policy_met
+from yulian.types.encoding import Value, decode, encode
+from yulian.types.privacy import (
+    ANY,
     CollectionDef,
     PrivacyValueError,
     PrivateRecord,
-    ReadPolicy,
     audience_matches,
 )
 

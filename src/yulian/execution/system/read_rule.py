@@ -19,10 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from yulian.execution.system.private_records import Who, who_text
+from yulian.types.access import BASIS_GRANT, BASIS_MEMBER, BASIS_OWNER
 from yulian.types.privacy import (
-    BASIS_GRANT,
-    BASIS_MEMBER,
-    BASIS_OWNER,
     MAX_NAME,
     CollectionDef,
     Grant,
