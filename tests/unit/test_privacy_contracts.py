@@ -226,9 +226,16 @@ def test_read_policies_are_governed_and_the_privacy_contracts_are_built_in(world
     policies = h.query("access", "policies")
     assert policies["default"] == "members"
     assert policies["contracts"] == {"evidence": "public", "trace": "org1:* org2:admin"}
-    assert policies["built_in"] == {"access": "none", "collections": "members", "consent": "none"}
+    assert policies["built_in"] == {
+        "access": "none",
+        "collections": "members",
+        "consent": "none",
+        "consortium": "public",
+    }
     refused = h.call(h.admin("org1"), "access", "propose", "read_policy", ["access", "public"])
     assert "is built in" in refused.message
+    closed = h.call(h.admin("org1"), "access", "propose", "read_policy", ["consortium", "members"])
+    assert "is built in" in closed.message
     refused = h.call(h.admin("org1"), "access", "propose", "read_policy", ["x", "everyone"])
     assert "invalid read policy" in refused.message
 

@@ -75,7 +75,7 @@ def govern_with_local_admins(
 ) -> dict[str, Any]:
     """Propose ``kind(args)`` to ``contract`` and have the members' admins approve it until it
     is decided; the proposal as decided. Raises ``DeployError`` unless it applied."""
-    with Client(urls[0]) as reader:
+    with Client(urls[0], _any_admin(network)) as reader:
         members = consortium_config(reader)["organisations"]
     admins = [org for org in members if _has(network, org, "admin")]
     if not admins:
@@ -102,7 +102,7 @@ def ensure_collection(
 ) -> dict[str, Any]:
     """Make the chain's collection ``definition.name`` equal to ``definition`` (define it, or
     amend it by vote); its definition as the chain has it."""
-    with Client(urls[0]) as reader:
+    with Client(urls[0], _any_admin(network)) as reader:
         try:
             current: dict[str, Any] | None = reader.query(
                 "collections", "collection", [definition.name]
@@ -114,7 +114,7 @@ def ensure_collection(
         return current
     kind = "define" if current is None else "amend"
     govern_with_local_admins(network, urls, "collections", kind, [definition.to_value()], log=log)
-    with Client(urls[0]) as reader:
+    with Client(urls[0], _any_admin(network)) as reader:
         defined: dict[str, Any] = reader.query("collections", "collection", [definition.name])
     return defined
 
@@ -124,7 +124,7 @@ def ensure_read_policy(
 ) -> None:
     """Make ``policy`` the read policy of ``contract`` (``*``: the default) by vote."""
     wanted = ReadPolicy.parse(policy).text()
-    with Client(urls[0]) as reader:
+    with Client(urls[0], _any_admin(network)) as reader:
         policies = reader.query("access", "policies", [])
     current = policies["default"] if contract == "*" else policies["contracts"].get(contract)
     if current == wanted:
@@ -150,6 +150,15 @@ def ensure_member(
             f"{org}/{name} exists with attributes {have}, not {dict(attributes or {})}"
         )
     return wallet
+
+
+def _any_admin(network: Path) -> Wallet:
+    """A local organisation admin: reads sign as a member, so they work under a ``members``
+    read policy too."""
+    for org_dir in sorted((network / "orgs").iterdir()):
+        if _has(network, org_dir.name, "admin"):
+            return Wallet.from_network(network, org_dir.name, "admin")
+    raise DeployError(f"no organisation admin in {network}")
 
 
 def _definition(view: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,8 @@ reader their own reads; ``record(id)`` those and the writer organisation's admin
 
 Read policies (decision 0079), changed by proposals under the scope ``privacy``:
 ``read_policy(contract, policy)`` and ``default_policy(policy)``; ``policy(contract)`` and
-``policies()`` answer everyone. The privacy contracts' own policies are built in.
+``policies()`` answer everyone. The privacy contracts' own policies are built in, and so is
+the ``consortium`` contract's (public, like ``GET /v1/consortium``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from yulian.execution.overlay import StateView, state_key
 from yulian.execution.system.base import Call, SystemRevert
 from yulian.execution.system.collections import PRIVACY_SCOPE
 from yulian.execution.system.consent import grants_for
-from yulian.execution.system.consortium import VotingContract
+from yulian.execution.system.consortium import CONSORTIUM_CONTRACT, VotingContract
 from yulian.execution.system.lifecycle import NAME_PATTERN
 from yulian.execution.system.private_records import (
     ACCESS_CONTRACT,
@@ -57,6 +58,9 @@ from yulian.types.privacy import (
 
 DELIVERY_WINDOW_BLOCKS = 20
 BUILT_IN_POLICIES = {
+    # the consortium's configuration is public through GET /v1/consortium anyway (what
+    # outsiders verify proofs with): closing its contract would only break governance tools
+    CONSORTIUM_CONTRACT: ReadPolicy(POLICY_PUBLIC),
     ACCESS_CONTRACT: ReadPolicy(POLICY_NONE),
     CONSENT_CONTRACT: ReadPolicy(POLICY_NONE),
     COLLECTIONS_CONTRACT: ReadPolicy(POLICY_MEMBERS),
