@@ -231,6 +231,7 @@ def test_read_policies_are_governed_and_the_privacy_contracts_are_built_in(world
         "collections": "members",
         "consent": "none",
         "consortium": "public",
+        "lifecycle": "public",
     }
     refused = h.call(h.admin("org1"), "access", "propose", "read_policy", ["access", "public"])
     assert "is built in" in refused.message

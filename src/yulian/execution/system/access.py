@@ -13,7 +13,7 @@ reader their own reads; ``record(id)`` those and the writer organisation's admin
 Read policies (decision 0079), changed by proposals under the scope ``privacy``:
 ``read_policy(contract, policy)`` and ``default_policy(policy)``; ``policy(contract)`` and
 ``policies()`` answer everyone. The privacy contracts' own policies are built in, and so is
-the ``consortium`` contract's (public, like ``GET /v1/consortium``).
+the governance contracts' (``consortium``, ``lifecycle``: public, like ``GET /v1/consortium``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from yulian.execution.system.base import Call, SystemRevert
 from yulian.execution.system.collections import PRIVACY_SCOPE
 from yulian.execution.system.consent import grants_for
 from yulian.execution.system.consortium import CONSORTIUM_CONTRACT, VotingContract
-from yulian.execution.system.lifecycle import NAME_PATTERN
+from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT, NAME_PATTERN
 from yulian.execution.system.private_records import (
     ACCESS_CONTRACT,
     COLLECTIONS_CONTRACT,
@@ -58,9 +58,11 @@ from yulian.types.privacy import (
 
 DELIVERY_WINDOW_BLOCKS = 20
 BUILT_IN_POLICIES = {
-    # the consortium's configuration is public through GET /v1/consortium anyway (what
-    # outsiders verify proofs with): closing its contract would only break governance tools
+    # governance is public: the configuration is served by GET /v1/consortium (what outsiders
+    # verify proofs with) and the proposals are txs in public blocks; closing these contracts
+    # would hide nothing and only break the governance tools, which read them anonymously
     CONSORTIUM_CONTRACT: ReadPolicy(POLICY_PUBLIC),
+    LIFECYCLE_CONTRACT: ReadPolicy(POLICY_PUBLIC),
     ACCESS_CONTRACT: ReadPolicy(POLICY_NONE),
     CONSENT_CONTRACT: ReadPolicy(POLICY_NONE),
     COLLECTIONS_CONTRACT: ReadPolicy(POLICY_MEMBERS),
