@@ -1,5 +1,5 @@
-"""The privacy guarantees on real node processes, after ``yulian demo emr`` and ``yulian demo
-datashare`` (issue 13's done-when), in both suites:
+"""The privacy guarantees on real node processes, after ``yulian demo emr``, ``yulian demo
+datashare`` and ``yulian demo datashare-fund`` (issue 13's done-when), in both suites:
 
 - the private plaintext is in no file of the network — no node's data directory, log or
   block, members' included (their store seals it) — while every member node holds it and no
@@ -38,6 +38,8 @@ EMR_MARK = b"metformin 500 mg bid"
 HOUSEHOLD_V1 = "长岭北路".encode()  # replaced by version 2: no node keeps it
 HOUSEHOLD_V2 = "新华路 21 号".encode()
 LICENCE = "贵阳茶叶有限公司".encode()
+FUND = b"CQ-0005-1187"  # yulian demo datashare-fund (公积金): the bank reads it
+TITLE = "王五".encode()
 HOSPITALS = {"org1", "org2"}
 GOV_SHARE = {"org1", "org2", "org3"}
 
@@ -122,7 +124,8 @@ def test_private_values_stay_with_members_survive_resync_and_purge(
     root = cluster.layout.root
     assert "10. the patient sees who read their records" in demo(root, "emr")
     assert "the regulator reads a value itself: refused" in demo(root, "datashare")
-    marks = [EMR_MARK, HOUSEHOLD_V1, HOUSEHOLD_V2, LICENCE]
+    assert "org2 reads version 2" in demo(root, "datashare-fund")
+    marks = [EMR_MARK, HOUSEHOLD_V1, HOUSEHOLD_V2, LICENCE, FUND, TITLE]
 
     # the demos stopped their nodes: no file anywhere holds a plaintext (stores are sealed)
     assert files_containing(tmp_path, marks) == []
@@ -130,10 +133,12 @@ def test_private_values_stay_with_members_survive_resync_and_purge(
     for org, by_collection in held.items():
         hospital_values = by_collection.get("hospitals", [])
         gov_values = b"".join(by_collection.get("gov-share", []))
+        fund_values = b"".join(by_collection.get("fund-share", []))
         assert any(EMR_MARK in v for v in hospital_values) == (org in HOSPITALS), org
         assert (HOUSEHOLD_V2 in gov_values and LICENCE in gov_values) == (org in GOV_SHARE), org
+        assert (FUND in fund_values and TITLE in fund_values) == (org in GOV_SHARE), org
         assert HOUSEHOLD_V1 not in gov_values  # superseded by version 2
-        assert set(by_collection) <= {"hospitals", "gov-share"}
+        assert set(by_collection) <= {"hospitals", "gov-share", "fund-share"}
     assert held["org4"] == {}
 
     cluster.start()
@@ -142,13 +147,15 @@ def test_private_values_stay_with_members_survive_resync_and_purge(
         before = held_now(org3.url, root, "org3")
         resync(cluster, org3)
         wait_for(
-            "org3 recovers its gov-share values",
+            "org3 recovers its values",
             lambda: held_now(org3.url, root, "org3") == before,
         )
         org3.stop()
         recovered = values_held(org3, suite)
-        assert set(recovered) == {"gov-share"}  # entitled to gov-share, not to hospitals
-        assert sorted(recovered["gov-share"]) == sorted(held["org3"]["gov-share"])
+        # entitled to gov-share and fund-share, not to hospitals
+        assert set(recovered) == {"gov-share", "fund-share"}
+        for name in recovered:
+            assert sorted(recovered[name]) == sorted(held["org3"][name])
         org3.start()
 
         # a governed purge of every hospital record
