@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from yulian.apps.deploy import DeployError
+from yulian.apps.stories.stage import StoryError
 from yulian.crypto.x509 import parse_certificate
 from yulian.pki.layout import find_credential
 from yulian.pki.members import issue_cert
@@ -29,7 +30,7 @@ from yulian.types.privacy import CollectionDef
 Log = Callable[[str], None]
 
 
-class PrivacyStoryError(RuntimeError):
+class PrivacyStoryError(StoryError):
     """A step of a privacy story did not end as the rules say it must."""
 
 

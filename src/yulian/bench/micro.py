@@ -25,7 +25,7 @@ from typing import Any
 
 from yulian.apps.benchmarks import genesis_contracts
 from yulian.bench.machine import describe, verify_rate
-from yulian.bench.workloads import WORKLOADS, Workload, make_workload, presign, sign_calls
+from yulian.bench.workloads import WORKLOADS, BenchWorkload, make_workload, presign, sign_calls
 from yulian.crypto.membership import Membership
 from yulian.crypto.suite import get_suite
 from yulian.execution.executor import BlockContext, ExecTx, execute_block
@@ -111,7 +111,7 @@ def _timed(fn: Callable[[], int], rounds: int) -> dict[str, float]:
 
 def execute_only(
     env: MicroEnv,
-    workload: Workload,
+    workload: BenchWorkload,
     txs: int,
     block_size: int = DEFAULT_BLOCK_SIZE,
     rounds: int = DEFAULT_ROUNDS,

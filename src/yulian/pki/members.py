@@ -14,7 +14,7 @@ Tooling, not consensus: it reads the wall clock (validity windows) unless handed
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -99,10 +99,11 @@ def issue_cert(
     public_key: bytes | None = None,
     validity_days: int = 365,
     now: datetime | None = None,
-    attributes: Mapping[str, str] | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> Credential:
     """Have ``org``'s CA issue a ``role`` certificate for member ``name`` (with
-    ``attributes`` such as ``role=doctor`` or ``subject=P-001`` in it).
+    ``attributes`` in its attributes extension, e.g. ``{"roles": "inspector"}``,
+    ``{"role": "doctor"}`` or ``{"subject": "P-001"}``).
 
     Without ``public_key`` a key is generated and written (mode 0600) beside the certificate;
     with one, only the certificate is written (the holder keeps the key). An existing member
@@ -135,7 +136,7 @@ def issue_cert(
     if public_key is None:
         key = suite.generate_key()
         public_key = key.public_key()
-    der = ca.issue_der(role, name, public_key, window, dict(attributes or {}))
+    der = ca.issue_der(role, name, public_key, window, attributes)
     make_private_dir(directory)
     if key is not None:
         write_private(key_path, key.to_pem())
