@@ -66,8 +66,10 @@ class MemoryView:
 class MicroEnv:
     """A genesis, its registry and admission, and one client per organisation."""
 
-    def __init__(self, workdir: Path) -> None:
-        layout = init_network(workdir / "net", orgs=2, contracts=genesis_contracts())
+    def __init__(self, workdir: Path, suite_name: str = "standard") -> None:
+        layout = init_network(
+            workdir / "net", orgs=2, contracts=genesis_contracts(), suite_name=suite_name
+        )
         self.genesis = Genesis.load(layout.genesis)
         self.suite = get_suite(self.genesis.suite)
         self.registry = ContractRegistry(self.suite, self.genesis.contracts)

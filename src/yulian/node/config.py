@@ -31,6 +31,11 @@ One file per node, written by ``yulian network init`` and read by ``yulian node 
     [log]
     file = "node.log"        # optional; without it the node logs to stderr
 
+    [snapshots]              # optional (decision 0051)
+    interval = 1000          # write a snapshot of the state every this many blocks (0: never)
+    keep = 2                 # snapshots kept in <data_dir>/snapshots (older ones are removed)
+    state_sync = true        # an empty node starts from a peer's snapshot, not from genesis
+
     [storage]                # optional; without it the ledger is LMDB in <data_dir>/ledger
     backend = "postgres"     # "lmdb" (default) or "postgres"
     dsn = "host=/run/postgresql dbname=yulian"   # postgres: a libpq connection string
@@ -62,6 +67,8 @@ DEFAULT_RATE_PER_S = 100
 DEFAULT_RATE_BURST = 200
 MAX_VERIFY_WORKERS = 16
 MAX_PEERS = 1024
+DEFAULT_SNAPSHOT_KEEP = 2
+MAX_SNAPSHOT_KEEP = 100
 
 
 class ConfigError(ValueError):
@@ -88,6 +95,9 @@ class NodeConfig:
     api_tls: bool = False
     api_rate_per_s: int = DEFAULT_RATE_PER_S
     api_rate_burst: int = DEFAULT_RATE_BURST
+    snapshot_interval: int = 0  # blocks between two snapshots this node writes (0: none)
+    snapshot_keep: int = DEFAULT_SNAPSHOT_KEEP
+    state_sync: bool = False  # an empty ledger starts from a peer's snapshot (node/statesync.py)
 
     @property
     def p2p_address(self) -> str:
@@ -120,6 +130,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
     "mempool": {"size": (int, False)},
     "verify": {"workers": (int, False)},
     "log": {"file": (str, False)},
+    "snapshots": {"interval": (int, False), "keep": (int, False), "state_sync": (bool, False)},
     "storage": {
         "backend": (str, False),
         "path": (str, False),
@@ -167,6 +178,12 @@ def save_config(cfg: NodeConfig, path: str | os.PathLike[str]) -> None:
         doc["log"] = {"file": _relative(cfg.log_file, base)}
     if cfg.storage != StorageConfig():
         doc["storage"] = _storage_doc(cfg.storage, base)
+    if cfg.snapshot_interval or cfg.state_sync or cfg.snapshot_keep != DEFAULT_SNAPSHOT_KEEP:
+        doc["snapshots"] = {
+            "interval": cfg.snapshot_interval,
+            "keep": cfg.snapshot_keep,
+            "state_sync": cfg.state_sync,
+        }
     _from_doc(doc, path)  # never write a file that load_config would refuse
     path.write_text(tomli_w.dumps(doc), encoding="utf-8")
 
@@ -228,6 +245,13 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
     rate_burst = api.get("rate_burst", DEFAULT_RATE_BURST)
     if not 0 <= rate_per_s <= 1_000_000 or not 1 <= rate_burst <= 1_000_000:
         raise fail("[api] rate_per_s / rate_burst", "must be 0..1000000 and 1..1000000")
+    snapshots = values["snapshots"]
+    interval = snapshots.get("interval", 0)
+    keep = snapshots.get("keep", DEFAULT_SNAPSHOT_KEEP)
+    if interval < 0:
+        raise fail("[snapshots] interval", f"must be 0 (none) or positive, got {interval}")
+    if not 1 <= keep <= MAX_SNAPSHOT_KEEP:
+        raise fail("[snapshots] keep", f"must be 1..{MAX_SNAPSHOT_KEEP}, got {keep}")
     return NodeConfig(
         name=node["name"],
         org=node["org"],
@@ -247,6 +271,9 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         api_tls=api.get("tls", False),
         api_rate_per_s=rate_per_s,
         api_rate_burst=rate_burst,
+        snapshot_interval=interval,
+        snapshot_keep=keep,
+        state_sync=snapshots.get("state_sync", False),
     )
 
 
