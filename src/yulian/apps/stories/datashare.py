@@ -4,8 +4,6 @@ played by ``yulian.apps.datashare.demo`` (the same story in brief and in full): 
 
 from __future__ import annotations
 
-from yulian.apps.datashare import configs
-from yulian.apps.datashare.demo import run_datashare_story
 from yulian.apps.stories.stage import Stage
 
 TITLE = "数据共享 datashare 一网通办: departments share data on request, every read traced"
@@ -14,9 +12,16 @@ FUND_TITLE = "数据共享 datashare-fund 公积金 / 信盟链: a bank reads ho
 
 def play(stage: Stage, brief: bool) -> None:
     stage.title(TITLE)
-    run_datashare_story(stage.network, stage.urls, stage.say, configs()["yiwangtongban"])
+    _play(stage, "yiwangtongban")
 
 
 def play_fund(stage: Stage, brief: bool) -> None:
     stage.title(FUND_TITLE)
-    run_datashare_story(stage.network, stage.urls, stage.say, configs()["housing_fund"])
+    _play(stage, "housing_fund")
+
+
+def _play(stage: Stage, case: str) -> None:
+    from yulian.apps.datashare import configs
+    from yulian.apps.datashare.demo import run_datashare_story  # it imports stage's StoryError
+
+    run_datashare_story(stage.network, stage.urls, stage.say, configs()[case])
