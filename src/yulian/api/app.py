@@ -2,7 +2,10 @@
 
 Everything the API knows of the node is ``NodePort`` (``port.py``). Writes enter only through
 ``POST /v1/txs`` and ``/v1/txs/batch`` (``submit.py``). Reads serve committed data;
-``GET /v1/txs/{id}`` returns a proof bundle the client can verify offline.
+``GET /v1/txs/{id}`` returns a proof bundle the client can verify offline. This module holds
+the core routes; the explorer's lists are in ``reads.py``, contracts and proposals in
+``governance.py``, the event index's page in ``events.py``, the WebSocket event stream in
+``stream.py`` and ``/metrics`` in ``metrics.py``.
 
 Callers may sign their requests with a member's certificate (``auth.py``, decision 0078);
 contract state and queries follow each contract's read policy, private values their own
@@ -21,7 +24,7 @@ import logging
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Path, Query, Request
+from fastapi import FastAPI, Path, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
@@ -30,6 +33,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from yulian import __version__
+from yulian.api import events as event_routes
+from yulian.api import governance as governance_routes
+from yulian.api import metrics as metrics_routes
+from yulian.api import reads as read_routes
 from yulian.api.archived import not_held_problem
 from yulian.api.auth import ApiOptions, Authenticator, ReadGuard
 from yulian.api.limits import (
@@ -64,6 +71,7 @@ from yulian.api.schemas import (
     TxSubmitted,
     ValidatorsView,
 )
+from yulian.api.stream import StreamHub
 from yulian.api.submit import (
     SubmitFastPath,
     SubmitHandlers,
@@ -411,6 +419,20 @@ def create_app(
         )
 
     install_private_api(app, port, private, auth)
+    hub = StreamHub(port)
+    app.state.stream_hub = hub
+
+    @app.websocket("/v1/events/stream")
+    async def event_stream(websocket: WebSocket) -> None:
+        await hub.serve(websocket)
+
+    for routes in (
+        read_routes.router(port),
+        event_routes.router(port),
+        governance_routes.router(port),
+        metrics_routes.router(port, hub),
+    ):
+        app.include_router(routes)
     mount_explorer(app, genesis=port.genesis)
     return app
 
