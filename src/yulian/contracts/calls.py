@@ -4,7 +4,8 @@ A contract calls a public method of another user contract with ``ctx.call(contra
 args)``. The callee runs in the same transaction: on what is left of the caller's one step
 budget and call depth, under the same sender, block and tx, with ``ctx.caller`` naming the
 calling contract (None when a transaction called it directly). Its writes go to its own key
-space only; its events join the transaction's, under its own name.
+space only, the private records it writes (``ctx.private``) name it as their writing contract,
+and its events join the transaction's, under its own name.
 
 What crosses between the two is plain data only: the arguments are checked and copied like a
 transaction's (``import_args``), the return value is exported by the callee and copied again
@@ -12,10 +13,11 @@ for the caller, so no host object, function or frame passes, and neither can rea
 state or ``ctx``.
 
 A failed callee (``reverted``, ``fault``, an unknown method, bad arguments, an unknown or
-system contract, a refusal below) changes nothing: its writes — its own callees' included — are
-rolled back (``ContractCalls.rollback_call``) and its events dropped. ``ctx.call`` then ends
-the caller too: ``reverted`` with the message ``contract.method: message`` when the callee
-reverted, otherwise ``fault`` (``CallFailed: contract.method: status: message``).
+system contract, a refusal below) changes nothing: its writes — its private records and its
+own callees' writes included — are rolled back (``ContractCalls.rollback_call``) and its events
+dropped. ``ctx.call`` then ends the caller too: ``reverted`` with the message
+``contract.method: message`` when the callee reverted, otherwise ``fault`` (``CallFailed:
+contract.method: status: message``).
 ``ctx.try_call`` instead answers ``{"ok": False, "status": ..., "message": ...}`` and lets the
 caller go on (``{"ok": True, "value": ...}`` on success). Running out of steps, or into a hard
 cap, is never caught: the budget is shared, so nothing would be left to go on with.
@@ -38,6 +40,7 @@ from yulian.contracts.meter import Meter
 
 if TYPE_CHECKING:
     from yulian.contracts.host import BlockInfo, ContractState, Sender, TxInfo
+    from yulian.contracts.private import PrivateData
 
 MAX_CONTRACT_NAME_BYTES = 64
 
@@ -50,24 +53,33 @@ class Invocable(Protocol):
     """A compiled user contract, as a caller runs it (``runtime.CompiledContract``)."""
 
     def invoke_nested(
-        self, method: str, args: list[Any], frame: TxFrame, meter: Meter, state: ContractState
+        self,
+        method: str,
+        args: list[Any],
+        frame: TxFrame,
+        meter: Meter,
+        state: ContractState,
+        private: PrivateData | None = None,
     ) -> Any: ...  # an Outcome
 
 
 @dataclass(frozen=True)
 class Callee:
-    """A contract a call reached, and its own key space."""
+    """A contract a call reached, its own key space, and its own ``ctx.private`` (records it
+    writes name it, not its caller, as ``via``)."""
 
     name: str
     contract: Invocable
     state: ContractState
+    private: PrivateData | None = None
 
 
 class ContractCalls(Protocol):
     """What the execution layer provides for calls: the callees, and a journal per call."""
 
-    def resolve(self, name: str) -> Callee | str:
-        """The user contract ``name`` with its state, or why it cannot be called."""
+    def resolve(self, name: str, frame: TxFrame) -> Callee | str:
+        """The user contract ``name`` with its state and private data in ``frame``'s
+        transaction, or why it cannot be called."""
         ...
 
     def begin_call(self) -> None: ...

@@ -1,9 +1,9 @@
 """Introduction: the host API a contract sees as ``ctx``, and the state protocol behind it.
 
 ``ctx`` exposes the signer (``ctx.sender``), the block (``ctx.block``), the transaction
-(``ctx.tx``), the contract's key-value state (``ctx.state``, with ordered scans: ``ranges``),
-``ctx.emit``, ``ctx.require``, calls to other contracts (``ctx.call``, ``ctx.try_call``,
-``ctx.caller``: ``calls``) and composite keys (``ctx.key``, ``ctx.split_key``: ``keys``).
+(``ctx.tx``), the contract's state (``ctx.state``, ordered scans: ``ranges``), its private
+records (``ctx.private``: ``private``), ``ctx.emit``, ``ctx.require``, calls to other contracts
+(``ctx.call``, ``try_call``, ``caller``: ``calls``), composite keys (``ctx.key``, ``split_key``).
 Contract code reaches only the attributes listed in ``HOST_ATTRIBUTES``; everything else on
 these objects is private (``_`` names, which the dialect forbids).
 
@@ -47,6 +47,15 @@ from yulian.contracts.export import (
 )
 from yulian.contracts.keys import compose_key, split_key
 from yulian.contracts.meter import Meter
+from yulian.contracts.private import (
+    PRIVATE_WRITE_STEPS,
+    PrivateData,
+    PrivateRefusal,
+    PrivateView,
+    available,
+    checked_put_args,
+    plain_copy,
+)
 from yulian.contracts.ranges import (
     DEFAULT_SCAN_LIMIT,
     Entry,
@@ -232,11 +241,19 @@ def _check_key(meter: Meter, key: Any) -> str:
 class Host:
     """The per-invocation side of ``ctx``: buffered writes, events, charges, calls."""
 
-    def __init__(self, meter: Meter, state: ContractState, frame: TxFrame, contract: str) -> None:
+    def __init__(
+        self,
+        meter: Meter,
+        state: ContractState,
+        frame: TxFrame,
+        contract: str,
+        private: PrivateData | None = None,
+    ) -> None:
         self.meter = meter
         self.state = state
         self.frame = frame
         self.contract = contract  # the name of the contract this invocation runs
+        self.private = private  # ``ctx.private`` bound to ``contract`` (None: not available)
         self.read_only = frame.read_only
         self.height = frame.block.height
         self.writes: dict[str, bytes | None] = {}
@@ -401,15 +418,17 @@ class Host:
         self.meter.charge((self.meter.used - before) * (CALL_COPIES - 1))
         calls = frame.calls
         assert calls is not None  # refusal() said so
-        callee = calls.resolve(name)
+        callee = calls.resolve(name, frame)
         if isinstance(callee, str):
             return "unknown_contract", callee, None
         frame.called.add(name)
         events, event_bytes = len(frame.events), frame.event_bytes
+        if self.private is not None:  # the collections are shared: the callee builds on these
+            self.private.flush()  # (into the open journal, which a failure still rolls back)
         calls.begin_call()
         try:
             outcome = callee.contract.invoke_nested(
-                method, plain_args, frame, self.meter, callee.state
+                method, plain_args, frame, self.meter, callee.state, callee.private
             )
             self.meter.charge(outcome.steps)
         except BaseException:  # out of steps or a host failure: the transaction ends
@@ -450,6 +469,18 @@ class Host:
                 self.state.delete(key)
             else:
                 self.state.put(key, data)
+        if self.private is not None:
+            self.private.flush()
+
+    def private_put(self, collection: Any, key: Any, digest: Any, size: Any, subject: Any) -> Any:
+        """``ctx.private.put`` (the reads are ``PrivateView``'s): a refusal reverts."""
+        self._writable()
+        checked_put_args(collection, key, digest, size, subject)
+        self.meter.charge(PRIVATE_WRITE_STEPS)
+        try:
+            return plain_copy(available(self.private).put(collection, key, digest, size, subject))
+        except PrivateRefusal as e:
+            raise Revert(revert_message(str(e))) from None
 
 
 # --- the objects contract code holds ------------------------------------------------------------
@@ -513,7 +544,7 @@ class StateView:
 class Context:
     """``ctx``: the only object through which a contract touches the world."""
 
-    __slots__ = ("_host", "block", "caller", "sender", "state", "tx")
+    __slots__ = ("_host", "block", "caller", "private", "sender", "state", "tx")
 
     def __init__(self, host: Host, caller: str | None = None) -> None:
         frame = host.frame
@@ -522,6 +553,7 @@ class Context:
         self.block = BlockView(frame.block)
         self.tx = TxView(frame.tx)
         self.state = StateView(host)
+        self.private = PrivateView(host)
         self.caller = caller  # the contract that called this one; None: the transaction did
 
     def call(self, contract: Any, method: Any, args: Any = ()) -> Any:
@@ -548,11 +580,12 @@ class Context:
 
 HOST_ATTRIBUTES: dict[type, frozenset[str]] = {
     Context: frozenset(
-        {"block", "call", "caller", "emit", "key", "require", "sender", "split_key", "state"}
-        | {"try_call", "tx"}
+        {"block", "call", "caller", "emit", "key", "private", "require", "sender", "split_key"}
+        | {"state", "try_call", "tx"}
     ),
     SenderView: frozenset({"attributes", "id", "org", "role"}),
     BlockView: frozenset({"height", "time"}),
     TxView: frozenset({"id"}),
     StateView: frozenset({"delete", "get", "has", "history", "put", "range", "scan"}),
+    PrivateView: frozenset({"get", "grant", "put"}),
 }

@@ -61,6 +61,7 @@ from yulian.contracts.host import (
     TxInfo,
 )
 from yulian.contracts.meter import Meter
+from yulian.contracts.private import PrivateData
 
 # Python frames guaranteed free below ``invoke``: MAX_CALL_DEPTH levels of contract calls take
 # at most a few frames each, and every walk over values is iterative.
@@ -241,35 +242,44 @@ class CompiledContract:
         read_only: bool = False,
         step_limit: int = DEFAULT_STEP_LIMIT,
         calls: ContractCalls | None = None,
+        private: PrivateData | None = None,
     ) -> Outcome:
         """Run ``method(ctx, *args)`` as a transaction's call; ``calls`` lets it call other
-        contracts. See the module docstring for the guarantees."""
+        contracts, ``private`` is its ``ctx.private``. See the module docstring for the
+        guarantees."""
         frame = TxFrame(sender, block, tx, read_only, calls)
         env = self._environments.pop() if self._environments else self._new_environment()
         env.reset(step_limit)
         try:
             if getattr(_guards, "active", False):
-                return self._invoke(env, method, args, frame, state, None)
+                return self._invoke(env, method, args, frame, state, None, private)
             with sandbox_guards():
-                return self._invoke(env, method, args, frame, state, None)
+                return self._invoke(env, method, args, frame, state, None, private)
         finally:
             if len(self._environments) < MAX_POOLED_ENVIRONMENTS:
                 self._environments.append(env)
 
     def invoke_nested(
-        self, method: str, args: list[Any], frame: TxFrame, meter: Meter, state: ContractState
+        self,
+        method: str,
+        args: list[Any],
+        frame: TxFrame,
+        meter: Meter,
+        state: ContractState,
+        private: PrivateData | None = None,
     ) -> Outcome:
         """Run ``method`` for the contract whose ``meter`` is given (``ctx.call``): on what is
         left of its budget and call depth, in its transaction (``frame``), with ``args``
-        already imported. The caller pays ``Outcome.steps``. Running out of steps or a host
-        failure is raised, not returned: it ends the whole transaction."""
+        already imported, on its own ``state`` and ``private`` data. The caller pays
+        ``Outcome.steps``. Running out of steps or a host failure is raised, not returned: it
+        ends the whole transaction."""
         env = self._environments.pop() if self._environments else self._new_environment()
         env.reset(meter.limit - meter.used)
         env.meter.budget = meter.budget
         env.meter.depth = meter.depth
         caller = frame.running[-1]
         try:
-            return self._invoke(env, method, args, frame, state, caller)
+            return self._invoke(env, method, args, frame, state, caller, private)
         finally:
             if len(self._environments) < MAX_POOLED_ENVIRONMENTS:
                 self._environments.append(env)
@@ -286,6 +296,7 @@ class CompiledContract:
         frame: TxFrame,
         state: ContractState,
         caller: str | None,
+        private: PrivateData | None = None,
     ) -> Outcome:
         """One invocation; ``caller`` is None for a transaction's (whose ``args`` are imported
         here) and the calling contract's name for a call (whose are imported already)."""
@@ -308,7 +319,7 @@ class CompiledContract:
                 return _failure(BAD_ARGS, f"arguments: {e}")
         else:
             plain_args = list(args)
-        host = Host(meter, state, frame, self.name)
+        host = Host(meter, state, frame, self.name, private)
         ctx = Context(host, caller)
         frame.running.append(self.name)
         try:

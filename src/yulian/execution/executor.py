@@ -11,7 +11,9 @@ Every receipt can be committed and read back: one that would not encode or decod
 ``fault`` receipt with no writes, and every message is cut to what the decoder accepts.
 
 A user contract may call other user contracts (``contracts.calls``): ``OverlayCalls`` resolves
-them in the overlay, as the transaction itself was, and gives each call a journal of its own.
+them in the overlay, as the transaction itself was, and gives each call a journal of its own
+and each callee a ``PrivateAccess`` of its own (``ctx.private`` in the callee's name), whose
+writes land in that journal and roll back with it.
 
 The block's step budget: with ``BlockContext.max_block_steps``, a transaction runs only if the
 steps of those before it plus a whole ``step_limit`` fit the budget — the rule of Ethereum's
@@ -28,8 +30,9 @@ from functools import partial
 from typing import Any
 
 from yulian.contracts import BlockInfo, Sender, TxInfo, sandbox_guards
-from yulian.contracts.calls import Callee
+from yulian.contracts.calls import Callee, TxFrame
 from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
+from yulian.execution.private_access import PrivateAccess
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
 from yulian.types.encoding import to_plain
 from yulian.types.receipt import Event, Receipt, receipt_message, unreadable
@@ -154,6 +157,14 @@ def apply_tx(
             state=state,
             step_limit=block.step_limit,
             calls=calls,
+            private=PrivateAccess(
+                overlay,
+                call.contract,
+                tx.sender,
+                height=block.height,
+                time_ms=block.time_ms,
+                tx_id=tx.tx_id,
+            ),
         )
     status, message = outcome.status, outcome.message
     if status == "ok":
@@ -190,18 +201,30 @@ def query_contract(
         message = receipt_message(f"no contract named {contract_name!r}")
         return Receipt(b"", "unknown_contract", message, 0, None, ())
     overlay.begin_tx()
-    if getattr(contract, "is_system", False):
+    caller = Sender(
+        org=sender.org, role=sender.role, id=sender.id, attributes=dict(sender.attributes)
+    )
+    system = getattr(contract, "is_system", False)
+    if system:
         extra: dict[str, Any] = {"view": overlay}
     else:
         states = partial(ContractStateAdapter, overlay)
-        extra = {"calls": OverlayCalls(overlay, resolve, states)}
+        extra = {
+            "calls": OverlayCalls(overlay, resolve, states),
+            "private": PrivateAccess(
+                overlay,
+                contract_name,
+                caller,
+                height=block.height,
+                time_ms=block.time_ms,
+                tx_id=b"",
+            ),
+        }
     try:
         outcome = contract.invoke(
             method,
             tuple(args),
-            sender=Sender(
-                org=sender.org, role=sender.role, id=sender.id, attributes=dict(sender.attributes)
-            ),
+            sender=caller,
             block=BlockInfo(height=block.height, time_ms=block.time_ms),
             tx=TxInfo(id=""),
             state=ContractStateAdapter(overlay, contract_name),
@@ -216,7 +239,7 @@ def query_contract(
     )
     if outcome.status == "ok":
         answer = Receipt(b"", "ok", "", outcome.steps, outcome.value, ())
-        problem = unreadable(answer, decode="view" in extra)
+        problem = unreadable(answer, decode=system)
         if problem is None:
             return answer
         receipt = Receipt(b"", "fault", receipt_message(f"InvalidValue: {problem}"), 0, None, ())
@@ -240,13 +263,25 @@ class OverlayCalls:
         self._resolve = resolve
         self._state_of = state_of
 
-    def resolve(self, name: str) -> Callee | str:
-        contract = self._resolve(name, self._overlay)
+    def resolve(self, name: str, frame: TxFrame) -> Callee | str:
+        """The callee, with its own key space and a ``PrivateAccess`` bound to its name (the
+        records it writes name it as ``via``), for ``frame``'s signer, block and tx."""
+        overlay = self._overlay
+        contract = self._resolve(name, overlay)
         if contract is None:
             return f"no contract named {name!r}"
         if getattr(contract, "is_system", False):
             return f"{name} is a system contract: contracts cannot call it"
-        return Callee(name, contract, self._state_of(name))
+        block = frame.block
+        private = PrivateAccess(
+            overlay,
+            name,
+            frame.sender,
+            height=block.height,
+            time_ms=block.time_ms,
+            tx_id=bytes.fromhex(frame.tx.id),
+        )
+        return Callee(name, contract, self._state_of(name), private)
 
     def begin_call(self) -> None:
         self._overlay.begin_call()
