@@ -50,7 +50,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("get", "/v1/blocks"): {"200", "400"},
     ("get", "/v1/blocks/by-hash/{block_hash}"): {"200", "400", "404"},
     ("get", "/v1/blocks/{height}/txs"): {"200", "400", "404"},
-    ("get", "/v1/txs/{tx_id}/writes"): {"200", "400", "404", "503"},
+    ("get", "/v1/txs/{tx_id}/writes"): {"200", "400", "404", "409", "503"},
     ("get", "/v1/state/{contract}"): {"200", "400"},
     ("get", "/v1/validators/stats"): {"200", "400"},
     ("get", "/v1/events"): {"200", "400"},

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from yulian.api.port import ReadBusy
+from yulian.api.port import HistoricalScanUnavailable, ReadBusy
 from yulian.contracts import BlockInfo, sandbox_guards
 from yulian.crypto.membership import Membership
 from yulian.crypto.suite import Suite
@@ -89,10 +89,6 @@ class RecordingOverlay(Overlay):
 
 class BlockMismatch(RuntimeError):
     """Re-execution did not reproduce a committed receipt (a bug or a damaged ledger)."""
-
-
-class HistoricalScanUnavailable(BlockMismatch):
-    """Re-execution would scan a past state, which the ledger does not keep an index of."""
 
 
 class TxWrites:
