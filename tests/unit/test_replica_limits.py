@@ -95,8 +95,8 @@ def test_a_proposal_over_max_block_bytes_gets_a_nil_prevote(tmp_path: Path) -> N
         target.tip,
         time_ms=net.now,
         proposer=name,
-        validators_hash=target.validators_hash,
-        config_hash=target.config_hash,
+        validators_hash=target.view.validators_hash,
+        config_hash=target.view.config_hash,
         txs=txs,
         resolve=target.registry.resolve,
         step_limit=target.params.step_limit,
@@ -175,8 +175,8 @@ def test_a_block_never_writes_more_state_than_one_block_may_store(tmp_path: Path
         for i in range(5)
     ]
     kwargs = dict(
-        validators_hash=replica.validators_hash,
-        config_hash=replica.config_hash,
+        validators_hash=replica.view.validators_hash,
+        config_hash=replica.view.config_hash,
         resolve=replica.registry.resolve,
         step_limit=replica.params.step_limit,
     )

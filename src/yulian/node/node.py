@@ -36,7 +36,14 @@ from yulian.net.messages import Message, gossip_messages
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
 from yulian.node.config import NodeConfig
-from yulian.node.replica import Committed, Outputs, Replica, ReplicaConfig, Timer
+from yulian.node.replica import (
+    Committed,
+    ConsortiumChanged,
+    Outputs,
+    Replica,
+    ReplicaConfig,
+    Timer,
+)
 from yulian.node.verifier import Verifier
 from yulian.types.genesis import ChainParams, Genesis, Organisation
 
@@ -95,7 +102,6 @@ class Node:
             ),
         )
         self._check_membership()
-        self._consortium_seen = self.replica.consortium
         self.registry = self.replica.registry
         self.mempool = self.replica.mempool
         self.peers: PeerManager | None = None
@@ -167,7 +173,7 @@ class Node:
                 self.tip.height,
                 e,
             )
-        for v in self.replica.consortium.latest_validators():
+        for v in self.replica.view.latest_validators():
             if v.public_key == self.key.public_key() and v.name != self.config.name:
                 raise NodeStartError(f"the key of {self.config.name} belongs to validator {v.name}")
 
@@ -194,19 +200,18 @@ class Node:
                 self.peers.broadcast(msg)
             for peer, reason in out.drop:
                 self.peers.drop(peer, reason)
-        if out.committed and self.replica.consortium is not self._consortium_seen:
-            self._on_consortium_change()
+        for change in out.consortium_changes:
+            self._on_consortium_change(change)
         for committed in out.committed:
             log.info("committed block %d with %d txs", committed.height, len(committed.tx_ids))
             for listener in self.commit_listeners:
                 listener(committed)
 
-    def _on_consortium_change(self) -> None:
-        """Governance changed the consortium: trust new organisations' CAs, drop peers that
-        are no longer members, dial validators that joined."""
-        old, new = self._consortium_seen, self.replica.consortium
-        self._consortium_seen = new
-        log.info("consortium config changed at height %d", self.tip.height)
+    def _on_consortium_change(self, change: ConsortiumChanged) -> None:
+        """Governance changed the consortium (the replica says so): trust new organisations'
+        CAs, drop peers that are no longer members, dial validators that joined."""
+        old, new = change.previous, change.view
+        log.info("consortium config changed at height %d", change.height)
         if self.peers is None:
             return
         known = {o.name for o in old.organisations}
@@ -226,7 +231,7 @@ class Node:
         derived from the roots it is given (decision 0007) and must be the same on every
         node for the chain's life; membership is checked after the handshake either way."""
         if self.suite.name == "standard":
-            return self.replica.consortium.organisations
+            return self.replica.view.organisations
         return self.genesis.organisations
 
     def _fire(self, timer: Timer) -> None:
@@ -342,7 +347,7 @@ class Node:
         self._ssl_contexts = (server_ssl, client_ssl)
         addresses = [
             v.address
-            for v in self.replica.consortium.latest_validators()
+            for v in self.replica.view.latest_validators()
             if v.address and v.name != self.config.name
         ]
         self.peers = PeerManager(
@@ -359,7 +364,7 @@ class Node:
 
     async def start(self) -> None:
         """Connect to peers, start consensus and the gossip loop."""
-        if self.config.peers or len(self.replica.consortium.latest_validators()) > 1:
+        if self.config.peers or len(self.replica.view.latest_validators()) > 1:
             self._start_peers()
             assert self.peers is not None
             await self.peers.start()
