@@ -64,7 +64,6 @@ class Cluster:
         replica = Replica(
             genesis,
             suite,
-            key,
             open_ledger(self.tmp / name, sync=False),
             SafetyRules(suite, key, genesis.chain_id, name, MemoryFile()) if voter else None,
             WAL(MemoryFile()),

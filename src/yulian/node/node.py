@@ -71,7 +71,8 @@ class Node:
         self.suite = get_suite(self.genesis.suite)
         self.chain_id = self.genesis.chain_id
         self.genesis_hash = self.suite.hash(self.genesis.encode())
-        self.key = self.suite.load_private_key(config.key.read_bytes())
+        key = self.suite.load_private_key(config.key.read_bytes())  # handed to SafetyRules only
+        self.public_key = key.public_key()
         self.cert_der = self._check_certificate()
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.ledger = open_ledger(config.storage, data_dir=config.data_dir)
@@ -81,7 +82,7 @@ class Node:
             # every node keeps safety rules: governance can make any node a validator later
             safety = SafetyRules(
                 self.suite,
-                self.key,
+                key,
                 self.chain_id,
                 config.name,
                 OsFile(config.data_dir / "safety.dat"),
@@ -91,7 +92,6 @@ class Node:
         self.replica = Replica(
             self.genesis,
             self.suite,
-            self.key,
             self.ledger,
             safety,
             wal,
@@ -151,7 +151,7 @@ class Node:
                 f"node certificate {self.config.cert} refused: role_not_allowed: role "
                 f"{info.role!r} of {info.name}@{info.org} cannot run a node"
             )
-        if info.public_key != self.key.public_key():
+        if info.public_key != self.public_key:
             raise NodeStartError("the node key does not match the node certificate")
         if info.name != self.config.name:
             raise NodeStartError(
@@ -174,7 +174,7 @@ class Node:
                 e,
             )
         for v in self.replica.view.latest_validators():
-            if v.public_key == self.key.public_key() and v.name != self.config.name:
+            if v.public_key == self.public_key and v.name != self.config.name:
                 raise NodeStartError(f"the key of {self.config.name} belongs to validator {v.name}")
 
     def _check_genesis_hash(self) -> None:

@@ -46,7 +46,7 @@ from yulian.consensus.safety import SafetyRules, SafetyViolation
 from yulian.consensus.votes import ValidatorSet
 from yulian.consensus.wal import WAL
 from yulian.crypto.membership import Membership
-from yulian.crypto.suite import PrivateKey, Suite
+from yulian.crypto.suite import Suite
 from yulian.execution.blocks import ChainTip
 from yulian.execution.executor import BlockResult, ExecTx
 from yulian.execution.registry import ContractRegistry
@@ -101,7 +101,6 @@ class Replica:
         self,
         genesis: Genesis,
         suite: Suite,
-        key: PrivateKey,
         ledger: Ledger,
         safety: SafetyRules | None,
         wal: WAL,
@@ -109,7 +108,6 @@ class Replica:
     ) -> None:
         self.genesis = genesis
         self.suite = suite
-        self.key = key
         self.ledger = ledger
         self.safety = safety
         self.wal = wal
@@ -158,7 +156,11 @@ class Replica:
             timeout_ms=config.sync_timeout_ms,
         )
         self.evidence = EvidenceReporter(
-            suite, self.chain_id, config.name, config.node_cert, key.sign
+            suite,
+            self.chain_id,
+            config.name,
+            config.node_cert,
+            safety.sign_tx if safety is not None else None,
         )
         self.tip = self._load_tip()
         self._configure_height(self.tip.height + 1)
@@ -223,7 +225,7 @@ class Replica:
         self.view = self.view.for_height(height)
         me = self.validators.signer(self.config.name)
         self.is_validator = (
-            me is not None and me.public_key == self.key.public_key() and self.safety is not None
+            me is not None and self.safety is not None and me.public_key == self.safety.public_key
         )
         p, c = self.params, self.config
         self.consensus_config = ConsensusConfig(

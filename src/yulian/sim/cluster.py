@@ -201,7 +201,7 @@ class Cluster:
         )
         factory = replica_class(bugs)
         return factory(
-            self.genesis, self.suite, node.key, node.ledger, safety, wal, self.replica_config(node)
+            self.genesis, self.suite, node.ledger, safety, wal, self.replica_config(node)
         )
 
     # --- the run ----------------------------------------------------------------------------
