@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 
+from yulian.apps.benchmarks import genesis_contracts
 from yulian.apps.finance import FINANCE
 from yulian.bench.finance_workload import (
     NOTE_FACE,
@@ -18,7 +21,9 @@ from yulian.bench.finance_workload import (
     make_finance_workload,
     note_id,
 )
-from yulian.bench.workloads import presign, sign_calls
+from yulian.bench.micro import MicroEnv, execute_only
+from yulian.bench.options import BenchOptions
+from yulian.bench.workloads import WORKLOADS, make_workload, presign, sign_calls
 from yulian.devkit import Harness
 
 HOLDERS = ("org1", "org2", "org3")
@@ -71,3 +76,19 @@ def test_calls_are_deterministic_and_each_holder_spends_its_own_notes() -> None:
         FinanceWorkload(("org1",))
     with pytest.raises(ValueError, match="at least 1 note"):
         FinanceWorkload(HOLDERS, 0)
+
+
+def test_yulian_bench_runs_it_as_the_finance_workload(tmp_path: Path) -> None:
+    """Registered: the option table offers it, ``make_workload`` makes it with the bench
+    network's organisations as holders, the bench genesis installs the contract, and the
+    micro-benchmark executes its pre-signed transfers, every one ``ok``."""
+    assert "finance" in WORKLOADS
+    entry = get_type_hints(BenchOptions, include_extras=True)["workload"].__metadata__[0]
+    assert "finance" in entry.choices
+    workload = make_workload("finance", orgs=4, seed=5)
+    assert isinstance(workload, FinanceWorkload)
+    assert workload.holders == ("org1", "org2", "org3", "org4")
+    assert workload.contract == FINANCE and workload.name == "finance"
+    assert dict(genesis_contracts())[FINANCE] == genesis_contract()[1]
+    result = execute_only(MicroEnv(tmp_path), make_workload("finance"), txs=120, rounds=1)
+    assert (result["workload"], result["txs"], result["ok"]) == ("finance", 120, 120)

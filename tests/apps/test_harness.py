@@ -12,7 +12,7 @@ from yulian.devkit import CallFailed, DeployFailed, Harness
 from yulian.devkit.consortium import ConsortiumError
 from yulian.devkit.harness import ANONYMOUS as HARNESS_ANONYMOUS
 from yulian.execution.overlay import state_key
-from yulian.execution.roots import state_root
+from yulian.execution.roots import history_window, state_root, state_sum_of
 from yulian.mempool.admission import AdmissionError
 from yulian.node.readmodel import ANONYMOUS as NODE_ANONYMOUS
 from yulian.sdk import ApiError
@@ -155,9 +155,16 @@ def test_txs_of_one_block_see_each_others_writes_and_the_block_commits_at_once(
     assert [r.status for r in results] == ["ok", "ok", "reverted"]
     assert results[1].value == "1"
     assert {r.height for r in results} == {h.height} and [r.index for r in results] == [0, 1, 2]
-    # the header's state root chains the block's sorted writes, as a node computes it
-    writes = ((state_key("echo", "x"), h.ledger.get(state_key("echo", "x"))),)
-    assert h.state_root == state_root(h.suite, before, h.height, writes)
+    # the header's state root: the LtHash of every key's readable versions, as a node's
+    versions = [
+        (key, height, value)
+        for key, kept in h.ledger.versions.items()
+        for height, value in kept[-history_window(key) :]
+    ]
+    assert h.state_root == state_root(h.suite, state_sum_of(h.suite, versions)) != before
+    assert (h.height, h.ledger.get(state_key("echo", "x"))) in h.ledger.versions[
+        state_key("echo", "x")
+    ]
     assert h.blocks[-1].tx_ids == tuple(r.tx_id for r in results)
 
 

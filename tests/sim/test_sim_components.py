@@ -16,7 +16,7 @@ from yulian.consensus.votes import sign_commit
 from yulian.consensus.wal import WAL
 from yulian.execution.blocks import BlockLimits, ChainTip, make_block
 from yulian.execution.registry import ContractRegistry
-from yulian.execution.roots import genesis_state_root
+from yulian.execution.roots import EMPTY_STATE_SUM, empty_state_root
 from yulian.ledger import BlockCommit, LedgerError, open_ledger
 from yulian.sim.clock import NodeClock, SimClock
 from yulian.sim.cluster import load_testnet
@@ -257,7 +257,7 @@ def _block_at_height_1(time_offset_ms: int, signers: int) -> tuple[BlockCommit, 
     net = load_testnet(4)
     g, suite = net.genesis, net.suite
     genesis_hash = suite.hash(g.encode())
-    tip = ChainTip(0, genesis_hash, genesis_state_root(suite, genesis_hash), g.time_ms)
+    tip = ChainTip(0, genesis_hash, empty_state_root(suite), g.time_ms, EMPTY_STATE_SUM)
     registry = ContractRegistry(suite, g.contracts)
     block, result = make_block(
         suite,

@@ -24,9 +24,9 @@ pytestmark = pytest.mark.anyio
 ROUTES: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/txs"): {"200", "202", "400", "401", "403", "404", "409", "413", "503"},
     ("post", "/v1/txs/batch"): {"200", "400", "413"},
-    ("get", "/v1/txs/{tx_id}"): {"200", "400", "404"},
+    ("get", "/v1/txs/{tx_id}"): {"200", "400", "404", "410"},
     ("get", "/v1/blocks/latest"): {"200", "404"},
-    ("get", "/v1/blocks/{height}"): {"200", "400", "404"},
+    ("get", "/v1/blocks/{height}"): {"200", "400", "404", "410"},
     ("get", "/v1/state/{contract}/{key}"): {"200", "400", "404"},
     ("get", "/v1/state/{contract}/{key}/history"): {"200", "400"},
     ("post", "/v1/query"): {"200", "400", "404", "413", "415"},

@@ -72,7 +72,7 @@ def test_bench_contracts_compile_in_the_dialect() -> None:
         compiled = compile_contract(name, source(name))
         assert compiled is not None
     names = [n for n, _ in genesis_contracts()]
-    assert names == ["evidence", "transfer", "trace", "noop"]
+    assert names == ["evidence", "transfer", "trace", "noop", "finance"]
     with pytest.raises(ValueError):
         source("nope")
 

@@ -23,6 +23,7 @@ from yulian.consensus.wal import MAX_RECORD_BYTES, WAL
 from yulian.crypto.suite import get_suite
 from yulian.execution.blocks import BlockLimits, ChainTip, InvalidBlock, check_block, make_block
 from yulian.execution.executor import ExecTx, SenderInfo
+from yulian.execution.roots import EMPTY_STATE_SUM
 from yulian.ledger import MAX_RECORD_BYTES as MAX_STORED_BYTES
 from yulian.ledger import MAX_TXS_PER_BLOCK, MAX_WRITES_PER_BLOCK
 from yulian.net.framing import MAX_FRAME_BYTES
@@ -203,7 +204,7 @@ def fake_tx(i: int, size: int) -> ExecTx:
 
 
 def build(txs: list[ExecTx], limits: BlockLimits) -> Block:
-    tip = ChainTip(0, H64[:32], H64[:32], 1)
+    tip = ChainTip(0, H64[:32], H64[:32], 1, EMPTY_STATE_SUM)
     block, _ = make_block(
         SUITE,
         "c",
@@ -244,7 +245,7 @@ def test_make_block_takes_the_longest_prefix_that_fits(
 def test_check_block_refuses_a_block_over_either_limit() -> None:
     txs = [fake_tx(i, 1000) for i in range(4)]
     block = build(txs, BlockLimits(10, 1 << 20))
-    tip = ChainTip(0, H64[:32], H64[:32], 1)
+    tip = ChainTip(0, H64[:32], H64[:32], 1, EMPTY_STATE_SUM)
     kwargs = dict(
         validators_hash=H64[:32],
         config_hash=H64[:32],

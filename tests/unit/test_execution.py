@@ -14,6 +14,7 @@ from yulian.execution.blocks import BlockLimits, ChainTip, InvalidBlock, check_b
 from yulian.execution.executor import BlockContext, ExecTx, execute_block
 from yulian.execution.overlay import Overlay, state_key
 from yulian.execution.registry import ContractRegistry
+from yulian.execution.roots import EMPTY_STATE_SUM
 from yulian.mempool.admission import Admission
 from yulian.node.bootstrap import init_network
 from yulian.sdk import Wallet
@@ -111,7 +112,7 @@ def test_unknown_contract_and_method(env: tuple) -> None:
 def test_make_block_then_check_block(env: tuple) -> None:
     genesis, registry, _, _ = env
     suite = get_suite(genesis.suite)
-    tip = ChainTip(0, b"\x00" * 32, b"\x01" * 32, 5)
+    tip = ChainTip(0, b"\x00" * 32, b"\x01" * 32, 5, EMPTY_STATE_SUM)
     txs = [admit(env, "bump", ["x", 1], 100), admit(env, "bump", ["x", 2], 101)]
     kwargs = dict(
         validators_hash=b"\x02" * 32,

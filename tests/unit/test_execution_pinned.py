@@ -25,7 +25,7 @@ from yulian.contracts import BlockInfo, MemoryState, Outcome, Sender, TxInfo, co
 from yulian.crypto.suite import get_suite
 from yulian.execution.executor import BlockContext, ExecTx, SenderInfo, execute_block
 from yulian.execution.registry import ContractRegistry
-from yulian.execution.roots import result_root, state_root
+from yulian.execution.roots import EMPTY_STATE_SUM, result_root, state_root, state_sum_after
 from yulian.types.encoding import encode, to_canonical
 from yulian.types.tx import SignedTx, Tx
 
@@ -170,32 +170,39 @@ PIN_CALLS: list[tuple[str, list[Any]]] = [
     ("versions", ["c"]),
 ]
 
-# scenario -> (result root, state root, total steps); state roots as recorded before any tuning
-PINNED: dict[str, tuple[str, str, int]] = {
+# scenario -> (result root, digest of the write sets, total steps, state root); the write-set
+# digests as recorded before any tuning (they were the state roots before decision 0050); the
+# state roots (the LtHash rule) recorded when it was introduced
+PINNED: dict[str, tuple[str, str, int, str]] = {
     "evidence": (
         "9f013a6ff6c24e16177c2f35a717ebd48c4ced7eadaeab29e5df91aa32e1e695",
         "f6edcc31d09e643999e91c65796c9199e4ed00286df7080c73b6886cda1d1f74",
         16522,
+        "48db399931ffcc215c7592541c93d018c5dbe0ec6388803c3ff9805d0a8a8646",
     ),
     "noop": (
         "3bc597aefb514f77c15ef7b79f1e22246e0522816b58536ddfd4ee4da7ff9ac4",
         "373300874988c46d02beccb1148fada1455befe2c9363c719cce76106fca0f35",
         720,
+        "4eabb22f2850c49c346335448c2a89115ad993b4b3acf31cb961e6e899767564",
     ),
     "pin": (
         "72cd6f49ad855e6b4c53333bb0bceaaae5c1830d8c7802fa6ed07544a3c71b08",
         "bb6994b7a580d7816a79553a51c01f9346c33854933b4fcfb3ada9ec56bd1d9b",
         1017233,
+        "efa4cb6ccd200afc156296791c0c98e2630f11e3950041038b7ac2f1c427a033",
     ),
     "trace": (
         "00c0d6f788e50fb7ad84e0f994f1625b31d4b1f396e1374270e299acc2a64429",
         "20066a423a96b13656c9fd30b601cb78dc370ed5588bba5635d5ab7362322f38",
         49698,
+        "ec293c942de37fd8db978355b83109c7f8abec1f35b218eff5d82308cb082cf4",
     ),
     "transfer": (
         "7b067c677bfa68a0d8ca7a66ff23204ceac035fa416242a119c508321e5efbdb",
         "587d4227fdc379c7ee643f019661fc562fcdf05b09aa6f3b320c87174de98f52",
         15330,
+        "a1592614ae194b83f1afa361095051147b3985543ac717a46f10c993d2a65fb5",
     ),
 }
 ATTACKS_DIGEST = "77988646451aa6c26db0eb9a40903aa379110fcbc304e296069adc2b00a7799b"
@@ -245,10 +252,17 @@ def scenario_calls(name: str) -> list[tuple[str, str, list[Any]]]:
     return calls
 
 
-def run_scenario(name: str) -> tuple[str, str, int]:
+def writes_digest(previous: bytes, height: int, writes: Sequence[Any]) -> bytes:
+    """Every block's sorted writes chained: the state root's rule before decision 0050, kept
+    here to pin the write sets themselves, as recorded before any tuning."""
+    return SUITE.hash(encode(("yulian/state/v1", previous, height, tuple(writes))))
+
+
+def run_scenario(name: str) -> tuple[str, str, int, str]:
     registry = ContractRegistry(SUITE, [*genesis_contracts(), ("pin", PIN)])
     view = MemoryView()
     root = hashlib.sha256(b"pinned genesis").digest()
+    state_sum = EMPTY_STATE_SUM
     receipts = []
     setup = make_workload(name, accounts=30).setup_calls() if name != "pin" else []
     blocks = [[make_tx(name, m, a, 10_000 + i) for i, (m, a) in enumerate(setup)]] if setup else []
@@ -260,12 +274,14 @@ def run_scenario(name: str) -> tuple[str, str, int]:
             view, BlockContext(height, 1_700_000_000_000 + height, limit), block, registry.resolve
         )
         receipts.extend(result.receipts)
-        root = state_root(SUITE, root, height, result.writes)
+        root = writes_digest(root, height, result.writes)
+        state_sum = state_sum_after(SUITE, state_sum, view, height, result.writes)
         view.apply(height, result.writes)
     return (
         result_root(SUITE, [r.encode() for r in receipts]).hex(),
         root.hex(),
         sum(r.steps for r in receipts),
+        state_root(SUITE, state_sum).hex(),
     )
 
 

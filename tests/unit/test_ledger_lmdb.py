@@ -256,6 +256,6 @@ def test_a_ledger_of_the_previous_format_is_refused_and_left_alone(tmp_path: Pat
     env.close()
     before = (path / "data.mdb").read_bytes()
     for readonly in (False, True):
-        with pytest.raises(UnsupportedFormat, match="resync"):
+        with pytest.raises(UnsupportedFormat, match="cannot continue here"):
             open_ledger(path, readonly=readonly)
     assert (path / "data.mdb").read_bytes() == before, "refusing must not change the file"

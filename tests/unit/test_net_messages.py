@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from yulian.net.messages import (
     KINDS,
+    MAX_CHUNK_INDEX,
     MAX_COMMIT_BYTES,
     MAX_EVIDENCE_BYTES,
     MAX_GET_BLOCKS,
@@ -16,6 +17,7 @@ from yulian.net.messages import (
     MAX_GOSSIP_TXS,
     MAX_PROPOSAL_BYTES,
     MAX_ROUND,
+    MAX_SNAPSHOT_PART_BYTES,
     MAX_SYNC_REPLY_BYTES,
     MAX_VOTE_BYTES,
     PROTOCOL_VERSION,
@@ -43,6 +45,14 @@ VALID = [
     Message("blocks", ()),
     Message("blocks", ((b"block1", b"commit1"), (b"block2", b"commit2"))),
     Message("evidence", b"e" * MAX_EVIDENCE_BYTES),
+    Message("get_snapshot", ()),
+    Message("snapshot", (0, b"")),
+    Message("snapshot", (120, b"d" * 32)),
+    Message("get_manifest", (120,)),
+    Message("manifest", (120, b"m" * 1000)),
+    Message("get_chunk", (120, "state", 0)),
+    Message("get_chunk", (120, "blocks", MAX_CHUNK_INDEX - 1)),
+    Message("chunk", (120, "blocks", 3, b"c" * 5000)),
 ]
 
 INVALID: list[tuple[str, object]] = [
@@ -100,6 +110,22 @@ INVALID: list[tuple[str, object]] = [
     ("evidence", b""),
     ("evidence", b"e" * (MAX_EVIDENCE_BYTES + 1)),
     ("evidence", (b"e",)),
+    # state sync
+    ("get_snapshot", (1,)),
+    ("snapshot", (-1, b"")),
+    ("snapshot", (1, b"d" * 65)),
+    ("snapshot", (1, "d")),
+    ("get_manifest", (0,)),
+    ("get_manifest", ()),
+    ("manifest", (1, b"")),
+    ("manifest", (1, b"m" * (MAX_SNAPSHOT_PART_BYTES + 1))),
+    ("get_chunk", (1, "other", 0)),
+    ("get_chunk", (1, "state", -1)),
+    ("get_chunk", (1, "state", MAX_CHUNK_INDEX)),
+    ("get_chunk", (0, "state", 0)),
+    ("chunk", (1, "state", 0)),
+    ("chunk", (1, "state", 0, b"")),
+    ("chunk", (1, b"state", 0, b"c")),
     # hello
     ("hello", (1,)),
     ("hello", b""),

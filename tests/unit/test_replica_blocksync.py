@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from yulian.execution.blocks import ChainTip
+from yulian.execution.roots import EMPTY_STATE_SUM
 from yulian.net.sync import BlockSyncer
 from yulian.node.blocksync import BlockSync
 from yulian.node.outputs import Outputs
@@ -26,7 +27,7 @@ class Chain:
 
     @property
     def tip(self) -> ChainTip:
-        return ChainTip(self.height, b"h", b"s", 0)
+        return ChainTip(self.height, b"h", b"s", 0, EMPTY_STATE_SUM)
 
     def apply_synced(self, block: bytes, commit: bytes, now_ms: int) -> Outputs:
         assert (block, commit) == pair(self.height + 1)

@@ -9,7 +9,7 @@ import pytest
 from tests.unit.gov_fixtures import World, make_world
 from tests.unit.test_replica_governance import Cluster, config_after
 
-from yulian.node.replica import ConsortiumChanged, Outputs
+from yulian.node.outputs import ConsortiumChanged, Outputs
 from yulian.types.block import Block
 
 

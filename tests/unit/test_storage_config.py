@@ -59,3 +59,33 @@ def test_postgres_and_lmdb_sections_are_read_and_written_back(tmp_path: Path) ->
 def test_a_wrong_storage_section_is_a_config_error(tmp_path: Path, section: str) -> None:
     with pytest.raises(ConfigError, match=r"\[storage\]"):
         load_config(write(tmp_path, section))
+
+
+def test_the_snapshots_section_is_read_and_written_back(tmp_path: Path) -> None:
+    assert (
+        load_config(write(tmp_path, "")).snapshot_interval,
+        load_config(write(tmp_path, "")).state_sync,
+    ) == (0, False)
+    config = load_config(
+        write(tmp_path, "[snapshots]\ninterval = 500\nkeep = 3\nstate_sync = true\n")
+    )
+    assert (config.snapshot_interval, config.snapshot_keep, config.state_sync) == (500, 3, True)
+    save_config(config, tmp_path / "copy.toml")
+    assert load_config(tmp_path / "copy.toml") == config
+
+
+@pytest.mark.parametrize(
+    ("section", "field"),
+    [
+        ("[snapshots]\ninterval = -1\n", "interval"),
+        ("[snapshots]\nkeep = 0\n", "keep"),
+        ('[snapshots]\nstate_sync = "yes"\n', "state_sync"),
+        ("[snapshots]\nstate_sync = 1\n", "state_sync"),
+        ("[snapshots]\nevery = 5\n", "every"),
+    ],
+)
+def test_a_wrong_snapshots_section_is_a_config_error(
+    tmp_path: Path, section: str, field: str
+) -> None:
+    with pytest.raises(ConfigError, match=rf"\[snapshots\] {field}"):
+        load_config(write(tmp_path, section))

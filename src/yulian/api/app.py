@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from yulian import __version__
+from yulian.api.archived import not_held_problem
 from yulian.api.limits import (
     DEFAULT_HISTORY,
     DEFAULT_WAIT_S,
@@ -166,7 +167,12 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
         "/v1/txs/{tx_id}",
         summary="Status, receipt and offline-verifiable proof of a tx",
         response_model=None,
-        responses=answers(TxPending | TxCommitted, (400, "malformed_id"), (404, "unknown_tx")),
+        responses=answers(
+            TxPending | TxCommitted,
+            (400, "malformed_id"),
+            (404, "unknown_tx"),
+            (410, "archived, not_held"),
+        ),
     )
     async def get_tx(
         tx_id: str = Path(pattern=TX_ID, description="hex, 16..64 bytes"),
@@ -176,6 +182,11 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
         if status.status == "pending":
             return json_response({"id": ident.hex(), "status": "pending"})
         proven = port.proven_tx(ident) if status.status == "committed" else None
+        if proven is None and status.status == "committed":
+            for height in (status.height, status.height - 1):  # its block, its parent's header
+                gone = port.not_held(height)
+                if gone is not None:
+                    raise not_held_problem(gone, f"the proof of tx {ident.hex()}")
         if proven is None:
             raise Problem("unknown_tx", 404, f"no tx {ident.hex()}")
         receipt = receipt_view(proven.receipt)
@@ -196,6 +207,9 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
 
     def _block(height: int) -> Response:
         record = port.block(height)
+        gone = port.not_held(height) if record is None else None
+        if gone is not None:
+            raise not_held_problem(gone, "the block")
         if record is None:
             raise Problem("unknown_block", 404, f"no block at height {height}")
         return json_response(
@@ -218,7 +232,12 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
         "/v1/blocks/{height}",
         summary="A committed block by height",
         response_model=None,
-        responses=answers(BlockView, (400, "malformed_request"), (404, "unknown_block")),
+        responses=answers(
+            BlockView,
+            (400, "malformed_request"),
+            (404, "unknown_block"),
+            (410, "archived, not_held"),
+        ),
     )
     async def get_block(height: int = Path(ge=1, le=MAX_HEIGHT)) -> Response:
         return _block(height)
@@ -414,7 +433,7 @@ def _describe(errors: Any) -> str:
 def _install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> Response:
-        return problem_response(exc.code, exc.status, exc.detail)
+        return problem_response(exc.code, exc.status, exc.detail, extra=exc.extra)
 
     @app.exception_handler(AdmissionError)
     async def _admission(_: Request, exc: AdmissionError) -> Response:

@@ -36,6 +36,7 @@ _REASONS = {
     403: "The signer is not allowed",
     404: "Not found",
     409: "Conflict",
+    410: "Gone from this node: below its floor (the problem says where it is)",
     413: "Body over its byte limit",
     415: "Unsupported media type",
     503: "Unavailable: retry later",

@@ -58,6 +58,17 @@ class BlockRecord:
 
 
 @dataclass(frozen=True)
+class NotHeld:
+    """A height whose block this node no longer holds (below its floor): where it is."""
+
+    height: int
+    floor: int
+    archive: str | None = None  # the archive file that holds it, from the archive index
+    first: int | None = None  # the heights that file holds
+    last: int | None = None
+
+
+@dataclass(frozen=True)
 class ProvenTx:
     """A committed tx with everything needed to check it offline (``bundle``) and the views
     derived from the same bytes."""
@@ -210,7 +221,13 @@ class NodePort(Protocol):
     def head(self) -> Head: ...
 
     def block(self, height: int) -> BlockRecord | None:
-        """The committed block at ``height`` (1..head), or None."""
+        """The committed block at ``height`` (1..head), or None (also when not held)."""
+        ...
+
+    def not_held(self, height: int) -> NotHeld | None:
+        """Where the block of a committed ``height`` is when this node no longer holds it
+        (pruned, maybe archived; or below the snapshot it started from); None if it holds
+        it or the height is not committed."""
         ...
 
     def state_get(self, contract: str, key: str) -> bytes | None:

@@ -34,6 +34,13 @@ class Problem(Closed):
     status: int
     detail: str
     code: str = Field(description="stable machine-readable code (see docs/api.md)")
+    # extension members of ``archived`` and ``not_held`` (410): where a block below this
+    # node's floor is (docs/operations.md)
+    height: int | None = Field(None, description="the height asked for (archived, not_held)")
+    floor: int | None = Field(None, description="this node's floor (archived, not_held)")
+    archive: str | None = Field(None, description="the archive file holding it (archived)")
+    first: int | None = Field(None, description="the first height of that file (archived)")
+    last: int | None = Field(None, description="the last height of that file (archived)")
 
 
 #: A contract value in JSON (``types/jsonvalue.py``): no floats; integers in 64 bits; bytes as

@@ -14,8 +14,9 @@ holder, so any interleaving of pre-signed txs succeeds while a note's face lasts
 (``NOTE_FACE`` / 0.01 transfers). A tx of signer ``i % len(holders)`` uses that holder's own
 notes, matching ``workloads.presign``'s round-robin of one client per organisation.
 
-Same interface as ``workloads.Workload`` (``name``, ``contract``, ``call``, ``setup_calls``,
-``state_keys``), so ``presign``, ``sign_calls`` and the runner take it as they are.
+A ``workloads.BenchWorkload`` (``name``, ``contract``, ``call``, ``setup_calls``,
+``state_keys``), registered in ``workloads.WORKLOADS`` as ``finance``: ``make_workload("finance",
+orgs=N)`` makes it with holders ``org1`` .. ``orgN``, the organisations of a bench network.
 """
 
 from __future__ import annotations
@@ -24,22 +25,23 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from yulian.apps.finance import FINANCE, contract_source
+from yulian.apps.benchmarks import FINANCE_ISSUER, finance_contract
+from yulian.apps.finance import FINANCE
 
 NAME = "finance"
 NOTE_FACE = "1000000000.00"  # 10^11 one-cent transfers per note
 NOTE_MATURITY_MS = 4_102_444_800_000  # 2100-01-01: the bench never reaches it
 TRANSFER_AMOUNT = "0.01"
 DEFAULT_NOTES_PER_HOLDER = 8
-ISSUER = "org1"
+ISSUER = FINANCE_ISSUER
 
 Call = tuple[str, list[object]]
 
 
 def genesis_contract() -> tuple[str, str]:
     """``(name, source)`` of the finance contract as a bench genesis installs it: org1
-    governs and issues from the start."""
-    return FINANCE, contract_source(FINANCE, (ISSUER,), {"issuer": [ISSUER]})
+    governs and issues from the start (``yulian.apps.benchmarks.genesis_contracts``)."""
+    return finance_contract()
 
 
 def note_id(holder: str, k: int) -> str:

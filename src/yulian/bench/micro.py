@@ -25,7 +25,7 @@ from typing import Any
 
 from yulian.apps.benchmarks import genesis_contracts
 from yulian.bench.machine import describe, verify_rate
-from yulian.bench.workloads import WORKLOADS, Workload, make_workload, presign, sign_calls
+from yulian.bench.workloads import WORKLOADS, BenchWorkload, make_workload, presign, sign_calls
 from yulian.consensus.consortium_view import ConsortiumView
 from yulian.crypto.suite import get_suite
 from yulian.execution.executor import BlockContext, ExecTx, execute_block
@@ -67,8 +67,10 @@ class MemoryView:
 class MicroEnv:
     """A genesis, its registry and admission, and one client per organisation."""
 
-    def __init__(self, workdir: Path) -> None:
-        layout = init_network(workdir / "net", orgs=2, contracts=genesis_contracts())
+    def __init__(self, workdir: Path, suite_name: str = "standard") -> None:
+        layout = init_network(
+            workdir / "net", orgs=2, contracts=genesis_contracts(), suite_name=suite_name
+        )
         self.genesis = Genesis.load(layout.genesis)
         self.suite = get_suite(self.genesis.suite)
         self.registry = ContractRegistry(self.suite, self.genesis.contracts)
@@ -114,7 +116,7 @@ def _timed(fn: Callable[[], int], rounds: int) -> dict[str, float]:
 
 def execute_only(
     env: MicroEnv,
-    workload: Workload,
+    workload: BenchWorkload,
     txs: int,
     block_size: int = DEFAULT_BLOCK_SIZE,
     rounds: int = DEFAULT_ROUNDS,

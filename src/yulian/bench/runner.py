@@ -52,6 +52,7 @@ def run_bench(
         batches=opts.batches,
         seed=opts.seed,
         tag=f"{os.getpid()}-{time.time_ns()}",
+        orgs=max(2, opts.validators),
     )
     with contextlib.ExitStack() as stack:
         if opts.keep is not None:

@@ -86,7 +86,9 @@ def _point(s: dict[str, Any], **keys: Any) -> dict[str, Any]:
 def _session(
     base: Path, name: str, opts: BenchOptions, progress: ProgressFn | None
 ) -> BenchSession:
-    workload = make_workload(opts.workload, accounts=opts.accounts, tag=f"scale-{name}")
+    workload = make_workload(
+        opts.workload, accounts=opts.accounts, tag=f"scale-{name}", orgs=max(2, opts.validators)
+    )
     return BenchSession(base / name, workload, opts, progress)
 
 

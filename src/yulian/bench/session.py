@@ -22,7 +22,7 @@ from yulian.bench.network import TX_TTL_BLOCKS, BenchNetwork, check_convergence,
 from yulian.bench.observations import RunRecord
 from yulian.bench.options import BenchOptions
 from yulian.bench.plan import Segment
-from yulian.bench.workloads import Workload, presign, sign_calls
+from yulian.bench.workloads import BenchWorkload, presign, sign_calls
 from yulian.sdk import Client
 
 SETUP_TIMEOUT_S = 120.0
@@ -35,7 +35,7 @@ class BenchSession:
     def __init__(
         self,
         root: Path,
-        workload: Workload,
+        workload: BenchWorkload,
         opts: BenchOptions,
         progress: ProgressFn | None = None,
     ) -> None:

@@ -10,7 +10,12 @@ a seed, and lists the set-up calls (untimed) that the state needs first:
 ``transfer-hot``   the same, but every ``dst`` is one of ``HOT_ACCOUNTS`` accounts (hot keys)
 ``trace``          ``trace.append(batch, event)`` on one of ``batches`` product batches (溯源)
 ``noop``           ``noop.noop()`` — the pipeline without contract work
+``finance``        ``finance.transfer(part, org, "0.01")`` — a receivable's cent passed to another
+                   organisation by the reference finance contract (供应链金融; ``finance_workload``)
 =================  ==============================================================================
+
+``BenchWorkload`` is what the session, the micro-benchmarks and ``presign`` need of a workload;
+``Workload`` (above, but ``finance``) and ``finance_workload.FinanceWorkload`` both are one.
 
 ``presign`` signs a range of tx indices ahead of time with a round-robin of wallets (one
 client per organisation), so no signing happens while the load runs.
@@ -22,12 +27,12 @@ import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from yulian.sdk import Wallet
 
-WORKLOADS = ("evidence", "transfer", "transfer-hot", "trace", "noop")
+WORKLOADS = ("evidence", "transfer", "transfer-hot", "trace", "noop", "finance")
 ACCOUNT_PREFIX = "a"
 INITIAL_BALANCE = 1_000_000_000
 HOT_ACCOUNTS = 8
@@ -44,6 +49,23 @@ class PreparedTx:
 
     tx_id: bytes
     envelope: bytes
+
+
+class BenchWorkload(Protocol):
+    """A workload as the bench runs it: tx ``i``'s call, the untimed set-up calls, and the
+    number of state keys they create."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def contract(self) -> str: ...
+
+    def call(self, i: int) -> Call: ...
+
+    def setup_calls(self) -> list[Call]: ...
+
+    def state_keys(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -106,11 +128,19 @@ def make_workload(
     batches: int = DEFAULT_BATCHES,
     seed: int = 1,
     tag: str = "run",
-) -> Workload:
+    orgs: int = 2,
+) -> BenchWorkload:
+    """The workload ``name``; ``orgs`` is the number of organisations whose clients sign its
+    txs in turn (``org1`` .. ``orgN``, as a bench network has them): the finance workload's
+    holders."""
     # the apps' contract names; imported here, not above, because the option table lists
     # WORKLOADS when the ``yulian`` command starts, and the apps load the SDK
     from yulian.apps.benchmarks import NOOP, TRACE, TRANSFER
     from yulian.apps.evidence import CONTRACT_NAME as EVIDENCE
+    from yulian.bench.finance_workload import make_finance_workload
+
+    if name == "finance":
+        return make_finance_workload([f"org{k}" for k in range(1, orgs + 1)], seed=seed)
 
     contracts = {
         "evidence": EVIDENCE,
@@ -129,7 +159,7 @@ def make_workload(
 
 
 def presign(
-    workload: Workload,
+    workload: BenchWorkload,
     wallets: Sequence[Wallet],
     chain_id: str,
     start: int,
@@ -148,7 +178,12 @@ def presign(
 
 
 def sign_calls(
-    wallet: Wallet, chain_id: str, contract: str, calls: Sequence[Call], *, expires_at: int
+    wallet: Wallet,
+    chain_id: str,
+    contract: str,
+    calls: Sequence[tuple[str, Sequence[Any]]],
+    *,
+    expires_at: int,
 ) -> list[PreparedTx]:
     """Sign explicit calls (the set-up calls) with one wallet."""
     out = []

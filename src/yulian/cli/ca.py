@@ -25,6 +25,7 @@ from yulian.cli.common import (
 )
 
 T = TypeVar("T")
+ROLE_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"  # the applications' role names
 
 ca_app = typer.Typer(
     help="An organisation's CA: issue, renew and revoke certificates", no_args_is_help=True
@@ -66,6 +67,12 @@ def ca_issue(
     public_key: str | None = typer.Option(
         None, "--public-key", help="hex public key kept by its holder (default: make a key)"
     ),
+    roles: str | None = typer.Option(
+        None,
+        "--roles",
+        help="the application roles this member may act in, comma-separated (the certificate's "
+        "roles attribute, e.g. grower,inspector): it narrows the roles its organisation holds",
+    ),
     network: Path | None = NETWORK_OPT,
 ) -> None:
     """Issue a new member certificate (and key, unless --public-key is given)."""
@@ -77,9 +84,21 @@ def ca_issue(
             key = bytes.fromhex(public_key)
         except ValueError:
             fail("--public-key must be hex")
+    attributes = None
+    if roles is not None:
+        listed = roles.split(",")
+        if not all(r and r.strip(ROLE_NAME_CHARS) == "" and len(r) <= 32 for r in listed):
+            fail(f"--roles is a comma-separated list of role names (a-z 0-9 _), got {roles!r}")
+        attributes = {"roles": ",".join(listed)}
     root = network_dir(network)
-    cred = _pki(lambda: issue_cert(root, org, role, name, public_key=key, validity_days=days))
-    print_json(_cert_doc(cred, with_key=key is None))
+    cred = _pki(
+        lambda: issue_cert(
+            root, org, role, name, public_key=key, validity_days=days, attributes=attributes
+        )
+    )
+    doc = _cert_doc(cred, with_key=key is None)
+    doc["attributes"] = dict(read_cert(cred.cert).attributes)
+    print_json(doc)
 
 
 @ca_app.command("renew")

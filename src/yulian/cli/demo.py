@@ -1,12 +1,14 @@
-"""Introduction: ``yulian demo`` — the evidence demo that the README's ``make run`` runs.
+"""Introduction: ``yulian demo`` — the applications' stories on a local network; ``make run``.
 
 On a network directory (made here, with 4 organisations and one validator each, if it does
-not exist yet; otherwise the one the README's walkthrough left behind) it starts every node
-that is not running (``node.network.start_network``: only this network's own nodes count),
-deploys the ``evidence`` contract through the lifecycle (the members' admins propose and
-approve), registers a document through the SDK, exports and verifies its certificate
-offline, shows the refusals the contract enforces, transfers ownership, prints the API and
-docs URLs, and keeps the network running until Ctrl-C.
+not exist yet; otherwise the one the README's walkthrough left behind) it prints the explorer's
+URL first, starts every node that is not running (``node.network.start_network``: only this
+network's own nodes count), and plays the stories of ``yulian.apps.stories``: ``yulian demo
+NAME`` one of them in full, ``yulian demo`` every one in brief (evidence, a governance vote, a
+traced tea batch, a receivable, an attestation, a trade), so the chain it leaves running has
+something real of each for the explorer to show. Each step says who acts, from which
+organisation, and what the chain answered. It prints the API and docs URLs and keeps the
+network running until Ctrl-C; ``yulian demo --list`` names the stories.
 
 It watches and reaps the node processes it started: one that dies is reported at once (and
 ``network status`` sees it down); at the end it stops exactly those, and leaves running the
@@ -17,17 +19,15 @@ says precisely what to do when it cannot go on, never with a traceback.
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from yulian.cli.common import NETWORK_OPT, network_dir, say, tell
+from yulian.cli.common import NETWORK_OPT, fail, network_dir, say, tell
 
 DEMO_ORGS = 4
 EXIT_DEMO_FAILED = 1
@@ -35,31 +35,49 @@ EXIT_START_FAILED = 2
 WATCH_INTERVAL_S = 0.2
 
 
-class DemoError(RuntimeError):
-    """The demo cannot go on; the message says what to do."""
-
-
 def register(app: typer.Typer) -> None:
     app.command()(demo)
 
 
 def demo(
+    story: str | None = typer.Argument(
+        None, help="the story to play in full (see --list) [default: every story, in brief]"
+    ),
+    list_stories: bool = typer.Option(False, "--list", help="name the stories and stop"),
     network: Path | None = NETWORK_OPT,
     exit_after: bool = typer.Option(False, "--exit", help="stop the nodes after the demo"),
     api_port: int = typer.Option(8600, "--api-port", help="a new network's first API port"),
     p2p_port: int = typer.Option(0, "--p2p-port", help="default: the API port + 1000"),
 ) -> None:
-    """Start a 4-organisation consortium (made once), run the evidence demo, keep it up.
+    """Play the applications' stories on a local 4-organisation consortium, keep it up.
 
-    Prints every node's API and docs URL; Ctrl-C stops the nodes it started."""
+    `yulian demo` (make run) plays every story in brief, `yulian demo NAME` one in full.
+    It prints the explorer's URL first, then each step: who acts, from which
+    organisation, what the chain answered; at the end every node's API and docs URL.
+    Ctrl-C stops the nodes it started."""
+    from yulian.apps.stories import STORIES
+
+    if list_stories:
+        for name, known in STORIES.items():
+            say(f"  {known.title}", lead=f"{name:<12}")
+        return
+    if story is not None and story not in STORIES:
+        fail(f"no story {story!r}; the stories are: {', '.join(STORIES)} (yulian demo --list)")
     raise typer.Exit(
-        run_demo(network_dir(network), exit_after=exit_after, api_port=api_port, p2p_port=p2p_port)
+        run_demo(
+            network_dir(network),
+            story=story,
+            exit_after=exit_after,
+            api_port=api_port,
+            p2p_port=p2p_port,
+        )
     )
 
 
 def run_demo(
     network: Path,
     *,
+    story: str | None = None,
     exit_after: bool,
     api_port: int = 8600,
     p2p_port: int = 0,
@@ -68,27 +86,44 @@ def run_demo(
     import httpx
 
     from yulian.apps.deploy import DeployError
+    from yulian.apps.shared import AppError
+    from yulian.apps.stories import StoryError
     from yulian.node.config import ConfigError
     from yulian.node.network import network_down, start_network
     from yulian.node.process import NodeProcessError
     from yulian.pki.files import PkiError
-    from yulian.sdk import ApiError
+    from yulian.sdk import ApiError, VerificationError
     from yulian.sdk.governance import GovernanceError
 
     try:
-        _create_if_missing(network, orgs, api_port, p2p_port or api_port + 1000)
+        created = _create_if_missing(network, orgs, api_port, p2p_port or api_port + 1000)
+        say(
+            f"  {explorer_url(network)}   (the chain's activity, once the nodes are up)",
+            lead="explorer",
+        )
+        if created:
+            say(created, lead="created")
         started = start_network(network, progress=lambda m: say(f"  {m}"))
     except (PkiError, ConfigError, NodeProcessError, OSError) as e:
         tell(str(e), lead="error: ", style="bold red")
         return EXIT_START_FAILED
     try:
-        _show(network, started)
+        _show(network, started, story)
         if exit_after:
             return 0
         say("network running; press Ctrl-C to stop it")
         _watch(network, started)
         return 0
-    except (DemoError, DeployError, ApiError, GovernanceError, PkiError, httpx.HTTPError) as e:
+    except (
+        StoryError,
+        DeployError,
+        AppError,
+        ApiError,
+        GovernanceError,
+        VerificationError,
+        PkiError,
+        httpx.HTTPError,
+    ) as e:
         tell(str(e), lead="the demo stopped: ", style="bold red")
         return EXIT_DEMO_FAILED
     finally:
@@ -100,32 +135,59 @@ def run_demo(
             say(f"left running (they were running before the demo): {', '.join(others)}")
 
 
-def _create_if_missing(network: Path, orgs: int, api_port: int, p2p_port: int) -> None:
+def explorer_url(network: Path) -> str:
+    """The explorer of the network's first node (every node serves one)."""
+    from yulian.node.config import load_config
+    from yulian.pki.layout import load_layout
+
+    return f"{load_config(load_layout(network).nodes[0].config).api_url}/explorer/"
+
+
+def _create_if_missing(network: Path, orgs: int, api_port: int, p2p_port: int) -> str:
+    """Make the network if there is none; what was made, or ''."""
     from yulian.node.bootstrap import init_network
 
     if (network / "genesis.json").exists():
-        return
+        return ""
     init_network(
         network, orgs=orgs, validators=orgs, base_api_port=api_port, base_p2p_port=p2p_port
     )
-    say(
-        f" a {orgs}-organisation consortium in {network} ({orgs} validators, one per organisation)",
-        lead="created",
+    return (
+        f" a {orgs}-organisation consortium in {network} ({orgs} validators, one per organisation)"
     )
 
 
-def _show(network: Path, started: Any) -> None:
-    from yulian.apps.deploy import deploy_with_local_admins
-    from yulian.apps.evidence import CONTRACT_NAME, EVIDENCE_VERSION, contract_source
-    from yulian.pki.layout import load_layout
+def _show(network: Path, started: Any, story: str | None) -> None:
+    from yulian.apps.stories import STORIES, Stage
+    from yulian.pki.layout import load_genesis, load_layout
+    from yulian.sdk import Client
+    from yulian.sdk.governance import consortium_config
 
     layout = load_layout(network)
     doors = _validator_urls(layout, started.urls)
-    deploy_with_local_admins(
-        network, doors, CONTRACT_NAME, EVIDENCE_VERSION, contract_source(), log=say
+    with Client(doors[0]) as reader:
+        config = consortium_config(reader)
+    members = [o for o in config["organisations"] if (network / "orgs" / o).is_dir()]
+    own_node = {
+        n.org: url for n, url in zip(layout.nodes, started.urls, strict=True) if url in doors
+    }
+    stage = Stage(
+        network=network,
+        urls=doors,
+        genesis=load_genesis(network),
+        members=members,
+        revoked={r["cert_id"] for r in config["revocations"]},
+        say=say,
+        node_of=own_node,
     )
-    run_evidence_story(network, doors)
+    try:
+        for name, known in STORIES.items():
+            if story is None or name == story:
+                known.play(stage, story is None)
+    finally:
+        stage.close()
     say("")
+    say(f"  {explorer_url(network)}", lead="explorer")
     for node, url in zip(layout.nodes, started.urls, strict=True):
         say(f"  API {url}/v1/health   docs {url}/docs", lead=node.name)
     say(f"  {layout.genesis}   logs {network / 'logs'}", lead="genesis")
@@ -195,113 +257,3 @@ def _any_running(network: Path, names: list[str]) -> bool:
 
     layout = load_layout(network)
     return any(node_pid(layout, n) is not None for n in names)
-
-
-# --- the story ------------------------------------------------------------------------------
-
-
-def run_evidence_story(network: Path, urls: list[str]) -> None:
-    """Two member organisations' clients, at two different nodes: one chain, many doors."""
-    from yulian.apps.evidence import (
-        CONTRACT_NAME,
-        file_digest,
-        make_certificate,
-        verify_certificate,
-    )
-    from yulian.crypto.suite import get_suite
-    from yulian.pki.layout import load_genesis
-    from yulian.sdk import Client
-    from yulian.sdk.governance import consortium_config
-
-    genesis = load_genesis(network)
-    with Client(urls[0]) as reader:
-        config = consortium_config(reader)
-    orgs = [o for o in config["organisations"] if (network / "orgs" / o).is_dir()]
-    if len(orgs) < 2:
-        raise DemoError(f"the story needs two member organisations in {network}; found {orgs}")
-    revoked = {r["cert_id"] for r in config["revocations"]}
-    first, second = (usable_client(network, o, revoked) for o in orgs[:2])
-    org1 = Client(urls[0], first)
-    org2 = Client(urls[-1], second)
-    a, b = f"{first.org}/{first.name}", f"{second.org}/{second.name}"
-    document = network / "demo" / f"contract-{time.time_ns()}.txt"
-    document.parent.mkdir(parents=True, exist_ok=True)
-    document.write_text(
-        f"渝链 evidence demo: a supply contract between {first.org} and {second.org}, drafted at "
-        f"{time.ctime()}\n",
-        encoding="utf-8",
-    )
-    digest = file_digest(document, get_suite(genesis.suite))
-
-    result = org1.submit(CONTRACT_NAME, "register", [digest, document.name, {"kind": "contract"}])
-    receipt = result["receipt"]
-    say(
-        f"1. {a} registered {document.name}: tx {result['id']} at height {result['height']}, "
-        f"status {receipt['status']}"
-    )
-    certificate = make_certificate(org1.export_receipt(result["id"]), document.name, digest)
-    cert_path = document.with_name(document.name + ".evidence.json")
-    cert_path.write_text(
-        json.dumps(certificate, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    summary = verify_certificate(document, certificate, genesis)
-    say(
-        f"2. certificate {cert_path} verified offline: signed by "
-        f"{summary['signer']['org']}, certified by {summary['commit_signers']}"
-    )
-    again = org2.submit(CONTRACT_NAME, "register", [digest, "copy", {}])["receipt"]
-    say(f"3. {b} registering the same digest: {again['status']} ({again['message']})")
-    steal = org2.submit(CONTRACT_NAME, "transfer", [digest, second.org])["receipt"]
-    say(f"4. {b} transferring {first.org}'s record: {steal['status']} ({steal['message']})")
-    moved = org1.submit(CONTRACT_NAME, "transfer", [digest, second.org])["receipt"]
-    say(f"5. {a} transfers it to {second.org}: {moved['status']}")
-    record = org1.query(CONTRACT_NAME, "lookup", [digest])
-    say(
-        f"6. lookup: owner {record['owner_org']}, registered by "
-        f"{record['registrant_org']} at height {record['height']}"
-    )
-    unknown = org1.submit(CONTRACT_NAME, "nonexistent", [])["receipt"]
-    say(f"7. an unknown method gets a failure receipt: {unknown['status']}")
-    org1.close()
-    org2.close()
-
-
-def usable_client(network: Path, org: str, revoked_ids: set[str]) -> Any:
-    """The first client of ``org`` the chain still accepts (not revoked, not expired); if
-    there is none, one more issued by the organisation's CA, when its key is here."""
-    from yulian.pki.files import PkiError
-    from yulian.pki.layout import load_org
-    from yulian.pki.members import issue_cert
-    from yulian.sdk import Wallet
-
-    skipped = []
-    clients = load_org(network, org).clients
-    for cred in clients:
-        wallet = Wallet.from_network(network, org, cred.name)
-        problem = _unusable(wallet, revoked_ids)
-        if problem is None:
-            return wallet
-        skipped.append(f"{cred.name} ({problem})")
-    taken = {c.name for c in clients}
-    name = next(f"client{k}" for k in range(1, len(taken) + 2) if f"client{k}" not in taken)
-    try:
-        issue_cert(network, org, "client", name)
-    except PkiError as e:
-        raise DemoError(
-            f"{org} has no client the chain accepts ({', '.join(skipped) or 'none'}) and its CA "
-            f"cannot issue one here: {e}. Issue one where the CA key is: `yulian ca issue "
-            f"--org {org} --role client --name {name} --network {network}`, then run again"
-        ) from None
-    say(f"   {org}: {', '.join(skipped)}; its CA issued {org}/{name} for the demo")
-    return Wallet.from_network(network, org, name)
-
-
-def _unusable(wallet: Any, revoked_ids: set[str]) -> str | None:
-    from yulian.crypto.x509 import parse_certificate
-
-    if wallet.id in revoked_ids:
-        return "revoked"
-    not_after = parse_certificate(wallet.cert).not_after_ms
-    if not_after <= datetime.now(UTC).timestamp() * 1000:
-        return "expired"
-    return None

@@ -1,8 +1,9 @@
 """Introduction: the ``yulian`` command (typer + rich): the groups, assembled.
 
 One module per command group, each with ``register(app)``: ``network`` (init / up / down /
-status), ``node`` (start), ``tx`` (send, and ``query``), ``receipt`` (export, and ``verify``),
-``contract``, ``consortium``, ``org``, ``ca``, ``demo``, ``bench``; application groups
+status), ``node`` (start), ``ledger`` (snapshots, archives, backups), ``tx`` (send, and
+``query``), ``receipt`` (export, and ``verify``), ``contract``, ``consortium``, ``org``,
+``ca``, ``demo``, ``bench``; application groups
 (``evidence``, ...) are the modules of ``yulian.cli.apps``, found by name. What they share —
 output, options, failures, finding and checking the node a command talks to — is
 ``yulian.cli.common``.
@@ -22,6 +23,7 @@ from yulian.cli import (
     consortium,
     contract,
     demo,
+    ledger,
     network,
     node,
     org,
@@ -31,7 +33,19 @@ from yulian.cli import (
 from yulian.cli import bench as bench_command
 from yulian.cli.common import say
 
-CORE_GROUPS = (network, node, tx, receipt, contract, consortium, org, ca, demo, bench_command)
+CORE_GROUPS = (
+    network,
+    node,
+    ledger,
+    tx,
+    receipt,
+    contract,
+    consortium,
+    org,
+    ca,
+    demo,
+    bench_command,
+)
 
 app = typer.Typer(
     help="Yulian (渝链) consortium blockchain",

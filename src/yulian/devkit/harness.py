@@ -14,8 +14,8 @@ height and time of the next block (``advance``, ``set_time``), which txs share a
 (``CallResult``), any key's value and history, every event so far, the state root.
 
 Invariants: block heights and times strictly increase; a block's writes are applied only
-after the whole block executed; the state root chains every block's sorted writes exactly as
-a node's header does (``execution.roots.state_root``).
+after the whole block executed; the state root is the one a node's header carries: the hash
+of the state's LtHash, moved by each block's writes (``execution.roots``, decision 0050).
 
     h = Harness(["grower", "shop"])
     h.deploy("trace", source)
@@ -45,7 +45,7 @@ from yulian.devkit.results import (
 from yulian.execution.executor import BlockContext, ExecTx, execute_block, query_contract
 from yulian.execution.overlay import state_key
 from yulian.execution.registry import ContractRegistry
-from yulian.execution.roots import genesis_state_root, state_root
+from yulian.execution.roots import EMPTY_STATE_SUM, empty_state_root, state_root, state_sum_after
 from yulian.execution.system import (
     ConsortiumContract,
     LifecycleContract,
@@ -143,7 +143,8 @@ class Harness:
         self.ledger = MemoryLedger()
         self.height = 0
         self.time_ms = self.genesis.time_ms
-        self.state_root = genesis_state_root(self.suite, self.suite.hash(self.genesis.encode()))
+        self.state_sum = EMPTY_STATE_SUM
+        self.state_root = empty_state_root(self.suite)
         self.blocks: list[BlockRecord] = []
         self.results: list[CallResult] = []
         self._next_time_ms: int | None = None
@@ -246,8 +247,11 @@ class Harness:
         result = execute_block(
             self.ledger, BlockContext(height, time_ms, step_limit), list(txs), self.registry.resolve
         )
+        self.state_sum = state_sum_after(
+            self.suite, self.state_sum, self.ledger, height, result.writes
+        )
+        self.state_root = state_root(self.suite, self.state_sum)
         self.ledger.apply(height, result.writes)
-        self.state_root = state_root(self.suite, self.state_root, height, result.writes)
         self.height, self.time_ms, self._next_time_ms = height, time_ms, None
         self._seen.update(ids)
         self.blocks.append(

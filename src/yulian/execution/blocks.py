@@ -18,7 +18,7 @@ executing it, and one whose writes exceed the limit after.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from yulian.crypto.suite import Suite
 from yulian.execution.executor import (
@@ -29,7 +29,7 @@ from yulian.execution.executor import (
     execute_block,
 )
 from yulian.execution.overlay import StateView
-from yulian.execution.roots import result_root, state_root, tx_root
+from yulian.execution.roots import result_root, state_root, state_sum_after, tx_root
 from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.types.block import (
     BLOCK_OVERHEAD_BYTES,
@@ -47,12 +47,14 @@ class InvalidBlock(ValueError):
 
 @dataclass(frozen=True)
 class ChainTip:
-    """The last committed block as the next block builds on it (height 0 = genesis)."""
+    """The last committed block as the next block builds on it (height 0 = genesis), with the
+    LtHash of the state after it (``roots.state_sum_after``; its hash is ``state_root``)."""
 
     height: int
     block_hash: bytes
     state_root: bytes
     time_ms: int
+    state_sum: bytes
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,9 @@ def make_block(
     while len(result.writes) > limits.max_writes:  # rare: halving costs at most twice the work
         txs = txs[: len(txs) // 2]
         result = execute_block(view, context, txs, resolve)
+    result = replace(
+        result, state_sum=state_sum_after(suite, tip.state_sum, view, height, result.writes)
+    )
     envelopes = tuple(t.data() for t in txs)
     header = Header(
         chain_id=chain_id,
@@ -124,7 +129,7 @@ def make_block(
         tx_count=len(envelopes),
         tx_root=tx_root(suite, envelopes),
         result_root=result_root(suite, [r.encode() for r in result.receipts]),
-        state_root=state_root(suite, tip.state_root, height, result.writes),
+        state_root=state_root(suite, result.state_sum),
         validators_hash=validators_hash,
         proposer=proposer,
         config_hash=config_hash_after(suite, result.writes, config_hash),
@@ -171,7 +176,9 @@ def check_block(
         )
     if h.result_root != result_root(suite, [r.encode() for r in result.receipts]):
         raise InvalidBlock(f"block {h.height}: result_root mismatch")
-    if h.state_root != state_root(suite, tip.state_root, h.height, result.writes):
+    state_sum = state_sum_after(suite, tip.state_sum, view, h.height, result.writes)
+    result = replace(result, state_sum=state_sum)
+    if h.state_root != state_root(suite, result.state_sum):
         raise InvalidBlock(f"block {h.height}: state_root mismatch")
     if h.config_hash != config_hash_after(suite, result.writes, config_hash):
         raise InvalidBlock(f"block {h.height}: config_hash mismatch")

@@ -56,6 +56,7 @@ class BlockContext:
 class BlockResult:
     receipts: tuple[Receipt, ...]
     writes: tuple[tuple[bytes, bytes | None], ...]
+    state_sum: bytes = b""  # the state's LtHash after the block; blocks.py fills it in
 
 
 def execute_block(

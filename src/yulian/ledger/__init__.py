@@ -46,6 +46,7 @@ from yulian.ledger.store import (
     LedgerClosed,
     LedgerError,
     LedgerFull,
+    Pruned,
     UnsupportedFormat,
     check_block_commit,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "LedgerFull",
     "LmdbLedger",
     "PostgresLedger",
+    "Pruned",
     "StorageConfig",
     "StoredEvent",
     "UnsupportedFormat",

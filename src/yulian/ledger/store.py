@@ -4,7 +4,8 @@ Introduction
 ------------
 The ledger keeps, for a chain of blocks at heights 1, 2, 3, ... (no gaps):
 
-* the encoded block, its commit certificate, its hash and the state root after it;
+* the encoded block, its commit certificate, its hash and the state root after it (and, for the
+  head, the state sum whose hash that root is);
 * a transaction index ``tx_id -> (height, index)``, the tx ids and the encoded receipts of each
   block;
 * the event index: every event of every receipt at its cursor ``(height, tx, event)``
@@ -15,6 +16,12 @@ The ledger keeps, for a chain of blocks at heights 1, 2, 3, ... (no gaps):
 
 It is byte-oriented: it never decodes a block, a receipt or a value. Callers hand it bytes (and
 the block's events as ``EventRecord``s, built from the receipts by ``events.block_events``).
+
+A ledger may start above height 1 (installed from a snapshot) or be pruned: its **floor** is the
+lowest height from which every block is held and from which versioned state reads are answered
+(1 for a ledger that holds everything). Below it the ledger may still hold some blocks (the
+ones a pruning kept, e.g. those that changed the consortium config) and the tx index; a read
+that would need what is gone raises ``Pruned`` (``maintenance.py`` has the operations).
 
 Invariant
 ---------
@@ -45,6 +52,7 @@ from yulian.ledger.validate import (
     MAX_META_NAME_BYTES,
     MAX_RECORD_BYTES,
     MAX_SCAN_LIMIT,
+    MAX_STATE_SUM_BYTES,
     MAX_TX_ID_BYTES,
     MAX_TXS_PER_BLOCK,
     MAX_WRITES_PER_BLOCK,
@@ -56,6 +64,7 @@ from yulian.ledger.validate import (
     LedgerClosed,
     LedgerError,
     LedgerFull,
+    Pruned,
     UnsupportedFormat,
     check_height,
     check_key,
@@ -76,6 +85,7 @@ __all__ = [
     "MAX_META_NAME_BYTES",
     "MAX_RECORD_BYTES",
     "MAX_SCAN_LIMIT",
+    "MAX_STATE_SUM_BYTES",
     "MAX_TXS_PER_BLOCK",
     "MAX_TX_ID_BYTES",
     "MAX_WRITES_PER_BLOCK",
@@ -89,6 +99,7 @@ __all__ = [
     "LedgerClosed",
     "LedgerError",
     "LedgerFull",
+    "Pruned",
     "UnsupportedFormat",
     "check_block_commit",
     "check_height",
@@ -115,6 +126,8 @@ class BlockCommit:
     ``writes`` is the block's write set: ``(key, new value)`` pairs, ``None`` meaning delete,
     keys unique and strictly ascending (bytewise). ``receipts[i]`` belongs to ``tx_ids[i]``.
     ``events`` are the events of the receipts in cursor order (``events.block_events``).
+    ``state_sum`` is the state's homomorphic hash after the block (``state_root`` is its
+    hash; execution computes both): kept for the head, so the next block can move it.
     """
 
     height: int
@@ -126,6 +139,7 @@ class BlockCommit:
     writes: tuple[tuple[bytes, bytes | None], ...]
     state_root: bytes
     events: tuple[EventRecord, ...] = field(default=())
+    state_sum: bytes = b""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,6 +155,8 @@ def check_block_commit(c: BlockCommit) -> None:
     check_height(c.height, allow_zero=False)
     check_key(c.block_hash, "block_hash", MAX_HASH_BYTES)
     check_key(c.state_root, "state_root", MAX_HASH_BYTES)
+    if type(c.state_sum) is not bytes or len(c.state_sum) > MAX_STATE_SUM_BYTES:
+        raise InvalidInput(f"state_sum must be bytes of at most {MAX_STATE_SUM_BYTES}")
     check_record(c.block, "block")
     check_record(c.commit, "commit")
     _check_txs(c.tx_ids, c.receipts)
@@ -238,6 +254,15 @@ class Ledger(Protocol):
         """The state root after block ``height`` (None: the head); None if no such block."""
         ...
 
+    def state_sum(self) -> bytes | None:
+        """The state sum of the head (``BlockCommit.state_sum``); None at height 0."""
+        ...
+
+    def floor(self) -> int:
+        """The lowest height from which every block is held and versioned state reads are
+        answered: 1 unless the ledger was pruned or installed from a snapshot."""
+        ...
+
     def tx_location(self, tx_id: bytes) -> tuple[int, int] | None:
         """``(height, index in block)`` of a committed tx, or None."""
         ...
@@ -278,7 +303,8 @@ class Ledger(Protocol):
         """Committed events strictly after cursor ``after`` (None: from the first), in cursor
         order, that match every given filter; at most ``limit`` (<= ``MAX_EVENT_LIMIT``), after
         examining at most ``scan_limit`` (<= ``MAX_EVENT_SCAN``) events. All from one snapshot.
-        See ``events.EventPage`` for how to continue."""
+        See ``events.EventPage`` for how to continue. Raises ``Pruned`` when events after
+        ``after`` may be gone (it lies below the floor of a ledger whose floor is above 1)."""
         ...
 
     def get(self, key: bytes) -> bytes | None:
@@ -286,7 +312,8 @@ class Ledger(Protocol):
         ...
 
     def get_at(self, key: bytes, height: int) -> bytes | None:
-        """The value of ``key`` at the end of block ``height`` (0 <= height <= head)."""
+        """The value of ``key`` at the end of block ``height`` (0 <= height <= head); raises
+        ``Pruned`` below the floor (of a ledger whose floor is above 1)."""
         ...
 
     def history(

@@ -17,6 +17,7 @@ __all__ = [
     "MAX_META_NAME_BYTES",
     "MAX_RECORD_BYTES",
     "MAX_SCAN_LIMIT",
+    "MAX_STATE_SUM_BYTES",
     "MAX_TXS_PER_BLOCK",
     "MAX_TX_ID_BYTES",
     "MAX_WRITES_PER_BLOCK",
@@ -28,6 +29,7 @@ __all__ = [
     "LedgerClosed",
     "LedgerError",
     "LedgerFull",
+    "Pruned",
     "UnsupportedFormat",
     "check_height",
     "check_key",
@@ -51,6 +53,8 @@ MAX_KEY_BYTES = 500
 MAX_TX_ID_BYTES = 64
 #: Longest block hash or state root, in bytes.
 MAX_HASH_BYTES = 64
+#: Longest state sum (the homomorphic hash a state root is the hash of), in bytes.
+MAX_STATE_SUM_BYTES = 4096
 #: Largest single stored value (block, commit, receipt, state value, meta value), in bytes.
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 #: Most transactions (and receipts) in one block.
@@ -118,6 +122,17 @@ class LedgerClosed(LedgerError):
 
 class CorruptLedger(LedgerError):
     """Stored data fails a consistency or checksum check. The node must not continue on it."""
+
+
+class Pruned(LedgerError):
+    """What was asked for lies below the ledger's floor: the ledger was pruned there (its blocks
+    may be in an archive), or it started from a snapshot above it. Nothing is wrong with the
+    ledger; another node or the archive holds the answer."""
+
+    def __init__(self, what: str, height: int, floor: int) -> None:
+        super().__init__(f"{what} at height {height} is below this ledger's floor {floor}")
+        self.height = height
+        self.floor = floor
 
 
 class UnsupportedFormat(LedgerError):

@@ -26,6 +26,13 @@ kind           payload                                       limits
 ``evidence``   evidence bytes                                1..``MAX_EVIDENCE_BYTES``
 =============  ============================================  ==================================
 
+State sync (``node/statesync.py``) asks and answers with six more kinds: ``get_snapshot`` ``[]``
+(which snapshot do you offer?) and ``snapshot`` ``[height, manifest digest]`` (``[0, b""]``:
+none; digest at most ``MAX_DIGEST_BYTES``); ``get_manifest`` ``[height]`` and ``manifest``
+``[height, bytes]``; ``get_chunk`` ``[height, "state" | "blocks", index]`` and ``chunk``
+``[height, kind, index, bytes]`` — manifests and chunks at most ``MAX_SNAPSHOT_PART_BYTES``,
+indexes below ``MAX_CHUNK_INDEX``.
+
 Invariants: ``decode_message`` raises only ``BadMessage`` (a ``DecodeError``) for any input
 bytes; for bytes it accepts, ``encode_message(decode_message(b)) == b``; ``encode_message``
 refuses (``BadMessage``) to encode a message that ``decode_message`` would reject, so a node
@@ -52,7 +59,9 @@ from yulian.types.encoding import DecodeError, Limits, Value, decode, encode, to
 from yulian.types.tx import MAX_TX_BYTES
 
 __all__ = [
+    "CHUNK_KINDS",
     "KINDS",
+    "MAX_CHUNK_INDEX",
     "MAX_COMMIT_BYTES",
     "MAX_EVIDENCE_BYTES",
     "MAX_GET_BLOCKS",
@@ -60,10 +69,12 @@ __all__ = [
     "MAX_GOSSIP_TXS",
     "MAX_PROPOSAL_BYTES",
     "MAX_ROUND",
+    "MAX_SNAPSHOT_PART_BYTES",
     "MAX_SYNC_REPLY_BYTES",
     "MAX_VOTE_BYTES",
     "MESSAGE_LIMITS",
     "PROTOCOL_VERSION",
+    "SNAPSHOT_KINDS",
     "BadMessage",
     "Message",
     "decode_message",
@@ -81,7 +92,14 @@ STATUS = "status"
 GET_BLOCKS = "get_blocks"
 BLOCKS = "blocks"
 EVIDENCE = "evidence"
-KINDS = (HELLO, TXS, PROPOSAL, VOTE, STATUS, GET_BLOCKS, BLOCKS, EVIDENCE)
+GET_SNAPSHOT = "get_snapshot"
+SNAPSHOT = "snapshot"
+GET_MANIFEST = "get_manifest"
+MANIFEST = "manifest"
+GET_CHUNK = "get_chunk"
+CHUNK = "chunk"
+SNAPSHOT_KINDS = (GET_SNAPSHOT, SNAPSHOT, GET_MANIFEST, MANIFEST, GET_CHUNK, CHUNK)
+KINDS = (HELLO, TXS, PROPOSAL, VOTE, STATUS, GET_BLOCKS, BLOCKS, EVIDENCE, *SNAPSHOT_KINDS)
 
 MAX_GOSSIP_TXS = 1024  # per "txs" message
 MAX_GOSSIP_BYTES = 8 * 1024 * 1024  # of tx envelopes per "txs" message
@@ -93,13 +111,20 @@ MAX_EVIDENCE_BYTES = 64 * 1024  # two conflicting votes plus context
 MAX_ROUND = 1 << 31
 MAX_HEIGHT = (1 << 63) - 1
 MAX_KIND_BYTES = 16
+MAX_DIGEST_BYTES = 64
+#: A snapshot manifest or chunk in one message (ledger/snapshot.py keeps below it).
+MAX_SNAPSHOT_PART_BYTES = MAX_FRAME_BYTES - 4096
+MAX_CHUNK_INDEX = 1 << 16
+CHUNK_KINDS = ("state", "blocks")
 
 MESSAGE_LIMITS = Limits(
     max_bytes=MAX_FRAME_BYTES,
     max_depth=3,  # message -> blocks payload -> pair -> bytes
     max_items=max(MAX_GOSSIP_TXS, MAX_GET_BLOCKS, 3),
     max_str=MAX_KIND_BYTES,
-    max_bin=max(MAX_PROPOSAL_BYTES, MAX_BLOCK_BYTES, MAX_TX_BYTES, MAX_COMMIT_BYTES),
+    max_bin=max(
+        MAX_PROPOSAL_BYTES, MAX_BLOCK_BYTES, MAX_TX_BYTES, MAX_COMMIT_BYTES, MAX_SNAPSHOT_PART_BYTES
+    ),
 )
 
 
@@ -240,6 +265,46 @@ def _check_evidence(payload: Value) -> None:
     _bytes(payload, "evidence", MAX_EVIDENCE_BYTES)
 
 
+def _check_get_snapshot(payload: Value) -> None:
+    _array(payload, "get_snapshot", 0, 0)
+
+
+def _check_snapshot(payload: Value) -> None:
+    height, digest = _array(payload, "snapshot", 2, 2)
+    _int(height, "snapshot.height", 0, MAX_HEIGHT)
+    if not isinstance(digest, bytes) or len(digest) > MAX_DIGEST_BYTES:
+        raise BadMessage(f"snapshot.digest: expected at most {MAX_DIGEST_BYTES} bytes")
+
+
+def _check_get_manifest(payload: Value) -> None:
+    (height,) = _array(payload, "get_manifest", 1, 1)
+    _int(height, "get_manifest.height", 1, MAX_HEIGHT)
+
+
+def _check_manifest(payload: Value) -> None:
+    height, data = _array(payload, "manifest", 2, 2)
+    _int(height, "manifest.height", 1, MAX_HEIGHT)
+    _bytes(data, "manifest.data", MAX_SNAPSHOT_PART_BYTES)
+
+
+def _chunk_id(values: tuple[Any, ...], what: str) -> None:
+    height, kind, index = values
+    _int(height, f"{what}.height", 1, MAX_HEIGHT)
+    if kind not in CHUNK_KINDS:
+        raise BadMessage(f"{what}.kind: expected one of {CHUNK_KINDS}")
+    _int(index, f"{what}.index", 0, MAX_CHUNK_INDEX - 1)
+
+
+def _check_get_chunk(payload: Value) -> None:
+    _chunk_id(_array(payload, "get_chunk", 3, 3), "get_chunk")
+
+
+def _check_chunk(payload: Value) -> None:
+    values = _array(payload, "chunk", 4, 4)
+    _chunk_id(values[:3], "chunk")
+    _bytes(values[3], "chunk.data", MAX_SNAPSHOT_PART_BYTES)
+
+
 _CHECKS = {
     HELLO: _check_hello,
     TXS: _check_txs,
@@ -249,4 +314,10 @@ _CHECKS = {
     GET_BLOCKS: _check_get_blocks,
     BLOCKS: _check_blocks,
     EVIDENCE: _check_evidence,
+    GET_SNAPSHOT: _check_get_snapshot,
+    SNAPSHOT: _check_snapshot,
+    GET_MANIFEST: _check_get_manifest,
+    MANIFEST: _check_manifest,
+    GET_CHUNK: _check_get_chunk,
+    CHUNK: _check_chunk,
 }

@@ -28,6 +28,11 @@ One file per node, written by ``yulian network init`` and read by ``yulian node 
     [log]
     file = "node.log"        # optional; without it the node logs to stderr
 
+    [snapshots]              # optional (decision 0051)
+    interval = 1000          # write a snapshot of the state every this many blocks (0: never)
+    keep = 2                 # snapshots kept in <data_dir>/snapshots (older ones are removed)
+    state_sync = true        # an empty node starts from a peer's snapshot, not from genesis
+
     [storage]                # optional; without it the ledger is LMDB in <data_dir>/ledger
     backend = "postgres"     # "lmdb" (default) or "postgres"
     dsn = "host=/run/postgresql dbname=yulian"   # postgres: a libpq connection string
@@ -57,6 +62,8 @@ DEFAULT_P2P_PORT = 9600
 DEFAULT_MEMPOOL_SIZE = 20_000
 MAX_VERIFY_WORKERS = 16
 MAX_PEERS = 1024
+DEFAULT_SNAPSHOT_KEEP = 2
+MAX_SNAPSHOT_KEEP = 100
 
 
 class ConfigError(ValueError):
@@ -80,6 +87,9 @@ class NodeConfig:
     verify_workers: int = 0  # signature-checking processes beside the node (node/verifier.py)
     log_file: Path | None = None
     storage: StorageConfig = dataclass_field(default_factory=StorageConfig)  # ledger/config.py
+    snapshot_interval: int = 0  # blocks between two snapshots this node writes (0: none)
+    snapshot_keep: int = DEFAULT_SNAPSHOT_KEEP
+    state_sync: bool = False  # an empty ledger starts from a peer's snapshot (node/statesync.py)
 
     @property
     def p2p_address(self) -> str:
@@ -105,6 +115,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
     "mempool": {"size": (int, False)},
     "verify": {"workers": (int, False)},
     "log": {"file": (str, False)},
+    "snapshots": {"interval": (int, False), "keep": (int, False), "state_sync": (bool, False)},
     "storage": {
         "backend": (str, False),
         "path": (str, False),
@@ -152,6 +163,12 @@ def save_config(cfg: NodeConfig, path: str | os.PathLike[str]) -> None:
         doc["log"] = {"file": _relative(cfg.log_file, base)}
     if cfg.storage != StorageConfig():
         doc["storage"] = _storage_doc(cfg.storage, base)
+    if cfg.snapshot_interval or cfg.state_sync or cfg.snapshot_keep != DEFAULT_SNAPSHOT_KEEP:
+        doc["snapshots"] = {
+            "interval": cfg.snapshot_interval,
+            "keep": cfg.snapshot_keep,
+            "state_sync": cfg.state_sync,
+        }
     _from_doc(doc, path)  # never write a file that load_config would refuse
     path.write_text(tomli_w.dumps(doc), encoding="utf-8")
 
@@ -180,6 +197,8 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
             value = body[key]
             if kind is int and (type(value) is not int):
                 raise fail(f"[{section}] {key}", f"expected an integer, got {value!r}")
+            if kind is bool and type(value) is not bool:
+                raise fail(f"[{section}] {key}", f"expected true or false, got {value!r}")
             if kind is str and not (isinstance(value, str) and value):
                 raise fail(f"[{section}] {key}", f"expected a non-empty string, got {value!r}")
             if kind is list and not isinstance(value, list):
@@ -207,6 +226,13 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         raise fail("[verify] workers", f"must be 0..{MAX_VERIFY_WORKERS}, got {verify_workers}")
     log_file = values["log"].get("file")
     storage = _storage(values["storage"], base, fail)
+    snapshots = values["snapshots"]
+    interval = snapshots.get("interval", 0)
+    keep = snapshots.get("keep", DEFAULT_SNAPSHOT_KEEP)
+    if interval < 0:
+        raise fail("[snapshots] interval", f"must be 0 (none) or positive, got {interval}")
+    if not 1 <= keep <= MAX_SNAPSHOT_KEEP:
+        raise fail("[snapshots] keep", f"must be 1..{MAX_SNAPSHOT_KEEP}, got {keep}")
     return NodeConfig(
         name=node["name"],
         org=node["org"],
@@ -223,6 +249,9 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         verify_workers=verify_workers,
         log_file=None if log_file is None else _resolve(log_file, base),
         storage=storage,
+        snapshot_interval=interval,
+        snapshot_keep=keep,
+        state_sync=snapshots.get("state_sync", False),
     )
 
 

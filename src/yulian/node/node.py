@@ -30,20 +30,16 @@ from yulian.crypto.suite import get_suite
 from yulian.crypto.x509 import CertificateError, der_to_pem, parse_certificate, pem_to_der
 from yulian.execution.blocks import ChainTip
 from yulian.execution.executor import ExecTx
-from yulian.ledger import open_ledger
+from yulian.ledger import LedgerError, open_ledger
 from yulian.mempool.admission import AdmissionError
-from yulian.net.messages import Message, gossip_messages
+from yulian.net.messages import SNAPSHOT_KINDS, Message, gossip_messages
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
 from yulian.node.config import NodeConfig
-from yulian.node.replica import (
-    Committed,
-    ConsortiumChanged,
-    Outputs,
-    Replica,
-    ReplicaConfig,
-    Timer,
-)
+from yulian.node.outputs import ConsortiumChanged
+from yulian.node.replica import Committed, Outputs, Replica, ReplicaConfig, Timer
+from yulian.node.snapshotservice import SnapshotService
+from yulian.node.snapshotstore import SnapshotStore
 from yulian.node.verifier import Verifier
 from yulian.types.genesis import ChainParams, Genesis, Organisation
 
@@ -54,6 +50,11 @@ GOSSIP_INTERVAL_S = 0.02
 TICK_INTERVAL_S = 0.5
 MAX_GOSSIP_BATCH = 1000
 GOSSIP_CHUNK = 100  # peers' txs admitted between two looks at other messages
+
+
+def syncing() -> AdmissionError:
+    """Why a node refuses txs while state sync installs a snapshot (its replica is not up)."""
+    return AdmissionError("syncing", 503, "the node is installing a snapshot; retry later")
 
 
 class NodeStartError(RuntimeError):
@@ -75,12 +76,15 @@ class Node:
         self.public_key = key.public_key()
         self.cert_der = self._check_certificate()
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.ledger = open_ledger(config.storage, data_dir=config.data_dir)
+        try:
+            self.ledger = open_ledger(config.storage, data_dir=config.data_dir)
+        except LedgerError as e:
+            raise NodeStartError(f"refusing to start: the ledger: {e}") from None
         self._check_genesis_hash()
         try:
-            wal = WAL(OsFile(config.data_dir / "consensus.wal"))
+            self._wal = WAL(OsFile(config.data_dir / "consensus.wal"))
             # every node keeps safety rules: governance can make any node a validator later
-            safety = SafetyRules(
+            self._safety = SafetyRules(
                 self.suite,
                 key,
                 self.chain_id,
@@ -89,21 +93,18 @@ class Node:
             )
         except (WALCorrupted, CorruptSafetyData) as e:
             raise NodeStartError(f"refusing to start: {type(e).__name__}: {e}") from None
-        self.replica = Replica(
+        self._make_replica()
+        self.snapshots = SnapshotService(
+            SnapshotStore(config.data_dir / "snapshots", config.snapshot_keep),
+            self.ledger,
             self.genesis,
             self.suite,
-            self.ledger,
-            safety,
-            wal,
-            ReplicaConfig(
-                name=config.name,
-                mempool_size=config.mempool_size,
-                node_cert=self.cert_der,
-            ),
+            interval=config.snapshot_interval,
+            state_sync=config.state_sync,
         )
-        self._check_membership()
-        self.registry = self.replica.registry
-        self.mempool = self.replica.mempool
+        # told the height of a snapshot state sync installed (the replica was made anew)
+        self.install_listeners: list[Callable[[int], None]] = []
+        self._startup: asyncio.Task[None] | None = None
         self.peers: PeerManager | None = None
         self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
         # told of each committed block, in height order, after it is durable
@@ -118,6 +119,25 @@ class Node:
         self._stopping = False
         self._background: asyncio.Task[None] | None = None
         self.started_ms = now_ms()
+
+    def _make_replica(self) -> None:
+        """The replica on the ledger as it is (again after state sync installed a snapshot)."""
+        config = self.config
+        self.replica = Replica(
+            self.genesis,
+            self.suite,
+            self.ledger,
+            self._safety,
+            self._wal,
+            ReplicaConfig(
+                name=config.name,
+                mempool_size=config.mempool_size,
+                node_cert=self.cert_der,
+            ),
+        )
+        self._check_membership()
+        self.registry = self.replica.registry
+        self.mempool = self.replica.mempool
 
     @property
     def tip(self) -> ChainTip:
@@ -203,6 +223,7 @@ class Node:
         for change in out.consortium_changes:
             self._on_consortium_change(change)
         for committed in out.committed:
+            self.snapshots.after_commit(committed.height)
             log.info("committed block %d with %d txs", committed.height, len(committed.tx_ids))
             for listener in self.commit_listeners:
                 listener(committed)
@@ -241,6 +262,12 @@ class Node:
     def _on_peer_message(self, peer: str, msg: Message) -> None:
         if self._stopping:
             return
+        if msg.kind in SNAPSHOT_KINDS:
+            if self.peers is not None:
+                self.snapshots.on_message(self.peers, peer, msg)
+            return
+        if self.snapshots.syncing:
+            return  # the replica starts once a snapshot is installed
         if msg.kind == "txs":
             self._queue_gossip(peer, msg)
             return
@@ -259,6 +286,7 @@ class Node:
             self._gossip_admitter = asyncio.ensure_future(self._admit_gossip())
 
     def _on_peer_connect(self, peer: str) -> None:
+        self.snapshots.on_connect(peer)
         if self.peers is not None:
             self.peers.send(peer, self.replica.status_message())
 
@@ -271,8 +299,13 @@ class Node:
         return identity.name
 
     # --- transactions ---------------------------------------------------------------------
+    def _refuse_while_syncing(self) -> None:
+        if self.snapshots.syncing:
+            raise syncing()
+
     def submit(self, data: bytes) -> ExecTx:
         """Admit an encoded envelope into the mempool and gossip it; raises ``AdmissionError``."""
+        self._refuse_while_syncing()
         tx = self.replica.submit(data, now_ms())
         self._gossip.append(data)
         return tx
@@ -280,6 +313,8 @@ class Node:
     async def submit_many(self, datas: Sequence[bytes]) -> list[ExecTx | AdmissionError]:
         """Admit envelopes in order (signatures checked by the verifier processes, if any) and
         gossip the admitted ones: per envelope, the tx or why it was refused."""
+        if self.snapshots.syncing:
+            return [syncing() for _ in datas]
         await self._preverify(datas, room=self.replica.client_room())
         results = self.replica.submit_many(datas, now_ms())
         self._gossip.extend(d for d, r in zip(datas, results, strict=True) if type(r) is ExecTx)
@@ -360,24 +395,41 @@ class Node:
             identify=self._identify_peer,
             on_message=self._on_peer_message,
             on_connect=self._on_peer_connect,
+            on_disconnect=self.snapshots.on_disconnect,
         )
 
     async def start(self) -> None:
-        """Connect to peers, start consensus and the gossip loop."""
+        """Connect to peers, start consensus and the gossip loop — after state sync installed
+        a snapshot, when it runs (in the background: the API serves meanwhile)."""
         if self.config.peers or len(self.replica.view.latest_validators()) > 1:
             self._start_peers()
             assert self.peers is not None
             await self.peers.start()
+        if self.snapshots.syncing:
+            self._startup = asyncio.create_task(self._sync_then_start())
+        else:
+            self._start_replica()
+
+    async def _sync_then_start(self) -> None:
+        if await self.snapshots.sync(self.peers, lambda: self._stopping):
+            self._make_replica()
+            for listener in self.install_listeners:
+                listener(self.replica.tip.height)
+        if not self._stopping:
+            self._start_replica()
+
+    def _start_replica(self) -> None:
         self.perform(self.replica.start(now_ms()))
         self._background = asyncio.create_task(self._gossip_loop())
 
     async def stop(self) -> None:
         """Stop consensus and gossip, disconnect peers and close the ledger."""
         self._stopping = True
-        if self._background is not None:
-            self._background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._background
+        for task in (self._startup, self._background):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.peers is not None:
             await self.peers.stop()
         self.close()

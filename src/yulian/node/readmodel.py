@@ -19,6 +19,7 @@ from yulian.api.port import (
     CommittedBlock,
     Head,
     NodeHealth,
+    NotHeld,
     ProvenTx,
     TxStatus,
 )
@@ -29,6 +30,7 @@ from yulian.execution.overlay import state_key
 from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.execution.system.lifecycle import active_names
 from yulian.ledger import MAX_HISTORY_LIMIT
+from yulian.ledger.archive import archived_at
 from yulian.mempool.admission import AdmissionError
 from yulian.node.commit_feed import CommitFeed
 from yulian.node.commit_waiters import CommitWaiters
@@ -42,7 +44,7 @@ from yulian.types.tx import SignedTx
 
 if TYPE_CHECKING:
     from yulian.node.node import Node
-    from yulian.node.replica import Committed
+    from yulian.node.replica import Committed, Replica
 
 ANONYMOUS = SenderInfo(org="", role="anonymous", id="", attributes={})
 RECENT_BLOCKS = 256  # blocks whose tx ids are remembered (followers ask for the newest most)
@@ -54,7 +56,6 @@ class ReadModel:
 
     def __init__(self, node: Node) -> None:
         self._node = node
-        self._replica = node.replica
         self._ledger = node.ledger
         self._suite = node.suite
         self.chain_id = node.chain_id
@@ -64,6 +65,16 @@ class ReadModel:
         self._recent_tx_ids: dict[int, tuple[bytes, ...]] = {}
         self._trees = lru_cache(maxsize=TREE_CACHE_BLOCKS)(self._build_trees)
         node.commit_listeners.append(self.publish)
+        node.install_listeners.append(self._installed)
+
+    @property
+    def _replica(self) -> Replica:
+        """The node's replica (made anew when state sync installs a snapshot)."""
+        return self._node.replica
+
+    def _installed(self, height: int) -> None:
+        """State sync installed a snapshot of ``height``: the feed goes on from there."""
+        self.commits.published_height = height
 
     # --- the node's side: each committed block ------------------------------------------
     def publish(self, committed: Committed) -> None:
@@ -123,7 +134,8 @@ class ReadModel:
             self._ledger.commit(height),
             self._ledger.block_hash(height),
         )
-        assert data is not None and block_hash is not None
+        if data is None or block_hash is None:
+            return None  # below the floor: not held (``not_held`` says where it is)
         block = Block.decode(data)
         tx_ids = self._recent_tx_ids.get(height)
         if tx_ids is None:
@@ -134,6 +146,15 @@ class ReadModel:
             tx_ids,
             CommitCertificate.decode(commit) if commit is not None else None,
         )
+
+    def not_held(self, height: int) -> NotHeld | None:
+        if not 1 <= height <= self._ledger.height() or self._ledger.block(height) is not None:
+            return None
+        entry = archived_at(self._ledger, height)
+        floor = self._ledger.floor()
+        if entry is None:
+            return NotHeld(height, floor)
+        return NotHeld(height, floor, entry.name, entry.first, entry.last)
 
     def receipt(self, height: int, index: int) -> Receipt | None:
         data = self._ledger.receipt(height, index)
@@ -148,10 +169,11 @@ class ReadModel:
             return None
         height, index = location
         block_bytes, commit_bytes = self._ledger.block(height), self._ledger.commit(height)
-        assert block_bytes is not None and commit_bytes is not None
+        prev = self._ledger.block(height - 1) if height > 1 else None
+        if block_bytes is None or commit_bytes is None or (height > 1 and prev is None):
+            return None  # archived or below a snapshot: ``not_held`` says where
         block = Block.decode(block_bytes)
         tx_tree, receipt_tree, receipts = self._trees(height)
-        prev = self._ledger.block(height - 1) if height > 1 else None
         bundle = TxProofBundle(
             chain_id=self.chain_id,
             envelope=block.txs[index],
@@ -220,7 +242,10 @@ class ReadModel:
         )
 
     def config_at(self, height: int) -> ConsortiumConfig:
-        data = self._ledger.get_at(CONFIG_KEY, height) if height > 0 else None
+        # every version of the config is kept, also below a floor (decision 0050): its
+        # history answers where a versioned read (get_at) of a pruned ledger would not
+        versions = self._ledger.history(CONFIG_KEY, limit=1, before_height=height + 1)
+        data = versions[0][1] if versions and height > 0 else None
         if data is None:
             return self._replica.genesis_config
         return ConsortiumConfig.decode(data)

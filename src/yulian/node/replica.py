@@ -50,7 +50,7 @@ from yulian.crypto.suite import Suite
 from yulian.execution.blocks import ChainTip
 from yulian.execution.executor import BlockResult, ExecTx
 from yulian.execution.registry import ContractRegistry
-from yulian.execution.roots import genesis_state_root
+from yulian.execution.roots import EMPTY_STATE_SUM, empty_state_root
 from yulian.execution.system import (
     ConsortiumContract,
     LifecycleContract,
@@ -77,15 +77,7 @@ from yulian.types.consortium import ConsortiumConfig
 from yulian.types.encoding import DecodeError
 from yulian.types.genesis import ChainParams, Genesis
 
-__all__ = [
-    "Committed",
-    "ConsortiumChanged",
-    "Outputs",
-    "Replica",
-    "ReplicaConfig",
-    "ReplicaFactory",
-    "Timer",
-]
+__all__ = ["Committed", "Outputs", "Replica", "ReplicaConfig", "ReplicaFactory", "Timer"]
 
 log = logging.getLogger("yulian.replica")
 
@@ -180,14 +172,17 @@ class Replica:
             return ChainTip(
                 0,
                 self.genesis_hash,
-                genesis_state_root(self.suite, self.genesis_hash),
+                empty_state_root(self.suite),
                 self.genesis.time_ms,
+                EMPTY_STATE_SUM,
             )
         block_bytes = self.ledger.block(height)
         block_hash = self.ledger.block_hash(height)
         assert block_bytes is not None and block_hash is not None, "the head block is present"
         header = Block.decode(block_bytes).header
-        return ChainTip(height, block_hash, header.state_root, header.time_ms)
+        state_sum = self.ledger.state_sum()
+        assert state_sum is not None, "a ledger with a head has its state sum"
+        return ChainTip(height, block_hash, header.state_root, header.time_ms, state_sum)
 
     @property
     def pending_evidence(self) -> Sequence[DuplicateVoteEvidence]:
@@ -548,6 +543,7 @@ class Replica:
                 writes=result.writes,
                 state_root=block.header.state_root,
                 events=block_events(result.receipts),
+                state_sum=result.state_sum,
             )
         )
         if self._wal_bytes > WAL_RESET_BYTES:
@@ -557,7 +553,11 @@ class Replica:
             self._reload_config(block.header.height, out)
         self.mempool.remove(tx_ids)
         self.tip = ChainTip(
-            block.header.height, block_hash, block.header.state_root, block.header.time_ms
+            block.header.height,
+            block_hash,
+            block.header.state_root,
+            block.header.time_ms,
+            result.state_sum,
         )
         self.last_commit_ms = block.header.time_ms
         out.committed.append(

@@ -99,8 +99,10 @@ def issue_cert(
     public_key: bytes | None = None,
     validity_days: int = 365,
     now: datetime | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> Credential:
-    """Have ``org``'s CA issue a ``role`` certificate for member ``name``.
+    """Have ``org``'s CA issue a ``role`` certificate for member ``name`` (with
+    ``attributes`` in its attributes extension, e.g. ``{"roles": "inspector"}``).
 
     Without ``public_key`` a key is generated and written (mode 0600) beside the certificate;
     with one, only the certificate is written (the holder keeps the key). An existing member
@@ -133,7 +135,7 @@ def issue_cert(
     if public_key is None:
         key = suite.generate_key()
         public_key = key.public_key()
-    der = ca.issue_der(role, name, public_key, window)
+    der = ca.issue_der(role, name, public_key, window, attributes)
     make_private_dir(directory)
     if key is not None:
         write_private(key_path, key.to_pem())

@@ -138,6 +138,15 @@ class MemLedger:
         r = self._record(height)
         return None if r is None else r.state_root
 
+    def state_sum(self) -> bytes | None:
+        self._open()
+        return self._blocks[-1].state_sum if self._blocks else None
+
+    def floor(self) -> int:
+        """Always 1: the simulator never prunes."""
+        self._open()
+        return 1
+
     def tx_location(self, tx_id: bytes) -> tuple[int, int] | None:
         self._open()
         check_key(tx_id, "tx id", MAX_TX_ID_BYTES)

@@ -5,7 +5,8 @@ product batches, their signed lifecycle events, custody hand-overs, splits and m
 module is what an organisation's software calls: ``TraceApp`` over any ``Connection`` (a
 node's ``yulian.sdk.Client``, or the test harness), the templates (``templates.py``), and
 ``public_trace``, which assembles everything a consumer's scan of a batch shows: the batch,
-its events, and those of every batch it came from.
+its events, and those of every batch it came from (the page ``trace_page_url`` names, which
+the batch's QR code encodes, shows the same).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 from yulian.apps.shared import Connection, call, govern
 from yulian.apps.trace.templates import TEMPLATES, roles_of
@@ -22,6 +24,12 @@ CONTRACT_NAME = "trace"
 TRACE_VERSION = "1.0"
 PAGE = 64  # events per query (the contract's MAX_PAGE)
 MAX_TRACE_BATCHES = 64  # batches a public trace walks back through
+TRACE_PAGE = "/explorer/trace.html"  # the public, read-only page of a batch (the explorer's)
+
+
+def trace_page_url(base_url: str, batch_id: str) -> str:
+    """The public trace page of a batch at a node: what the batch's QR code encodes."""
+    return f"{base_url.rstrip('/')}{TRACE_PAGE}?batch={quote(batch_id, safe='')}"
 
 
 def contract_source(

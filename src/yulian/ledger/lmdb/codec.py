@@ -15,17 +15,26 @@ import errno
 import hashlib
 import struct
 import zlib
+from typing import NamedTuple
 
 import lmdb
 
 from yulian.ledger.events import EventCursor, StoredEvent
 from yulian.ledger.validate import MAX_HASH_BYTES, CorruptLedger, LedgerError, LedgerFull
 
-FORMAT_TAG = b"yulian-ledger-lmdb/2"
+FORMAT_TAG = b"yulian-ledger-lmdb/3"
+#: What to do about a ledger an older release wrote: its chain's state roots are of an earlier
+#: rule (format 2 and before chained the write sets; format 3 commits to the whole state), so
+#: no block of it verifies under this release and no migration can make one (decision 0052).
+_OLD_CHAIN = (
+    "its chain's state roots follow the rule of an earlier release (a hash chained over each "
+    "block's writes), which this release does not compute, so the chain cannot continue here: "
+    "keep running that release for this chain, or start a new chain with this one"
+)
 #: Formats an older release wrote, with what to do about them.
 OLD_FORMATS = {
-    b"yulian-ledger-lmdb/1": "it has no event index and no per-block tx ids; resync this node "
-    "from its peers into an empty data directory (or restore a backup of this release)",
+    b"yulian-ledger-lmdb/1": _OLD_CHAIN,
+    b"yulian-ledger-lmdb/2": _OLD_CHAIN,
 }
 
 HEIGHT = struct.Struct(">Q")
@@ -121,21 +130,47 @@ def decode_history_value(raw: bytes) -> bytes | None:
     return raw[1:]
 
 
-def encode_head(height: int, block_hash: bytes, state_root: bytes) -> bytes:
-    return HEIGHT.pack(height) + bytes([len(block_hash)]) + block_hash + state_root
+class Head(NamedTuple):
+    """The head record: the last block's height, hash and state root, and the state sum."""
+
+    height: int
+    block_hash: bytes
+    state_root: bytes
+    state_sum: bytes
 
 
-def decode_head(raw: bytes) -> tuple[int, bytes, bytes]:
-    """Return ``(height, block_hash, state_root)`` of a head record."""
-    if len(raw) < HEIGHT.size + 2:
+EMPTY_HEAD = Head(0, b"", b"", b"")
+
+
+def encode_head(head: Head) -> bytes:
+    """``height (u64) || len(hash) (u8) || hash || len(root) (u8) || root || state sum``."""
+    height, block_hash, root, state_sum = head
+    return (
+        HEIGHT.pack(height)
+        + bytes([len(block_hash)])
+        + block_hash
+        + bytes([len(root)])
+        + root
+        + state_sum
+    )
+
+
+def decode_head(raw: bytes) -> Head:
+    at = HEIGHT.size
+    if len(raw) < at + 2:
         raise CorruptLedger("sys: head record too short")
     height: int = HEIGHT.unpack_from(raw)[0]
-    hash_len = raw[HEIGHT.size]
-    block_hash = raw[HEIGHT.size + 1 : HEIGHT.size + 1 + hash_len]
-    state_root = raw[HEIGHT.size + 1 + hash_len :]
-    if not 1 <= hash_len == len(block_hash) or not 1 <= len(state_root) <= MAX_HASH_BYTES:
+    block_hash = raw[at + 1 : at + 1 + raw[at]]
+    at += 1 + raw[at]
+    root_len = raw[at] if at < len(raw) else 0
+    state_root = raw[at + 1 : at + 1 + root_len]
+    state_sum = raw[at + 1 + root_len :]
+    if (
+        not 1 <= len(block_hash) <= MAX_HASH_BYTES
+        or not 1 <= root_len == len(state_root) <= MAX_HASH_BYTES
+    ):
         raise CorruptLedger("sys: malformed head record")
-    return height, block_hash, state_root
+    return Head(height, block_hash, state_root, state_sum)
 
 
 def encode_tx_ids(tx_ids: tuple[bytes, ...]) -> bytes:

@@ -3,10 +3,12 @@
 Introduction
 ------------
 Walks every table once inside one read transaction and cross-checks them: per-height tables
-are contiguous up to the head, receipts and the tx index map one to one, every block's tx id
-list agrees with the tx index, events sit at valid cursors of their block with both index
-entries, and the state table is exactly the latest live version of every key's history. Every
-record's seal is verified on the way. Linear in the size of the ledger: for tools and tests.
+hold the same heights, contiguous from the floor to the head, receipts and the tx index map
+one to one (the tx index may also name txs of blocks below the floor that are not held),
+every block's tx id list agrees with the tx index, events sit at valid cursors of their block
+with both index entries, and the state table is exactly the latest live version of every
+key's history. Every record's seal is verified on the way. Linear in the size of the ledger:
+for tools and tests.
 """
 
 from __future__ import annotations
@@ -33,15 +35,20 @@ from yulian.ledger.validate import CorruptLedger
 Getter = Callable[[Txn, str, bytes], "bytes | None"]
 
 
-def check_tables(txn: Txn, tables: dict[str, Any], height: int, get: Getter) -> None:
-    """Raise ``CorruptLedger`` on the first inconsistency among ``tables`` at head ``height``."""
-    _Check(txn, tables, height, get).run()
+def check_tables(txn: Txn, tables: dict[str, Any], height: int, floor: int, get: Getter) -> None:
+    """Raise ``CorruptLedger`` on the first inconsistency among ``tables`` at head ``height``
+    and ``floor``."""
+    _Check(txn, tables, height, floor, get).run()
 
 
 class _Check:
-    def __init__(self, txn: Txn, tables: dict[str, Any], height: int, get: Getter) -> None:
-        self.txn, self.tables, self.height, self.get = txn, tables, height, get
+    def __init__(
+        self, txn: Txn, tables: dict[str, Any], height: int, floor: int, get: Getter
+    ) -> None:
+        self.txn, self.tables, self.height, self.floor, self.get = txn, tables, height, floor, get
         self.tx_counts: dict[int, int] = {}
+        self.held: list[int] = []  # heights of the blocks held
+        self.held_set: set[int] = set()
 
     def run(self) -> None:
         self.per_height_tables()
@@ -52,15 +59,22 @@ class _Check:
             unseal_value(key, raw, "meta")
 
     def per_height_tables(self) -> None:
+        blocks = self.txn.cursor(db=self.tables["blocks"]).iternext(values=False)
+        self.held = [decode_height(key, "blocks") for key in blocks]
+        self.held_set = set(self.held)
+        from_floor = [h for h in self.held if h >= self.floor]
+        if self.height and from_floor != list(range(self.floor, self.height + 1)):
+            raise CorruptLedger(f"blocks are not every height {self.floor}..{self.height}")
+        if not self.height and self.held:
+            raise CorruptLedger(f"blocks held at heights {self.held[:3]}, head is 0")
+        expected = [encode_height(h) for h in self.held]
         for table in ("blocks", "commits", "hashes", "roots", "blocktxs"):
-            expected = 1
+            keys = []
             for key, raw in self.txn.cursor(db=self.tables[table]):
-                if key != encode_height(expected):
-                    raise CorruptLedger(f"{table}: expected height {expected}, found {key.hex()}")
                 unseal_value(key, raw, table)
-                expected += 1
-            if expected != self.height + 1:
-                raise CorruptLedger(f"{table}: ends at {expected - 1}, head is {self.height}")
+                keys.append(key)
+            if keys != expected:
+                raise CorruptLedger(f"{table}: holds other heights than the blocks table")
         for key, raw in self.txn.cursor(db=self.tables["byhash"]):
             h = decode_height(unseal_value(key, raw, "byhash"), "byhash")
             if self.get(self.txn, "hashes", encode_height(h)) != key:
@@ -74,14 +88,18 @@ class _Check:
         for key, raw in self.txn.cursor(db=self.tables["receipts"]):
             h, index = decode_location(key, "receipts")
             expected_index = last[1] + 1 if h == last[0] else 0
-            if not 1 <= h <= self.height or index != expected_index:
+            if h not in self.held_set or index != expected_index:
                 raise CorruptLedger(f"receipts: unexpected (height, index) ({h}, {index})")
             unseal_value(key, raw, "receipts")
             locations.add(key)
             last = (h, index)
             self.tx_counts[h] = index + 1
+        held = self.held_set
         for tx_id, raw in self.txn.cursor(db=self.tables["txindex"]):
             location = unseal_value(tx_id, raw, "txindex")
+            h, _ = decode_location(location, "txindex")
+            if h not in held and h < self.floor:
+                continue  # a tx of a block below the floor that is not held
             if location not in locations:
                 raise CorruptLedger(f"txindex: {tx_id.hex()} points to no receipt")
             locations.discard(location)

@@ -21,13 +21,16 @@ evname      digest(contract, name) + cursor          (empty)
 state       state key                                current value
 history     len(key) (u16 BE) + key + height         0x00 (deleted) | 0x01 + value
 meta        UTF-8 name                               caller's bytes
-sys         b"format" / b"head"                      format tag / head record
+sys         b"format" / b"head" / b"floor"           format tag / head record / floor (u64)
 ==========  =======================================  ==========================================
 
 Invariant: all records of one block, and the head record naming it, are written in **one** LMDB
 write transaction; LMDB commits it atomically (copy-on-write pages, then the meta page) and, with
 ``sync=True``, durably (fsync before ``commit_block`` returns). A process killed at any point
 leaves the previous transaction's snapshot, so a reopened ledger is always at a block boundary.
+Below the floor (``maintenance.py``: a pruned ledger, or one installed from a snapshot) the
+per-height tables hold only the blocks that were kept; the tx index holds every tx.
+
 Opening checks the format tag and the head against the tables (cheap); ``check_integrity``
 checks everything (``integrity.py``). A data file shorter than LMDB's last used page
 (truncation) is refused at open, before any page of it is touched (touching it would be a
@@ -45,10 +48,10 @@ Threads: any number of reader threads, one writer at a time (a lock), admitted t
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +59,13 @@ import lmdb
 
 from yulian.ledger import failpoints
 from yulian.ledger.events import EventCursor, EventPage, check_event_query
-from yulian.ledger.lmdb import queries, writes
+from yulian.ledger.lmdb import maintenance, queries, writes
 from yulian.ledger.lmdb.codec import (
+    EMPTY_HEAD,
     FORMAT_TAG,
     HISTORY_OVERHEAD_BYTES,
     OLD_FORMATS,
+    Head,
     decode_head,
     decode_height,
     decode_location,
@@ -72,8 +77,10 @@ from yulian.ledger.lmdb.codec import (
     translate_lmdb_error,
     unseal_value,
 )
+from yulian.ledger.lmdb.files import acquire_writer_lock, check_data_file_length, copy_environment
 from yulian.ledger.lmdb.gate import Gate, Reading, Txn
 from yulian.ledger.lmdb.integrity import check_tables
+from yulian.ledger.maintenance import PruneReport, SnapshotBase, Version, VersionReader
 from yulian.ledger.store import BlockCommit, check_block_commit
 from yulian.ledger.validate import (
     MAX_HASH_BYTES,
@@ -87,6 +94,7 @@ from yulian.ledger.validate import (
     LedgerClosed,
     LedgerError,
     LedgerFull,
+    Pruned,
     UnsupportedFormat,
     check_height,
     check_key,
@@ -112,6 +120,7 @@ MAX_TABLES = 32
 
 _FORMAT_KEY = b"format"
 _HEAD_KEY = b"head"
+_FLOOR_KEY = b"floor"
 _WRITER_LOCK_FILE = "writer.lock"
 
 TABLE_NAMES = (
@@ -159,7 +168,7 @@ class LmdbLedger:
                 raise LedgerError(f"no ledger at {self._path}")
         else:
             self._path.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = _acquire_writer_lock(self._path / _WRITER_LOCK_FILE)
+            self._lock_fd = acquire_writer_lock(self._path / _WRITER_LOCK_FILE)
         try:
             self._env = self._open_env(map_size, sync)
             self._tables = self._open_tables()
@@ -187,7 +196,7 @@ class LmdbLedger:
         except lmdb.Error as exc:
             raise translate_lmdb_error(exc) from exc
         try:
-            _check_data_file_length(env, self._path / "data.mdb")
+            check_data_file_length(env, self._path / "data.mdb")
             if env.max_key_size() < MAX_KEY_BYTES + HISTORY_OVERHEAD_BYTES:
                 raise LedgerError(f"LMDB max key size {env.max_key_size()} is too small")
             if not self._readonly:
@@ -241,11 +250,12 @@ class LmdbLedger:
 
     def _check_head(self, txn: Txn) -> None:
         """Check the head against the per-height tables: O(1) reads, done at every open."""
-        height, block_hash, state_root = self._read_head(txn)
-        for table in PER_HEIGHT_TABLES:
-            entries = txn.stat(self._tables[table])["entries"]
-            if entries != height:
-                raise CorruptLedger(f"{table} holds {entries} entries, head is {height}")
+        height, block_hash, state_root, _ = self._read_head(txn)
+        floor = self._read_floor(txn)
+        counts = {t: txn.stat(self._tables[t])["entries"] for t in PER_HEIGHT_TABLES}
+        entries = counts["blocks"]
+        if len(set(counts.values())) != 1 or not height - floor + 1 <= entries <= height:
+            raise CorruptLedger(f"per-height tables hold {counts}, head {height}, floor {floor}")
         if height == 0:
             return
         cursor = txn.cursor(db=self._tables["blocks"])
@@ -323,9 +333,13 @@ class LmdbLedger:
         stored: bool = txn.put(key, seal_value(key, value), db=self._tables[table], **flags)
         return stored
 
-    def _read_head(self, txn: Txn) -> tuple[int, bytes, bytes]:
+    def _read_head(self, txn: Txn) -> Head:
         raw = self._get(txn, "sys", _HEAD_KEY)
-        return (0, b"", b"") if raw is None else decode_head(raw)
+        return EMPTY_HEAD if raw is None else decode_head(raw)
+
+    def _read_floor(self, txn: Txn) -> int:
+        raw = self._get(txn, "sys", _FLOOR_KEY)
+        return 1 if raw is None else decode_height(raw, "sys")
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -336,7 +350,7 @@ class LmdbLedger:
         failpoints.failpoint(failpoints.COMMIT_AFTER_WRITE)
 
     def _fill_block(self, txn: Txn, c: BlockCommit) -> None:
-        head_height = self._read_head(txn)[0]
+        head_height = self._read_head(txn).height
         if c.height != head_height + 1:
             raise HeightMismatch(head_height + 1, c.height)
         writes.put_block_records(txn, self._tables, c)
@@ -345,7 +359,8 @@ class LmdbLedger:
         writes.put_events(txn, self._tables, c)
         writes.put_state(txn, self._tables, c.height, c.writes)
         failpoints.failpoint(failpoints.COMMIT_AFTER_STATE)
-        self._put(txn, "sys", _HEAD_KEY, encode_head(c.height, c.block_hash, c.state_root))
+        head = Head(c.height, c.block_hash, c.state_root, c.state_sum)
+        self._put(txn, "sys", _HEAD_KEY, encode_head(head))
 
     def put_meta(self, name: str, value: bytes) -> None:
         key = check_meta_name(name)
@@ -359,7 +374,7 @@ class LmdbLedger:
 
     def height(self) -> int:
         with self._read() as txn:
-            return self._read_head(txn)[0]
+            return self._read_head(txn).height
 
     def _get_per_height(self, table: str, height: int) -> bytes | None:
         check_height(height)
@@ -387,8 +402,17 @@ class LmdbLedger:
         if height is not None:
             return self._get_per_height("roots", height)
         with self._read() as txn:
-            head_height, _, root = self._read_head(txn)
-        return root if head_height else None
+            head = self._read_head(txn)
+        return head.state_root if head.height else None
+
+    def state_sum(self) -> bytes | None:
+        with self._read() as txn:
+            head = self._read_head(txn)
+        return head.state_sum if head.height else None
+
+    def floor(self) -> int:
+        with self._read() as txn:
+            return self._read_floor(txn)
 
     def tx_location(self, tx_id: bytes) -> tuple[int, int] | None:
         check_key(tx_id, "tx id", MAX_TX_ID_BYTES)
@@ -420,8 +444,8 @@ class LmdbLedger:
     def receipts(self, height: int) -> list[bytes] | None:
         check_height(height)
         with self._read() as txn:
-            if not 1 <= height <= self._read_head(txn)[0]:
-                return None
+            if height == 0 or txn.get(encode_height(height), db=self._tables["blocks"]) is None:
+                return None  # above the head, or below the floor and not kept
             return queries.receipts_of(txn, self._tables, height)
 
     def tx_ids(self, height: int) -> list[bytes] | None:
@@ -443,7 +467,9 @@ class LmdbLedger:
             after, limit, scan_limit, contract, name, key_prefix, payload_prefix
         )
         with self._read() as txn:
-            head = self._read_head(txn)[0]
+            head, floor = self._read_head(txn).height, self._read_floor(txn)
+            if floor > 1 and (cursor is None or cursor.height < floor):
+                raise Pruned("events", 0 if cursor is None else cursor.height, floor)
             return queries.query_events(txn, self._tables, head, cursor, wanted, limit, scan_limit)
 
     # -- state reads -----------------------------------------------------------------------
@@ -457,9 +483,11 @@ class LmdbLedger:
         check_key(key)
         check_height(height)
         with self._read() as txn:
-            head_height = self._read_head(txn)[0]
+            head_height, floor = self._read_head(txn).height, self._read_floor(txn)
             if height > head_height:
                 raise InvalidInput(f"height {height} is above the head {head_height}")
+            if floor > 1 and height < floor:
+                raise Pruned("state", height, floor)
             versions = queries.seek_versions(txn, self._tables, key, height + 1, limit=1)
         return versions[0][1] if versions else None
 
@@ -496,7 +524,26 @@ class LmdbLedger:
     def check_integrity(self) -> None:
         with self._read() as txn:
             self._check_head(txn)
-            check_tables(txn, self._tables, self._read_head(txn)[0], self._get)
+            head, floor = self._read_head(txn), self._read_floor(txn)
+            check_tables(txn, self._tables, head.height, floor, self._get)
+
+    # -- maintenance (``ledger/maintenance.py``) -------------------------------------------
+
+    def read_versions(self) -> AbstractContextManager[VersionReader]:
+        return maintenance.VersionReading(self)
+
+    def install_snapshot(self, base: SnapshotBase, versions: Iterable[Version]) -> None:
+        maintenance.install(self, base, versions)
+
+    def prune(
+        self, below: int, keep_heights: Collection[int], window: Callable[[bytes], int]
+    ) -> PruneReport:
+        return maintenance.prune(self, below, keep_heights, window)
+
+    def backup(self, directory: Path) -> None:
+        """A consistent copy of the ledger into ``directory`` (empty), while it runs."""
+        with self._read() as txn:
+            copy_environment(self._env, directory, txn)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -524,24 +571,3 @@ class LmdbLedger:
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("read-only" if self._readonly else "open")
         return f"LmdbLedger({str(self._path)!r}, {state})"
-
-
-def _acquire_writer_lock(lock_path: Path) -> int:
-    """Hold an exclusive ``flock`` for the life of the writer; released by the kernel when the
-    process dies, so a killed node never leaves a stale lock."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise LedgerError(f"ledger {lock_path.parent} is open for writing elsewhere") from None
-    return fd
-
-
-def _check_data_file_length(env: lmdb.Environment, data_file: Path) -> None:
-    """Refuse a data file shorter than LMDB's last used page: it was truncated."""
-    page_bytes = env.stat()["psize"]
-    needed = (env.info()["last_pgno"] + 1) * page_bytes
-    actual = data_file.stat().st_size
-    if actual < needed:
-        raise CorruptLedger(f"{data_file} is {actual} bytes, its pages need {needed}: truncated")

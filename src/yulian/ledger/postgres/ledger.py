@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -32,8 +32,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from yulian.ledger import failpoints
 from yulian.ledger.events import EventCursor, EventPage, check_event_query
-from yulian.ledger.postgres import queries
-from yulian.ledger.postgres.schema import CREATE_TABLES, FORMAT_TAG, TABLES
+from yulian.ledger.maintenance import PruneReport, SnapshotBase, Version, VersionReader
+from yulian.ledger.postgres import maintenance, queries
+from yulian.ledger.postgres.schema import CREATE_TABLES, FORMAT_TAG, OLD_FORMATS, TABLES
 from yulian.ledger.postgres.views import CREATE_VIEWS, create_functions_sql, quote
 from yulian.ledger.store import BlockCommit, check_block_commit
 from yulian.ledger.validate import (
@@ -48,6 +49,7 @@ from yulian.ledger.validate import (
     LedgerClosed,
     LedgerError,
     LedgerFull,
+    Pruned,
     UnsupportedFormat,
     check_height,
     check_key,
@@ -201,9 +203,10 @@ class PostgresLedger:
         row = conn.execute("SELECT value FROM ledger WHERE name = 'format'").fetchone()
         tag = None if row is None else row[0]
         if tag != FORMAT_TAG:
+            advice = OLD_FORMATS.get(str(tag), "it was written by another release")
             raise UnsupportedFormat(
                 f"schema {self._schema!r} holds a ledger of format {tag!r}; this release "
-                f"reads {FORMAT_TAG!r}"
+                f"reads {FORMAT_TAG!r}: {advice}"
             )
 
     @contextmanager
@@ -328,6 +331,15 @@ class PostgresLedger:
             row = conn.execute("SELECT height, state_root FROM head").fetchone()
         return bytes(row[1]) if row and row[0] else None
 
+    def state_sum(self) -> bytes | None:
+        with self._reading() as conn:
+            row = conn.execute("SELECT height, state_sum FROM head").fetchone()
+        return bytes(row[1]) if row and row[0] else None
+
+    def floor(self) -> int:
+        with self._reading() as conn:
+            return queries.head_floor(conn)[1]
+
     def tx_location(self, tx_id: bytes) -> tuple[int, int] | None:
         check_key(tx_id, "tx id", MAX_TX_ID_BYTES)
         with self._reading() as conn:
@@ -353,7 +365,7 @@ class PostgresLedger:
             row = conn.execute(
                 "SELECT receipt FROM txs WHERE height = %s AND tx_index = %s", (height, index)
             ).fetchone()
-        return None if row is None else bytes(row[0])
+        return None if row is None or row[0] is None else bytes(row[0])
 
     def receipts(self, height: int) -> list[bytes] | None:
         return self._block_txs("receipt", height)
@@ -383,6 +395,9 @@ class PostgresLedger:
             after, limit, scan_limit, contract, name, key_prefix, payload_prefix
         )
         with self._reading() as conn, conn.transaction():
+            floor = queries.head_floor(conn)[1]
+            if floor > 1 and (cursor is None or cursor.height < floor):
+                raise Pruned("events", 0 if cursor is None else cursor.height, floor)
             return queries.query_events(conn, cursor, wanted, limit, scan_limit)
 
     # -- state reads -----------------------------------------------------------------------
@@ -397,9 +412,11 @@ class PostgresLedger:
         check_key(key)
         check_height(height)
         with self._reading() as conn:
-            head, value = queries.value_at(conn, key, height)
+            head, floor, value = queries.value_at(conn, key, height)
         if height > head:
             raise InvalidInput(f"height {height} is above the head {head}")
+        if floor > 1 and height < floor:
+            raise Pruned("state", height, floor)
         return value
 
     def history(
@@ -444,6 +461,31 @@ class PostgresLedger:
         with self._reading() as conn, conn.transaction():
             queries.check_head(conn)
             queries.check_tables(conn)
+
+    # -- maintenance (``ledger/maintenance.py``) -------------------------------------------
+
+    def read_versions(self) -> AbstractContextManager[VersionReader]:
+        return maintenance.read_versions(self._reading)
+
+    def install_snapshot(self, base: SnapshotBase, versions: Iterable[Version]) -> None:
+        with self._write_lock:
+            conn = self._writable()
+            try:
+                maintenance.install(conn, base, versions)
+            except pg_errors.UniqueViolation as exc:
+                raise InvalidInput(f"a snapshot repeats a record: {exc}") from None
+            except psycopg.Error as exc:
+                raise _translate(exc) from exc
+
+    def prune(
+        self, below: int, keep_heights: Collection[int], window: Callable[[bytes], int]
+    ) -> PruneReport:
+        with self._write_lock:
+            conn = self._writable()
+            try:
+                return maintenance.prune(conn, below, keep_heights, window)
+            except psycopg.Error as exc:
+                raise _translate(exc) from exc
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -75,9 +75,17 @@ def lock_head(conn: Conn) -> int:
 
 def move_head(conn: Conn, c: BlockCommit) -> None:
     conn.execute(
-        "UPDATE head SET height = %s, hash = %s, state_root = %s",
-        (c.height, c.block_hash, c.state_root),
+        "UPDATE head SET height = %s, hash = %s, state_root = %s, state_sum = %s",
+        (c.height, c.block_hash, c.state_root, c.state_sum),
     )
+
+
+def head_floor(conn: Conn) -> tuple[int, int]:
+    """``(head height, floor)`` in one statement."""
+    row = conn.execute("SELECT height, floor FROM head").fetchone()
+    if row is None:
+        raise CorruptLedger("head: the head row is missing")
+    return int(row[0]), int(row[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,16 +187,17 @@ def block_txs(conn: Conn, column: str, height: int) -> list[bytes] | None:
     return [bytes(value) for (value,) in rows if value is not None]
 
 
-def value_at(conn: Conn, key: bytes, height: int) -> tuple[int, bytes | None]:
-    """The head and the value of ``key`` at the end of block ``height``, in one snapshot."""
+def value_at(conn: Conn, key: bytes, height: int) -> tuple[int, int, bytes | None]:
+    """The head, the floor and the value of ``key`` at the end of block ``height``, in one
+    snapshot."""
     row = conn.execute(
-        "SELECT (SELECT height FROM head), "
+        "SELECT (SELECT height FROM head), (SELECT floor FROM head), "
         "(SELECT value FROM history WHERE key = %s AND height <= %s "
         " ORDER BY height DESC LIMIT 1)",
         (key, min(height, PG_MAX_HEIGHT)),
     ).fetchone()
     assert row is not None
-    return int(row[0]), None if row[1] is None else bytes(row[1])
+    return int(row[0]), int(row[1]), None if row[2] is None else bytes(row[2])
 
 
 def versions(
@@ -328,10 +337,14 @@ def _more_in_group(conn: Conn, after: EventCursor, wanted: EventFilter) -> bool:
 #: Each query names the first inconsistency of one kind, or returns no row.
 _INTEGRITY_CHECKS = (
     (
-        "blocks are not exactly heights 1..head",
-        "SELECT count(*), min(height), max(height) FROM blocks "
-        "HAVING count(*) <> (SELECT height FROM head) "
-        "OR (count(*) > 0 AND (min(height) <> 1 OR max(height) <> (SELECT height FROM head)))",
+        "blocks are not every height from the floor to the head",
+        "SELECT count(*), max(b.height) FROM blocks b, head h "
+        "WHERE b.height >= h.floor GROUP BY h.height, h.floor "
+        "HAVING count(*) <> h.height - h.floor + 1 OR max(b.height) <> h.height",
+    ),
+    (
+        "a block is held above the head",
+        "SELECT height FROM blocks WHERE height > (SELECT height FROM head) LIMIT 1",
     ),
     (
         "a block's txs are not numbered 0..tx_count-1",
@@ -342,9 +355,14 @@ _INTEGRITY_CHECKS = (
         "LIMIT 1",
     ),
     (
-        "a tx belongs to no block",
-        "SELECT tx_id FROM txs t WHERE NOT EXISTS "
+        "a tx of a block at or above the floor belongs to no block",
+        "SELECT tx_id FROM txs t WHERE t.height >= (SELECT floor FROM head) AND NOT EXISTS "
         "(SELECT 1 FROM blocks b WHERE b.height = t.height) LIMIT 1",
+    ),
+    (
+        "a tx of a held block has no receipt, or one of a block not held has one",
+        "SELECT t.tx_id FROM txs t LEFT JOIN blocks b ON b.height = t.height "
+        "WHERE (b.height IS NULL) <> (t.receipt IS NULL) LIMIT 1",
     ),
     (
         "an event names no tx of its block, or another tx",

@@ -13,9 +13,9 @@ block holds. The operators' views (``views.py``) present them as text.
 table       columns                                               keys and indexes
 ==========  ====================================================  ============================
 ledger      name, value (text)                                    ``format`` = ``FORMAT_TAG``
-head        one row: height, hash, state_root                     —
+head        one row: height, hash, state_root, state_sum, floor   —
 blocks      height, hash, block, commit, state_root, tx_count     PK height; UNIQUE hash
-txs         tx_id, height, tx_index, receipt                      PK tx_id; UNIQUE (height, i)
+txs         tx_id, height, tx_index, receipt (NULL: not held)     PK tx_id; UNIQUE (height, i)
 events      height, tx_index, event_index, tx_id, contract,       PK cursor; (contract, cursor);
             name, key, payload                                    (contract, name, cursor)
 state       key, value                                            PK key
@@ -26,7 +26,14 @@ meta        name (text), value                                    PK name
 
 from __future__ import annotations
 
-FORMAT_TAG = "yulian-ledger-postgres/1"
+FORMAT_TAG = "yulian-ledger-postgres/2"
+#: What to do about a ledger an older release wrote (as for LMDB, ``lmdb/codec.py``).
+OLD_FORMATS = {
+    "yulian-ledger-postgres/1": "its chain's state roots follow the rule of an earlier release "
+    "(a hash chained over each block's writes), which this release does not compute, so the "
+    "chain cannot continue here: keep running that release for this chain, or start a new "
+    "chain with this one",
+}
 #: Tables the ledger owns in its schema (anything else there means the schema is not ours).
 TABLES = ("ledger", "head", "blocks", "txs", "events", "state", "history", "meta")
 
@@ -36,7 +43,9 @@ CREATE TABLE head (
     single boolean PRIMARY KEY DEFAULT true CHECK (single),
     height bigint NOT NULL,
     hash bytea NOT NULL,
-    state_root bytea NOT NULL
+    state_root bytea NOT NULL,
+    state_sum bytea NOT NULL,
+    floor bigint NOT NULL
 );
 CREATE TABLE blocks (
     height bigint PRIMARY KEY,
@@ -50,7 +59,7 @@ CREATE TABLE txs (
     tx_id bytea PRIMARY KEY,
     height bigint NOT NULL,
     tx_index integer NOT NULL,
-    receipt bytea NOT NULL,
+    receipt bytea,
     UNIQUE (height, tx_index)
 );
 CREATE TABLE events (
@@ -74,5 +83,5 @@ CREATE TABLE history (
     PRIMARY KEY (key, height)
 );
 CREATE TABLE meta (name text PRIMARY KEY, value bytea NOT NULL);
-INSERT INTO head (height, hash, state_root) VALUES (0, '', '');
+INSERT INTO head (height, hash, state_root, state_sum, floor) VALUES (0, '', '', '', 1);
 """
