@@ -28,7 +28,11 @@ CONFIG = "types/consortium.py"
 # building block -> files (under src/yulian) allowed to use it, and why
 OWNERS: dict[str, dict[str, str]] = {
     "ValidatorSet(": {VIEW: "the view builds the set of its height"},
-    "Membership(": {VIEW: "the view builds the members of its config"},
+    "Membership(": {
+        VIEW: "the view builds the members of its config",
+        "pki/ceremony.py": "the genesis ceremony (branch ops) checks certificates against the "
+        "founders' CAs before any chain, config or height exists; pki sits below consensus",
+    },
     ".validators_at(": {
         VIEW: "the view reads the schedule",
         CONFIG: "the schedule's own method",
