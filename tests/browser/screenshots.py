@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.browser.screenshots [docs/img]
 
 Starts the same network as the browser tests (4 organisations, evidence registrations, a
-governance change), photographs the main pages with Debian's Chromium, and stops it.
+governance change), photographs each page with Debian's Chromium, and stops it.
 """
 
 from __future__ import annotations
@@ -52,6 +52,14 @@ def main(target: Path) -> None:
                     chain,
                     f"config?height={chain.activity.governance_height}",
                     target / "explorer-config.png",
+                )
+                shoot(page, chain, "contract/evidence", target / "explorer-contracts.png")
+                shoot(page, chain, "governance", target / "explorer-governance.png")
+                shoot(
+                    page,
+                    chain,
+                    "events?contract=evidence&name=registered",
+                    target / "explorer-events.png",
                 )
                 shoot(page, chain, "verify", target / "explorer-verify.png")
                 page.locator("#genesis-file").set_input_files(str(chain.genesis_file))

@@ -250,7 +250,76 @@ def test_search_finds_heights_txs_block_hashes_and_keys(page: Page, chain: Chain
     expect(page.locator("#search-result")).to_contain_text("没有找到")
 
 
+def test_contracts_page_lists_active_versions_and_shows_code(page: Page, chain: Chain) -> None:
+    open_page(page, chain, "contracts")
+    rows = page.locator("#contracts tbody tr")
+    expect(rows.filter(has_text="consortium")).to_contain_text("系统合约")
+    evidence = rows.filter(has_text="evidence")
+    expect(evidence).to_contain_text("创世合约")
+    evidence.locator("a").first.click()
+    expect(page.locator("h1")).to_have_text("合约 evidence")
+    expect(page.locator("#contract-versions tbody tr")).to_have_count(1)
+    expect(page.locator("#contract-code")).to_contain_text("def register(ctx")
+    page.goto(f"{chain.url}/explorer/#/contract/consortium")
+    expect(page.locator("#contract-code")).to_contain_text("系统合约")
+
+
+def test_governance_page_shows_approvals_by_organisation_and_the_change(
+    page: Page, chain: Chain
+) -> None:
+    proposal = chain.activity.proposal
+    open_page(page, chain, "governance")
+    row = page.locator("#proposals tbody tr").filter(has_text="set_params")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("已生效")
+    approvals = row.locator("ul.approvals li")
+    expect(approvals).to_have_count(len(proposal["approvals"]))
+    for i, org in enumerate(proposal["approvals"]):
+        expect(approvals.nth(i)).to_contain_text(org)
+    expect(row.locator("ul.changes")).to_contain_text("params.block_interval_ms: 100 → 120")
+    expect(row).to_contain_text(str(chain.activity.governance_height))
+    page.locator("#gov-status").select_option("open")
+    page.locator("#governance-form button").click()
+    expect(page.locator("#proposals")).to_have_text("没有符合条件的提案。")
+
+
+def test_events_page_filters_and_follows_new_events(page: Page, chain: Chain) -> None:
+    open_page(page, chain, "events?contract=evidence&name=registered")
+    rows = page.locator("#events tbody tr")
+    assert rows.count() >= len(chain.activity.registrations)
+    first = chain.activity.registrations[0]
+    expect(rows.first).to_contain_text(first.digest)
+    expect(rows.first.locator("td").first).to_have_text(str(first.height))
+    page.locator("#events-name").fill("transferred")
+    page.locator("#events-form button").click()
+    expect(page.locator("#events tbody tr")).to_have_count(1)
+    expect(page.locator("#events tbody tr")).to_contain_text("org2")
+    page.goto(f"{chain.url}/explorer/#/events?contract=evidence&name=registered")
+    expect(page.locator("main .page")).to_have_attribute("aria-busy", "false")
+    before = page.locator("#events tbody tr").count()
+    client = chain.client("org2")
+    try:
+        reg = register(chain.files, client, "standard", "events.txt", "an event to follow\n")
+    finally:
+        client.close()
+    expect(page.locator("#events tbody tr")).to_have_count(before + 1, timeout=30_000)
+    expect(page.locator("#events tbody tr").last).to_contain_text(reg.digest)
+
+
+def test_tx_page_shows_the_state_writes(page: Page, chain: Chain) -> None:
+    reg = chain.activity.registrations[0]
+    open_page(page, chain, f"tx/{chain.activity.transfer_tx}")
+    writes = page.locator("#tx-writes tbody tr")
+    expect(writes).to_have_count(1)
+    expect(writes).to_contain_text(f"doc/{reg.digest}")
+    expect(writes).to_contain_text('"owner_org": "org2"')
+    writes.locator("a").click()
+    expect(page.locator("#state-value")).to_contain_text('"owner_org": "org2"')
+
+
 def test_live_updates_arrive_without_reload(page: Page, chain: Chain) -> None:
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
     open_page(page, chain, "blocks")
     page.evaluate("window.__sameDocument = true")
     client = chain.client("org3")
@@ -262,6 +331,8 @@ def test_live_updates_arrive_without_reload(page: Page, chain: Chain) -> None:
     expect(row).to_be_visible(timeout=30_000)
     assert page.evaluate("window.__sameDocument") is True
     expect(page.locator("#live-status")).to_contain_text("实时")
+    # through the event stream, not by polling: one socket, held
+    assert [u for u in sockets if u.endswith("/v1/events/stream")] == sockets and sockets
 
 
 def test_language_switch_changes_the_texts(page: Page, chain: Chain) -> None:
@@ -308,9 +379,9 @@ def test_keyboard_reaches_everything_with_a_visible_focus(page: Page, chain: Cha
     expect(page.locator(":focus")).to_have_text("概览")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("none", "")
-    for _ in range(4):
+    for text in ("区块", "状态", "合约", "治理", "事件", "联盟配置", "验证"):
         page.keyboard.press("Tab")
-    expect(page.locator(":focus")).to_have_text("验证")
+        expect(page.locator(":focus")).to_have_text(text)
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("离线验证")
     for label in page.locator("main input").all():

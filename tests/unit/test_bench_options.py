@@ -45,6 +45,8 @@ def every_option_changed() -> BenchOptions:
         progress=False,
         batch=25,
         verify_workers=2,
+        subscribers=10,
+        stalled_subscribers=1,
     )
 
 
@@ -56,7 +58,7 @@ def bench_click_command() -> click.Command:
 
 def test_the_table_lists_every_option_once_with_its_flag() -> None:
     flags = [opt.flag for opt in OPTIONS]
-    assert len(flags) == len(set(flags)) == 22
+    assert len(flags) == len(set(flags)) == 24
     assert {"--json", "--plot", "--block-interval-ms", "--verify-workers"} <= set(flags)
     # the knobs that only code sets are not options
     assert not {"batches", "seed", "probe_s", "spike_s"} & {opt.name for opt in OPTIONS}
@@ -78,10 +80,12 @@ def test_typer_argparse_and_to_argv_read_the_same_options() -> None:
 
 
 def test_the_report_echoes_the_options_marked_record() -> None:
-    assert BenchOptions(batch=7, suite="gm").recorded() == {
+    assert BenchOptions(batch=7, suite="gm", subscribers=3).recorded() == {
         "suite": "gm",
         "storage": "lmdb",
         "batch": 7,
+        "subscribers": 3,
+        "stalled_subscribers": 0,
     }
 
 

@@ -2,7 +2,10 @@
 
 Everything the API knows of the node is ``NodePort`` (``port.py``). Writes enter only through
 ``POST /v1/txs`` and ``/v1/txs/batch`` (``submit.py``). Reads serve committed data;
-``GET /v1/txs/{id}`` returns a proof bundle the client can verify offline.
+``GET /v1/txs/{id}`` returns a proof bundle the client can verify offline. This module holds
+the core routes; the explorer's lists are in ``reads.py``, contracts and proposals in
+``governance.py``, the event index's page in ``events.py``, the WebSocket event stream in
+``stream.py`` and ``/metrics`` in ``metrics.py``.
 
 Every request is answered: with its data, or with an RFC 9457 problem (``problems.py``) — a
 refused input is a 400-class problem naming the parameter and the limit (``limits.py``), never
@@ -17,7 +20,7 @@ import logging
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Path, Query, Request
+from fastapi import FastAPI, Path, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
@@ -26,6 +29,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from yulian import __version__
+from yulian.api import events as event_routes
+from yulian.api import governance as governance_routes
+from yulian.api import metrics as metrics_routes
+from yulian.api import reads as read_routes
 from yulian.api.archived import not_held_problem
 from yulian.api.limits import (
     DEFAULT_HISTORY,
@@ -57,6 +64,7 @@ from yulian.api.schemas import (
     TxSubmitted,
     ValidatorsView,
 )
+from yulian.api.stream import StreamHub
 from yulian.api.submit import (
     SubmitFastPath,
     SubmitHandlers,
@@ -385,6 +393,20 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
             }
         )
 
+    hub = StreamHub(port)
+    app.state.stream_hub = hub
+
+    @app.websocket("/v1/events/stream")
+    async def event_stream(websocket: WebSocket) -> None:
+        await hub.serve(websocket)
+
+    for routes in (
+        read_routes.router(port),
+        event_routes.router(port),
+        governance_routes.router(port),
+        metrics_routes.router(port, hub),
+    ):
+        app.include_router(routes)
     mount_explorer(app, genesis=port.genesis)
     return app
 

@@ -24,9 +24,16 @@ from yulian.api.schemas import (
     QueryBody,
     TxJsonBody,
 )
+from yulian.api.schemas_reads import STREAM_MODELS
 
 REF = "#/components/schemas/{model}"
-_DOCUMENTED_ONLY: tuple[type[BaseModel], ...] = (Problem, TxJsonBody, BatchJsonBody, QueryBody)
+_DOCUMENTED_ONLY: tuple[type[BaseModel], ...] = (
+    Problem,
+    TxJsonBody,
+    BatchJsonBody,
+    QueryBody,
+    *STREAM_MODELS,  # the WebSocket's messages (no operation: OpenAPI has no WebSockets)
+)
 
 _REASONS = {
     200: "OK",

@@ -13,7 +13,12 @@ Invariants the implementation keeps:
   committed: serving a proof never re-verifies it.
 * The commit feed delivers each committed block, in height order, to every live subscriber
   after the block is durable; a subscriber that falls more than its queue behind is dropped
-  (told so on its next read), and publishing never waits for a subscriber.
+  (told so on its next read, and through ``wait_dropped``), and publishing never waits for a
+  subscriber.
+* Events have one total order, the ledger's cursor ``(height, tx index, event index)``: the
+  event index answers ``events`` in that order, and ``CommittedBlock.events`` gives a live
+  block's events in the same order with the same cursors, so a reader can replay from one and
+  continue from the other without a gap or a duplicate.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from prometheus_client import CollectorRegistry
+
+from yulian.ledger.events import EventCursor, EventFilter, EventPage, StoredEvent, block_events
 from yulian.mempool.admission import AdmissionError
 from yulian.types.block import Header
 from yulian.types.commit import CommitCertificate
@@ -99,16 +107,61 @@ class NodeHealth:
     contracts: Sequence[str]
 
 
+@dataclass(frozen=True)
+class BlockSummary:
+    """A committed block for lists: its header and hash, its size, who signed its commit."""
+
+    header: Header
+    block_hash: bytes
+    size_bytes: int
+    round: int
+    signers: Sequence[str]
+
+
+@dataclass(frozen=True)
+class TxBrief:
+    """One tx of a block for lists: the call, who signed it, and its receipt's verdict."""
+
+    tx_id: bytes
+    index: int
+    contract: str
+    method: str
+    signer_org: str
+    signer_name: str
+    signer_role: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class StateKeyInfo:
+    """A key of a contract's current state: the block that last wrote it and its value's size."""
+
+    key: str
+    height: int
+    size: int
+
+
+class ReadBusy(Exception):
+    """A read that re-executes committed txs is refused while too many run already."""
+
+
 class CommittedBlock:
     """One committed block as the feed carries it: height, hash, time and tx ids at once;
-    receipts decoded on the first ``receipts()`` call and shared by every subscriber."""
+    receipts decoded on the first ``receipts()`` call and shared by every subscriber, and so
+    are its events (``events()``) and anything a consumer caches in ``shared``."""
 
     __slots__ = (
+        "_events",
         "_index",
+        "_load_events",
         "_load_receipts",
         "_receipts",
         "block_hash",
         "height",
+        "round",
+        "shared",
+        "size_bytes",
         "time_ms",
         "tx_ids",
     )
@@ -120,14 +173,27 @@ class CommittedBlock:
         time_ms: int,
         tx_ids: tuple[bytes, ...],
         load_receipts: Callable[[int], Sequence[Receipt]],
+        *,
+        size_bytes: int = 0,
+        round: int = 0,
+        load_events: Callable[[int], Sequence[StoredEvent]] | None = None,
     ) -> None:
         self.height = height
         self.block_hash = block_hash
         self.time_ms = time_ms
         self.tx_ids = tx_ids
+        self.size_bytes = size_bytes  # the encoded block (0: not known to the publisher)
+        self.round = round  # the round its commit certificate is from
         self._load_receipts = load_receipts
+        # the block's events straight from the ledger's event index, when the publisher has
+        # one: several times cheaper than decoding every receipt to find them
+        self._load_events = load_events
         self._receipts: Sequence[Receipt] | None = None
         self._index: dict[bytes, int] | None = None
+        self._events: tuple[StoredEvent, ...] | None = None
+        #: what consumers derive from this block once for all of them (e.g. a stream's frame
+        #: for one subscription), by a key of their own; freed with the block
+        self.shared: dict[object, object] = {}
 
     def index_of(self, tx_id: bytes) -> int | None:
         """The position of ``tx_id`` in this block, or None."""
@@ -140,6 +206,24 @@ class CommittedBlock:
             self._receipts = self._load_receipts(self.height)
         return self._receipts
 
+    def events(self) -> tuple[StoredEvent, ...]:
+        """The block's events in cursor order, as the event index stores them."""
+        if self._events is None and self._load_events is not None:
+            self._events = tuple(self._load_events(self.height))
+        if self._events is None:
+            self._events = tuple(
+                StoredEvent(
+                    EventCursor(self.height, r.tx_index, r.event_index),
+                    self.tx_ids[r.tx_index],
+                    r.contract,
+                    r.name,
+                    r.key,
+                    r.payload,
+                )
+                for r in block_events(self.receipts())
+            )
+        return self._events
+
     def __repr__(self) -> str:
         return f"CommittedBlock(height={self.height}, txs={len(self.tx_ids)})"
 
@@ -147,7 +231,11 @@ class CommittedBlock:
 class SubscriptionDropped(Exception):
     """The subscriber fell more than its queue behind and was dropped: it has missed blocks.
     Subscribe again and read the gap from the ledger (``start_height`` says where live
-    delivery starts)."""
+    delivery starts). ``stopping``: the node is stopping, not the subscriber slow."""
+
+    def __init__(self, reason: str, *, stopping: bool = False) -> None:
+        super().__init__(reason)
+        self.stopping = stopping
 
 
 class TooManySubscribers(Exception):
@@ -167,10 +255,19 @@ class Subscription(Protocol):
         """Unsubscribe (idempotent)."""
         ...
 
+    async def wait_dropped(self) -> SubscriptionDropped:
+        """Once the feed drops this subscription (even while nobody reads it): why."""
+        ...
+
     def __aiter__(self) -> AsyncIterator[CommittedBlock]: ...
 
 
 class CommitFeed(Protocol):
+    @property
+    def published_height(self) -> int:
+        """The last block handed to subscribers."""
+        ...
+
     def subscribe(self, max_pending: int | None = None) -> Subscription:
         """A new subscription with a queue of at most ``max_pending`` blocks (None: the feed's
         default); raises ``TooManySubscribers``."""
@@ -247,3 +344,62 @@ class NodePort(Protocol):
         ...
 
     def health(self) -> NodeHealth: ...
+
+    @property
+    def metrics(self) -> CollectorRegistry:
+        """The node's Prometheus registry (``/metrics``); the API adds its own collectors."""
+        ...
+
+    # --- the explorer's reads: lists, governance, a tx's writes -----------------------------
+    def block_summaries(self, before: int, limit: int) -> list[BlockSummary]:
+        """Up to ``limit`` committed blocks below height ``before``, newest first."""
+        ...
+
+    def block_height(self, block_hash: bytes) -> int | None:
+        """The height of the committed block with this hash, or None."""
+        ...
+
+    def block_txs(self, height: int, offset: int, limit: int) -> list[TxBrief] | None:
+        """Txs ``offset .. offset + limit - 1`` of block ``height``; None if no such block."""
+        ...
+
+    async def tx_writes(self, tx_id: bytes) -> list[tuple[bytes, bytes | None]] | None:
+        """The state writes of a committed tx (ledger key, new value or None for a delete),
+        sorted by key; None if it is not committed. Raises ``ReadBusy``."""
+        ...
+
+    def events(
+        self, after: EventCursor | None, limit: int, event_filter: EventFilter, scan_limit: int
+    ) -> EventPage:
+        """The event index: events strictly after ``after`` that pass the filter."""
+        ...
+
+    def state_keys(
+        self, contract: str, prefix: str, after: str | None, limit: int
+    ) -> list[StateKeyInfo]:
+        """Current keys of ``contract`` starting with ``prefix``, ascending, after ``after``."""
+        ...
+
+    def contracts(self) -> list[dict[str, Any]]:
+        """Every callable contract: name, kind (system, genesis, deployed), active version."""
+        ...
+
+    def contract(self, name: str) -> dict[str, Any] | None:
+        """A contract with its version history (each version's proposal and approvals)."""
+        ...
+
+    def contract_code(self, name: str, version: str | None) -> dict[str, Any] | None:
+        """The source of a version of a contract (None: the active one)."""
+        ...
+
+    def proposals(
+        self, scope: str | None, status: str | None, before_id: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Governance proposals, newest first, with approvals and what they changed."""
+        ...
+
+    def proposal(self, scope: str, proposal_id: int) -> dict[str, Any] | None: ...
+
+    def validator_stats(self, window: int) -> dict[str, Any]:
+        """Per validator, over the last ``window`` blocks: signed, missed, proposed."""
+        ...

@@ -39,6 +39,7 @@ PRESIGN_CAP = 300_000  # the most txs one run signs ahead of time
 MAX_VALIDATORS = 64
 MAX_CLIENTS = 4096
 MAX_DURATION_S = 7 * 86400
+MAX_SUBSCRIBERS = 256  # the node's own limit on event-stream connections
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,13 @@ class BenchOptions:
             "signature-checking processes per node (default: 1 with 2 cores per validator, else 0)"
         ),
     ] = None
+    subscribers: Annotated[
+        int,
+        Entry("event-stream subscribers following every event during the load", record=True),
+    ] = 0
+    stalled_subscribers: Annotated[
+        int, Entry("event-stream subscribers that never read, during the load", record=True)
+    ] = 0
     batches: int = 1_000  # trace: product batches
     seed: int = 1
     probe_s: float = 10.0  # spike and stability without --rate: the stress probe's length
@@ -141,6 +149,12 @@ class BenchOptions:
             raise ValueError(f"--batch must be 1..{MAX_BATCH_TXS}")
         if self.verify_workers is not None and not 0 <= self.verify_workers <= MAX_VERIFY_WORKERS:
             raise ValueError(f"--verify-workers must be 0..{MAX_VERIFY_WORKERS}")
+        for flag, count in (
+            ("--subscribers", self.subscribers),
+            ("--stalled-subscribers", self.stalled_subscribers),
+        ):
+            if not 0 <= count <= MAX_SUBSCRIBERS:
+                raise ValueError(f"{flag} must be 0..{MAX_SUBSCRIBERS}")
         if self.test == "stress" and (self.rate is not None or self.clients is not None):
             raise ValueError("--test stress sets its own load; leave out --rate/--clients")
         if self.test in ("spike", "stability") and self.clients is not None:

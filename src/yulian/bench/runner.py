@@ -27,6 +27,7 @@ from yulian.bench.observations import RunRecord
 from yulian.bench.options import BenchOptions
 from yulian.bench.plan import Segment, plan, steady_rate
 from yulian.bench.session import BenchSession
+from yulian.bench.subscribers import attach
 from yulian.bench.workloads import make_workload
 
 
@@ -80,7 +81,9 @@ def run_bench(
                     }
             segments, load_text = plan(opts, sustainable)
             label = f"{opts.workload}, {opts.validators} validators, {opts.test or 'run'}"
-            record = session.load(segments, label, presign_rate)
+            urls = session.net.urls
+            with attach(urls, opts.subscribers, opts.stalled_subscribers, base) as subscribers:
+                record = session.load(segments, label, presign_rate)
             convergence = session.convergence()
         session.fill_receipts()
         summary = figures.summarise(
@@ -98,6 +101,7 @@ def run_bench(
                 "setup_s": round(session.setup_s, 2),
                 "state_keys": workload.state_keys(),
                 "kept": str(base) if opts.keep is not None else None,
+                "subscribers_report": subscribers.report,
             },
         )
         summary["verdict"]["checks"]["nodes_agree"] = bool(convergence["agree"])

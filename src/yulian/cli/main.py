@@ -2,8 +2,9 @@
 
 One module per command group, each with ``register(app)``: ``network`` (init / up / down /
 status), ``node`` (start), ``ledger`` (snapshots, archives, backups), ``tx`` (send, and
-``query``), ``receipt`` (export, and ``verify``), ``contract``, ``consortium``, ``org``,
-``ca``, ``demo``, ``bench``; application groups
+``query``), ``receipt`` (export, and ``verify``), ``events`` (the event index and stream),
+``contract``, ``consortium``, ``org`` (init / export / create), ``genesis`` (assemble /
+show / accept), ``ca``, ``demo``, ``bench``; application groups
 (``evidence``, ...) are the modules of ``yulian.cli.apps``, found by name. What they share —
 output, options, failures, finding and checking the node a command talks to — is
 ``yulian.cli.common``.
@@ -23,6 +24,8 @@ from yulian.cli import (
     consortium,
     contract,
     demo,
+    events,
+    genesis,
     ledger,
     network,
     node,
@@ -39,9 +42,11 @@ CORE_GROUPS = (
     ledger,
     tx,
     receipt,
+    events,
     contract,
     consortium,
     org,
+    genesis,
     ca,
     demo,
     bench_command,

@@ -90,6 +90,7 @@ class Admission:
         self._is_known_many = is_known_many
         self._verified: OrderedDict[bytes, bytes] = OrderedDict()  # tx id -> signature
         self._senders: dict[str, SenderInfo] = {}  # identity id -> its sender
+        self.signatures_verified = 0  # here or by a verifier process (note_verified): metrics
 
     @property
     def suite_name(self) -> str:
@@ -158,6 +159,7 @@ class Admission:
             raise ValueError(f"tx_id must be {self._suite.hash_size} bytes")
         if type(signature) is not bytes or not 0 < len(signature) <= MAX_SIGNATURE_BYTES:
             raise ValueError(f"signature must be 1 to {MAX_SIGNATURE_BYTES} bytes")
+        self.signatures_verified += 1
         self._remember(tx_id, signature)
 
     def check(self, data: bytes, *, height: int, at_ms: int) -> ExecTx:
@@ -224,6 +226,7 @@ class Admission:
         body is still checked."""
         if self._verified.get(tx_id) == signed.signature:
             return
+        self.signatures_verified += 1
         if not self._suite.verify(
             public_key, tx_sign_bytes(signed.tx.chain_id, signed.body), signed.signature
         ):

@@ -6,8 +6,10 @@ a subscriber whose queue is full is dropped on the spot (its queue freed), and l
 its next read (``SubscriptionDropped``). Heights are published in order without gaps, so a
 subscriber that starts at ``start_height`` and is never dropped sees every block from there.
 
-Consumers: the ``?wait=`` path (``CommitWaiters``) today; the event stream, metrics and the
-explorer's live view next. All run on the node's event loop; nothing here is thread-safe.
+Consumers: the ``?wait=`` path (``CommitWaiters``) and the event stream (``api/stream.py``)
+subscribe; the metrics observe (``observers``: called with each block as it is published, so
+they must be as cheap as an append). All run on the node's event loop; nothing here is
+thread-safe.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from yulian.api.port import CommittedBlock, SubscriptionDropped, TooManySubscribers
 
@@ -38,7 +40,8 @@ class FeedSubscription:
         self._feed = feed
         self._queue: deque[CommittedBlock] = deque()
         self._waiter: asyncio.Future[None] | None = None
-        self._dropped: str | None = None  # why, once dropped
+        self._dropped: SubscriptionDropped | None = None  # why, once dropped
+        self._drop_waiters: list[asyncio.Future[SubscriptionDropped]] = []
         self._closed = False
 
     @property
@@ -53,10 +56,26 @@ class FeedSubscription:
         self._wake()
         return True
 
-    def _drop(self, reason: str) -> None:
-        self._dropped = reason
+    def _drop(self, reason: str, *, stopping: bool = False) -> None:
+        self._dropped = SubscriptionDropped(reason, stopping=stopping)
         self._queue.clear()
         self._wake()
+        for future in self._drop_waiters:
+            if not future.done():
+                future.set_result(self._dropped)
+        self._drop_waiters.clear()
+
+    async def wait_dropped(self) -> SubscriptionDropped:
+        """Once this subscription is dropped: why (it may be waited for while nobody reads)."""
+        if self._dropped is not None:
+            return self._dropped
+        future = asyncio.get_running_loop().create_future()
+        self._drop_waiters.append(future)
+        try:
+            return await future
+        finally:
+            if future in self._drop_waiters:
+                self._drop_waiters.remove(future)
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -65,7 +84,7 @@ class FeedSubscription:
     async def next(self) -> CommittedBlock:
         while not self._queue:
             if self._dropped is not None:
-                raise SubscriptionDropped(self._dropped)
+                raise self._dropped
             if self._closed:
                 raise SubscriptionDropped("the subscription was closed")
             self._waiter = asyncio.get_running_loop().create_future()
@@ -107,6 +126,8 @@ class CommitFeed:
         self.max_subscribers = max_subscribers
         self._subscribers: dict[FeedSubscription, None] = {}  # insertion order: fair drops
         self.dropped_total = 0
+        #: called with each block as it is published (metrics); must not block
+        self.observers: list[Callable[[CommittedBlock], None]] = []
 
     @property
     def subscribers(self) -> int:
@@ -126,6 +147,11 @@ class CommitFeed:
         """Hand ``block`` (the next height) to every subscriber; drop those that are full."""
         assert block.height == self.published_height + 1, (block.height, self.published_height)
         self.published_height = block.height
+        for observe in self.observers:
+            try:
+                observe(block)
+            except Exception:  # an observer's bug must never stop the feed
+                log.exception("commit feed observer %r failed at %d", observe, block.height)
         full = [sub for sub in self._subscribers if not sub._offer(block)]
         for sub in full:
             del self._subscribers[sub]
@@ -137,7 +163,7 @@ class CommitFeed:
     def close(self) -> None:
         """Drop every subscriber (the node is stopping)."""
         for sub in list(self._subscribers):
-            sub._drop("the node is stopping")
+            sub._drop("the node is stopping", stopping=True)
         self._subscribers.clear()
 
     def _remove(self, sub: FeedSubscription) -> None:

@@ -35,13 +35,13 @@ from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import SNAPSHOT_KINDS, Message, gossip_messages
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
-from yulian.node.config import NodeConfig
+from yulian.node.config import ConfigError, NodeConfig, accepted_genesis
 from yulian.node.outputs import ConsortiumChanged
 from yulian.node.replica import Committed, Outputs, Replica, ReplicaConfig, Timer
 from yulian.node.snapshotservice import SnapshotService
 from yulian.node.snapshotstore import SnapshotStore
 from yulian.node.verifier import Verifier
-from yulian.types.genesis import ChainParams, Genesis, Organisation
+from yulian.types.genesis import ChainParams, Organisation
 
 log = logging.getLogger("yulian.node")
 
@@ -68,7 +68,10 @@ def now_ms() -> int:
 class Node:
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
-        self.genesis = Genesis.load(config.genesis)
+        try:
+            self.genesis = accepted_genesis(config)  # only the genesis its org accepted
+        except ConfigError as e:
+            raise NodeStartError(str(e)) from None
         self.suite = get_suite(self.genesis.suite)
         self.chain_id = self.genesis.chain_id
         self.genesis_hash = self.suite.hash(self.genesis.encode())
@@ -109,6 +112,9 @@ class Node:
         self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
         # told of each committed block, in height order, after it is durable
         self.commit_listeners: list[Callable[[Committed], None]] = []
+        # told of each consensus timer that fires and each peer message (metrics)
+        self.timer_listeners: list[Callable[[Timer], None]] = []
+        self.message_listeners: list[Callable[[str, Message], None]] = []
         self._gossip: list[bytes] = []
         self._gossip_in: deque[tuple[str, tuple[bytes, ...]]] = deque()
         self._gossip_queued = 0
@@ -118,6 +124,7 @@ class Node:
         )
         self._stopping = False
         self._background: asyncio.Task[None] | None = None
+        self._late_peers: asyncio.Task[None] | None = None  # see _on_consortium_change
         self.started_ms = now_ms()
 
     def _make_replica(self) -> None:
@@ -234,6 +241,9 @@ class Node:
         old, new = change.previous, change.view
         log.info("consortium config changed at height %d", change.height)
         if self.peers is None:
+            if not self._solo():  # a lone validator's consortium grew: listen and dial now
+                self._start_peers()
+                self._late_peers = asyncio.get_running_loop().create_task(self._listen_late())
             return
         known = {o.name for o in old.organisations}
         for org in new.organisations if self.suite.name == "standard" else ():
@@ -257,11 +267,15 @@ class Node:
 
     def _fire(self, timer: Timer) -> None:
         if not self._stopping:
+            for listener in self.timer_listeners:
+                listener(timer)
             self.perform(self.replica.on_timer(timer, now_ms()))
 
     def _on_peer_message(self, peer: str, msg: Message) -> None:
         if self._stopping:
             return
+        for listener in self.message_listeners:
+            listener(peer, msg)
         if msg.kind in SNAPSHOT_KINDS:
             if self.peers is not None:
                 self.snapshots.on_message(self.peers, peer, msg)
@@ -398,10 +412,31 @@ class Node:
             on_disconnect=self.snapshots.on_disconnect,
         )
 
+    async def _listen_late(self) -> None:
+        assert self.peers is not None
+        try:
+            await self.peers.start()
+        except OSError as e:  # the node keeps serving; its operator frees the port, restarts
+            log.error("cannot listen for peers on %s: %s", self.config.p2p_address, e)
+
+    def _solo(self) -> bool:
+        """A chain of one organisation whose one validator is this node, with no peers
+        configured, runs alone and opens no listener. Every other node listens and dials, so
+        a full node reaches even a lone validator; a lone validator whose consortium grows by
+        governance starts listening then."""
+        consortium = self.replica.view
+        validators = consortium.latest_validators()
+        return (
+            not self.config.peers
+            and len(consortium.organisations) == 1
+            and len(validators) == 1
+            and validators[0].name == self.config.name
+        )
+
     async def start(self) -> None:
         """Connect to peers, start consensus and the gossip loop — after state sync installed
         a snapshot, when it runs (in the background: the API serves meanwhile)."""
-        if self.config.peers or len(self.replica.view.latest_validators()) > 1:
+        if not self._solo():
             self._start_peers()
             assert self.peers is not None
             await self.peers.start()
@@ -430,6 +465,8 @@ class Node:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self._late_peers is not None:
+            await self._late_peers
         if self.peers is not None:
             await self.peers.stop()
         self.close()

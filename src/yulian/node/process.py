@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 
@@ -50,12 +51,19 @@ def node_command(config: Path) -> list[str]:
 
 
 def start_node_process(
-    config: Path, log_file: Path, *, env: dict[str, str] | None = None
+    config: Path,
+    log_file: Path,
+    *,
+    env: dict[str, str] | None = None,
+    wrapper: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
+    """The node of ``config`` as a child process logging to ``log_file``. ``wrapper`` is a
+    command that execs the node in another context (``ip netns exec NS``, ``systemd-run``):
+    it must exec, not fork, so the child's pid stays the node's."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         return subprocess.Popen(
-            node_command(Path(os.path.abspath(config))),
+            [*wrapper, *node_command(Path(os.path.abspath(config)))],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -4,23 +4,30 @@ It answers the API from the node's own ledger, whose every block the replica ver
 committing it (re-execution, every root, the commit certificate), so proofs are assembled,
 never re-verified. It holds the commit feed: the node hands it each committed block
 (``publish``, after the block is durable), and it fans the block out to the feed's
-subscribers — the ``?wait=`` waits among them. It changes nothing but its own caches; writes
-go through the node (``submit``), which admits and gossips.
+subscribers — the ``?wait=`` waits and the event stream among them — and to the metrics. It
+changes nothing but its own caches; writes go through the node (``submit``), which admits and
+gossips. The explorer's derived reads live in their own modules: ``blockreads`` (lists and
+signing statistics), ``govreads`` (contracts and proposals), ``txwrites`` (a tx's writes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry
 
 from yulian.api.port import (
     BlockRecord,
+    BlockSummary,
     CommittedBlock,
     Head,
     NodeHealth,
     NotHeld,
     ProvenTx,
+    StateKeyInfo,
+    TxBrief,
     TxStatus,
 )
 from yulian.crypto.merkle import MerkleTree
@@ -29,11 +36,16 @@ from yulian.execution.executor import BlockContext, SenderInfo, query_contract
 from yulian.execution.overlay import state_key
 from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.execution.system.lifecycle import active_names
-from yulian.ledger import MAX_HISTORY_LIMIT
+from yulian.ledger import MAX_HISTORY_LIMIT, EventCursor, EventPage
 from yulian.ledger.archive import archived_at
+from yulian.ledger.events import MAX_EVENT_LIMIT, EventFilter, StoredEvent
 from yulian.mempool.admission import AdmissionError
+from yulian.node.blockreads import BlockReads
 from yulian.node.commit_feed import CommitFeed
 from yulian.node.commit_waiters import CommitWaiters
+from yulian.node.govreads import GovernanceReads
+from yulian.node.metrics import FeedState, NodeMetrics
+from yulian.node.txwrites import TxWrites
 from yulian.types.block import Block
 from yulian.types.commit import CommitCertificate
 from yulian.types.consortium import ConsortiumConfig
@@ -64,8 +76,33 @@ class ReadModel:
         self._waiters = CommitWaiters(self.commits, self._ledger.tx_location)
         self._recent_tx_ids: dict[int, tuple[bytes, ...]] = {}
         self._trees = lru_cache(maxsize=TREE_CACHE_BLOCKS)(self._build_trees)
+        self._blocks = BlockReads(self._ledger, self._suite, lambda: self._replica.genesis_config)
+        self._governance = GovernanceReads(
+            self._ledger,
+            self._suite,
+            node.genesis,
+            lambda: self._replica.registry.system_names(),  # the replica of now (state sync)
+            self.config_at,
+        )
+        self._writes = TxWrites(
+            self._ledger,
+            self._suite,
+            self.chain_id,
+            lambda name, view: self._replica.registry.resolve(name, view),
+            self.config_at,
+        )
+        self._metrics = NodeMetrics(node)
+        self._metrics.registry.register(FeedState(self.commits))
+        self._metrics.instrument()
+        self.commits.observers.append(self._metrics.observe_block)
         node.commit_listeners.append(self.publish)
+        node.timer_listeners.append(self._metrics.observe_timer)
+        node.message_listeners.append(self._metrics.observe_message)
         node.install_listeners.append(self._installed)
+
+    @property
+    def metrics(self) -> CollectorRegistry:
+        return self._metrics.registry
 
     @property
     def _replica(self) -> Replica:
@@ -81,13 +118,18 @@ class ReadModel:
         self._recent_tx_ids[committed.height] = committed.tx_ids
         if len(self._recent_tx_ids) > RECENT_BLOCKS:
             del self._recent_tx_ids[next(iter(self._recent_tx_ids))]
+        data, commit = self._ledger.block(committed.height), self._ledger.commit(committed.height)
+        assert data is not None and commit is not None, "a published block is durable"
         self.commits.publish(
             CommittedBlock(
                 committed.height,
                 committed.block_hash,
                 committed.time_ms,
                 committed.tx_ids,
-                self.receipts,
+                self._feed_receipts,
+                size_bytes=len(data),
+                round=CommitCertificate.decode(commit).round,
+                load_events=self._feed_events,
             )
         )
 
@@ -100,10 +142,14 @@ class ReadModel:
         return self._replica.params.max_tx_bytes
 
     async def submit(self, data: bytes) -> bytes:
-        return (await self._node.submit_one(data)).tx_id
+        (result,) = await self.submit_many((data,))
+        if isinstance(result, AdmissionError):
+            raise result
+        return result
 
     async def submit_many(self, datas: Sequence[bytes]) -> list[bytes | AdmissionError]:
         results = await self._node.submit_many(datas)
+        self._metrics.observe_admission(results)
         return [r if isinstance(r, AdmissionError) else r.tx_id for r in results]
 
     async def wait_committed(self, tx_id: bytes, timeout_s: float) -> TxStatus:
@@ -162,6 +208,24 @@ class ReadModel:
 
     def receipts(self, height: int) -> Sequence[Receipt]:
         return tuple(Receipt.decode(r) for r in self._trees(height)[2])
+
+    def _feed_receipts(self, height: int) -> Sequence[Receipt]:
+        """A committed block's receipts for the feed's consumers (no Merkle trees built)."""
+        return tuple(Receipt.decode(r) for r in self._ledger.receipts(height) or ())
+
+    def _feed_events(self, height: int) -> list[StoredEvent]:
+        """A committed block's events from the event index (in cursor order)."""
+        out: list[StoredEvent] = []
+        after = EventCursor.before(height)
+        while True:
+            page = self._ledger.events(after, MAX_EVENT_LIMIT, scan_limit=MAX_EVENT_LIMIT)
+            for event in page.events:
+                if event.cursor.height != height:
+                    return out
+                out.append(event)
+            if page.exhausted or page.next_after is None:
+                return out
+            after = page.next_after
 
     def proven_tx(self, tx_id: bytes) -> ProvenTx | None:
         location = self._ledger.tx_location(tx_id)
@@ -272,3 +336,62 @@ class ReadModel:
             validators=[v.name for v in replica.validators.validators],
             contracts=self.contract_names(),
         )
+
+    # --- the explorer's reads ---------------------------------------------------------------
+    def block_summaries(self, before: int, limit: int) -> list[BlockSummary]:
+        return self._blocks.summaries(before, limit)
+
+    def block_height(self, block_hash: bytes) -> int | None:
+        return self._ledger.block_height(block_hash)
+
+    def block_txs(self, height: int, offset: int, limit: int) -> list[TxBrief] | None:
+        return self._blocks.txs(height, offset, limit)
+
+    async def tx_writes(self, tx_id: bytes) -> list[tuple[bytes, bytes | None]] | None:
+        return await self._writes.writes(tx_id)
+
+    def events(
+        self, after: EventCursor | None, limit: int, event_filter: EventFilter, scan_limit: int
+    ) -> EventPage:
+        f = event_filter
+        return self._ledger.events(
+            after,
+            limit,
+            contract=f.contract,
+            name=f.name,
+            key_prefix=f.key_prefix,
+            payload_prefix=f.payload_prefix,
+            scan_limit=scan_limit,
+        )
+
+    def state_keys(
+        self, contract: str, prefix: str, after: str | None, limit: int
+    ) -> list[StateKeyInfo]:
+        base = state_key(contract, "")
+        start = state_key(contract, after) if after is not None else None
+        out = []
+        for key, value in self._ledger.scan_prefix(state_key(contract, prefix), limit, start):
+            versions = self._ledger.history(key, limit=1)
+            height = versions[0][0] if versions else 0
+            out.append(StateKeyInfo(key[len(base) :].decode("utf-8"), height, len(value)))
+        return out
+
+    def contracts(self) -> list[dict[str, Any]]:
+        return self._governance.contracts()
+
+    def contract(self, name: str) -> dict[str, Any] | None:
+        return self._governance.contract(name)
+
+    def contract_code(self, name: str, version: str | None) -> dict[str, Any] | None:
+        return self._governance.contract_code(name, version)
+
+    def proposals(
+        self, scope: str | None, status: str | None, before_id: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        return self._governance.proposals(scope, status, before_id, limit)
+
+    def proposal(self, scope: str, proposal_id: int) -> dict[str, Any] | None:
+        return self._governance.proposal(scope, proposal_id)
+
+    def validator_stats(self, window: int) -> dict[str, Any]:
+        return self._blocks.validator_stats(window)

@@ -16,11 +16,14 @@ import uvicorn
 import uvloop
 
 from yulian.api.app import create_asgi
+from yulian.api.limits import MAX_SUBSCRIBE_BYTES
 from yulian.node.config import NodeConfig
 from yulian.node.node import Node
 from yulian.node.readmodel import ReadModel
 
 log = logging.getLogger("yulian.node")
+
+STREAM_CLIENT_BYTES = 4 * MAX_SUBSCRIBE_BYTES  # larger client messages close the connection
 
 
 async def serve(config: NodeConfig) -> None:
@@ -37,6 +40,10 @@ async def serve(config: NodeConfig) -> None:
             access_log=False,
             lifespan="off",
             proxy_headers=False,  # the API binds its own address; no proxy vouches for peers
+            # the event stream: a client sends one small subscribe message; frames go out as
+            # built (compressing each per connection would cost the node's loop per frame)
+            ws_max_size=STREAM_CLIENT_BYTES,
+            ws_per_message_deflate=False,
         )
     )
     log.info(

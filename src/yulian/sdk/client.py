@@ -2,7 +2,9 @@
 
 ``submit`` signs with the wallet, posts the msgpack envelope and (with ``wait=True``) returns
 once the tx is committed, with its receipt. Refusals raise ``ApiError`` carrying the RFC 9457
-problem's stable ``code``.
+problem's stable ``code``. ``subscribe`` follows the node's event stream (WebSocket) as an
+iterator that resumes by itself (``sdk/events.py``); ``events`` reads one page of the same
+events over REST.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import httpx
 import msgpack
 
+from yulian.sdk.events import EventSubscription, event_filter
 from yulian.sdk.wallet import Wallet
 from yulian.types.jsonvalue import to_json
 
@@ -74,6 +77,78 @@ class Client:
             self._http.get(f"/v1/state/{contract}/{key}/history", params={"limit": limit})
         )["versions"]
         return result
+
+    def events(
+        self,
+        *,
+        contract: str | None = None,
+        name: str | None = None,
+        key_prefix: bytes | str = b"",
+        payload_prefix: bytes = b"",
+        after: str | None = None,
+        from_height: int | None = None,
+        limit: int = 100,
+    ) -> dict[str, Any]:
+        """One page of committed events (``GET /v1/events``): ``{"events", "next_after",
+        "exhausted", "head"}``; continue with ``after=next_after``."""
+        params: dict[str, Any] = {
+            k: v
+            for k, v in event_filter(contract, name, key_prefix, payload_prefix).items()
+            if v != ""
+        }
+        params["limit"] = limit
+        if after is not None:
+            params["after"] = after
+        if from_height is not None:
+            params["from_height"] = from_height
+        result: dict[str, Any] = self._check(self._http.get("/v1/events", params=params))
+        return result
+
+    def subscribe(
+        self,
+        *,
+        contract: str | None = None,
+        name: str | None = None,
+        key_prefix: bytes | str = b"",
+        payload_prefix: bytes = b"",
+        filters: Sequence[dict[str, Any]] | None = None,
+        blocks: bool = False,
+        txs: Sequence[str] = (),
+        after: str | None = None,
+        from_height: int | None = None,
+        queue: int | None = None,
+        reconnect: bool = True,
+        retry_for_s: float = 60.0,
+        live_markers: bool = False,
+    ) -> EventSubscription:
+        """Follow the event stream: events passing ``filters`` (each made by
+        ``sdk.events.event_filter``; or one filter from ``contract``, ``name``, ``key_prefix``,
+        ``payload_prefix``), a ``block`` message per block with ``blocks``, a ``tx`` message
+        when each of ``txs`` commits. Starts after cursor ``after``, or at block
+        ``from_height``, or (neither) with the next block. Iterate the result; it reconnects
+        and resumes by itself (see ``sdk/events.py``). Nothing asked for at all: every event."""
+        if filters is None:
+            one = (contract, name) != (None, None) or key_prefix or payload_prefix
+            asked = one or blocks or txs
+            filters = (
+                [event_filter(contract, name, key_prefix, payload_prefix)]
+                if one or not asked
+                else []
+            )
+        request: dict[str, Any] = {"blocks": blocks, "txs": list(txs), "events": list(filters)}
+        if after is not None:
+            request["after"] = after
+        if from_height is not None:
+            request["from_height"] = from_height
+        if queue is not None:
+            request["queue"] = queue
+        return EventSubscription(
+            self.url,
+            request,
+            reconnect=reconnect,
+            retry_for_s=retry_for_s,
+            live_markers=live_markers,
+        )
 
     def query(self, contract: str, method: str, args: Sequence[Any] = ()) -> Any:
         result = self._check(

@@ -27,9 +27,19 @@ async function request(path, init) {
 
 const seg = encodeURIComponent;
 
+/** A query string of the given parameters, empty ones left out. */
+function search(query) {
+  const out = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") out.set(k, String(v));
+  return out.toString();
+}
+
 export const api = {
   health: () => request("/v1/health"),
   block: (height) => request(`/v1/blocks/${height}`),
+  blockList: (before, limit) => request(`/v1/blocks?before=${before}&limit=${limit}`),
+  blockByHash: (hash) => request(`/v1/blocks/by-hash/${seg(hash)}`),
+  blockTxs: (height, offset = 0, limit = 50) => request(`/v1/blocks/${height}/txs?offset=${offset}&limit=${limit}`),
   tx: (id) => request(`/v1/txs/${seg(id)}`),
   state: (contract, key) => request(`/v1/state/${seg(contract)}/${key.split("/").map(seg).join("/")}`),
   history: (contract, key, limit = 100) =>
@@ -42,6 +52,13 @@ export const api = {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ contract, method, args }),
     }),
+  txWrites: (id) => request(`/v1/txs/${seg(id)}/writes`),
+  contracts: () => request("/v1/contracts"),
+  contract: (name) => request(`/v1/contracts/${seg(name)}`),
+  contractCode: (name, version) =>
+    request(`/v1/contracts/${seg(name)}/code${version ? `?version=${seg(version)}` : ""}`),
+  proposals: (query = {}) => request(`/v1/proposals?${search(query)}`),
+  events: (query = {}) => request(`/v1/events?${search(query)}`),
   genesisText: async () => {
     const response = await fetch("genesis.json", { cache: "no-store" });
     if (!response.ok) throw new ApiError(response.status, { code: "not_found", detail: "genesis.json" });

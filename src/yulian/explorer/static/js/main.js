@@ -8,6 +8,9 @@ import { subscribe } from "./live.js";
 import * as block from "./pages/block.js";
 import * as blocks from "./pages/blocks.js";
 import * as config from "./pages/config.js";
+import * as contracts from "./pages/contracts.js";
+import * as events from "./pages/events.js";
+import * as governance from "./pages/governance.js";
 import * as overview from "./pages/overview.js";
 import * as search from "./pages/search.js";
 import * as state from "./pages/state.js";
@@ -20,6 +23,10 @@ const ROUTES = [
   [/^\/block\/(\d+)$/, block, "blocks"],
   [/^\/tx\/([0-9a-fA-F]+)$/, tx, "blocks"],
   [/^\/state$/, state, "state"],
+  [/^\/contracts$/, { render: contracts.renderList }, "contracts"],
+  [/^\/contract\/([^/]+)$/, contracts, "contracts"],
+  [/^\/governance$/, governance, "governance"],
+  [/^\/events$/, events, "events"],
   [/^\/config$/, config, "config"],
   [/^\/verify$/, verify, "verify"],
   [/^\/search$/, search, null],

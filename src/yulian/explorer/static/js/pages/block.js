@@ -6,7 +6,7 @@ import { fields, h, section, table } from "../dom.js";
 import { hash, time, txLink } from "../format.js";
 import { t } from "../i18n.js";
 
-const MAX_TX_DETAILS = 50;
+const MAX_TX_DETAILS = 1000; // one request (/v1/blocks/{h}/txs); larger blocks list the rest by id
 
 export async function render(view, { match }) {
   const height = Number(match[1]);
@@ -14,18 +14,20 @@ export async function render(view, { match }) {
   const hd = block.header;
   const [validators, txs] = await Promise.all([
     api.validators(height).then((r) => r.validators).catch(() => []),
-    Promise.all(block.tx_ids.slice(0, MAX_TX_DETAILS).map((id) => api.tx(id).catch(() => null))),
+    block.tx_ids.length
+      ? api.blockTxs(height, 0, MAX_TX_DETAILS).then((r) => r.txs).catch(() => [])
+      : [],
   ]);
+  const byIndex = new Map(txs.map((x) => [x.index, x]));
   const byName = new Map(validators.map((v) => [v.name, v]));
   const txRows = block.tx_ids.map((id, i) => {
-    const tx = txs[i];
-    const s = tx?.summary;
+    const s = byIndex.get(i);
     return [
       String(i),
       txLink(id),
       s ? `${s.contract}.${s.method}` : "",
       s ? `${s.signer.name}@${s.signer.org}` : "",
-      s ? h("span", { class: `badge ${s.status === "ok" ? "ok" : "bad"}` }, s.status) : "",
+      s ? h("span", { class: `badge ${s.status === "ok" ? "ok" : "bad"}`, title: s.message || undefined }, s.status) : "",
     ];
   });
   const commit = block.commit;

@@ -1,7 +1,7 @@
 // Blocks: the latest blocks (or those before ?before=H), newest first; on the first page new
 // blocks are prepended as they are committed.
 
-import { api, blocks as fetchBlocks } from "../api.js";
+import { api } from "../api.js";
 import { h } from "../dom.js";
 import { blockLink, short, time } from "../format.js";
 import { t } from "../i18n.js";
@@ -19,7 +19,8 @@ function row(b) {
     h("td", {}, time(hd.time_ms)),
     h("td", { class: "num" }, String(hd.tx_count)),
     h("td", {}, hd.proposer),
-    h("td", { class: "num" }, String(b.commit?.signatures.length ?? 0)),
+    // a summary (/v1/blocks) names its signers; a block view (a live block) has its commit
+    h("td", { class: "num" }, String(b.signers?.length ?? b.commit?.signatures.length ?? 0)),
   );
 }
 
@@ -27,7 +28,7 @@ export async function render(view, { params }) {
   const head = (await api.health()).height;
   const before = Number(params.get("before")) || head + 1;
   const top = Math.min(before - 1, head);
-  const list = (await fetchBlocks(top - PAGE + 1, top)).reverse();
+  const list = top >= 1 ? (await api.blockList(top + 1, PAGE)).blocks : [];
   const tbody = h("tbody", {}, list.map(row));
   const caption = t("blocks_caption", { from: list.at(-1)?.header.height ?? 0, to: top });
   view.append(

@@ -1,12 +1,9 @@
-// Search: a height, a tx id, a block hash (among recent blocks: the API has no lookup by
-// hash yet) or a state key written contract/key.
+// Search: a height, a tx id, a block hash or a state key written contract/key.
 
-import { api, blocks as fetchBlocks } from "../api.js";
+import { api } from "../api.js";
 import { h } from "../dom.js";
 import { to } from "../format.js";
 import { t } from "../i18n.js";
-
-const HASH_SCAN_BLOCKS = 200;
 
 async function resolve(q) {
   if (/^\d+$/.test(q)) {
@@ -21,10 +18,10 @@ async function resolve(q) {
     } catch (e) {
       if (e.code !== "unknown_tx" && e.code !== "malformed_id") throw e;
     }
-    const head = (await api.health()).height;
-    for (let top = head; top > Math.max(0, head - HASH_SCAN_BLOCKS); top -= 50) {
-      const found = (await fetchBlocks(Math.max(1, top - 49), top)).find((b) => b.header.hash === hex);
-      if (found) return to.block(found.header.height);
+    try {
+      return to.block((await api.blockByHash(hex)).header.height);
+    } catch (e) {
+      if (e.code !== "unknown_block" && e.code !== "malformed_request") throw e;
     }
     return null;
   }
@@ -52,6 +49,6 @@ export async function render(view, { params }) {
   }
   view.append(
     h("p", { role: "alert", id: "search-result" }, t("search_nothing", { q })),
-    h("p", {}, t("search_help", { n: HASH_SCAN_BLOCKS })),
+    h("p", {}, t("search_help")),
   );
 }

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { fields, h, section, table } from "../dom.js";
-import { blockLink, hash, json, time } from "../format.js";
+import { blockLink, hash, json, link, time, to } from "../format.js";
 import { t } from "../i18n.js";
 import { stringifyJson } from "../verify/jsonvalue.js";
 import { CERTIFICATE_KIND } from "../verify/verify.js";
@@ -42,6 +42,27 @@ function download(name, text) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** The tx's state writes (the node re-executes its block to tell them apart). */
+async function writesOf(id) {
+  let writes;
+  try {
+    writes = (await api.txWrites(id)).writes;
+  } catch (e) {
+    return h("p", { id: "tx-writes", class: "error" }, t("writes_unavailable", { reason: e.message }));
+  }
+  if (!writes.length) return h("p", { id: "tx-writes" }, t("no_writes"));
+  return table(
+    t("writes_caption", { n: writes.length }),
+    [t("contract"), t("key"), t("value")],
+    writes.map((w) => [
+      w.contract,
+      link(to.state(w.contract, w.key), w.key),
+      w.deleted ? h("em", {}, t("deleted")) : json(w.value),
+    ]),
+    { id: "tx-writes" },
+  );
 }
 
 export async function render(view, { match }) {
@@ -87,6 +108,7 @@ export async function render(view, { match }) {
             r.events.map((e, i) => [String(i), e.contract, e.name, json(e.payload)]), { id: "tx-events" })
         : h("p", {}, t("no_events")),
     ),
+    section(t("state_writes"), await writesOf(id)),
     section(
       t("proof"),
       h("p", {}, t("proof_explained")),

@@ -1,0 +1,246 @@
+"""Introduction: the explorer's reads of committed data — the genesis, block lists, a block's
+txs, a tx's state writes, a contract's keys, the validators' signing record.
+
+Each answers one page of a list in one request (the explorer needed one request per block or
+per tx before), bounded by ``limit`` (``api/limits.py``), from committed data only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Query
+from starlette.responses import Response
+
+from yulian.api.limits import (
+    DEFAULT_LIST,
+    DEFAULT_WINDOW,
+    MAX_HASH_BYTES,
+    MAX_HEIGHT,
+    MAX_LIST,
+    MAX_NAME_LEN,
+    MAX_STATE_KEY_BYTES,
+    MAX_WINDOW,
+    MIN_HASH_BYTES,
+)
+from yulian.api.openapi import answers
+from yulian.api.port import BlockSummary, NodePort, ReadBusy
+from yulian.api.problems import Problem
+from yulian.api.schemas import BlockView
+from yulian.api.schemas_reads import (
+    GENESIS_ANSWER,
+    BlocksPage,
+    BlockTxsView,
+    StateKeysView,
+    TxWritesView,
+    ValidatorStatsView,
+)
+from yulian.api.submit import json_response
+from yulian.api.views import block_view, header_view
+from yulian.crypto.suite import get_suite
+from yulian.ledger import MAX_TXS_PER_BLOCK
+from yulian.types.encoding import decode
+from yulian.types.jsonvalue import to_json
+
+TX_ID = r"^(?:[0-9a-fA-F]{2}){16,64}$"
+BLOCK_HASH = rf"^(?:[0-9a-fA-F]{{2}}){{{MIN_HASH_BYTES},{MAX_HASH_BYTES}}}$"
+NO_NUL = r"^[^\u0000]*$"
+NO_NUL_OR_SLASH = r"^[^\u0000/]+$"
+GENESIS_HASH_HEADER = "X-Yulian-Genesis-Hash"
+
+
+def summary_view(s: BlockSummary) -> dict[str, Any]:
+    return {
+        "header": header_view(s.header, s.block_hash),
+        "size_bytes": s.size_bytes,
+        "round": s.round,
+        "signers": list(s.signers),
+    }
+
+
+def router(port: NodePort) -> APIRouter:
+    api = APIRouter()
+    genesis = port.genesis
+    genesis_file = genesis.to_json().encode("utf-8")
+    genesis_hash = get_suite(genesis.suite).hash(genesis.encode()).hex()
+
+    @api.get(
+        "/v1/genesis",
+        summary="The chain's genesis file",
+        description="What every proof is verified against; compare the hash in the "
+        f"`{GENESIS_HASH_HEADER}` header with the one the consortium published.",
+        response_model=None,
+        responses={200: GENESIS_ANSWER},
+    )
+    async def get_genesis() -> Response:
+        return Response(
+            genesis_file,
+            media_type="application/json",
+            headers={GENESIS_HASH_HEADER: genesis_hash},
+        )
+
+    @api.get(
+        "/v1/blocks",
+        summary="Committed blocks, newest first",
+        description="Blocks below height `before` (default: all), at most `limit`; continue "
+        "with `before=next_before`.",
+        response_model=None,
+        responses=answers(BlocksPage, (400, "malformed_request")),
+    )
+    async def list_blocks(
+        before: int | None = Query(None, ge=1, le=MAX_HEIGHT),
+        limit: int = Query(DEFAULT_LIST, ge=1, le=MAX_LIST),
+    ) -> Response:
+        top = port.head().height + 1 if before is None else before
+        blocks = port.block_summaries(top, limit)
+        last = blocks[-1].header.height if blocks else 1
+        return json_response(
+            {
+                "blocks": [summary_view(s) for s in blocks],
+                "next_before": last if last > 1 and len(blocks) == limit else None,
+            }
+        )
+
+    @api.get(
+        "/v1/blocks/by-hash/{block_hash}",
+        summary="A committed block by its hash",
+        response_model=None,
+        responses=answers(BlockView, (400, "malformed_request"), (404, "unknown_block")),
+    )
+    async def block_by_hash(
+        block_hash: str = Path(pattern=BLOCK_HASH, description="hex"),
+    ) -> Response:
+        height = port.block_height(bytes.fromhex(block_hash))
+        record = port.block(height) if height is not None else None
+        if record is None:
+            raise Problem("unknown_block", 404, f"no block with hash {block_hash.lower()}")
+        return json_response(
+            block_view(record.header, record.block_hash, record.tx_ids, record.commit)
+        )
+
+    @api.get(
+        "/v1/blocks/{height}/txs",
+        summary="A block's txs: the call, the signer and the receipt's status",
+        response_model=None,
+        responses=answers(BlockTxsView, (400, "malformed_request"), (404, "unknown_block")),
+    )
+    async def block_txs(
+        height: int = Path(ge=1, le=MAX_HEIGHT),
+        offset: int = Query(0, ge=0, le=MAX_TXS_PER_BLOCK),
+        limit: int = Query(DEFAULT_LIST, ge=1, le=MAX_LIST),
+    ) -> Response:
+        txs = port.block_txs(height, offset, limit)
+        summaries = port.block_summaries(height + 1, 1) if txs is not None else []
+        if txs is None or not summaries or summaries[0].header.height != height:
+            raise Problem("unknown_block", 404, f"no block at height {height}")
+        return json_response(
+            {
+                "height": height,
+                "tx_count": summaries[0].header.tx_count,
+                "offset": offset,
+                "txs": [
+                    {
+                        "id": t.tx_id.hex(),
+                        "index": t.index,
+                        "contract": t.contract,
+                        "method": t.method,
+                        "signer": {
+                            "org": t.signer_org,
+                            "name": t.signer_name,
+                            "role": t.signer_role,
+                        },
+                        "status": t.status,
+                        "message": t.message,
+                    }
+                    for t in txs
+                ],
+            }
+        )
+
+    @api.get(
+        "/v1/txs/{tx_id}/writes",
+        summary="The state writes of a committed tx",
+        description="Recovered by re-executing the tx's block as its validators did (the "
+        "ledger keeps a block's writes merged); every recomputed receipt must equal the "
+        "committed one. One block is re-executed at a time: `503 read_busy` asks to retry.",
+        response_model=None,
+        responses=answers(
+            TxWritesView, (400, "malformed_id"), (404, "unknown_tx"), (503, "read_busy")
+        ),
+    )
+    async def tx_writes(tx_id: str = Path(pattern=TX_ID, description="hex")) -> Response:
+        ident = bytes.fromhex(tx_id)
+        status = port.tx_status(ident)
+        try:
+            writes = await port.tx_writes(ident) if status.status == "committed" else None
+        except ReadBusy as e:
+            raise Problem("read_busy", 503, str(e)) from None
+        if writes is None:
+            raise Problem("unknown_tx", 404, f"no committed tx {ident.hex()}")
+        out = []
+        for key, value in writes:
+            contract, _, name = key.partition(b"\x00")
+            out.append(
+                {
+                    "contract": contract.decode("utf-8", "replace"),
+                    "key": name.decode("utf-8", "replace"),
+                    "deleted": value is None,
+                    "value": to_json(decode(value)) if value is not None else None,
+                }
+            )
+        return json_response(
+            {"id": ident.hex(), "height": status.height, "index": status.index, "writes": out}
+        )
+
+    @api.get(
+        "/v1/state/{contract}",
+        summary="A contract's current keys, by prefix",
+        description="Keys of `contract` starting with `prefix`, ascending, after `after`; "
+        "each with the block that last wrote it and its value's size. Continue with "
+        "`after=next_after`.",
+        response_model=None,
+        responses=answers(StateKeysView, (400, "malformed_request, key_too_long")),
+    )
+    async def state_keys(
+        contract: str = Path(min_length=1, max_length=MAX_NAME_LEN, pattern=NO_NUL_OR_SLASH),
+        prefix: str = Query("", max_length=MAX_STATE_KEY_BYTES, pattern=NO_NUL),
+        after: str | None = Query(
+            None, min_length=1, max_length=MAX_STATE_KEY_BYTES, pattern=NO_NUL
+        ),
+        limit: int = Query(DEFAULT_LIST, ge=1, le=MAX_LIST),
+    ) -> Response:
+        for key in (prefix, after or ""):
+            size = len(contract.encode("utf-8")) + 1 + len(key.encode("utf-8"))
+            if size > MAX_STATE_KEY_BYTES:
+                raise Problem(
+                    "key_too_long",
+                    400,
+                    f"contract, NUL and key are {size} UTF-8 bytes; at most {MAX_STATE_KEY_BYTES}",
+                )
+        height = port.head().height
+        keys = port.state_keys(contract, prefix, after, limit)
+        return json_response(
+            {
+                "contract": contract,
+                "prefix": prefix,
+                "height": height,
+                "keys": [{"key": k.key, "height": k.height, "size": k.size} for k in keys],
+                "next_after": keys[-1].key if len(keys) == limit else None,
+            }
+        )
+
+    @api.get(
+        "/v1/validators/stats",
+        summary="Each validator's signing record over the last blocks",
+        description="From the commit certificates of the last `window` blocks: how many each "
+        "validator signed, missed (in the set, not in the certificate — a certificate holds "
+        "the first precommits over two thirds that the committing node gathered) and proposed.",
+        response_model=None,
+        responses=answers(ValidatorStatsView, (400, "malformed_request")),
+    )
+    async def validator_stats(
+        window: int = Query(DEFAULT_WINDOW, ge=1, le=MAX_WINDOW),
+    ) -> Response:
+        return json_response(port.validator_stats(window))
+
+    return api
