@@ -15,6 +15,9 @@ One file per node, written by ``yulian network init`` and read by ``yulian node 
     [api]
     host = "127.0.0.1"       # the address the API listens on
     port = 8600
+    tls = false              # true: HTTPS with the node's certificate (decision 0078)
+    rate_per_s = 100         # requests a second per caller on read routes; 0: no limit
+    rate_burst = 200
 
     [p2p]
     host = "0.0.0.0"         # the address the node listens on for peers
@@ -71,6 +74,8 @@ from yulian.types.genesis import Genesis, GenesisError
 DEFAULT_API_PORT = 8600
 DEFAULT_P2P_PORT = 9600
 DEFAULT_MEMPOOL_SIZE = 20_000
+DEFAULT_RATE_PER_S = 100
+DEFAULT_RATE_BURST = 200
 MAX_VERIFY_WORKERS = 16
 MAX_PEERS = 1024
 DEFAULT_SNAPSHOT_KEEP = 2
@@ -106,6 +111,9 @@ class NodeConfig:
     verify_workers: int = 0  # signature-checking processes beside the node (node/verifier.py)
     log_file: Path | None = None
     storage: StorageConfig = dataclass_field(default_factory=StorageConfig)  # ledger/config.py
+    api_tls: bool = False
+    api_rate_per_s: int = DEFAULT_RATE_PER_S
+    api_rate_burst: int = DEFAULT_RATE_BURST
     genesis_hash: str | None = None  # the accepted genesis (lowercase hex); None: not accepted
     p2p_advertise: str | None = None  # "host:port" others dial, if not p2p_host:p2p_port
     snapshot_interval: int = 0  # blocks between two snapshots this node writes (0: none)
@@ -136,7 +144,8 @@ class NodeConfig:
         host = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(
             self.api_host, self.api_host
         )
-        return f"http://{join_address(host, self.api_port)}"
+        scheme = "https" if self.api_tls else "http"
+        return f"{scheme}://{join_address(host, self.api_port)}"
 
 
 def join_address(host: str, port: int) -> str:
@@ -156,7 +165,13 @@ _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
         "cert": (str, True),
         "genesis_hash": (str, False),
     },
-    "api": {"host": (str, False), "port": (int, False)},
+    "api": {
+        "host": (str, False),
+        "port": (int, False),
+        "tls": (bool, False),
+        "rate_per_s": (int, False),
+        "rate_burst": (int, False),
+    },
     "p2p": {
         "host": (str, False),
         "port": (int, False),
@@ -211,7 +226,7 @@ def save_config(cfg: NodeConfig, path: str | os.PathLike[str]) -> None:
     p2p["peers"] = list(cfg.peers)
     doc: dict[str, Any] = {
         "node": node,
-        "api": {"host": cfg.api_host, "port": cfg.api_port},
+        "api": _api_doc(cfg),
         "p2p": p2p,
         "mempool": {"size": cfg.mempool_size},
     }
@@ -322,6 +337,10 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         raise fail("[verify] workers", f"must be 0..{MAX_VERIFY_WORKERS}, got {verify_workers}")
     log_file = values["log"].get("file")
     storage = _storage(values["storage"], base, fail)
+    rate_per_s = api.get("rate_per_s", DEFAULT_RATE_PER_S)
+    rate_burst = api.get("rate_burst", DEFAULT_RATE_BURST)
+    if not 0 <= rate_per_s <= 1_000_000 or not 1 <= rate_burst <= 1_000_000:
+        raise fail("[api] rate_per_s / rate_burst", "must be 0..1000000 and 1..1000000")
     snapshots = values["snapshots"]
     interval = snapshots.get("interval", 0)
     keep = snapshots.get("keep", DEFAULT_SNAPSHOT_KEEP)
@@ -345,12 +364,24 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         verify_workers=verify_workers,
         log_file=None if log_file is None else _resolve(log_file, base),
         storage=storage,
+        api_tls=api.get("tls", False),
+        api_rate_per_s=rate_per_s,
+        api_rate_burst=rate_burst,
         genesis_hash=genesis_hash,
         p2p_advertise=advertise,
         snapshot_interval=interval,
         snapshot_keep=keep,
         state_sync=snapshots.get("state_sync", False),
     )
+
+
+def _api_doc(cfg: NodeConfig) -> dict[str, Any]:
+    doc: dict[str, Any] = {"host": cfg.api_host, "port": cfg.api_port}
+    if cfg.api_tls:
+        doc["tls"] = True
+    if (cfg.api_rate_per_s, cfg.api_rate_burst) != (DEFAULT_RATE_PER_S, DEFAULT_RATE_BURST):
+        doc["rate_per_s"], doc["rate_burst"] = cfg.api_rate_per_s, cfg.api_rate_burst
+    return doc
 
 
 def _storage(section: dict[str, Any], base: Path, fail: Any) -> StorageConfig:

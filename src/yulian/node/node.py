@@ -112,6 +112,8 @@ class Node:
         self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
         # told of each committed block, in height order, after it is durable
         self.commit_listeners: list[Callable[[Committed], None]] = []
+        # peer messages of these kinds go to another service (private data), not the replica
+        self.message_handlers: dict[str, Callable[[str, Message], None]] = {}
         # told of each consensus timer that fires and each peer message (metrics)
         self.timer_listeners: list[Callable[[Timer], None]] = []
         self.message_listeners: list[Callable[[str, Message], None]] = []
@@ -282,6 +284,10 @@ class Node:
             return
         if self.snapshots.syncing:
             return  # the replica starts once a snapshot is installed
+        handler = self.message_handlers.get(msg.kind)
+        if handler is not None:
+            handler(peer, msg)
+            return
         if msg.kind == "txs":
             self._queue_gossip(peer, msg)
             return

@@ -139,9 +139,15 @@ def log_tail(log_file: Path, lines: int = 20) -> str:
 
 
 def fetch_health(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> dict[str, object] | None:
-    """``/v1/health`` of the node at ``url``, or ``None`` if nothing answers it."""
+    """``/v1/health`` of the node at ``url``, or ``None`` if nothing answers it.
+
+    A probe of liveness and identity: over HTTPS the node certificate is not checked here
+    (the caller compares the chain and node in the answer); clients that exchange data
+    verify it (``sdk/tls.py``)."""
     try:
-        response = httpx.get(f"{url}/v1/health", timeout=timeout_s)
+        response = httpx.get(
+            f"{url}/v1/health", timeout=timeout_s, verify=not url.startswith("https:")
+        )
         if response.status_code == 200:
             result = response.json()
             return result if isinstance(result, dict) else None

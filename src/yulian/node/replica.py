@@ -40,7 +40,7 @@ from yulian.consensus.core import (
     TimeoutFired,
     VoteReceived,
 )
-from yulian.consensus.evidence import MISBEHAVIOUR_CONTRACT, DuplicateVoteEvidence
+from yulian.consensus.evidence import DuplicateVoteEvidence
 from yulian.consensus.proposer import proposer
 from yulian.consensus.safety import SafetyRules, SafetyViolation
 from yulian.consensus.votes import ValidatorSet
@@ -51,13 +51,8 @@ from yulian.execution.blocks import ChainTip
 from yulian.execution.executor import BlockResult, ExecTx
 from yulian.execution.registry import ContractRegistry
 from yulian.execution.roots import EMPTY_STATE_SUM, empty_state_root
-from yulian.execution.system import (
-    ConsortiumContract,
-    LifecycleContract,
-    MisbehaviourContract,
-)
-from yulian.execution.system.consortium import CONFIG_KEY, CONSORTIUM_CONTRACT
-from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
+from yulian.execution.system import system_contracts
+from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.ledger import BlockCommit, Ledger, block_events
 from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import Message
@@ -110,11 +105,7 @@ class Replica:
         self.registry = ContractRegistry(
             suite,
             genesis.contracts,
-            system={
-                CONSORTIUM_CONTRACT: ConsortiumContract(suite, genesis),
-                LIFECYCLE_CONTRACT: LifecycleContract(suite, genesis),
-                MISBEHAVIOUR_CONTRACT: MisbehaviourContract(suite, genesis),
-            },
+            system=system_contracts(suite, genesis),
         )
         self.view = self._read_view(ledger.height() + 1)
         self.intake = TxIntake(

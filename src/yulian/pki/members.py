@@ -107,7 +107,8 @@ def issue_cert(
     attributes: dict[str, str] | None = None,
 ) -> Credential:
     """Have ``org``'s CA issue a ``role`` certificate for member ``name`` (with
-    ``attributes`` in its attributes extension, e.g. ``{"roles": "inspector"}``).
+    ``attributes`` in its attributes extension, e.g. ``{"roles": "inspector"}``,
+    ``{"role": "doctor"}`` or ``{"subject": "P-001"}``).
 
     Without ``public_key`` a key is generated and written (mode 0600) beside the certificate;
     with one, only the certificate is written (the holder keeps the key). An existing member
