@@ -1,7 +1,8 @@
 """A tx's writes (``/v1/txs/{id}/writes``, recovered by re-executing its block) with calls
 between contracts and scans: a caller's tx shows the callee's writes too, as the block
 committed them; a block whose contracts scan is not re-executed — the ledger cannot scan a past
-state — so nothing wrong is served (a named ``HistoricalScanUnavailable``)."""
+state — so nothing wrong is served: ``409 historical_scan_unavailable``, a named problem
+document, through the node's API app on a real node."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ import pytest
 from tests.unit.test_api_reads import NOTES, Api
 
 from yulian.api.app import create_asgi
+from yulian.api.problems import PROBLEM_MEDIA_TYPE
 from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config
 from yulian.node.node import Node
 from yulian.node.readmodel import ReadModel
-from yulian.node.txwrites import HistoricalScanUnavailable
 from yulian.sdk import Wallet
 from yulian.types.genesis import ChainParams, Genesis
 
@@ -82,8 +83,30 @@ async def test_a_callers_tx_shows_the_callees_writes(api: Api) -> None:
 
 
 async def test_a_block_that_scans_is_not_re_executed(api: Api) -> None:
+    """The read API never answers 500 (issue 10): the named problem says why, and where the
+    receipt and the block are, and both are served."""
+    await api.call("notes", "put", "a", 1)
+    put = await api.call("notes", "put", "b", 2)
     marked = await api.call("lister", "mark")
-    # the app answers 500 internal_error; the in-process transport re-raises what it logged
-    with pytest.raises(HistoricalScanUnavailable, match="cannot be scanned"):
-        await api.http.get(f"/v1/txs/{marked}/writes")
-    await api.get(f"/v1/txs/{marked}")  # the tx itself, its receipt and proof, are served
+    # a block without scans is re-executed as before
+    assert (await api.get(f"/v1/txs/{put}/writes"))["writes"] == [
+        {"contract": "notes", "key": "note/b", "deleted": False, "value": 2}
+    ]
+    tx = await api.get(f"/v1/txs/{marked}")
+    assert tx["status"] == "committed"
+    height = tx["height"]
+
+    response = await api.http.get(f"/v1/txs/{marked}/writes")
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE)
+    problem = response.json()
+    assert problem["code"] == "historical_scan_unavailable" and problem["status"] == 409
+    assert f"the state after block {height - 1} cannot be scanned" in problem["detail"]
+    assert "remain available" in problem["detail"]
+    assert problem["receipt"] == f"/v1/txs/{marked}"
+    assert problem["block"] == f"/v1/blocks/{height}"
+    # what it points to is served; asked again (nothing cached as a success), the same answer
+    assert (await api.get(problem["receipt"]))["id"] == marked
+    assert (await api.get(problem["block"]))["header"]["height"] == height
+    again = await api.get(f"/v1/txs/{marked}/writes", 409)
+    assert again["code"] == "historical_scan_unavailable"
