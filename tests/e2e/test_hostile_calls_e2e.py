@@ -118,7 +118,9 @@ def test_hostile_calls_and_scans_on_four_validators(tmp_path: Path) -> None:
 
         # what a callee sees, and what never crosses a call
         assert send("who")["value"] == ["hostile", "org1"]
-        assert attacker.query("callee", "who") == [None, ""]  # a query: no caller, no signer
+        # a query has no caller; its signer is the signed request's (decision 0078) or none
+        assert attacker.query("callee", "who") == [None, "org1"]
+        assert Client(urls[0]).query("callee", "who") == [None, ""]
         passed = send("pass_ctx")
         assert passed["status"] == "fault" and "bad_args" in passed["message"], passed
         system = send("system_callee")

@@ -172,7 +172,6 @@ def test_a_replica_commits_a_pool_of_heavy_txs_over_blocks_within_budget(tmp_pat
     replica = Replica(
         genesis,
         suite,
-        key,
         open_ledger(tmp_path / "ledger"),
         SafetyRules(suite, key, genesis.chain_id, node.name, MemoryFile()),
         WAL(MemoryFile()),
