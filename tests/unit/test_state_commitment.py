@@ -2,10 +2,11 @@
 
 What is proven here: the XOF is exactly SHAKE128 over the domain and ``H(e)`` in the standard
 suite (checked against pycryptodomex's own Keccak, which ``gmssl`` brings in) and HMAC-SM3 in
-counter mode in the gm suite (checked against the independent pure-Python SM3 of ``gmssl``); the hash of a set does not depend on order, adding then removing is the identity and
-the hash of a union is the sum of the parts' hashes; the root moved block by block equals the
-root recomputed from all the state's versions, also when a key's history window overflows;
-and the vectors are pinned (a change is a consensus change).
+counter mode in the gm suite (checked against the independent pure-Python SM3 of ``gmssl``);
+the hash of a set does not depend on order, adding then removing is the identity and the hash
+of a union is the sum of the parts' hashes; the root moved block by block equals the root
+recomputed from all the state's versions, also when a key's history window overflows; and the
+vectors are pinned (a change is a consensus change).
 """
 
 from __future__ import annotations
