@@ -49,6 +49,17 @@ EXPECTED = {
         "large_order at height",
         "round_trip at height",
     ],
+    "emr": [
+        "refused — read refused: no consent in force",
+        "under grant",
+        "the regulator reads the record itself: refused",
+    ],
+    "datashare": [
+        "refused — read refused: no consent in force",
+        "change feed (数据变化实时探知) shows it",
+        "the regulator reads a value itself: refused",
+    ],
+    "datashare-fund": ["files request", "org2 reads version 2", "org4's node holds"],
 }
 STEP = re.compile(r"^ ?\d+\. \S+ ", re.M)
 
@@ -70,7 +81,17 @@ def test_the_stories_are_listed() -> None:
     )
     assert r.returncode == 0, r.stderr
     names = [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
-    assert names == ["evidence", "governance", "trace", "finance", "credentials", "trading"]
+    assert names == [
+        "evidence",
+        "governance",
+        "trace",
+        "finance",
+        "credentials",
+        "trading",
+        "emr",
+        "datashare",
+        "datashare-fund",
+    ]
     assert names == list(STORIES) and set(EXPECTED) == set(STORIES)
     assert "溯源 trace" in r.stdout
     bad = subprocess.run(

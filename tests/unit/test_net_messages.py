@@ -15,6 +15,7 @@ from yulian.net.messages import (
     MAX_GET_BLOCKS,
     MAX_GOSSIP_BYTES,
     MAX_GOSSIP_TXS,
+    MAX_PRIVATE_BYTES,
     MAX_PROPOSAL_BYTES,
     MAX_ROUND,
     MAX_SNAPSHOT_PART_BYTES,
@@ -45,6 +46,7 @@ VALID = [
     Message("blocks", ()),
     Message("blocks", ((b"block1", b"commit1"), (b"block2", b"commit2"))),
     Message("evidence", b"e" * MAX_EVIDENCE_BYTES),
+    Message("private", b"p" * MAX_PRIVATE_BYTES),
     Message("get_snapshot", ()),
     Message("snapshot", (0, b"")),
     Message("snapshot", (120, b"d" * 32)),
@@ -110,6 +112,10 @@ INVALID: list[tuple[str, object]] = [
     ("evidence", b""),
     ("evidence", b"e" * (MAX_EVIDENCE_BYTES + 1)),
     ("evidence", (b"e",)),
+    # private
+    ("private", b""),
+    ("private", b"p" * (MAX_PRIVATE_BYTES + 1)),
+    ("private", (b"p",)),
     # state sync
     ("get_snapshot", (1,)),
     ("snapshot", (-1, b"")),

@@ -7,6 +7,10 @@ the core routes; the explorer's lists are in ``reads.py``, contracts and proposa
 ``governance.py``, the event index's page in ``events.py``, the WebSocket event stream in
 ``stream.py`` and ``/metrics`` in ``metrics.py``.
 
+Callers may sign their requests with a member's certificate (``auth.py``, decision 0078);
+contract state and queries follow each contract's read policy, private values their own
+routes (``private.py``), and every read route spends the caller's rate limit.
+
 Every request is answered: with its data, or with an RFC 9457 problem (``problems.py``) — a
 refused input is a 400-class problem naming the parameter and the limit (``limits.py``), never
 a 500, and no input makes the node do work beyond those limits. The interactive docs
@@ -34,6 +38,7 @@ from yulian.api import governance as governance_routes
 from yulian.api import metrics as metrics_routes
 from yulian.api import reads as read_routes
 from yulian.api.archived import not_held_problem
+from yulian.api.auth import ApiOptions, Authenticator, ReadGuard
 from yulian.api.limits import (
     DEFAULT_HISTORY,
     DEFAULT_WAIT_S,
@@ -47,6 +52,8 @@ from yulian.api.limits import (
 )
 from yulian.api.openapi import answers, envelope_body, install_openapi, json_body
 from yulian.api.port import NodePort
+from yulian.api.private import PrivatePort, install_private_api
+from yulian.api.private_schemas import document_privacy
 from yulian.api.problems import Problem, problem_response
 from yulian.api.schemas import (
     BatchJsonBody,
@@ -119,14 +126,24 @@ class StateKeyConvertor(PathConvertor):
 register_url_convertor("statekey", StateKeyConvertor())
 
 
-def create_asgi(port: NodePort) -> SubmitFastPath:
+def create_asgi(
+    port: NodePort, private: PrivatePort | None = None, options: ApiOptions | None = None
+) -> SubmitFastPath:
     """The node's whole HTTP application: the submit fast path in front of FastAPI."""
     handlers = SubmitHandlers(port)
-    return SubmitFastPath(create_app(port, handlers), handlers)
+    return SubmitFastPath(create_app(port, handlers, private=private, options=options), handlers)
 
 
-def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAPI:
+def create_app(
+    port: NodePort,
+    handlers: SubmitHandlers | None = None,
+    *,
+    private: PrivatePort | None = None,
+    options: ApiOptions | None = None,
+) -> FastAPI:
     submitting = handlers if handlers is not None else SubmitHandlers(port)
+    auth = Authenticator(port, options or ApiOptions())
+    guard = ReadGuard(port)
     app = FastAPIOffline(
         title="Yulian node API",
         version=__version__,
@@ -134,6 +151,7 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
         "problem details (`application/problem+json`) with a stable `code`; see docs/api.md.",
     )
     install_openapi(app)
+    document_privacy(app)
     _install_problem_handlers(app)
 
     @app.post(
@@ -266,11 +284,13 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
         responses=answers(StateHistory, (400, "malformed_request, key_too_long")),
     )
     async def state_history(
+        request: Request,
         contract: str = contract_param,
         key: str = key_param,
         limit: int = Query(DEFAULT_HISTORY, ge=1, le=MAX_HISTORY),
     ) -> Response:
         _check_state_key(contract, key)
+        guard.require(auth.caller(request), contract)
         versions = port.state_history(contract, key, limit)
         return json_response(
             {
@@ -295,8 +315,11 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
             StateValue, (400, "malformed_request, key_too_long"), (404, "unknown_key")
         ),
     )
-    async def state_get(contract: str = contract_param, key: str = key_param) -> Response:
+    async def state_get(
+        request: Request, contract: str = contract_param, key: str = key_param
+    ) -> Response:
         _check_state_key(contract, key)
+        guard.require(auth.caller(request), contract)
         height = port.head().height
         value = port.state_get(contract, key)
         if value is None:
@@ -321,10 +344,12 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
         openapi_extra=json_body(QueryBody),
     )
     async def query(request: Request) -> Response:
-        body = await _query_body(request)
+        body, raw = await _query_body(request)
+        caller = auth.caller(request, raw)
+        guard.require_query(caller, body.contract)
         args = _query_args(body.args)
         height = port.head().height
-        receipt = port.query(body.contract, body.method, args)
+        receipt = port.query(body.contract, body.method, args, caller.sender)
         if receipt.status == "unknown_contract":
             raise Problem("unknown_contract", 404, receipt.message)
         return json_response(
@@ -393,6 +418,7 @@ def create_app(port: NodePort, handlers: SubmitHandlers | None = None) -> FastAP
             }
         )
 
+    install_private_api(app, port, private, auth)
     hub = StreamHub(port)
     app.state.stream_hub = hub
 
@@ -421,12 +447,12 @@ def _check_state_key(contract: str, key: str) -> None:
         )
 
 
-async def _query_body(request: Request) -> QueryBody:
+async def _query_body(request: Request) -> tuple[QueryBody, bytes]:
     if not is_json(request):
         raise Problem("unsupported_media_type", 415, "a query body is application/json")
     raw = await read_body_limited(request, MAX_QUERY_BODY, "body_too_large")
     try:
-        return QueryBody.model_validate(orjson.loads(raw))
+        return QueryBody.model_validate(orjson.loads(raw)), raw
     except orjson.JSONDecodeError as e:
         raise Problem("malformed_request", 400, f"the body is not JSON: {e}") from None
     except ValidationError as e:
@@ -455,7 +481,9 @@ def _describe(errors: Any) -> str:
 def _install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> Response:
-        return problem_response(exc.code, exc.status, exc.detail, extra=exc.extra)
+        return problem_response(
+            exc.code, exc.status, exc.detail, getattr(exc, "headers", None), extra=exc.extra
+        )
 
     @app.exception_handler(AdmissionError)
     async def _admission(_: Request, exc: AdmissionError) -> Response:

@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol
 
 from prometheus_client import CollectorRegistry
 
+from yulian.contracts import Sender
 from yulian.ledger.events import EventCursor, EventFilter, EventPage, StoredEvent, block_events
 from yulian.mempool.admission import AdmissionError
 from yulian.types.block import Header
@@ -335,8 +336,11 @@ class NodePort(Protocol):
         """Versions of the key, newest first: ``(height, encoded value or None if deleted)``."""
         ...
 
-    def query(self, contract: str, method: str, args: Sequence[object]) -> Receipt:
-        """A read-only call on the committed state (metered like a tx; writes discarded)."""
+    def query(
+        self, contract: str, method: str, args: Sequence[object], sender: Sender | None = None
+    ) -> Receipt:
+        """A read-only call on the committed state (metered like a tx; writes discarded), by
+        ``sender`` as ``ctx.sender`` (the authenticated caller; None: anonymous)."""
         ...
 
     def config_at(self, height: int) -> ConsortiumConfig:

@@ -54,6 +54,7 @@ def _cert_doc(cred: Any, with_key: bool) -> dict[str, Any]:
         "cert": str(cred.cert),
         "key": str(cred.key) if with_key else None,
         "public_key": info.public_key.hex(),
+        "attributes": dict(info.attributes),
         "not_after": datetime.fromtimestamp(info.not_after_ms / 1000, UTC).isoformat(),
     }
 
@@ -66,6 +67,9 @@ def ca_issue(
     days: int = typer.Option(365, "--days", help="validity in days"),
     public_key: str | None = typer.Option(
         None, "--public-key", help="hex public key kept by its holder (default: make a key)"
+    ),
+    attr: list[str] = typer.Option(
+        [], "--attr", help="an attribute name=value in the certificate (role=doctor); repeatable"
     ),
     roles: str | None = typer.Option(
         None,
@@ -84,12 +88,19 @@ def ca_issue(
             key = bytes.fromhex(public_key)
         except ValueError:
             fail("--public-key must be hex")
-    attributes = None
+    attributes: dict[str, str] = {}
+    for pair in attr:
+        name_, sep, value = pair.partition("=")
+        if not sep or not name_ or not value:
+            fail(f"--attr {pair!r}: expected name=value")
+        attributes[name_] = value
     if roles is not None:
         listed = roles.split(",")
         if not all(r and r.strip(ROLE_NAME_CHARS) == "" and len(r) <= 32 for r in listed):
             fail(f"--roles is a comma-separated list of role names (a-z 0-9 _), got {roles!r}")
-        attributes = {"roles": ",".join(listed)}
+        if "roles" in attributes:
+            fail("give the roles attribute either with --roles or with --attr, not both")
+        attributes["roles"] = ",".join(listed)
     root = network_dir(network)
     cred = _pki(
         lambda: issue_cert(

@@ -167,7 +167,12 @@ def connect(
     wallet = None
     if org is not None:
         wallet = load_wallet(root, org, user or "client1")
-    return Client(url, wallet)
+    trust = None
+    if url.startswith("https:"):  # the node's certificate, checked against the genesis
+        from yulian.sdk.tls import NodeTrust
+
+        trust = NodeTrust.for_genesis(load_genesis(root))
+    return Client(url, wallet, trust=trust)
 
 
 def node_url(network: Path | None, url: str | None) -> str:

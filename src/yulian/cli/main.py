@@ -3,7 +3,8 @@
 One module per command group, each with ``register(app)``: ``network`` (init / up / down /
 status), ``node`` (start), ``ledger`` (snapshots, archives, backups), ``tx`` (send, and
 ``query``), ``receipt`` (export, and ``verify``), ``events`` (the event index and stream),
-``contract``, ``consortium``, ``org``, ``ca``, ``demo``, ``bench``; application groups
+``contract``, ``consortium``, ``org`` (init / export / create), ``genesis`` (assemble /
+show / accept), ``ca``, ``demo``, ``bench``; application groups
 (``evidence``, ...) are the modules of ``yulian.cli.apps``, found by name. What they share —
 output, options, failures, finding and checking the node a command talks to — is
 ``yulian.cli.common``.
@@ -24,6 +25,7 @@ from yulian.cli import (
     contract,
     demo,
     events,
+    genesis,
     ledger,
     network,
     node,
@@ -44,6 +46,7 @@ CORE_GROUPS = (
     contract,
     consortium,
     org,
+    genesis,
     ca,
     demo,
     bench_command,

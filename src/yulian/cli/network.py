@@ -1,5 +1,6 @@
 """Introduction: ``yulian network init / up / down / status`` — a local consortium's directory
-and processes (``node.bootstrap``, ``node.network``)."""
+and processes (``node.bootstrap``, ``node.network``). ``up / down / status`` work on an
+organisation's own directory too (``yulian org init``): its nodes only."""
 
 from __future__ import annotations
 
@@ -38,11 +39,19 @@ def network_init(
     api_port: int = typer.Option(8600, "--api-port", help="API port of the first node"),
     p2p_port: int = typer.Option(9600, "--p2p-port", help="p2p port of the first node"),
     block_interval_ms: int = typer.Option(200, "--block-interval-ms"),
+    full_node_org: list[str] = typer.Option(
+        [],
+        "--full-node-org",
+        help="one more organisation (a regulator) whose one node syncs and verifies every "
+        "block but does not vote (repeatable)",
+    ),
 ) -> None:
     """Create CA material, keys, certificates, the genesis and node configs (the directory
-    must be missing or empty)."""
+    must be missing or empty): the genesis ceremony of every organisation, on this
+    machine."""
     from yulian.node.bootstrap import init_network
     from yulian.pki.files import PkiError
+    from yulian.pki.layout import load_genesis
     from yulian.types.genesis import ChainParams
 
     try:
@@ -56,14 +65,17 @@ def network_init(
             base_api_port=api_port,
             base_p2p_port=p2p_port,
             params=ChainParams(block_interval_ms=block_interval_ms),
+            full_node_orgs=full_node_org,
         )
     except (PkiError, ValueError) as e:
         fail(str(e))
     say(f"created network {chain_id} in {layout.root}")
     for org in layout.orgs:
         say(f"  {org.name}: CA {org.ca_cert}, admin, {len(org.clients)} client(s)")
+    voters = {v.name for v in load_genesis(layout.root).validators}
     for node in layout.nodes:
-        say(f"  node {node.name} ({node.org}): config {node.config}")
+        role = "validator" if node.name in voters else "full node"
+        say(f"  node {node.name} ({node.org}, {role}): config {node.config}")
 
 
 @network_app.command("up")
@@ -100,8 +112,9 @@ def network_down_cmd(network: Path | None = NETWORK_OPT) -> None:
 
 @network_app.command("status")
 def network_status_cmd(network: Path | None = NETWORK_OPT) -> None:
-    """Per node: up / starting / down (and why), height, round, peers, last block, mempool.
-    Exits 1 unless every node is up."""
+    """Per node: up / starting / down (and why), role (validator or full node, by the
+    validator set the node serves), height, round, peers, last block, mempool. Exits 1 unless
+    every node is up."""
     from rich.table import Table
     from rich.text import Text
 
@@ -115,7 +128,8 @@ def network_status_cmd(network: Path | None = NETWORK_OPT) -> None:
     except (PkiError, ConfigError, OSError) as e:
         fail(str(e))
     table = Table(title=f"network {root}")
-    for column in ("node", "state", "height", "round", "peers", "last block", "mempool", "API"):
+    columns = ("node", "state", "role", "height", "round", "peers", "last block", "mempool", "API")
+    for column in columns:
         table.add_column(column, overflow="fold")
     now_ms = time.time() * 1000
     colour = {"up": "green", "starting": "yellow", "down": "red"}
@@ -125,9 +139,14 @@ def network_status_cmd(network: Path | None = NETWORK_OPT) -> None:
         last = h.get("last_block_time_ms")
         age = f"{(now_ms - last) / 1000:.1f} s ago" if isinstance(last, int) else "-"
         peers = h.get("peers")
+        validators = h.get("validators")
+        role = "-"
+        if isinstance(validators, list):
+            role = "validator" if st.name in validators else "full node"
         table.add_row(
             cell(st.name),
             cell(st.state, style=colour[st.state]),
+            cell(role),
             cell(str(h.get("height", "-"))),
             cell(str(h.get("round", "-"))),
             cell(str(len(peers)) if isinstance(peers, list) else "-"),

@@ -67,8 +67,13 @@ def query(
     args: str = typer.Argument("[]", help="JSON array of arguments"),
     network: Path | None = NETWORK_OPT,
     url: str | None = URL_OPT,
+    org: str | None = typer.Option(
+        None, "--org", help="sign the request as a member of this organisation"
+    ),
+    user: str = USER_OPT,
 ) -> None:
-    """Read-only call of CONTRACT.METHOD(*ARGS) on the committed state."""
+    """Read-only call of CONTRACT.METHOD(*ARGS) on the committed state; with --org, as that
+    member (a signed request: the contract sees the caller as ctx.sender)."""
     arguments = parse_args_json(args)
-    client = connect(network, url)
+    client = connect(network, url, org=org, user=user if org is not None else None)
     print_json(call(lambda: client.query(contract, method, arguments)))

@@ -1,7 +1,8 @@
 """Introduction: the host API a contract sees as ``ctx``, and the state protocol behind it.
 
 ``ctx`` exposes the signer (``ctx.sender``), the block (``ctx.block``), the transaction
-(``ctx.tx``), the contract's key-value state (``ctx.state``), ``ctx.emit`` and ``ctx.require``.
+(``ctx.tx``), the contract's key-value state (``ctx.state``), private data records
+(``ctx.private``, ``private.py``), ``ctx.emit`` and ``ctx.require``.
 Contract code reaches only the attributes listed in ``HOST_ATTRIBUTES``; everything else on
 these objects is private (``_`` names, which the dialect forbids).
 
@@ -33,6 +34,14 @@ from yulian.contracts.export import (
     export_value,
 )
 from yulian.contracts.meter import Meter
+from yulian.contracts.private import (
+    PRIVATE_READ_STEPS,
+    PRIVATE_WRITE_STEPS,
+    PrivateData,
+    PrivateRefusal,
+    checked_put_args,
+    plain_copy,
+)
 from yulian.types.encoding import DEFAULT_LIMITS, DecodeError, decode_plain
 from yulian.types.receipt import MAX_EVENT_NAME_BYTES, RECEIPT_LIMITS
 
@@ -180,9 +189,18 @@ def _check_key(meter: Meter, key: Any) -> str:
 class Host:
     """The per-invocation side of ``ctx``: buffered writes, events, charges."""
 
-    def __init__(self, meter: Meter, state: ContractState, *, read_only: bool, height: int) -> None:
+    def __init__(
+        self,
+        meter: Meter,
+        state: ContractState,
+        *,
+        read_only: bool,
+        height: int,
+        private: PrivateData | None = None,
+    ) -> None:
         self.meter = meter
         self.state = state
+        self.private = private
         self.read_only = read_only
         self.height = height
         self.writes: dict[str, bytes | None] = {}
@@ -300,6 +318,34 @@ class Host:
                 self.state.delete(key)
             else:
                 self.state.put(key, data)
+        if self.private is not None:
+            self.private.flush()
+
+    def _private(self) -> PrivateData:
+        if self.private is None:
+            raise InvalidValue("private data is not available in this call")
+        return self.private
+
+    def private_put(self, collection: Any, key: Any, digest: Any, size: Any, subject: Any) -> Any:
+        self._writable()
+        checked_put_args(collection, key, digest, size, subject)
+        self.meter.charge(PRIVATE_WRITE_STEPS)
+        try:
+            return plain_copy(self._private().put(collection, key, digest, size, subject))
+        except PrivateRefusal as e:
+            raise Revert(revert_message(str(e))) from None
+
+    def private_get(self, collection: Any, key: Any) -> Any:
+        if type(collection) is not str or type(key) is not str:
+            raise InvalidValue("ctx.private.get takes (collection: str, key: str)")
+        self.meter.charge(PRIVATE_READ_STEPS)
+        return plain_copy(self._private().get(collection, key))
+
+    def private_grant(self, grant_id: Any) -> Any:
+        if type(grant_id) is not int:
+            raise InvalidValue("ctx.private.grant takes (grant_id: int)")
+        self.meter.charge(PRIVATE_READ_STEPS)
+        return plain_copy(self._private().grant(grant_id))
 
 
 # --- the objects contract code holds ------------------------------------------------------------
@@ -352,10 +398,26 @@ class StateView:
         return self._host.history(key, limit)
 
 
+class PrivateView:
+    __slots__ = ("_host",)
+
+    def __init__(self, host: Host) -> None:
+        self._host = host
+
+    def put(self, collection: Any, key: Any, digest: Any, size: Any, subject: Any = "") -> Any:
+        return self._host.private_put(collection, key, digest, size, subject)
+
+    def get(self, collection: Any, key: Any) -> Any:
+        return self._host.private_get(collection, key)
+
+    def grant(self, grant_id: Any) -> Any:
+        return self._host.private_grant(grant_id)
+
+
 class Context:
     """``ctx``: the only object through which a contract touches the world."""
 
-    __slots__ = ("_host", "block", "sender", "state", "tx")
+    __slots__ = ("_host", "block", "private", "sender", "state", "tx")
 
     def __init__(self, host: Host, sender: Sender, block: BlockInfo, tx: TxInfo) -> None:
         self._host = host
@@ -363,6 +425,7 @@ class Context:
         self.block = BlockView(block)
         self.tx = TxView(tx)
         self.state = StateView(host)
+        self.private = PrivateView(host)
 
     def emit(self, name: Any, payload: Any = None) -> None:
         self._host.emit(name, payload)
@@ -375,9 +438,10 @@ class Context:
 
 
 HOST_ATTRIBUTES: dict[type, frozenset[str]] = {
-    Context: frozenset({"block", "emit", "require", "sender", "state", "tx"}),
+    Context: frozenset({"block", "emit", "private", "require", "sender", "state", "tx"}),
     SenderView: frozenset({"attributes", "id", "org", "role"}),
     BlockView: frozenset({"height", "time"}),
     TxView: frozenset({"id"}),
     StateView: frozenset({"delete", "get", "has", "history", "put"}),
+    PrivateView: frozenset({"get", "grant", "put"}),
 }

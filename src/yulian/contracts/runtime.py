@@ -60,6 +60,7 @@ from yulian.contracts.host import (
     TxInfo,
 )
 from yulian.contracts.meter import Meter
+from yulian.contracts.private import PrivateData
 
 # Python frames guaranteed free below ``invoke``: MAX_CALL_DEPTH levels of contract calls take
 # at most a few frames each, and every walk over values is iterative.
@@ -237,15 +238,17 @@ class CompiledContract:
         state: ContractState,
         read_only: bool = False,
         step_limit: int = DEFAULT_STEP_LIMIT,
+        private: PrivateData | None = None,
     ) -> Outcome:
         """Run ``method(ctx, *args)``; see the module docstring for the guarantees."""
         env = self._environments.pop() if self._environments else self._new_environment()
         env.reset(step_limit)
+        call = (env, method, args, sender, block, tx, state, read_only, private)
         try:
             if getattr(_guards, "active", False):
-                return self._invoke(env, method, args, sender, block, tx, state, read_only)
+                return self._invoke(*call)
             with sandbox_guards():
-                return self._invoke(env, method, args, sender, block, tx, state, read_only)
+                return self._invoke(*call)
         finally:
             if len(self._environments) < MAX_POOLED_ENVIRONMENTS:
                 self._environments.append(env)
@@ -264,6 +267,7 @@ class CompiledContract:
         tx: TxInfo,
         state: ContractState,
         read_only: bool,
+        private: PrivateData | None = None,
     ) -> Outcome:
         meter = env.meter
         if type(method) is not str or method not in self._arity:
@@ -282,7 +286,7 @@ class CompiledContract:
         except SandboxFault as e:
             return _failure(BAD_ARGS, f"arguments: {e}")
 
-        host = Host(meter, state, read_only=read_only, height=block.height)
+        host = Host(meter, state, read_only=read_only, height=block.height, private=private)
         ctx = Context(host, sender, block, tx)
         try:
             value = self._run(env, method, host, ctx, plain_args)

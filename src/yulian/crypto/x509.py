@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 import hashlib
 import ipaddress
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -80,6 +82,10 @@ _KNOWN_EXTENSIONS = frozenset(
         YULIAN_ATTRIBUTES_OID,
     }
 )
+
+DEFAULT_NODE_HOSTS = ("localhost", "127.0.0.1")  # every node certificate's first SANs
+_DNS_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DNS_NAME = re.compile(rf"(?=.{{1,253}}$){_DNS_LABEL}(\.{_DNS_LABEL})*")
 
 _PEM_HEADER = "-----BEGIN CERTIFICATE-----"
 _PEM_FOOTER = "-----END CERTIFICATE-----"
@@ -163,12 +169,13 @@ def issue_certificate(
     not_after: datetime,
     attributes: Mapping[str, str] | None = None,
     serial: int | None = None,
+    hosts: Sequence[str] = (),
 ) -> bytes:
     """A member certificate (DER) for ``public_key``, signed by ``ca_key`` under ``ca_cert``.
 
     Node certificates carry ExtendedKeyUsage clientAuth + serverAuth and the subject
-    alternative names ``localhost`` / ``127.0.0.1`` so the BFT transport can use them for
-    mutual TLS.
+    alternative names ``localhost`` / ``127.0.0.1`` and ``hosts`` (the DNS names or IP
+    addresses the node is reached at) so the BFT transport can use them for mutual TLS.
     """
     _check_name("org", org)
     _check_name("name", name)
@@ -182,6 +189,8 @@ def issue_certificate(
         raise CertificateError("the CA key does not match the CA certificate")
     if ca.org != org:
         raise CertificateError(f"a CA of {ca.org!r} cannot issue certificates for {org!r}")
+    if hosts and role != "node":
+        raise CertificateError("only node certificates name hosts")
     if serial is None:
         serial = x509.random_serial_number()
     if not 0 < serial < (1 << 159):
@@ -208,7 +217,7 @@ def issue_certificate(
             critical=False,
         ).add_extension(
             x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                [_general_name(h) for h in dict.fromkeys([*DEFAULT_NODE_HOSTS, *hosts])]
             ),
             critical=False,
         )
@@ -218,6 +227,16 @@ def issue_certificate(
             critical=False,
         )
     return _sign_certificate(suite, builder, ca_key, public_key)
+
+
+def _general_name(host: str) -> x509.GeneralName:
+    if not isinstance(host, str):
+        raise CertificateError(f"host {host!r} is not a string")
+    with contextlib.suppress(ValueError):
+        return x509.IPAddress(ipaddress.ip_address(host))
+    if not _DNS_NAME.fullmatch(host):
+        raise CertificateError(f"host {host!r} is neither an IP address nor a DNS name")
+    return x509.DNSName(host)
 
 
 def encode_attributes(attributes: Mapping[str, str]) -> bytes:

@@ -30,7 +30,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from yulian.consensus.evidence import MISBEHAVIOUR_CONTRACT
 from yulian.contracts import Sender
 from yulian.crypto.membership import Membership
 from yulian.crypto.x509 import parse_certificate
@@ -46,12 +45,7 @@ from yulian.execution.executor import BlockContext, ExecTx, execute_block, query
 from yulian.execution.overlay import state_key
 from yulian.execution.registry import ContractRegistry
 from yulian.execution.roots import EMPTY_STATE_SUM, empty_state_root, state_root, state_sum_after
-from yulian.execution.system import (
-    ConsortiumContract,
-    LifecycleContract,
-    MisbehaviourContract,
-    read_config,
-)
+from yulian.execution.system import read_config, system_contracts
 from yulian.execution.system.consortium import CONFIG_KEY, CONSORTIUM_CONTRACT
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
 from yulian.mempool.admission import Admission, AdmissionError
@@ -134,11 +128,7 @@ class Harness:
         self.registry = ContractRegistry(
             self.suite,
             self.genesis.contracts,
-            system={
-                CONSORTIUM_CONTRACT: ConsortiumContract(self.suite, self.genesis),
-                LIFECYCLE_CONTRACT: LifecycleContract(self.suite, self.genesis),
-                MISBEHAVIOUR_CONTRACT: MisbehaviourContract(self.suite, self.genesis),
-            },
+            system=system_contracts(self.suite, self.genesis),
         )
         self.ledger = MemoryLedger()
         self.height = 0
@@ -275,9 +265,16 @@ class Harness:
         """One tx in its own block that must succeed: its value, or ``CallFailed``."""
         return self.call(wallet, contract, method, *args).unwrap()
 
-    def query_result(self, contract: str, method: str, *args: Any) -> CallResult:
+    def query_result(
+        self, contract: str, method: str, *args: Any, caller: Wallet | None = None
+    ) -> CallResult:
         """A read-only call on the committed state, as ``POST /v1/query`` makes it: by the
-        anonymous sender (a node's queries carry no identity); writes end it as reverted."""
+        anonymous sender, or as ``caller`` (a signed request, decision 0078); writes end it as
+        reverted."""
+        sender = ANONYMOUS
+        if caller is not None:
+            info = parse_certificate(caller.cert)
+            sender = Sender(caller.org, caller.role, caller.id, dict(info.attributes))
         receipt = query_contract(
             self.ledger,
             BlockContext(self.height, self.time_ms, self._config().params.step_limit),
@@ -285,13 +282,13 @@ class Harness:
             method,
             args,
             self.registry.resolve,
-            ANONYMOUS,
+            sender,
         )
         return self._result(None, receipt, -1, contract, method, "anonymous")
 
-    def query(self, contract: str, method: str, *args: Any) -> Any:
+    def query(self, contract: str, method: str, *args: Any, caller: Wallet | None = None) -> Any:
         """The value of a read-only call; ``CallFailed`` if it did not return."""
-        return self.query_result(contract, method, *args).unwrap()
+        return self.query_result(contract, method, *args, caller=caller).unwrap()
 
     # --- deployment --------------------------------------------------------------------------
     def deploy(self, name: str, source: str, version: str = "1.0") -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from yulian.contracts import BlockInfo, Sender, TxInfo, sandbox_guards
 from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
+from yulian.execution.private_access import PrivateAccess
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
 from yulian.types.encoding import to_plain
 from yulian.types.receipt import Event, Receipt, receipt_message, unreadable
@@ -127,6 +128,14 @@ def apply_tx(
             tx=tx_info,
             state=state,
             step_limit=block.step_limit,
+            private=PrivateAccess(
+                overlay,
+                call.contract,
+                tx.sender,
+                height=block.height,
+                time_ms=block.time_ms,
+                tx_id=tx.tx_id,
+            ),
         )
     status, message = outcome.status, outcome.message
     if status == "ok":
@@ -160,14 +169,20 @@ def query_contract(
         message = receipt_message(f"no contract named {contract_name!r}")
         return Receipt(b"", "unknown_contract", message, 0, None, ())
     overlay.begin_tx()
-    extra = {"view": overlay} if getattr(contract, "is_system", False) else {}
+    caller = Sender(
+        org=sender.org, role=sender.role, id=sender.id, attributes=dict(sender.attributes)
+    )
+    system = getattr(contract, "is_system", False)
+    extra: dict[str, Any] = {"view": overlay} if system else {}
+    if not system:
+        extra["private"] = PrivateAccess(
+            overlay, contract_name, caller, height=block.height, time_ms=block.time_ms, tx_id=b""
+        )
     try:
         outcome = contract.invoke(
             method,
             tuple(args),
-            sender=Sender(
-                org=sender.org, role=sender.role, id=sender.id, attributes=dict(sender.attributes)
-            ),
+            sender=caller,
             block=BlockInfo(height=block.height, time_ms=block.time_ms),
             tx=TxInfo(id=""),
             state=ContractStateAdapter(overlay, contract_name),
@@ -182,7 +197,7 @@ def query_contract(
     )
     if outcome.status == "ok":
         answer = Receipt(b"", "ok", "", outcome.steps, outcome.value, ())
-        problem = unreadable(answer, decode=bool(extra))
+        problem = unreadable(answer, decode=system)
         if problem is None:
             return answer
         receipt = Receipt(b"", "fault", receipt_message(f"InvalidValue: {problem}"), 0, None, ())

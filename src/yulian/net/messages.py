@@ -24,6 +24,8 @@ kind           payload                                       limits
                                                              1..``MAX_BLOCK_BYTES``, commit
                                                              1..``MAX_COMMIT_BYTES``
 ``evidence``   evidence bytes                                1..``MAX_EVIDENCE_BYTES``
+``private``    an encoded private-data message               1..``MAX_PRIVATE_BYTES`` (its
+               (``yulian.privacy.wire``)                     codec checks the inside)
 =============  ============================================  ==================================
 
 State sync (``node/statesync.py``) asks and answers with six more kinds: ``get_snapshot`` ``[]``
@@ -67,6 +69,7 @@ __all__ = [
     "MAX_GET_BLOCKS",
     "MAX_GOSSIP_BYTES",
     "MAX_GOSSIP_TXS",
+    "MAX_PRIVATE_BYTES",
     "MAX_PROPOSAL_BYTES",
     "MAX_ROUND",
     "MAX_SNAPSHOT_PART_BYTES",
@@ -99,7 +102,8 @@ MANIFEST = "manifest"
 GET_CHUNK = "get_chunk"
 CHUNK = "chunk"
 SNAPSHOT_KINDS = (GET_SNAPSHOT, SNAPSHOT, GET_MANIFEST, MANIFEST, GET_CHUNK, CHUNK)
-KINDS = (HELLO, TXS, PROPOSAL, VOTE, STATUS, GET_BLOCKS, BLOCKS, EVIDENCE, *SNAPSHOT_KINDS)
+PRIVATE = "private"
+KINDS = (HELLO, TXS, PROPOSAL, VOTE, STATUS, GET_BLOCKS, BLOCKS, EVIDENCE, *SNAPSHOT_KINDS, PRIVATE)
 
 MAX_GOSSIP_TXS = 1024  # per "txs" message
 MAX_GOSSIP_BYTES = 8 * 1024 * 1024  # of tx envelopes per "txs" message
@@ -108,6 +112,7 @@ MAX_SYNC_REPLY_BYTES = 8 * 1024 * 1024  # the largest byte budget a sync request
 MAX_VOTE_BYTES = 4096  # a vote is ~200 bytes; the consensus decoder holds the exact limit
 MAX_COMMIT_BYTES = COMMIT_LIMITS.max_bytes
 MAX_EVIDENCE_BYTES = 64 * 1024  # two conflicting votes plus context
+MAX_PRIVATE_BYTES = 16 * 1024 * 1024  # private values between member nodes (decision 0081)
 MAX_ROUND = 1 << 31
 MAX_HEIGHT = (1 << 63) - 1
 MAX_KIND_BYTES = 16
@@ -265,6 +270,10 @@ def _check_evidence(payload: Value) -> None:
     _bytes(payload, "evidence", MAX_EVIDENCE_BYTES)
 
 
+def _check_private(payload: Value) -> None:
+    _bytes(payload, "private", MAX_PRIVATE_BYTES)
+
+
 def _check_get_snapshot(payload: Value) -> None:
     _array(payload, "get_snapshot", 0, 0)
 
@@ -320,4 +329,5 @@ _CHECKS = {
     MANIFEST: _check_manifest,
     GET_CHUNK: _check_get_chunk,
     CHUNK: _check_chunk,
+    PRIVATE: _check_private,
 }

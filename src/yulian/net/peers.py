@@ -17,8 +17,9 @@ connection per peer node alive while it runs. Invariants:
   wins (it replaces a stale one after a peer restart). The smaller node keeps dialling while it
   holds only a non-preferred connection, so every reachable pair settles on the preferred one;
   the larger node dials only while the pair is disconnected. Unsent frames of a replaced
-  connection move to its replacement; frames already written to a connection that closes may be
-  lost (the protocols above tolerate loss).
+  connection move to its replacement if it presented the same certificate (never to another
+  node that took the name: private data is sent to a certificate, decision 0081); frames
+  already written to a connection that closes may be lost (the protocols above tolerate loss).
 - **Bounded everything.** Each connection has a send queue bounded by count
   (``send_queue_size``) and bytes (``MAX_QUEUED_BYTES``) and one writer task; ``send`` never
   blocks or raises and returns ``False`` when the peer is not connected or its queue is full
@@ -246,6 +247,11 @@ class PeerManager:
         """The names of the connected peers, sorted."""
         return sorted(self._conns)
 
+    def certificate(self, peer: str) -> bytes | None:
+        """The certificate (DER) the live connection to ``peer`` presented, or None."""
+        conn = self._conns.get(peer)
+        return conn.cert if conn is not None and not conn.closing else None
+
     def drop(self, peer: str, reason: str) -> None:
         """Disconnect ``peer`` and refuse it (both directions) for ``drop_backoff_s``."""
         self._banned[peer] = time.monotonic() + self._drop_backoff_s
@@ -425,7 +431,7 @@ class PeerManager:
             return False
         self._conns[conn.peer] = conn
         if existing is not None:
-            while not existing.queue.empty():
+            while existing.cert == conn.cert and not existing.queue.empty():
                 frame = existing.queue.get_nowait()
                 if not self._enqueue(conn, frame):
                     break

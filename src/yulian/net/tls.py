@@ -78,6 +78,7 @@ __all__ = [
     "TlsError",
     "client_context",
     "delegating_node_certificate",
+    "gate_certificate_pem",
     "peer_certificate_der",
     "server_context",
 ]
@@ -290,6 +291,12 @@ def _configure_delegated(
         except (OSError, ssl.SSLError) as e:
             raise TlsError(f"cannot load the transport certificate: {e}") from None
     ctx.load_verify_locations(cadata=gate_cert.public_bytes(serialization.Encoding.PEM).decode())
+
+
+def gate_certificate_pem(roots: Sequence[bytes]) -> bytes:
+    """The consortium's gate CA certificate (PEM) for root CA certificates ``roots`` (DER): what
+    a gm client trusts to reach a node's TLS, before it checks the node's delegation."""
+    return _gate(roots)[1].public_bytes(serialization.Encoding.PEM)
 
 
 def _gate(roots: Sequence[bytes]) -> tuple[ed25519.Ed25519PrivateKey, x509.Certificate]:

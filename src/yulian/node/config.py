@@ -9,15 +9,22 @@ One file per node, written by ``yulian network init`` and read by ``yulian node 
     genesis = "../../genesis.json"
     key = "../../orgs/org1/nodes/org1-node0/node.key"
     cert = "../../orgs/org1/nodes/org1-node0/node.crt"
+    genesis_hash = "5c1f…"   # the genesis this node's organisation accepted (hex); required
+                             # to start: ``yulian genesis accept`` writes it
 
     [api]
-    host = "127.0.0.1"
+    host = "127.0.0.1"       # the address the API listens on
     port = 8600
+    tls = false              # true: HTTPS with the node's certificate (decision 0078)
+    rate_per_s = 100         # requests a second per caller on read routes; 0: no limit
+    rate_burst = 200
 
     [p2p]
-    host = "127.0.0.1"
+    host = "0.0.0.0"         # the address the node listens on for peers
     port = 9600
-    peers = ["127.0.0.1:9601"]
+    advertise = "node0.org1.example:9600"   # the address other nodes dial (default host:port;
+                                            # required when host is a wildcard)
+    peers = ["127.0.0.1:9601"]               # dialled besides the validators' addresses
 
     [mempool]
     size = 20000
@@ -40,13 +47,17 @@ One file per node, written by ``yulian network init`` and read by ``yulian node 
     # path = "ledger"        # lmdb: the ledger directory, if not <data_dir>/ledger
 
 Relative paths are relative to the directory of the config file, so a network directory can be
-moved as a whole. ``load_config`` rejects unknown sections and keys (a typo must not silently
-fall back to a default) and names the file and field of every problem in a ``ConfigError``.
+moved as a whole. The node listens on ``[p2p] host:port`` and is dialled at its advertised
+address (the one in the genesis or in its ``add_validator`` proposal): they differ behind NAT,
+a load balancer, or when it listens on every interface. ``load_config`` rejects unknown
+sections and keys (a typo must not silently fall back to a default) and names the file and
+field of every problem in a ``ConfigError``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -56,18 +67,31 @@ from typing import Any
 import tomli_w
 
 from yulian.ledger import InvalidStorageConfig, StorageConfig
+from yulian.pki.chain import ChainIdentity
+from yulian.pki.files import PkiError
+from yulian.types.genesis import Genesis, GenesisError
 
 DEFAULT_API_PORT = 8600
 DEFAULT_P2P_PORT = 9600
 DEFAULT_MEMPOOL_SIZE = 20_000
+DEFAULT_RATE_PER_S = 100
+DEFAULT_RATE_BURST = 200
 MAX_VERIFY_WORKERS = 16
 MAX_PEERS = 1024
 DEFAULT_SNAPSHOT_KEEP = 2
 MAX_SNAPSHOT_KEEP = 100
 
 
+WILDCARD_HOSTS = ("0.0.0.0", "::", "[::]")  # listen on every interface; no one dials these
+_HASH_HEX = re.compile(r"[0-9a-f]{64}")  # a suite hash (SHA-256 or SM3) in lowercase hex
+
+
 class ConfigError(ValueError):
     """A node configuration that cannot be read or is invalid; names the file and field."""
+
+
+class GenesisNotAccepted(ConfigError):
+    """The node's genesis is not the one its organisation accepted (or none was accepted)."""
 
 
 @dataclass(frozen=True)
@@ -87,17 +111,47 @@ class NodeConfig:
     verify_workers: int = 0  # signature-checking processes beside the node (node/verifier.py)
     log_file: Path | None = None
     storage: StorageConfig = dataclass_field(default_factory=StorageConfig)  # ledger/config.py
+    api_tls: bool = False
+    api_rate_per_s: int = DEFAULT_RATE_PER_S
+    api_rate_burst: int = DEFAULT_RATE_BURST
+    genesis_hash: str | None = None  # the accepted genesis (lowercase hex); None: not accepted
+    p2p_advertise: str | None = None  # "host:port" others dial, if not p2p_host:p2p_port
     snapshot_interval: int = 0  # blocks between two snapshots this node writes (0: none)
     snapshot_keep: int = DEFAULT_SNAPSHOT_KEEP
     state_sync: bool = False  # an empty ledger starts from a peer's snapshot (node/statesync.py)
 
     @property
     def p2p_address(self) -> str:
-        return f"{self.p2p_host}:{self.p2p_port}"
+        """Where the node listens for peers."""
+        return join_address(self.p2p_host, self.p2p_port)
+
+    @property
+    def advertised_address(self) -> str:
+        """Where other nodes dial this one; raises ``ConfigError`` if it listens on every
+        interface and says nothing more."""
+        if self.p2p_advertise is not None:
+            return self.p2p_advertise
+        if self.p2p_host in WILDCARD_HOSTS:
+            raise ConfigError(
+                f"node {self.name} listens on {self.p2p_address} and advertises no address "
+                '([p2p] advertise = "host:port")'
+            )
+        return self.p2p_address
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.api_host}:{self.api_port}"
+        """The API's URL from this machine (loopback when it listens on every interface)."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(
+            self.api_host, self.api_host
+        )
+        scheme = "https" if self.api_tls else "http"
+        return f"{scheme}://{join_address(host, self.api_port)}"
+
+
+def join_address(host: str, port: int) -> str:
+    """``host:port``, with an IPv6 literal in brackets."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    return f"[{bare}]:{port}" if ":" in bare else f"{bare}:{port}"
 
 
 _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
@@ -109,9 +163,21 @@ _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
         "genesis": (str, True),
         "key": (str, True),
         "cert": (str, True),
+        "genesis_hash": (str, False),
     },
-    "api": {"host": (str, False), "port": (int, False)},
-    "p2p": {"host": (str, False), "port": (int, False), "peers": (list, False)},
+    "api": {
+        "host": (str, False),
+        "port": (int, False),
+        "tls": (bool, False),
+        "rate_per_s": (int, False),
+        "rate_burst": (int, False),
+    },
+    "p2p": {
+        "host": (str, False),
+        "port": (int, False),
+        "advertise": (str, False),
+        "peers": (list, False),
+    },
     "mempool": {"size": (int, False)},
     "verify": {"workers": (int, False)},
     "log": {"file": (str, False)},
@@ -144,17 +210,24 @@ def save_config(cfg: NodeConfig, path: str | os.PathLike[str]) -> None:
     """Write ``cfg`` to ``path``; absolute paths are stored relative to the file's directory."""
     path = Path(path)
     base = Path(os.path.abspath(path.parent))
+    node: dict[str, str] = {
+        "name": cfg.name,
+        "org": cfg.org,
+        "data_dir": _relative(cfg.data_dir, base),
+        "genesis": _relative(cfg.genesis, base),
+        "key": _relative(cfg.key, base),
+        "cert": _relative(cfg.cert, base),
+    }
+    if cfg.genesis_hash is not None:
+        node["genesis_hash"] = cfg.genesis_hash
+    p2p: dict[str, Any] = {"host": cfg.p2p_host, "port": cfg.p2p_port}
+    if cfg.p2p_advertise is not None:
+        p2p["advertise"] = cfg.p2p_advertise
+    p2p["peers"] = list(cfg.peers)
     doc: dict[str, Any] = {
-        "node": {
-            "name": cfg.name,
-            "org": cfg.org,
-            "data_dir": _relative(cfg.data_dir, base),
-            "genesis": _relative(cfg.genesis, base),
-            "key": _relative(cfg.key, base),
-            "cert": _relative(cfg.cert, base),
-        },
-        "api": {"host": cfg.api_host, "port": cfg.api_port},
-        "p2p": {"host": cfg.p2p_host, "port": cfg.p2p_port, "peers": list(cfg.peers)},
+        "node": node,
+        "api": _api_doc(cfg),
+        "p2p": p2p,
         "mempool": {"size": cfg.mempool_size},
     }
     if cfg.verify_workers:
@@ -170,7 +243,37 @@ def save_config(cfg: NodeConfig, path: str | os.PathLike[str]) -> None:
             "state_sync": cfg.state_sync,
         }
     _from_doc(doc, path)  # never write a file that load_config would refuse
-    path.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    staged = path.with_name(path.name + ".new")
+    staged.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    os.replace(staged, path)  # a reader sees the old file or the new one, never half of one
+
+
+def accepted_genesis(cfg: NodeConfig) -> Genesis:
+    """The genesis ``cfg``'s node may run: the file ``cfg.genesis``, and only if its hash is
+    the ``genesis_hash`` its organisation accepted (``yulian genesis accept``). A node never
+    starts on a genesis nobody checked, nor on one swapped after the check."""
+    where = f"node {cfg.name}"
+    try:
+        genesis = Genesis.load(cfg.genesis)
+        identity = ChainIdentity.of(genesis)
+    except FileNotFoundError:
+        raise GenesisNotAccepted(
+            f"{where}: no genesis at {cfg.genesis}; accept one with `yulian genesis accept`"
+        ) from None
+    except (OSError, GenesisError, PkiError, ValueError) as e:
+        raise ConfigError(f"{where}: cannot read the genesis {cfg.genesis}: {e}") from None
+    if cfg.genesis_hash is None:
+        raise GenesisNotAccepted(
+            f"{where} has accepted no genesis (its config has no [node] genesis_hash): check "
+            f"{cfg.genesis}, then run `yulian genesis accept {cfg.genesis} --hash "
+            f"{identity.genesis_hash} --network <its directory>`"
+        )
+    if identity.genesis_hash != cfg.genesis_hash:
+        raise GenesisNotAccepted(
+            f"{where}: the genesis {cfg.genesis} has hash {identity.genesis_hash}, not the "
+            f"{cfg.genesis_hash} its organisation accepted; refusing to run it"
+        )
+    return genesis
 
 
 def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
@@ -218,6 +321,14 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
     for peer in peers:
         if not (isinstance(peer, str) and _is_address(peer)):
             raise fail("[p2p] peers", f"{peer!r} is not a host:port address")
+    advertise = p2p.get("advertise")
+    if advertise is not None and not _is_address(advertise):
+        raise fail("[p2p] advertise", f"{advertise!r} is not a host:port address")
+    if advertise is not None and advertise.rpartition(":")[0] in WILDCARD_HOSTS:
+        raise fail("[p2p] advertise", f"{advertise!r} is a wildcard no other node can dial")
+    genesis_hash = node.get("genesis_hash")
+    if genesis_hash is not None and not _HASH_HEX.fullmatch(genesis_hash):
+        raise fail("[node] genesis_hash", f"{genesis_hash!r} is not 64 lowercase hex digits")
     mempool_size = values["mempool"].get("size", DEFAULT_MEMPOOL_SIZE)
     if mempool_size <= 0:
         raise fail("[mempool] size", f"must be positive, got {mempool_size}")
@@ -226,6 +337,10 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         raise fail("[verify] workers", f"must be 0..{MAX_VERIFY_WORKERS}, got {verify_workers}")
     log_file = values["log"].get("file")
     storage = _storage(values["storage"], base, fail)
+    rate_per_s = api.get("rate_per_s", DEFAULT_RATE_PER_S)
+    rate_burst = api.get("rate_burst", DEFAULT_RATE_BURST)
+    if not 0 <= rate_per_s <= 1_000_000 or not 1 <= rate_burst <= 1_000_000:
+        raise fail("[api] rate_per_s / rate_burst", "must be 0..1000000 and 1..1000000")
     snapshots = values["snapshots"]
     interval = snapshots.get("interval", 0)
     keep = snapshots.get("keep", DEFAULT_SNAPSHOT_KEEP)
@@ -249,10 +364,24 @@ def _from_doc(doc: dict[str, Any], path: Path) -> NodeConfig:
         verify_workers=verify_workers,
         log_file=None if log_file is None else _resolve(log_file, base),
         storage=storage,
+        api_tls=api.get("tls", False),
+        api_rate_per_s=rate_per_s,
+        api_rate_burst=rate_burst,
+        genesis_hash=genesis_hash,
+        p2p_advertise=advertise,
         snapshot_interval=interval,
         snapshot_keep=keep,
         state_sync=snapshots.get("state_sync", False),
     )
+
+
+def _api_doc(cfg: NodeConfig) -> dict[str, Any]:
+    doc: dict[str, Any] = {"host": cfg.api_host, "port": cfg.api_port}
+    if cfg.api_tls:
+        doc["tls"] = True
+    if (cfg.api_rate_per_s, cfg.api_rate_burst) != (DEFAULT_RATE_PER_S, DEFAULT_RATE_BURST):
+        doc["rate_per_s"], doc["rate_burst"] = cfg.api_rate_per_s, cfg.api_rate_burst
+    return doc
 
 
 def _storage(section: dict[str, Any], base: Path, fail: Any) -> StorageConfig:

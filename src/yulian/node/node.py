@@ -35,12 +35,12 @@ from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import SNAPSHOT_KINDS, Message, gossip_messages
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
-from yulian.node.config import NodeConfig
+from yulian.node.config import ConfigError, NodeConfig, accepted_genesis
 from yulian.node.replica import Committed, Outputs, Replica, ReplicaConfig, Timer
 from yulian.node.snapshotservice import SnapshotService
 from yulian.node.snapshotstore import SnapshotStore
 from yulian.node.verifier import Verifier
-from yulian.types.genesis import ChainParams, Genesis, Organisation
+from yulian.types.genesis import ChainParams, Organisation
 
 log = logging.getLogger("yulian.node")
 
@@ -67,7 +67,10 @@ def now_ms() -> int:
 class Node:
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
-        self.genesis = Genesis.load(config.genesis)
+        try:
+            self.genesis = accepted_genesis(config)  # only the genesis its org accepted
+        except ConfigError as e:
+            raise NodeStartError(str(e)) from None
         self.suite = get_suite(self.genesis.suite)
         self.chain_id = self.genesis.chain_id
         self.genesis_hash = self.suite.hash(self.genesis.encode())
@@ -107,6 +110,8 @@ class Node:
         self._ssl_contexts: tuple[ssl.SSLContext, ...] = ()
         # told of each committed block, in height order, after it is durable
         self.commit_listeners: list[Callable[[Committed], None]] = []
+        # peer messages of these kinds go to another service (private data), not the replica
+        self.message_handlers: dict[str, Callable[[str, Message], None]] = {}
         # told of each consensus timer that fires and each peer message (metrics)
         self.timer_listeners: list[Callable[[Timer], None]] = []
         self.message_listeners: list[Callable[[str, Message], None]] = []
@@ -119,6 +124,7 @@ class Node:
         )
         self._stopping = False
         self._background: asyncio.Task[None] | None = None
+        self._late_peers: asyncio.Task[None] | None = None  # see _on_consortium_change
         self.started_ms = now_ms()
 
     def _make_replica(self) -> None:
@@ -238,6 +244,9 @@ class Node:
         self._consortium_seen = new
         log.info("consortium config changed at height %d", self.tip.height)
         if self.peers is None:
+            if not self._solo():  # a lone validator's consortium grew: listen and dial now
+                self._start_peers()
+                self._late_peers = asyncio.get_running_loop().create_task(self._listen_late())
             return
         known = {o.name for o in old.organisations}
         for org in new.organisations if self.suite.name == "standard" else ():
@@ -276,6 +285,10 @@ class Node:
             return
         if self.snapshots.syncing:
             return  # the replica starts once a snapshot is installed
+        handler = self.message_handlers.get(msg.kind)
+        if handler is not None:
+            handler(peer, msg)
+            return
         if msg.kind == "txs":
             self._queue_gossip(peer, msg)
             return
@@ -406,10 +419,31 @@ class Node:
             on_disconnect=self.snapshots.on_disconnect,
         )
 
+    async def _listen_late(self) -> None:
+        assert self.peers is not None
+        try:
+            await self.peers.start()
+        except OSError as e:  # the node keeps serving; its operator frees the port, restarts
+            log.error("cannot listen for peers on %s: %s", self.config.p2p_address, e)
+
+    def _solo(self) -> bool:
+        """A chain of one organisation whose one validator is this node, with no peers
+        configured, runs alone and opens no listener. Every other node listens and dials, so
+        a full node reaches even a lone validator; a lone validator whose consortium grows by
+        governance starts listening then."""
+        consortium = self.replica.consortium
+        validators = consortium.latest_validators()
+        return (
+            not self.config.peers
+            and len(consortium.organisations) == 1
+            and len(validators) == 1
+            and validators[0].name == self.config.name
+        )
+
     async def start(self) -> None:
         """Connect to peers, start consensus and the gossip loop — after state sync installed
         a snapshot, when it runs (in the background: the API serves meanwhile)."""
-        if self.config.peers or len(self.replica.consortium.latest_validators()) > 1:
+        if not self._solo():
             self._start_peers()
             assert self.peers is not None
             await self.peers.start()
@@ -438,6 +472,8 @@ class Node:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self._late_peers is not None:
+            await self._late_peers
         if self.peers is not None:
             await self.peers.stop()
         self.close()

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 
@@ -50,12 +51,19 @@ def node_command(config: Path) -> list[str]:
 
 
 def start_node_process(
-    config: Path, log_file: Path, *, env: dict[str, str] | None = None
+    config: Path,
+    log_file: Path,
+    *,
+    env: dict[str, str] | None = None,
+    wrapper: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
+    """The node of ``config`` as a child process logging to ``log_file``. ``wrapper`` is a
+    command that execs the node in another context (``ip netns exec NS``, ``systemd-run``):
+    it must exec, not fork, so the child's pid stays the node's."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         return subprocess.Popen(
-            node_command(Path(os.path.abspath(config))),
+            [*wrapper, *node_command(Path(os.path.abspath(config)))],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -131,9 +139,15 @@ def log_tail(log_file: Path, lines: int = 20) -> str:
 
 
 def fetch_health(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> dict[str, object] | None:
-    """``/v1/health`` of the node at ``url``, or ``None`` if nothing answers it."""
+    """``/v1/health`` of the node at ``url``, or ``None`` if nothing answers it.
+
+    A probe of liveness and identity: over HTTPS the node certificate is not checked here
+    (the caller compares the chain and node in the answer); clients that exchange data
+    verify it (``sdk/tls.py``)."""
     try:
-        response = httpx.get(f"{url}/v1/health", timeout=timeout_s)
+        response = httpx.get(
+            f"{url}/v1/health", timeout=timeout_s, verify=not url.startswith("https:")
+        )
         if response.status_code == 200:
             result = response.json()
             return result if isinstance(result, dict) else None

@@ -298,11 +298,18 @@ class ReadModel:
     def state_history(self, contract: str, key: str, limit: int) -> list[tuple[int, bytes | None]]:
         return self._ledger.history(state_key(contract, key), limit=limit)
 
-    def query(self, contract: str, method: str, args: Sequence[object]) -> Receipt:
+    def query(
+        self,
+        contract: str,
+        method: str,
+        args: Sequence[object],
+        sender: SenderInfo | None = None,
+    ) -> Receipt:
         tip = self._replica.tip
         block = BlockContext(tip.height, tip.time_ms, self._replica.params.step_limit)
+        caller = sender if sender is not None else ANONYMOUS
         return query_contract(
-            self._ledger, block, contract, method, args, self._replica.registry.resolve, ANONYMOUS
+            self._ledger, block, contract, method, args, self._replica.registry.resolve, caller
         )
 
     def config_at(self, height: int) -> ConsortiumConfig:

@@ -39,7 +39,7 @@ from yulian.consensus.core import (
     TimeoutFired,
     VoteReceived,
 )
-from yulian.consensus.evidence import MISBEHAVIOUR_CONTRACT, DuplicateVoteEvidence
+from yulian.consensus.evidence import DuplicateVoteEvidence
 from yulian.consensus.proposer import proposer
 from yulian.consensus.safety import SafetyRules, SafetyViolation
 from yulian.consensus.votes import ValidatorSet
@@ -50,14 +50,8 @@ from yulian.execution.blocks import ChainTip
 from yulian.execution.executor import BlockResult, ExecTx
 from yulian.execution.registry import ContractRegistry
 from yulian.execution.roots import EMPTY_STATE_SUM, empty_state_root
-from yulian.execution.system import (
-    ConsortiumContract,
-    LifecycleContract,
-    MisbehaviourContract,
-    read_config,
-)
-from yulian.execution.system.consortium import CONFIG_KEY, CONSORTIUM_CONTRACT
-from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
+from yulian.execution.system import read_config, system_contracts
+from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.ledger import BlockCommit, Ledger, block_events
 from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import Message
@@ -112,11 +106,7 @@ class Replica:
         self.registry = ContractRegistry(
             suite,
             genesis.contracts,
-            system={
-                CONSORTIUM_CONTRACT: ConsortiumContract(suite, genesis),
-                LIFECYCLE_CONTRACT: LifecycleContract(suite, genesis),
-                MISBEHAVIOUR_CONTRACT: MisbehaviourContract(suite, genesis),
-            },
+            system=system_contracts(suite, genesis),
         )
         self.consortium = read_config(ledger, self.genesis_config)
         self.config_hash = self._config_hash()

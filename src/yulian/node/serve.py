@@ -1,8 +1,10 @@
 """Introduction: the composition root of a running node — node, read model and HTTP server.
 
 The only module that knows both sides of the API's port: it builds the node (consensus, peers,
-gossip), its read model (the port's implementation, subscribed to the node's commits) and the
-ASGI application on that port, and runs them on one uvloop event loop until SIGINT/SIGTERM.
+gossip), its read model (the port's implementation, subscribed to the node's commits), its
+private data (``private_data.py``) and the ASGI application on that port — over TLS with the
+node's certificate when ``[api] tls`` says so — and runs them on one uvloop event loop until
+SIGINT/SIGTERM.
 Order: the read model exists before the node commits anything; consensus starts before the
 API listens; on the way down the API stops first, then the read model (its waits end), then
 the node.
@@ -10,15 +12,21 @@ the node.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from typing import Any
 
 import uvicorn
 import uvloop
 
 from yulian.api.app import create_asgi
+from yulian.api.auth import ApiOptions
 from yulian.api.limits import MAX_SUBSCRIBE_BYTES
+from yulian.node.api_tls import TlsServerConfig, api_ssl_context
 from yulian.node.config import NodeConfig
 from yulian.node.node import Node
+from yulian.node.private_data import attach_private_data
 from yulian.node.readmodel import ReadModel
 
 log = logging.getLogger("yulian.node")
@@ -30,35 +38,42 @@ async def serve(config: NodeConfig) -> None:
     """Run ``config``'s node and its API until the server is told to stop."""
     node = Node(config)
     reads = ReadModel(node)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_asgi(reads),
-            host=config.api_host,
-            port=config.api_port,
-            loop="none",
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            proxy_headers=False,  # the API binds its own address; no proxy vouches for peers
-            # the event stream: a client sends one small subscribe message; frames go out as
-            # built (compressing each per connection would cost the node's loop per frame)
-            ws_max_size=STREAM_CLIENT_BYTES,
-            ws_per_message_deflate=False,
-        )
+    private = attach_private_data(node)
+    options = ApiOptions(
+        tls=config.api_tls, rate_per_s=config.api_rate_per_s, rate_burst=config.api_rate_burst
     )
-    log.info(
-        "node %s serving http://%s:%d at height %d",
-        config.name,
-        config.api_host,
-        config.api_port,
-        node.tip.height,
-    )
+    settings: dict[str, Any] = {
+        "host": config.api_host,
+        "port": config.api_port,
+        "loop": "none",
+        "log_level": "warning",
+        "access_log": False,
+        "lifespan": "off",
+        "proxy_headers": False,  # the API binds its own address; no proxy vouches for peers
+        # the event stream: a client sends one small subscribe message; frames go out as
+        # built (compressing each per connection would cost the node's loop per frame)
+        "ws_max_size": STREAM_CLIENT_BYTES,
+        "ws_per_message_deflate": False,
+    }
+    app = create_asgi(reads, private, options)
+    if config.api_tls:
+        tls = api_ssl_context(config, node.genesis, node.cert_der)
+        server = uvicorn.Server(TlsServerConfig(app, tls, **settings))
+    else:
+        server = uvicorn.Server(uvicorn.Config(app, **settings))
+    log.info("node %s serving %s at height %d", config.name, config.api_url, node.tip.height)
     await node.start()
+    private.catch_up()
+    reconciling = asyncio.create_task(private.run())
     try:
         await server.serve()
     finally:
+        reconciling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reconciling
         await reads.close()
         await node.stop()
+        private.store.close()
 
 
 def run_node(config: NodeConfig) -> None:

@@ -11,12 +11,21 @@ numbers); times are handed in by the caller.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
+
 from yulian.crypto.suite import PrivateKey, Suite, SuiteError
-from yulian.crypto.x509 import CertificateError, create_ca, issue_certificate, parse_certificate
+from yulian.crypto.x509 import (
+    DEFAULT_NODE_HOSTS,
+    CertificateError,
+    create_ca,
+    issue_certificate,
+    parse_certificate,
+)
 from yulian.pki.files import PkiError, read_certificate, write_pair
 from yulian.pki.layout import network_root
 
@@ -89,7 +98,10 @@ class CertificateAuthority:
         public_key: bytes,
         window: tuple[datetime, datetime],
         attributes: dict[str, str] | None = None,
+        hosts: Sequence[str] = (),
     ) -> bytes:
+        """A certificate for ``public_key``; a node's names ``hosts`` (its advertised DNS
+        names or addresses) among its subject alternative names."""
         not_before, not_after = window
         try:
             return issue_certificate(
@@ -103,15 +115,36 @@ class CertificateAuthority:
                 not_before=not_before,
                 not_after=not_after,
                 attributes=attributes or None,
+                hosts=hosts,
             )
         except (CertificateError, SuiteError) as e:
             raise PkiError(f"cannot issue {role} certificate for {self.org}/{name}: {e}") from None
 
     def issue_pair(
-        self, role: str, name: str, directory: Path, stem: str, window: tuple[datetime, datetime]
+        self,
+        role: str,
+        name: str,
+        directory: Path,
+        stem: str,
+        window: tuple[datetime, datetime],
+        hosts: Sequence[str] = (),
     ) -> bytes:
         """Make a key and its certificate, write both; return the public key."""
         key = self.suite.generate_key()
-        der = self.issue_der(role, name, key.public_key(), window)
+        der = self.issue_der(role, name, key.public_key(), window, hosts=hosts)
         write_pair(directory, stem, der, key)
         return key.public_key()
+
+
+def certificate_hosts(der: bytes) -> tuple[str, ...]:
+    """The hosts a node certificate names besides ``DEFAULT_NODE_HOSTS`` (its advertised DNS
+    names and addresses), so a renewal keeps them; ``()`` for a certificate without any."""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return ()
+    except ValueError as e:
+        raise PkiError(f"malformed certificate: {e}") from None
+    names = [str(n.value) for n in san if isinstance(n, x509.DNSName | x509.IPAddress)]
+    return tuple(n for n in names if n not in DEFAULT_NODE_HOSTS)

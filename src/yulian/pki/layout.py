@@ -9,8 +9,14 @@
     DIR/orgs/<org>/nodes/<node>/node.crt, .key    node identities
     DIR/nodes/<node>/config.toml                  one config per node (``node.config``)
 
+``yulian org init`` writes the same tree for one organisation on its own machine (its
+``orgs/<org>/`` and its nodes' configs; no other organisation's files, and no genesis until it
+accepts one: ``node.ceremony``), so an organisation's directory is a network directory that
+holds only what that organisation runs.
+
 ``load_layout`` is the one reader of that tree. It reads the directory itself, not only the
-genesis, so organisations added after the genesis are found too; nodes come in the order
+genesis, so organisations added after the genesis are found too, and only what the directory
+holds: the organisations with a directory, the nodes with a config. Nodes come in the order
 their ports were given out: the genesis validators first, then every other node by name.
 """
 
@@ -116,17 +122,24 @@ def load_suite(network_dir: str | os.PathLike[str]) -> Suite:
         raise PkiError(str(e)) from None
 
 
-def org_names(network_dir: str | os.PathLike[str]) -> list[str]:
-    """The organisations with a directory: the genesis ones first, then the added ones."""
-    root = network_root(network_dir)
-    founders = [o.name for o in load_genesis(root).organisations]
-    orgs_dir = root / "orgs"
-    added = sorted(
+def org_dirs(network_dir: str | os.PathLike[str]) -> list[str]:
+    """The organisations the directory holds (those with a CA certificate), by name; needs
+    no genesis, so it reads an organisation's directory before the ceremony too."""
+    orgs_dir = network_root(network_dir) / "orgs"
+    return sorted(
         p.name
         for p in (orgs_dir.iterdir() if orgs_dir.is_dir() else ())
-        if p.is_dir() and p.name not in founders and (p / "ca" / "ca.crt").is_file()
+        if p.is_dir() and NAME_PATTERN.fullmatch(p.name) and (p / "ca" / "ca.crt").is_file()
     )
-    return [*founders, *added]
+
+
+def org_names(network_dir: str | os.PathLike[str]) -> list[str]:
+    """The organisations with a directory: the genesis ones first (in genesis order), then
+    the added ones."""
+    root = network_root(network_dir)
+    held = org_dirs(root)
+    founders = [o.name for o in load_genesis(root).organisations if o.name in held]
+    return [*founders, *(name for name in held if name not in founders)]
 
 
 def load_org(network_dir: str | os.PathLike[str], name: str) -> OrgLayout:
@@ -163,14 +176,15 @@ def load_org(network_dir: str | os.PathLike[str], name: str) -> OrgLayout:
 
 
 def load_layout(network_dir: str | os.PathLike[str]) -> NetworkLayout:
-    """The layout of a network directory, organisations added after genesis included."""
+    """The layout of a network directory (or an organisation's), organisations added after
+    genesis included."""
     root = network_root(network_dir)
     genesis = load_genesis(root)
     orgs = tuple(load_org(root, name) for name in org_names(root))
-    names = [v.name for v in genesis.validators]
     nodes_root = root / "nodes"
-    if nodes_root.is_dir():
-        names += sorted(p.name for p in nodes_root.iterdir() if p.is_dir() and p.name not in names)
+    held = sorted(p.name for p in nodes_root.iterdir() if p.is_dir()) if nodes_root.is_dir() else []
+    validators = [v.name for v in genesis.validators if v.name in held]
+    names = [*validators, *(n for n in held if n not in validators)]
     credentials = {c.name: c for o in orgs for c in o.nodes}
     nodes = []
     for name in names:

@@ -14,7 +14,7 @@ Tooling, not consensus: it reads the wall clock (validity windows) unless handed
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from yulian.crypto.suite import PrivateKey, Suite
 from yulian.crypto.x509 import CA_ROLE, ROLES, der_to_pem
-from yulian.pki.authority import CertificateAuthority
+from yulian.pki.authority import CertificateAuthority, certificate_hosts
 from yulian.pki.files import (
     PkiError,
     fsync_dir,
@@ -71,9 +71,11 @@ def found_org(
     node_names: Sequence[str],
     now: datetime,
     validity_days: int,
+    node_hosts: Mapping[str, Sequence[str]] | None = None,
 ) -> FoundedOrg:
     """Write organisation ``name``'s CA, ``admin``, ``client1..clients`` and node identities
-    under ``org_dir`` (the layout of ``pki.layout``)."""
+    under ``org_dir`` (the layout of ``pki.layout``); a node's certificate names the hosts
+    ``node_hosts`` gives it (where other organisations reach it)."""
     check_name(name, "organisation name")
     check_int("clients", clients, 0, MAX_CLIENTS_PER_ORG)
     check_int("validity_days", validity_days, 1, MAX_VALIDITY_DAYS)
@@ -83,8 +85,11 @@ def found_org(
     ca.issue_pair("admin", "admin", org_dir / "admin", "admin", window)
     for k in range(1, clients + 1):
         ca.issue_pair("client", f"client{k}", org_dir / "clients", f"client{k}", window)
+    hosts = node_hosts or {}
     node_keys = {
-        node: ca.issue_pair("node", node, org_dir / "nodes" / node, "node", window)
+        node: ca.issue_pair(
+            "node", node, org_dir / "nodes" / node, "node", window, hosts.get(node, ())
+        )
         for node in node_names
     }
     return FoundedOrg(ca.cert, node_keys)
@@ -102,7 +107,8 @@ def issue_cert(
     attributes: dict[str, str] | None = None,
 ) -> Credential:
     """Have ``org``'s CA issue a ``role`` certificate for member ``name`` (with
-    ``attributes`` in its attributes extension, e.g. ``{"roles": "inspector"}``).
+    ``attributes`` in its attributes extension, e.g. ``{"roles": "inspector"}``,
+    ``{"role": "doctor"}`` or ``{"subject": "P-001"}``).
 
     Without ``public_key`` a key is generated and written (mode 0600) beside the certificate;
     with one, only the certificate is written (the holder keeps the key). An existing member
@@ -155,7 +161,7 @@ def renew_cert(
 
     The key file is not touched; the previous certificate is kept as ``<file>.crt.old``
     (replacing an older ``.old``). A validator renewed this way keeps its validator entry,
-    which names the public key, not the certificate.
+    which names the public key, not the certificate; a node keeps the hosts it names.
     """
     check_int("validity_days", validity_days, 1, MAX_VALIDITY_DAYS)
     root = network_root(network_dir)
@@ -169,7 +175,8 @@ def renew_cert(
     if old.is_ca or old.org != org or old.role not in ROLES:
         raise PkiError(f"{cred.cert} is not a member certificate of {org!r}")
     window = ca.window(utc_now(now), validity_days)
-    der = ca.issue_der(old.role, old.name, old.public_key, window, dict(old.attributes))
+    hosts = certificate_hosts(old.der) if old.role == "node" else ()
+    der = ca.issue_der(old.role, old.name, old.public_key, window, dict(old.attributes), hosts)
     staged = cred.cert.with_name(cred.cert.name + ".new")
     staged.unlink(missing_ok=True)
     write_public(staged, der_to_pem(der))

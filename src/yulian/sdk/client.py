@@ -2,9 +2,11 @@
 
 ``submit`` signs with the wallet, posts the msgpack envelope and (with ``wait=True``) returns
 once the tx is committed, with its receipt. Refusals raise ``ApiError`` carrying the RFC 9457
-problem's stable ``code``. ``subscribe`` follows the node's event stream (WebSocket) as an
-iterator that resumes by itself (``sdk/events.py``); ``events`` reads one page of the same
-events over REST.
+problem's stable ``code``. With a wallet, every read is a signed request (``auth.py``,
+decision 0078): the node answers as that identity. ``trust`` (``tls.py``) verifies an HTTPS
+node with nothing but the genesis; ``Client.for_network`` sets both from a network directory.
+``subscribe`` follows the node's event stream (WebSocket) as an iterator that resumes by
+itself (``sdk/events.py``); ``events`` reads one page of the same events over REST.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 import httpx
 import msgpack
 
+from yulian.sdk.auth import RequestSigner
 from yulian.sdk.events import EventSubscription, event_filter
+from yulian.sdk.tls import NodeTrust
 from yulian.sdk.wallet import Wallet
 from yulian.types.jsonvalue import to_json
 
@@ -30,12 +34,69 @@ class ApiError(Exception):
         super().__init__(f"{status} {self.code}: {problem.get('detail', '')}")
 
 
+class _Signing(httpx.Auth):
+    """Sign reads as the wallet; submissions carry their own signature."""
+
+    requires_request_body = True
+
+    def __init__(self, client: Client, wallet: Wallet) -> None:
+        self._client = client
+        self._wallet = wallet
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        if request.method == "POST" and request.url.path in ("/v1/txs", "/v1/txs/batch"):
+            yield request
+            return
+        yield from RequestSigner(self._wallet, self._client.chain_id()).auth_flow(request)
+
+
 class Client:
-    def __init__(self, url: str, wallet: Wallet | None = None, *, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        wallet: Wallet | None = None,
+        *,
+        timeout_s: float = 30.0,
+        auth: bool = True,
+        trust: NodeTrust | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.wallet = wallet
-        self._http = httpx.Client(base_url=self.url, timeout=timeout_s)
+        self.trust = trust
+        options: dict[str, Any] = {}
+        if trust is not None:
+            options["verify"] = trust.ssl_context()
+            options["event_hooks"] = {"response": [trust.check]}
+        self._http = httpx.Client(base_url=self.url, timeout=timeout_s, **options)
+        if wallet is not None and auth:
+            self._http.auth = _Signing(self, wallet)
         self._chain_id: str | None = None
+
+    @classmethod
+    def for_network(
+        cls,
+        url: str,
+        network_dir: str | Any,
+        org: str | None = None,
+        name: str = "client1",
+        **kwargs: Any,
+    ) -> Client:
+        """A client of the node at ``url`` that trusts the network's genesis (over HTTPS) and,
+        given ``org``, signs as ``name`` of it."""
+        from yulian.pki.layout import load_genesis
+
+        wallet = Wallet.from_network(network_dir, org, name) if org is not None else None
+        trust = (
+            NodeTrust.for_genesis(load_genesis(network_dir)) if url.startswith("https") else None
+        )
+        return cls(url, wallet, trust=trust, **kwargs)
+
+    def chain_id(self) -> str:
+        """The chain the node serves (asked once, anonymously)."""
+        if self._chain_id is None:
+            response = self._http.get("/v1/health", auth=None)
+            self._chain_id = str(self._check(response)["chain_id"])
+        return self._chain_id
 
     def close(self) -> None:
         self._http.close()
@@ -57,7 +118,7 @@ class Client:
 
     # --- reads ----------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._check(self._http.get("/v1/health"))
+        result: dict[str, Any] = self._check(self._http.get("/v1/health", auth=None))
         self._chain_id = result["chain_id"]
         return result
 

@@ -52,7 +52,15 @@ CONFIG_VERSION = 1
 VALIDATOR_SET_DELAY = 2  # a validator-set change voted at H is in force from H + 2
 DEFAULT_POLICY = "MAJORITY"
 # the scopes a policy can be set for; anything else defaults to MAJORITY
-POLICY_SCOPES = ("organisations", "validators", "policies", "params", "revocation", "lifecycle")
+POLICY_SCOPES = (
+    "organisations",
+    "validators",
+    "policies",
+    "params",
+    "revocation",
+    "lifecycle",
+    "privacy",  # collections, purges and read policies (decisions 0075, 0079)
+)
 MAX_ORGANISATIONS = 4096
 MAX_SCHEDULE_ENTRIES = 64
 MAX_POLICIES = 64

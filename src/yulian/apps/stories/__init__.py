@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from yulian.apps.stories import credentials, evidence, finance, governance, trace, trading
+from yulian.apps.stories import (
+    credentials,
+    datashare,
+    emr,
+    evidence,
+    finance,
+    governance,
+    trace,
+    trading,
+)
 from yulian.apps.stories.stage import Stage, StoryError
 
 __all__ = ["STORIES", "Stage", "Story", "StoryError"]
@@ -33,5 +42,8 @@ STORIES: dict[str, Story] = {
         Story("finance", finance.TITLE, finance.play),
         Story("credentials", credentials.TITLE, credentials.play),
         Story("trading", trading.TITLE, trading.play),
+        Story("emr", emr.TITLE, emr.play),
+        Story("datashare", datashare.TITLE, datashare.play),
+        Story("datashare-fund", datashare.FUND_TITLE, datashare.play_fund),
     )
 }

@@ -22,7 +22,9 @@ from yulian.types.consortium import ConsortiumConfig, policy_met
 from yulian.types.encoding import DecodeError, Value, decode, encode
 
 LIFECYCLE_CONTRACT = "lifecycle"
-RESERVED_NAMES = frozenset({"consortium", "lifecycle", "misbehaviour", "collections"})
+RESERVED_NAMES = frozenset(
+    {"consortium", "lifecycle", "misbehaviour", "collections", "consent", "access"}
+)
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,47}")
 VERSION_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._+-]{0,31}")
 MAX_CODE_BYTES = 48 * 1024

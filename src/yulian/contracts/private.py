@@ -1,0 +1,62 @@
+"""Introduction: ``ctx.private`` — private data as a contract sees it: digests in, records out.
+
+A contract never holds a private value (decision 0082): the value travels between member
+organisations' nodes, the chain keeps its salted digest. Through ``ctx.private`` a contract
+
+- ``put(collection, key, digest, size, subject="")`` records a new version of a private key
+  (the tx's signer must be one of the collection's writers) and gets the record back;
+- ``get(collection, key)`` reads the current record (digest, version, size, owner, writer,
+  subject, height, purge_at, purged) or ``None``;
+- ``grant(id)`` reads a consent grant, or ``None``.
+
+The execution layer provides the ``PrivateData`` behind it; writes are buffered and reach the
+state only when the invocation ends ``ok`` (``flush``), and ``put`` in a read-only call
+reverts. A refused put (not a writer, no such collection, a value over the limit) reverts the
+invocation with the rule's message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from yulian.contracts.aborts import InvalidValue
+from yulian.types.encoding import to_canonical, to_plain
+
+PRIVATE_READ_STEPS = 20
+PRIVATE_WRITE_STEPS = 60
+
+
+class PrivateRefusal(Exception):
+    """Raised by a ``PrivateData`` for a write its rules refuse; the message says why."""
+
+
+class PrivateData(Protocol):
+    """What the execution layer gives ``ctx.private`` for one invocation."""
+
+    def put(
+        self, collection: str, key: str, digest: bytes, size: int, subject: str
+    ) -> dict[str, Any]: ...
+
+    def get(self, collection: str, key: str) -> dict[str, Any] | None: ...
+
+    def grant(self, grant_id: int) -> dict[str, Any] | None: ...
+
+    def flush(self) -> None: ...
+
+
+def checked_put_args(collection: Any, key: Any, digest: Any, size: Any, subject: Any) -> None:
+    """Types only; the rules (writers, limits) are the ``PrivateData``'s."""
+    if type(collection) is not str or type(key) is not str or type(subject) is not str:
+        raise InvalidValue(
+            "ctx.private.put takes (collection: str, key: str, digest: bytes, size: int, "
+            "subject: str = '')"
+        )
+    if type(digest) is not bytes:
+        raise InvalidValue("a private digest is bytes")
+    if type(size) is not int:
+        raise InvalidValue("a private size is an int")
+
+
+def plain_copy(value: Any) -> Any:
+    """A fresh plain copy of a host answer: mutating it changes nothing."""
+    return to_plain(to_canonical(value)) if value is not None else None
