@@ -18,7 +18,8 @@ from yulian.devkit.scaffold import ScaffoldError, new_contract, render
 from yulian.execution.system.lifecycle import MAX_CODE_BYTES
 
 APPS = Path(__file__).resolve().parents[2] / "src" / "yulian" / "apps"
-HOST_CODE = ("deploy", "templates", "supervision")  # modules of the node side, not contracts
+# modules of the node side (deployment, templates, story drivers, set-up), not contracts
+HOST_CODE = ("deploy", "templates", "supervision", "demo", "privacy_setup")
 CONTRACT_FILES = sorted(
     p
     for p in APPS.rglob("*.py")

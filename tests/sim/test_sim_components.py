@@ -283,13 +283,14 @@ def _block_at_height_1(time_offset_ms: int, signers: int) -> tuple[BlockCommit, 
 
 
 def _checker() -> Checker:
-    from yulian.consensus.votes import ValidatorSet
+    from yulian.consensus.consortium_view import ConsortiumView
+    from yulian.types.consortium import ConsortiumConfig
 
     net = load_testnet(4)
     return Checker(
         net.suite,
         net.genesis.chain_id,
-        ValidatorSet(net.genesis.validators),
+        ConsortiumView.of(ConsortiumConfig.from_genesis(net.genesis), 1, net.suite),
         frozenset({"a", "b", "c"}),
     )
 

@@ -88,7 +88,6 @@ def chain(target: LedgerTarget, tmp_path: Path) -> Iterator[Chain]:
     replica = Replica(
         genesis,
         suite,
-        key,
         ledger,
         SafetyRules(suite, key, genesis.chain_id, node.name, MemoryFile()),
         WAL(MemoryFile()),

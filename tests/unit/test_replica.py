@@ -15,7 +15,7 @@ from yulian.consensus.durable import MemoryFile
 from yulian.consensus.safety import SafetyRules
 from yulian.consensus.votes import ValidatorSet, verify_commit
 from yulian.consensus.wal import WAL
-from yulian.crypto.suite import get_suite
+from yulian.crypto.suite import PrivateKey, get_suite
 from yulian.crypto.x509 import pem_to_der
 from yulian.execution.executor import ExecTx
 from yulian.ledger import open_ledger
@@ -72,6 +72,12 @@ class Net:
         assert predicate(), "did not reach the goal"
 
 
+def signing_key(replica: Replica) -> PrivateKey:
+    """A validator's key, for tests that play its Byzantine twin: only its safety rules hold it."""
+    assert replica.safety is not None
+    return replica.safety._key
+
+
 def make_cluster(
     tmp: Path, n: int, *, mempool_size: int = 20_000, params: ChainParams | None = None
 ) -> tuple[dict[str, Replica], Genesis, Wallet]:
@@ -91,7 +97,6 @@ def make_cluster(
         replicas[node.name] = Replica(
             genesis,
             suite,
-            key,
             open_ledger(tmp / node.name),
             SafetyRules(suite, key, genesis.chain_id, node.name, MemoryFile()),
             WAL(MemoryFile()),
@@ -166,7 +171,9 @@ def test_equivocation_is_committed_as_evidence(tmp_path: Path) -> None:
     h = max(r.tip.height for r in replicas.values()) + 5  # a height no one has reached
     votes = []
     for block_hash in (b"\x0a" * 32, b"\x0b" * 32):
-        sig = cheater.key.sign(vote_sign_bytes(genesis.chain_id, PREVOTE, h, 0, block_hash))
+        sig = signing_key(cheater).sign(
+            vote_sign_bytes(genesis.chain_id, PREVOTE, h, 0, block_hash)
+        )
         votes.append(Vote(PREVOTE, h, 0, block_hash, "org3-node0", sig).encode())
     # deliver both votes once the honest replicas are at that height
     net.run_until(lambda: all(r.tip.height >= h - 1 for r in replicas.values()))

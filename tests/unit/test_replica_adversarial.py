@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.unit.test_replica import Net, make_cluster
+from tests.unit.test_replica import Net, make_cluster, signing_key
 
 from yulian.crypto.suite import PrivateKey, get_suite
 from yulian.net.messages import Message
@@ -56,7 +56,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Live:
     for name, r in replicas.items():
         net.apply(name, r.start(net.now))
     net.run_until(lambda: all(r.tip.height >= 2 for r in replicas.values()))
-    return net, replicas, {name: r.key for name, r in replicas.items()}
+    return net, replicas, {name: signing_key(r) for name, r in replicas.items()}
 
 
 def _vote(

@@ -64,7 +64,6 @@ class Cluster:
         replica = Replica(
             genesis,
             suite,
-            key,
             open_ledger(self.tmp / name, sync=False),
             SafetyRules(suite, key, genesis.chain_id, name, MemoryFile()) if voter else None,
             WAL(MemoryFile()),
@@ -300,5 +299,5 @@ def test_governance_through_consensus(world: World, tmp_path: Path) -> None:
         assert observer.ledger.state_root(h) == cluster.first.ledger.state_root(h), h
     verify_history(cluster, observer, goal)
     assert observer.ledger.has_tx(written)  # the revoked client's tx from before the revocation
-    assert observer.consortium == cluster.first.consortium
+    assert observer.view.config == cluster.first.view.config
     assert not observer.is_validator

@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from tests.unit.test_replica import Net, make_cluster
+from tests.unit.test_replica import Net, make_cluster, signing_key
 
 from yulian.apps.evidence import CONTRACT_NAME
 from yulian.consensus.proposer import proposer
@@ -95,8 +95,8 @@ def test_a_proposal_over_max_block_bytes_gets_a_nil_prevote(tmp_path: Path) -> N
         target.tip,
         time_ms=net.now,
         proposer=name,
-        validators_hash=target.validators_hash,
-        config_hash=target.config_hash,
+        validators_hash=target.view.validators_hash,
+        config_hash=target.view.config_hash,
         txs=txs,
         resolve=target.registry.resolve,
         step_limit=target.params.step_limit,
@@ -105,7 +105,9 @@ def test_a_proposal_over_max_block_bytes_gets_a_nil_prevote(tmp_path: Path) -> N
     data = block.encode()
     assert len(data) > MAX_BLOCK_BYTES and len(block.txs) == 6
     block_hash = block.header.hash(target.suite.hash)
-    signature = author.key.sign(proposal_sign_bytes(genesis.chain_id, height, 0, -1, block_hash))
+    signature = signing_key(author).sign(
+        proposal_sign_bytes(genesis.chain_id, height, 0, -1, block_hash)
+    )
     proposal = Proposal(height, 0, -1, data, block_hash, name, signature)
     out = target.on_message(name, Message("proposal", proposal.encode()), net.now)
     assert not out.drop  # signed by the right proposer: the block is invalid, not the peer
@@ -139,9 +141,10 @@ def test_a_restart_replays_a_wal_holding_a_large_proposal(tmp_path: Path) -> Non
     reborn = Replica(
         genesis,
         replica.suite,
-        replica.key,
         replica.ledger,
-        SafetyRules(replica.suite, replica.key, genesis.chain_id, name, replica.safety._store),
+        SafetyRules(
+            replica.suite, signing_key(replica), genesis.chain_id, name, replica.safety._store
+        ),
         WAL(replica.wal._file),
         replica.config,
     )
@@ -175,8 +178,8 @@ def test_a_block_never_writes_more_state_than_one_block_may_store(tmp_path: Path
         for i in range(5)
     ]
     kwargs = dict(
-        validators_hash=replica.validators_hash,
-        config_hash=replica.config_hash,
+        validators_hash=replica.view.validators_hash,
+        config_hash=replica.view.config_hash,
         resolve=replica.registry.resolve,
         step_limit=replica.params.step_limit,
     )

@@ -36,10 +36,11 @@ from yulian.consensus.safety import (
 )
 from yulian.consensus.wal import encode_record
 from yulian.crypto.standard import STANDARD, Ed25519PrivateKey, StandardSuite
-from yulian.crypto.suite import PrivateKey
+from yulian.crypto.suite import PrivateKey, get_suite
 from yulian.sim.planted import ForgetfulSafetyRules
-from yulian.types.commit import PRECOMMIT, PREVOTE
+from yulian.types.commit import PRECOMMIT, PREVOTE, vote_sign_bytes
 from yulian.types.consensus import MAX_ROUND
+from yulian.types.tx import Tx, tx_sign_bytes
 
 CHAIN = "safety-chain"
 NAME = "v0"
@@ -509,3 +510,27 @@ def test_safety_py_has_complete_branch_coverage(tmp_path: Path) -> None:
         cwd=ROOT, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert report.returncode == 0, report.stdout + report.stderr
+
+
+# --- the only holder of the key: txs are signed in their own domain (decision 0085) ----
+def _key_and_rules() -> tuple[SafetyRules, PrivateKey]:
+    suite = get_suite("standard")
+    key = suite.generate_key()
+    return SafetyRules(suite, key, CHAIN, "v0", MemoryFile()), key
+
+
+def _tx(chain_id: str = CHAIN) -> Tx:
+    return Tx(chain_id, "misbehaviour", "report", (b"evidence",), b"cert", 1, 10)
+
+
+def test_sign_tx_signs_the_tx_domain_of_its_chain_only() -> None:
+    rules, key = _key_and_rules()
+    suite = get_suite("standard")
+    signed = rules.sign_tx(_tx())
+    assert rules.public_key == key.public_key()
+    assert suite.verify(key.public_key(), tx_sign_bytes(CHAIN, signed.body), signed.signature)
+    vote_bytes = vote_sign_bytes(CHAIN, PREVOTE, 1, 0, b"\x01" * 32)
+    assert not suite.verify(key.public_key(), vote_bytes, signed.signature)
+    with pytest.raises(ValueError, match="these rules sign"):
+        rules.sign_tx(_tx("another-chain"))
+    assert rules.data.height == 0  # a tx signature is no vote: the rules' state is untouched

@@ -28,6 +28,7 @@ from starlette.requests import HTTPConnection
 
 from yulian.api.port import NodePort
 from yulian.api.problems import Problem
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.contracts import Sender
 from yulian.crypto.membership import Identity, Membership, MembershipError
 from yulian.crypto.suite import get_suite
@@ -133,12 +134,7 @@ class Authenticator:
         if cached is not None and cached[1] == config:
             membership = cached[2]
         else:
-            membership = Membership(
-                self.suite,
-                config.organisations,
-                revoked_ids=config.revoked_ids(),
-                revoked_keys=config.revoked_keys(),
-            )
+            membership = ConsortiumView.of(config, height + 1, self.suite).membership
         self._membership = (height, config, membership)
         return membership
 

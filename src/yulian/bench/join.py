@@ -129,7 +129,7 @@ def measure(
                 SafetyRules(suite, key, genesis.chain_id, name, MemoryFile()) if voter else None
             )
             return Replica(
-                genesis, suite, key, ledger, safety, WAL(MemoryFile()), ReplicaConfig(name=name)
+                genesis, suite, ledger, safety, WAL(MemoryFile()), ReplicaConfig(name=name)
             )
 
         source = replica(node.name, _ledger(backend, root, dsn, "source"), True)

@@ -26,7 +26,7 @@ from typing import Any
 from yulian.apps.benchmarks import genesis_contracts
 from yulian.bench.machine import describe, verify_rate
 from yulian.bench.workloads import WORKLOADS, BenchWorkload, make_workload, presign, sign_calls
-from yulian.crypto.membership import Membership
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.crypto.suite import get_suite
 from yulian.execution.executor import BlockContext, ExecTx, execute_block
 from yulian.execution.registry import ContractRegistry
@@ -34,6 +34,7 @@ from yulian.ledger import BlockCommit, open_ledger
 from yulian.mempool.admission import Admission
 from yulian.node.bootstrap import init_network
 from yulian.sdk import Wallet
+from yulian.types.consortium import ConsortiumConfig
 from yulian.types.genesis import Genesis
 
 DEFAULT_TXS = 4000
@@ -83,7 +84,9 @@ class MicroEnv:
             self.suite,
             self.genesis.chain_id,
             self.genesis.params,
-            Membership(self.suite, self.genesis.organisations),
+            ConsortiumView.of(
+                ConsortiumConfig.from_genesis(self.genesis), 1, self.suite
+            ).membership,
             contract_exists=lambda n: n in self.registry.genesis_names(),
             is_known=lambda _: False,
         )

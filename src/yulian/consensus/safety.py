@@ -4,6 +4,12 @@ Every vote and proposal this validator sends is signed here, and only after the 
 allow it. Liveness (when to vote, for what) lives in ``core.py``; a bug there may stall the
 chain, but as long as this module holds, this validator never equivocates.
 
+The node hands the key it loaded to ``SafetyRules`` and keeps only its public key; the replica
+and its evidence reporter get ``public_key`` and ``sign_tx``, which signs nothing but a tx's
+domain-separated sign bytes (``("yulian/tx/v1", chain_id, body)``), so no caller can obtain a
+signature over vote or proposal bytes except through the rules. TLS reads the key file itself
+for the handshake (decision 0085).
+
 Notation: ``(H, R, S)`` is the last signed (height, round, step) in ``SafetyData``; a request is
 ``(h, r, s)`` with step ``s`` = 0 for a proposal, 1 for a prevote, 2 for a precommit
 (CometBFT ``privval`` CheckHRS). Tuples compare lexicographically.
@@ -48,6 +54,7 @@ from yulian.types.consensus import (
 )
 from yulian.types.encoding import DecodeError, Limits, Value, decode, encode
 from yulian.types.fields import expect_array, expect_bytes, expect_int, expect_str, expect_version
+from yulian.types.tx import SignedTx, Tx
 
 PROPOSAL_STEP = 0
 STEP_NAMES = {PROPOSAL_STEP: "proposal", PREVOTE: "prevote", PRECOMMIT: "precommit"}
@@ -173,6 +180,17 @@ class SafetyRules:
     @property
     def data(self) -> SafetyData:
         return self._data
+
+    @property
+    def public_key(self) -> bytes:
+        return self._public_key
+
+    def sign_tx(self, tx: Tx) -> SignedTx:
+        """Sign ``tx`` (this node's evidence reports) under the tx domain of this chain only:
+        the signed bytes start with the tx domain, so they are never vote or proposal bytes."""
+        if tx.chain_id != self._chain_id:
+            raise ValueError(f"tx for chain {tx.chain_id!r}, these rules sign {self._chain_id!r}")
+        return SignedTx.create(tx, self._sign)
 
     def sign_vote(self, type_: int, height: int, round_: int, block_hash: bytes) -> Vote:
         """Sign iff ``(h, r, type) > (H, R, S)``; re-issue iff the request equals ``last_vote``.

@@ -30,8 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.contracts import Sender
-from yulian.crypto.membership import Membership
 from yulian.crypto.x509 import parse_certificate
 from yulian.devkit.consortium import DEFAULT_GENESIS_TIME_MS, DEFAULT_ORGS, LocalConsortium
 from yulian.devkit.results import (
@@ -357,17 +357,12 @@ class Harness:
         config_bytes = self.ledger.get(CONFIG_KEY)
         if self._admission is not None and self._admission[0] == config_bytes:
             return self._admission[1]
-        config = self._config()
+        view = ConsortiumView.of(self._config(), self.height + 1, self.suite)
         admission = Admission(
             self.suite,
             self.genesis.chain_id,
-            config.params,
-            Membership(
-                self.suite,
-                config.organisations,
-                revoked_ids=config.revoked_ids(),
-                revoked_keys=config.revoked_keys(),
-            ),
+            view.params,
+            view.membership,
             contract_exists=lambda name: self.registry.resolve(name, self.ledger) is not None,
             is_known=lambda tx_id: tx_id in self._seen,
         )

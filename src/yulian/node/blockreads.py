@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from yulian.api.port import BlockSummary, TxBrief
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.crypto.suite import Suite
 from yulian.crypto.x509 import CertificateError, parse_certificate
 from yulian.execution.system.consortium import CONFIG_KEY
@@ -144,7 +145,7 @@ class BlockReads:
                 }
             return rows[name]
 
-        current = configs(head).validators_at(head + 1)
+        current = ConsortiumView.of(configs(head), head + 1, self._suite).validator_list
         for v in current:
             row(v.name, v.org, v.power)
         for height in range(first, head + 1):
@@ -152,7 +153,7 @@ class BlockReads:
             if summary is None:
                 continue
             signers = set(summary.signers)
-            for v in configs(height - 1).validators_at(height):
+            for v in ConsortiumView.of(configs(height - 1), height, self._suite).validator_list:
                 entry = row(v.name, v.org, v.power)
                 if v.name in signers:
                     entry["signed"] += 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.crypto.suite import Suite
 from yulian.execution.blocks import BlockLimits, ChainTip, make_block
 from yulian.execution.executor import BlockResult, ContractResolver, ExecTx
@@ -47,9 +48,7 @@ class BuildSource(Protocol):
     @property
     def params(self) -> ChainParams: ...
     @property
-    def validators_hash(self) -> bytes: ...
-    @property
-    def config_hash(self) -> bytes: ...
+    def view(self) -> ConsortiumView: ...
     @property
     def ledger(self) -> Ledger: ...
     @property
@@ -120,8 +119,8 @@ class BlockBuilder:
             tip,
             time_ms=time_ms,
             proposer=self._name,
-            validators_hash=chain.validators_hash,
-            config_hash=chain.config_hash,
+            validators_hash=chain.view.validators_hash,
+            config_hash=chain.view.config_hash,
             txs=txs,
             resolve=self._resolve,
             step_limit=params.step_limit,

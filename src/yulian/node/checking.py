@@ -18,6 +18,7 @@ import logging
 from collections import OrderedDict
 from typing import Protocol
 
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.consensus.votes import InvalidCommit, ValidatorSet, verify_commit
 from yulian.crypto.suite import Suite
 from yulian.execution.blocks import BlockLimits, ChainTip, InvalidBlock, check_block
@@ -48,9 +49,7 @@ class CheckSource(Protocol):
     @property
     def validators(self) -> ValidatorSet: ...
     @property
-    def validators_hash(self) -> bytes: ...
-    @property
-    def config_hash(self) -> bytes: ...
+    def view(self) -> ConsortiumView: ...
     @property
     def ledger(self) -> Ledger: ...
 
@@ -163,8 +162,8 @@ class BlockChecker:
             chain.ledger,
             chain.tip,
             block,
-            validators_hash=chain.validators_hash,
-            config_hash=chain.config_hash,
+            validators_hash=chain.view.validators_hash,
+            config_hash=chain.view.config_hash,
             txs=txs,
             resolve=self._resolve,
             step_limit=chain.params.step_limit,

@@ -3,7 +3,8 @@
 When the consensus core reports two conflicting votes of one validator, the replica hands them
 to ``EvidenceReporter``: it keeps the evidence (``pending``, for operators and the simulator)
 and, on a node with a node certificate, builds the ``misbehaviour.report`` tx that puts the
-offence on chain (RELIABILITY B1), signed with the node's key. Each offence is reported once:
+offence on chain (RELIABILITY B1), signed through the safety rules' ``sign_tx`` (the only
+holder of the node's key; decision 0085). Each offence is reported once:
 ``evidence_key`` names the offence, not the pair of votes.
 
 Bounded: the keys already reported are remembered up to ``MAX_REPORTED`` (oldest forgotten
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from yulian.consensus.evidence import DuplicateVoteEvidence, evidence_key, evidence_tx
 from yulian.crypto.suite import Suite
 from yulian.types.consensus import Vote
-from yulian.types.tx import SignedTx
+from yulian.types.tx import SignedTx, Tx
 
 log = logging.getLogger("yulian.replica")
 
@@ -36,13 +37,13 @@ class EvidenceReporter:
         chain_id: str,
         name: str,
         node_cert: bytes,
-        sign: Callable[[bytes], bytes],
+        sign_tx: Callable[[Tx], SignedTx] | None,
     ) -> None:
         self._suite = suite
         self._chain_id = chain_id
         self._name = name
         self._node_cert = node_cert
-        self._sign = sign
+        self._sign_tx = sign_tx
         self._reported: OrderedDict[str, None] = OrderedDict()
         self.pending: deque[DuplicateVoteEvidence] = deque(maxlen=MAX_PENDING_EVIDENCE)
 
@@ -64,10 +65,10 @@ class EvidenceReporter:
             first.height,
             first.round,
         )
-        if not self._node_cert:
+        if not self._node_cert or self._sign_tx is None:
             return None
         nonce = int.from_bytes(self._suite.hash(key.encode())[:8], "big") >> 1
         tx = evidence_tx(
             self._chain_id, evidence, self._node_cert, nonce, tip_height + EVIDENCE_TTL_BLOCKS
         )
-        return SignedTx.create(tx, self._sign).encode()
+        return self._sign_tx(tx).encode()

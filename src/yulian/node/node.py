@@ -36,6 +36,7 @@ from yulian.net.messages import SNAPSHOT_KINDS, Message, gossip_messages
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
 from yulian.node.config import ConfigError, NodeConfig, accepted_genesis
+from yulian.node.outputs import ConsortiumChanged
 from yulian.node.replica import Committed, Outputs, Replica, ReplicaConfig, Timer
 from yulian.node.snapshotservice import SnapshotService
 from yulian.node.snapshotstore import SnapshotStore
@@ -74,7 +75,8 @@ class Node:
         self.suite = get_suite(self.genesis.suite)
         self.chain_id = self.genesis.chain_id
         self.genesis_hash = self.suite.hash(self.genesis.encode())
-        self.key = self.suite.load_private_key(config.key.read_bytes())
+        key = self.suite.load_private_key(config.key.read_bytes())  # handed to SafetyRules only
+        self.public_key = key.public_key()
         self.cert_der = self._check_certificate()
         config.data_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -87,7 +89,7 @@ class Node:
             # every node keeps safety rules: governance can make any node a validator later
             self._safety = SafetyRules(
                 self.suite,
-                self.key,
+                key,
                 self.chain_id,
                 config.name,
                 OsFile(config.data_dir / "safety.dat"),
@@ -133,7 +135,6 @@ class Node:
         self.replica = Replica(
             self.genesis,
             self.suite,
-            self.key,
             self.ledger,
             self._safety,
             self._wal,
@@ -144,7 +145,6 @@ class Node:
             ),
         )
         self._check_membership()
-        self._consortium_seen = self.replica.consortium
         self.registry = self.replica.registry
         self.mempool = self.replica.mempool
 
@@ -180,7 +180,7 @@ class Node:
                 f"node certificate {self.config.cert} refused: role_not_allowed: role "
                 f"{info.role!r} of {info.name}@{info.org} cannot run a node"
             )
-        if info.public_key != self.key.public_key():
+        if info.public_key != self.public_key:
             raise NodeStartError("the node key does not match the node certificate")
         if info.name != self.config.name:
             raise NodeStartError(
@@ -202,8 +202,8 @@ class Node:
                 self.tip.height,
                 e,
             )
-        for v in self.replica.consortium.latest_validators():
-            if v.public_key == self.key.public_key() and v.name != self.config.name:
+        for v in self.replica.view.latest_validators():
+            if v.public_key == self.public_key and v.name != self.config.name:
                 raise NodeStartError(f"the key of {self.config.name} belongs to validator {v.name}")
 
     def _check_genesis_hash(self) -> None:
@@ -229,20 +229,19 @@ class Node:
                 self.peers.broadcast(msg)
             for peer, reason in out.drop:
                 self.peers.drop(peer, reason)
-        if out.committed and self.replica.consortium is not self._consortium_seen:
-            self._on_consortium_change()
+        for change in out.consortium_changes:
+            self._on_consortium_change(change)
         for committed in out.committed:
             self.snapshots.after_commit(committed.height)
             log.info("committed block %d with %d txs", committed.height, len(committed.tx_ids))
             for listener in self.commit_listeners:
                 listener(committed)
 
-    def _on_consortium_change(self) -> None:
-        """Governance changed the consortium: trust new organisations' CAs, drop peers that
-        are no longer members, dial validators that joined."""
-        old, new = self._consortium_seen, self.replica.consortium
-        self._consortium_seen = new
-        log.info("consortium config changed at height %d", self.tip.height)
+    def _on_consortium_change(self, change: ConsortiumChanged) -> None:
+        """Governance changed the consortium (the replica says so): trust new organisations'
+        CAs, drop peers that are no longer members, dial validators that joined."""
+        old, new = change.previous, change.view
+        log.info("consortium config changed at height %d", change.height)
         if self.peers is None:
             if not self._solo():  # a lone validator's consortium grew: listen and dial now
                 self._start_peers()
@@ -265,7 +264,7 @@ class Node:
         derived from the roots it is given (decision 0007) and must be the same on every
         node for the chain's life; membership is checked after the handshake either way."""
         if self.suite.name == "standard":
-            return self.replica.consortium.organisations
+            return self.replica.view.organisations
         return self.genesis.organisations
 
     def _fire(self, timer: Timer) -> None:
@@ -403,7 +402,7 @@ class Node:
         self._ssl_contexts = (server_ssl, client_ssl)
         addresses = [
             v.address
-            for v in self.replica.consortium.latest_validators()
+            for v in self.replica.view.latest_validators()
             if v.address and v.name != self.config.name
         ]
         self.peers = PeerManager(
@@ -431,7 +430,7 @@ class Node:
         configured, runs alone and opens no listener. Every other node listens and dials, so
         a full node reaches even a lone validator; a lone validator whose consortium grows by
         governance starts listening then."""
-        consortium = self.replica.consortium
+        consortium = self.replica.view
         validators = consortium.latest_validators()
         return (
             not self.config.peers

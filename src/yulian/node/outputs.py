@@ -2,15 +2,16 @@
 
 A replica (``node/replica.py``) and its parts (``building``, ``blocksync``, ``evidence``)
 never perform an effect: they return ``Outputs`` — messages to broadcast or send to one peer,
-timers to arm, blocks committed, peers to drop — which the asyncio node (``node/node.py``) or
-the simulator (``yulian.sim``) performs in a fixed order. Every time in here is a number of
-milliseconds the shell handed in.
+timers to arm, blocks committed, peers to drop, consortium changes — which the asyncio node
+(``node/node.py``) or the simulator (``yulian.sim``) performs in a fixed order. Every time in
+here is a number of milliseconds the shell handed in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.net.messages import MAX_SYNC_REPLY_BYTES, Message
 from yulian.net.sync import REQUEST_TIMEOUT_MS
 
@@ -31,6 +32,17 @@ class Committed:
     tx_ids: tuple[bytes, ...]
 
 
+@dataclass(frozen=True)
+class ConsortiumChanged:
+    """Block ``height`` changed the consortium config: ``view`` is the new one (at the next
+    height), ``previous`` the one before. The shell acts on it (TLS trust, peers, API); it
+    never compares configs itself."""
+
+    height: int
+    view: ConsortiumView
+    previous: ConsortiumView
+
+
 @dataclass
 class Outputs:
     broadcast: list[Message] = field(default_factory=list)
@@ -38,6 +50,7 @@ class Outputs:
     timers: list[Timer] = field(default_factory=list)
     committed: list[Committed] = field(default_factory=list)
     drop: list[tuple[str, str]] = field(default_factory=list)
+    consortium_changes: list[ConsortiumChanged] = field(default_factory=list)
 
     def extend(self, other: Outputs) -> None:
         self.broadcast += other.broadcast
@@ -45,6 +58,7 @@ class Outputs:
         self.timers += other.timers
         self.committed += other.committed
         self.drop += other.drop
+        self.consortium_changes += other.consortium_changes
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from yulian.consensus import core
+from yulian.consensus.consortium_view import ConsortiumView, view_of_stored
 from yulian.consensus.core import (
     CastVote,
     ConsensusConfig,
@@ -45,12 +46,12 @@ from yulian.consensus.safety import SafetyRules, SafetyViolation
 from yulian.consensus.votes import ValidatorSet
 from yulian.consensus.wal import WAL
 from yulian.crypto.membership import Membership
-from yulian.crypto.suite import PrivateKey, Suite
+from yulian.crypto.suite import Suite
 from yulian.execution.blocks import ChainTip
 from yulian.execution.executor import BlockResult, ExecTx
 from yulian.execution.registry import ContractRegistry
 from yulian.execution.roots import EMPTY_STATE_SUM, empty_state_root
-from yulian.execution.system import read_config, system_contracts
+from yulian.execution.system import system_contracts
 from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.ledger import BlockCommit, Ledger, block_events
 from yulian.mempool.admission import AdmissionError
@@ -61,15 +62,15 @@ from yulian.node.building import BlockBuilder
 from yulian.node.checking import BlockChecker
 from yulian.node.evidence import EvidenceReporter
 from yulian.node.intake import TxIntake
-from yulian.node.outputs import Committed, Outputs, ReplicaConfig, Timer
+from yulian.node.outputs import Committed, ConsortiumChanged, Outputs, ReplicaConfig, Timer
 from yulian.node.records import WAL_PROPOSAL, WAL_VOTE, decode_wal_record, signer_of, wal_record
 from yulian.node.relay import relays
 from yulian.types.block import Block
 from yulian.types.commit import CommitCertificate
 from yulian.types.consensus import Proposal, Vote
 from yulian.types.consortium import ConsortiumConfig
-from yulian.types.encoding import DecodeError, encode
-from yulian.types.genesis import Genesis
+from yulian.types.encoding import DecodeError
+from yulian.types.genesis import ChainParams, Genesis
 
 __all__ = ["Committed", "Outputs", "Replica", "ReplicaConfig", "ReplicaFactory", "Timer"]
 
@@ -87,7 +88,6 @@ class Replica:
         self,
         genesis: Genesis,
         suite: Suite,
-        key: PrivateKey,
         ledger: Ledger,
         safety: SafetyRules | None,
         wal: WAL,
@@ -95,7 +95,6 @@ class Replica:
     ) -> None:
         self.genesis = genesis
         self.suite = suite
-        self.key = key
         self.ledger = ledger
         self.safety = safety
         self.wal = wal
@@ -108,10 +107,7 @@ class Replica:
             genesis.contracts,
             system=system_contracts(suite, genesis),
         )
-        self.consortium = read_config(ledger, self.genesis_config)
-        self.config_hash = self._config_hash()
-        self.params = self.consortium.params
-        self.membership = self._membership(self.consortium)
+        self.view = self._read_view(ledger.height() + 1)
         self.intake = TxIntake(
             suite,
             self.chain_id,
@@ -143,7 +139,11 @@ class Replica:
             timeout_ms=config.sync_timeout_ms,
         )
         self.evidence = EvidenceReporter(
-            suite, self.chain_id, config.name, config.node_cert, key.sign
+            suite,
+            self.chain_id,
+            config.name,
+            config.node_cert,
+            safety.sign_tx if safety is not None else None,
         )
         self.tip = self._load_tip()
         self._configure_height(self.tip.height + 1)
@@ -180,36 +180,38 @@ class Replica:
         """The equivocations this node has seen (the latest, bounded)."""
         return self.evidence.pending
 
-    # --- the consortium config of a height ---------------------------------------------------
-    def _membership(self, config: ConsortiumConfig) -> Membership:
-        return Membership(
-            self.suite,
-            config.organisations,
-            revoked_ids=config.revoked_ids(),
-            revoked_keys=config.revoked_keys(),
-        )
+    # --- the consortium in force (consensus/consortium_view.py) -----------------------------
+    @property
+    def params(self) -> ChainParams:
+        return self.view.params
 
-    def _reload_config(self) -> None:
-        """The committed state changed the consortium config: re-read it (a block committed)."""
-        self.consortium = read_config(self.ledger, self.genesis_config)
-        self.config_hash = self._config_hash()
-        self.params = self.consortium.params
-        self.membership = self._membership(self.consortium)
+    @property
+    def membership(self) -> Membership:
+        return self.view.membership
+
+    @property
+    def validators(self) -> ValidatorSet:
+        """The validator set of the height being decided."""
+        return self.view.validators
+
+    def _read_view(self, height: int) -> ConsortiumView:
+        """The view of the committed config (the genesis config until the first change)."""
+        return view_of_stored(self.ledger.get(CONFIG_KEY), self.genesis_config, height, self.suite)
+
+    def _reload_config(self, height: int, out: Outputs) -> None:
+        """Block ``height`` wrote the consortium config: re-read it and say so in ``out``."""
+        previous = self.view
+        self.view = self._read_view(height + 1)
         self.admission.reconfigure(self.params, self.membership)
-
-    def _config_hash(self) -> bytes:
-        data = self.ledger.get(CONFIG_KEY)
-        return self.suite.hash(data if data is not None else self.genesis_config.encode())
+        out.consortium_changes.append(ConsortiumChanged(height, self.view, previous))
 
     def _configure_height(self, height: int) -> None:
         """Who signs ``height``: its validator set (from the schedule in the config after
         ``height - 1``), whether we are one of them, and the consensus timeouts."""
-        validators = self.consortium.validators_at(height)
-        self.validators = ValidatorSet(validators, self.consortium.revoked_keys())
-        self.validators_hash = self.suite.hash(encode(tuple(v.to_value() for v in validators)))
+        self.view = self.view.for_height(height)
         me = self.validators.signer(self.config.name)
         self.is_validator = (
-            me is not None and me.public_key == self.key.public_key() and self.safety is not None
+            me is not None and self.safety is not None and me.public_key == self.safety.public_key
         )
         p, c = self.params, self.config
         self.consensus_config = ConsensusConfig(
@@ -539,7 +541,7 @@ class Replica:
             self.wal.reset()  # records carry their height, so old ones are only skipped
             self._wal_bytes = 0
         if any(key == CONFIG_KEY for key, _ in result.writes):
-            self._reload_config()
+            self._reload_config(block.header.height, out)
         self.mempool.remove(tx_ids)
         self.tip = ChainTip(
             block.header.height,

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from yulian.consensus.votes import InvalidCommit, ValidatorSet, verify_commit
+from yulian.consensus.consortium_view import ConsortiumView
+from yulian.consensus.votes import InvalidCommit, verify_commit
 from yulian.crypto.suite import Suite
 from yulian.execution.roots import history_window, result_root, state_root, tx_root
 from yulian.execution.system.consortium import CONFIG_KEY
@@ -44,7 +45,7 @@ from yulian.ledger.snapshot import (
 from yulian.types.block import Block, Header
 from yulian.types.commit import CommitCertificate
 from yulian.types.consortium import ConsortiumConfig
-from yulian.types.encoding import DecodeError, encode
+from yulian.types.encoding import DecodeError
 from yulian.types.genesis import Genesis
 from yulian.types.proof import ConfigTransition
 from yulian.types.receipt import Receipt
@@ -139,15 +140,14 @@ class SnapshotCheck:
             raise SnapshotError(f"snapshot header or commit malformed: {e}") from None
         if header.chain_id != genesis.chain_id or header.height != m.height:
             raise SnapshotError("snapshot header is for another chain or height")
-        config = self._config_at(header.height)
-        validators = config.validators_at(header.height)
-        if header.validators_hash != suite.hash(encode(tuple(v.to_value() for v in validators))):
+        view = ConsortiumView.of(self._config_at(header.height), header.height, suite)
+        if header.validators_hash != view.validators_hash:
             raise SnapshotError("snapshot header's validators are not its height's")
         try:
             verify_commit(
                 suite,
                 genesis.chain_id,
-                ValidatorSet(validators, config.revoked_keys()),
+                view.validators,
                 cert,
                 height=header.height,
                 block_hash=header.hash(suite.hash),
@@ -178,7 +178,7 @@ class SnapshotCheck:
                 verify_commit(
                     suite,
                     genesis.chain_id,
-                    ValidatorSet(config.validators_at(th.height), config.revoked_keys()),
+                    ConsortiumView.of(config, th.height, suite).validators,
                     cert,
                     height=th.height,
                     block_hash=suite.hash(t.header),

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from yulian.api.port import ReadBusy
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.contracts import BlockInfo, sandbox_guards
-from yulian.crypto.membership import Membership
 from yulian.crypto.suite import Suite
 from yulian.execution.executor import BlockContext, ContractResolver, ExecTx, apply_tx
 from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
@@ -159,12 +159,7 @@ class TxWrites:
 
     def _admission(self, config: ConsortiumConfig, at: int) -> Admission:
         """Admission as the block's validators ran it: the config in force after ``at``."""
-        membership = Membership(
-            self._suite,
-            config.organisations,
-            revoked_ids=config.revoked_ids(),
-            revoked_keys=config.revoked_keys(),
-        )
+        membership = ConsortiumView.of(config, at + 1, self._suite).membership
         view = HistoricalState(self._ledger, at)
         return Admission(
             self._suite,

@@ -18,14 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from yulian.consensus.votes import InvalidCommit, ValidatorSet, verify_commit
-from yulian.crypto.membership import Membership, MembershipError
+from yulian.consensus.consortium_view import ConsortiumView
+from yulian.consensus.votes import InvalidCommit, verify_commit
+from yulian.crypto.membership import MembershipError
 from yulian.crypto.merkle import verify_inclusion
 from yulian.crypto.suite import get_suite
 from yulian.types.block import Header
 from yulian.types.commit import CommitCertificate
 from yulian.types.consortium import ConsortiumConfig
-from yulian.types.encoding import DecodeError, encode
+from yulian.types.encoding import DecodeError
 from yulian.types.genesis import Genesis
 from yulian.types.proof import BundleError, TxProofBundle
 from yulian.types.receipt import Receipt
@@ -65,18 +66,11 @@ def verify_bundle(bundle: TxProofBundle, genesis: Genesis) -> VerifiedTx:
     tx = signed.tx
     if tx.chain_id != genesis.chain_id or header.chain_id != genesis.chain_id:
         raise VerificationError("tx or header is for another chain")
-    config = trusted_config(bundle, genesis, header)
-    validators = config.validators_at(header.height)
-    if header.validators_hash != suite.hash(encode(tuple(v.to_value() for v in validators))):
+    view = ConsortiumView.of(trusted_config(bundle, genesis, header), header.height, suite)
+    if header.validators_hash != view.validators_hash:
         raise VerificationError("header's validators_hash is not the validator set of its height")
-    membership = Membership(
-        suite,
-        config.organisations,
-        revoked_ids=config.revoked_ids(),
-        revoked_keys=config.revoked_keys(),
-    )
     try:
-        signer = membership.validate(tx.signer, at_ms=header.time_ms, roles=SIGNER_ROLES)
+        signer = view.membership.validate(tx.signer, at_ms=header.time_ms, roles=SIGNER_ROLES)
     except MembershipError as e:
         raise VerificationError(f"signer certificate rejected: {e}") from None
     if not suite.verify(
@@ -108,7 +102,7 @@ def verify_bundle(bundle: TxProofBundle, genesis: Genesis) -> VerifiedTx:
         verify_commit(
             suite,
             genesis.chain_id,
-            ValidatorSet(validators, config.revoked_keys()),
+            view.validators,
             commit,
             height=header.height,
             block_hash=block_hash,
@@ -132,7 +126,8 @@ def trusted_config(bundle: TxProofBundle, genesis: Genesis, header: Header) -> C
     """The consortium config in force at ``header``'s height, proven from the genesis."""
     suite = get_suite(genesis.suite)
     config = ConsortiumConfig.from_genesis(genesis)
-    config_hash = suite.hash(config.encode())
+    encoded = config.encode()
+    config_hash = suite.hash(encoded)
     last = 0
     for t in bundle.transitions:
         try:
@@ -147,7 +142,7 @@ def trusted_config(bundle: TxProofBundle, genesis: Genesis, header: Header) -> C
             verify_commit(
                 suite,
                 genesis.chain_id,
-                ValidatorSet(config.validators_at(th.height), config.revoked_keys()),
+                ConsortiumView.of(config, th.height, suite, encoded=encoded).validators,
                 cert,
                 height=th.height,
                 block_hash=suite.hash(t.header),
@@ -156,7 +151,7 @@ def trusted_config(bundle: TxProofBundle, genesis: Genesis, header: Header) -> C
             raise VerificationError(f"governance path, block {th.height}: {e}") from None
         if th.config_hash != suite.hash(t.config):
             raise VerificationError(f"governance path, block {th.height}: config does not match")
-        config, config_hash, last = new, th.config_hash, th.height
+        config, encoded, config_hash, last = new, t.config, th.config_hash, th.height
     if header.height == 1:
         if header.prev_hash != suite.hash(genesis.encode()) or bundle.transitions:
             raise VerificationError("block 1 does not follow this genesis")

@@ -39,9 +39,9 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.consensus.evidence import EQUIVOCATION_PREFIX, MISBEHAVIOUR_CONTRACT
 from yulian.consensus.safety import CorruptSafetyData
-from yulian.consensus.votes import ValidatorSet
 from yulian.consensus.wal import WAL, WALCorrupted
 from yulian.execution.overlay import state_key
 from yulian.mempool.admission import AdmissionError
@@ -65,6 +65,7 @@ from yulian.sim.network import SimNetwork
 from yulian.sim.planted import replica_class, safety_class
 from yulian.sim.testnet import SimTestnet, load_testnet
 from yulian.sim.workload import Workload
+from yulian.types.consortium import ConsortiumConfig
 from yulian.types.encoding import EncodeError
 
 if TYPE_CHECKING:
@@ -97,7 +98,8 @@ class Cluster:
         self.genesis = genesis
         self.suite = self.net_info.suite
         self.chain_id = genesis.chain_id
-        self.validator_set = ValidatorSet(genesis.validators)
+        self.genesis_view = ConsortiumView.of(ConsortiumConfig.from_genesis(genesis), 1, self.suite)
+        self.validator_set = self.genesis_view.validators
         self.start_ms = genesis.time_ms + 1_000
         self.clock: SimClock[Event] = SimClock(self.start_ms)
         self.rng = random.Random(f"yulian-sim/{seed}/faults")
@@ -127,7 +129,7 @@ class Cluster:
         self.net.nodes = tuple(self.nodes)
         honest = frozenset(n.id for n in self.nodes.values() if n.honest)
         self.checker = Checker(
-            self.suite, self.chain_id, self.validator_set, honest, origin_ms=self.start_ms
+            self.suite, self.chain_id, self.genesis_view, honest, origin_ms=self.start_ms
         )
         self.epoch = 0  # fault epoch: bumped by every heal, cancels pending chaos actions
         self.in_chaos = False
@@ -199,7 +201,7 @@ class Cluster:
         )
         factory = replica_class(bugs)
         return factory(
-            self.genesis, self.suite, node.key, node.ledger, safety, wal, self.replica_config(node)
+            self.genesis, self.suite, node.ledger, safety, wal, self.replica_config(node)
         )
 
     # --- the run ----------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.execution.system.consortium import CONFIG_KEY, CONSORTIUM_CONTRACT, KIND_SCOPES
 from yulian.sdk.wallet import Wallet
 from yulian.sim.invariants import GOVERNANCE
@@ -316,11 +317,13 @@ class GovernanceDriver:
             self._fail(c, f"{step.describe()}: applied at {height} but no config was committed")
             return
         effective = height + VALIDATOR_SET_DELAY
-        if config.validators_at(effective) != step.expected:
-            got = _names(config.validators_at(effective))
+        view = ConsortiumView.of(config, effective, c.suite, encoded=data)
+        before_view = view.for_height(effective - 1)
+        if view.validator_list != step.expected:
+            got = _names(view.validator_list)
             self._fail(c, f"{step.describe()}: set at {effective} is [{got}]")
-        elif config.validators_at(effective - 1) != before:
-            got = _names(config.validators_at(effective - 1))
+        elif before_view.validator_list != before:
+            got = _names(before_view.validator_list)
             self._fail(c, f"{step.describe()}: set at {effective - 1} changed early: [{got}]")
 
     # --- txs ------------------------------------------------------------------------------

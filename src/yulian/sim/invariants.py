@@ -36,14 +36,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from yulian.consensus.consortium_view import ConsortiumView, view_of_stored
 from yulian.consensus.votes import InvalidCommit, ValidatorSet, verify_commit
 from yulian.crypto.suite import Suite
 from yulian.execution.system.consortium import CONFIG_KEY
 from yulian.ledger.store import Ledger
 from yulian.types.block import Block
 from yulian.types.commit import CommitCertificate
-from yulian.types.consortium import ConsortiumConfig
-from yulian.types.encoding import DecodeError, encode
+from yulian.types.encoding import DecodeError
 
 AGREEMENT = "agreement"
 VALIDITY = "validity"
@@ -81,7 +81,7 @@ class LivenessWindow:
 class Checker:
     suite: Suite
     chain_id: str
-    validators: ValidatorSet  # the genesis set: in force until a committed config changes it
+    genesis: ConsortiumView  # the genesis config: in force until a committed config changes it
     honest: frozenset[str]
     origin_ms: int = 0  # reported times are relative to the start of the run
     violations: list[Violation] = field(default_factory=list)
@@ -92,7 +92,7 @@ class Checker:
     sets: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # height -> (hash, node)
     signers: dict[int, set[str]] = field(default_factory=dict)  # height -> who signed a cert
     _verified: set[tuple[bytes, bytes, bytes]] = field(default_factory=set)
-    _configs: dict[bytes, ConsortiumConfig] = field(default_factory=dict)
+    _views: dict[bytes, ConsortiumView] = field(default_factory=dict)  # by config bytes
 
     # --- commits ----------------------------------------------------------------------------
     def on_commit(
@@ -201,15 +201,15 @@ class Checker:
         ``DecodeError`` for a config that does not decode."""
         data = ledger.get_at(CONFIG_KEY, height - 1) if height > 1 else None
         if data is None:
-            validators = self.validators
+            view = self.genesis.for_height(height)
         else:
-            config = self._configs.get(data)
-            if config is None:
-                config = self._configs[data] = ConsortiumConfig.decode(data)
-            validators = ValidatorSet(config.validators_at(height), config.revoked_keys())
-        return validators, self.suite.hash(
-            encode(tuple(v.to_value() for v in validators.validators))
-        )
+            known = self._views.get(data)
+            if known is None:
+                known = self._views[data] = view_of_stored(
+                    data, self.genesis.config, height, self.suite
+                )
+            view = known.for_height(height)
+        return view.validators, view.validators_hash
 
     def signature_counts(self) -> dict[str, int]:
         """Validator name -> heights at which an honest node's certificate carries its

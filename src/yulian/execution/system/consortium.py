@@ -28,6 +28,7 @@ from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import Any, ClassVar
 
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.crypto.membership import MembershipError, check_root
 from yulian.crypto.suite import Suite
 from yulian.crypto.x509 import CertificateError, parse_certificate, verify_signed_by
@@ -163,7 +164,11 @@ class ConsortiumContract(VotingContract):
 
     def m_validators(self, call: Call, args: tuple[Any, ...]) -> Value:
         height = int(args[0]) if args else call.block.height + 1
-        return [_validator_view(v) for v in self._config(call).validators_at(height)]
+        view = ConsortiumView.of(self._config(call), height, self._suite)
+        return [_validator_view(v) for v in view.validator_list]
+
+    def _view(self, config: ConsortiumConfig, call: Call) -> ConsortiumView:
+        return ConsortiumView.of(config, call.block.height, self._suite)
 
     # --- applying ---------------------------------------------------------------------
     def _decide(
@@ -240,7 +245,7 @@ class ConsortiumContract(VotingContract):
                         f"address is a host:port string of at most {MAX_ADDRESS_BYTES} bytes"
                     )
                 key = _bytes(public_key, "public_key")
-                if (org, key) in config.revoked_keys():
+                if (org, key) in self._view(config, call).revoked_keys:
                     raise SystemRevert("that public key is revoked")
                 validators.append(Validator(name, str(org), key, _power(power), address))
                 return config.with_validators(validators, from_height=effective)
@@ -293,7 +298,7 @@ class ConsortiumContract(VotingContract):
         except CertificateError as e:
             raise SystemRevert(f"not a certificate: {e}") from None
         cert_id = self._suite.hash(der)
-        if cert_id in config.revoked_ids():
+        if cert_id in self._view(config, call).revoked_ids:
             raise SystemRevert("that certificate is already revoked")
         org = config.organisation(info.org)
         if org is None:
@@ -309,7 +314,9 @@ class ConsortiumContract(VotingContract):
 
 
 def config_view(config: ConsortiumConfig, height: int) -> dict[str, Value]:
-    """The config for readers (API, CLI): names, keys in hex, certificates by fingerprint."""
+    """The config for readers (API, CLI): names, keys in hex, certificates by fingerprint.
+    It shows the schedule and decides nothing, so it reads the schedule itself rather than
+    assemble a ``ConsortiumView`` (it has no suite)."""
     return {
         "organisations": [o.name for o in config.organisations],
         "validators": [_validator_view(v) for v in config.validators_at(height + 1)],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from yulian.consensus.consortium_view import ConsortiumView
 from yulian.consensus.evidence import (
     MISBEHAVIOUR_CONTRACT,
     DuplicateVoteEvidence,
@@ -39,7 +40,8 @@ class MisbehaviourContract(SystemContract):
             height = DuplicateVoteEvidence.decode(args[0]).first.height
         except DecodeError as e:
             raise SystemRevert(f"invalid evidence: evidence does not decode: {e}") from None
-        validators = config_in_force(call.view, self._default, height).validators_at(height)
+        config = config_in_force(call.view, self._default, height)
+        validators = ConsortiumView.of(config, height, self._suite).validator_list
         try:
             key, record = apply_misbehaviour(args[0], self._suite, self._chain_id, validators)
         except InvalidEvidence as e:
