@@ -354,6 +354,28 @@ def test_language_switch_changes_the_texts(page: Page, chain: Chain) -> None:
     expect(page.locator("h1")).to_have_text("链概览")
 
 
+def test_the_navigation_leads_to_the_privacy_and_trace_pages(page: Page, chain: Chain) -> None:
+    open_page(page, chain)
+    privacy, trace = (
+        page.locator("nav a[data-page=privacy]"),
+        page.locator("nav a[data-page=trace]"),
+    )
+    expect(privacy).to_have_text("隐私与留痕")
+    expect(trace).to_have_text("产品溯源")
+    page.locator("#lang-switch").click()
+    expect(privacy).to_have_text("Private data & access trail")
+    expect(trace).to_have_text("Product trace")
+    page.locator("#lang-switch").click()
+    expect(privacy).to_have_text("隐私与留痕")
+    trace.click()
+    expect(page.locator("#batch-input")).to_be_visible()  # the trace page's batch search
+    assert page.url.split("?")[0].endswith("/trace.html")
+    page.go_back()
+    privacy.click()
+    expect(page.locator("h1")).to_contain_text("隐私数据与访问留痕")
+    assert page.url.endswith("/privacy.html")
+
+
 def test_pages_fit_a_phone(browser: Browser, chain: Chain) -> None:
     context = browser.new_context(viewport=PHONE)
     context.set_default_timeout(TIMEOUT_MS)

@@ -94,6 +94,9 @@ def test_the_stories_are_listed() -> None:
     ]
     assert names == list(STORIES) and set(EXPECTED) == set(STORIES)
     assert "溯源 trace" in r.stdout
+    lines = [line for line in r.stdout.splitlines() if line.strip()]
+    title_columns = {len(line) - len(line.split(maxsplit=1)[1]) for line in lines}
+    assert len(title_columns) == 1, r.stdout  # every title starts in the same column
     bad = subprocess.run(
         yulian("demo", "nope"), capture_output=True, text=True, timeout=60, env=plain_env()
     )

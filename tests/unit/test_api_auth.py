@@ -2,7 +2,8 @@
 member — as ``ctx.sender`` of a query too — and every way a signature can be wrong, stale,
 replayed or from outside the consortium is a 401 with its own code; rate limits answer 429
 with ``Retry-After``; the OpenAPI document declares the four headers and which routes take
-them; private values never travel over plain HTTP to another host."""
+them; private values never travel over plain HTTP to another host. Every read route, and the
+event stream's handshake, spends the caller's bucket (decision 0093)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from yulian.api.app import create_asgi
 from yulian.api.auth import ApiOptions, RateLimiter
@@ -148,3 +152,62 @@ async def test_private_values_never_travel_over_plain_http_to_another_host(api: 
     assert response.status_code == 403 and response.json()["code"] == "tls_required"
     status = await api.http.get("/v1/private/status")
     assert status.status_code == 401 and status.json()["code"] == "authentication_required"
+
+
+#: Every read route that shows contract data, lists or governance: each spends the caller's
+#: rate limit (decision 0093), so after the one token of the bucket each answers 429.
+LIMITED_READS = (
+    "/v1/state/evidence",
+    f"/v1/txs/{'ab' * 32}/writes",
+    "/v1/events",
+    "/v1/events?contract=evidence",
+    "/v1/blocks",
+    "/v1/blocks/1/txs",
+    "/v1/validators/stats",
+    "/v1/genesis",
+    "/v1/contracts",
+    "/v1/contracts/evidence",
+    "/v1/proposals",
+)
+
+
+async def test_every_read_route_spends_the_callers_rate_limit(tmp_path: Path) -> None:
+    async for api in _api(tmp_path, "standard", ApiOptions(rate_per_s=0.01, rate_burst=1)):
+        first = await api.http.get("/v1/state/evidence")
+        assert first.status_code == 200, first.json()
+        for path in LIMITED_READS:
+            r = await api.http.get(path)
+            assert r.status_code == 429, (path, r.status_code)
+            assert r.json()["code"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
+        # a member has its own bucket, spent by the same routes
+        member = await api.http.get("/v1/events", headers=api.signed("GET", "/v1/events"))
+        assert member.status_code == 200, member.json()
+        again = await api.http.get("/v1/events", headers=api.signed("GET", "/v1/events"))
+        assert again.status_code == 429
+
+
+def test_the_stream_handshake_spends_the_rate_limit_and_checks_the_signature(
+    tmp_path: Path,
+) -> None:
+    layout = init_network(tmp_path / "net", orgs=1)
+    node = Node(load_config(layout.nodes[0].config))
+    try:
+        app = create_asgi(ReadModel(node), options=ApiOptions(rate_per_s=0.01, rate_burst=1))
+        wallet = Wallet.from_network(layout.root, "org1", "client1")
+        forged = auth_headers(wallet, node.chain_id, "GET", "/v1/other", b"")
+        subscribe = '{"type": "subscribe", "blocks": true}'
+        with TestClient(app) as client:  # its address is not loopback: it is limited
+            closes = []
+            for headers in (forged, {}):
+                with client.websocket_connect("/v1/events/stream", headers=headers) as ws:
+                    with pytest.raises(WebSocketDisconnect) as closed:
+                        ws.send_text(subscribe)
+                        ws.receive_text()
+                    closes.append((closed.value.code, closed.value.reason.split(":")[0]))
+                if not closes[1:]:  # after the forged one, which spent no token: the token
+                    with client.websocket_connect("/v1/events/stream") as ws:
+                        ws.send_text(subscribe)
+                        assert orjson.loads(ws.receive_text())[-1]["type"] == "live"
+        assert closes == [(4401, "bad_signature"), (4429, "rate_limited")]
+    finally:
+        node.close()

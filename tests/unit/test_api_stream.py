@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
+from yulian.api.auth import Caller, ContractFilter, ReadGuard
 from yulian.api.events import CursorError, format_cursor, parse_cursor
 from yulian.api.port import CommittedBlock
 from yulian.api.stream import EventStream, StreamRequest, StreamRequestError, parse_request
@@ -95,6 +96,11 @@ async def chain(tmp_path: Path) -> AsyncIterator[Chain]:
         await node.stop()
 
 
+def anonymous(chain: Chain) -> ContractFilter:
+    """What an anonymous caller may read (everything: no read policy is voted here)."""
+    return ReadGuard(chain.reads).readable(Caller(None, "127.0.0.1"))
+
+
 def request(**kwargs: Any) -> StreamRequest:
     fields: dict[str, Any] = {
         "blocks": False,
@@ -117,7 +123,7 @@ async def collect(
     """Messages of a fresh stream until ``until(messages)`` holds; ``meanwhile`` (a coroutine)
     runs after the stream subscribed to the feed and before it reads anything."""
     subscription = chain.reads.commits.subscribe(req.queue)
-    stream = EventStream(chain.reads, req, subscription)
+    stream = EventStream(chain.reads, req, subscription, anonymous(chain))
     if meanwhile is not None:
         await meanwhile
     messages: list[dict[str, Any]] = []
@@ -236,7 +242,7 @@ async def test_filters_txs_and_blocks_select_what_they_say(chain: Chain) -> None
 async def test_a_live_block_is_framed_once_for_equal_subscriptions(chain: Chain) -> None:
     feed = chain.reads.commits
     subs = [feed.subscribe() for _ in range(3)]
-    streams = [EventStream(chain.reads, request(), s) for s in subs]
+    streams = [EventStream(chain.reads, request(), s, anonymous(chain)) for s in subs]
     iterators = [s.frames() for s in streams]
     for it in iterators:
         await it.__anext__()  # the replay's end: the live marker

@@ -1,25 +1,34 @@
 """The state commitment: LtHash16 over the suite's hash, and the state root built on it.
 
-What is proven here: the XOF is exactly HMAC-H in counter mode (checked against Python's
-``hmac`` for SHA-256 and against the independent pure-Python SM3 of ``gmssl`` for the gm
-suite); the hash of a set does not depend on order, adding then removing is the identity and
-the hash of a union is the sum of the parts' hashes; the root moved block by block equals the
-root recomputed from all the state's versions, also when a key's history window overflows;
-and the vectors are pinned (a change is a consensus change).
+What is proven here: the XOF is exactly SHAKE128 over the domain and ``H(e)`` in the standard
+suite (checked against pycryptodomex's own Keccak, which ``gmssl`` brings in) and HMAC-SM3 in
+counter mode in the gm suite (checked against the independent pure-Python SM3 of ``gmssl``);
+the hash of a set does not depend on order, adding then removing is the identity and the hash
+of a union is the sum of the parts' hashes; the root moved block by block equals the root
+recomputed from all the state's versions, also when a key's history window overflows; and the
+vectors are pinned (a change is a consensus change).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import random
 import struct
 
 import pytest
+from Cryptodome.Hash import SHAKE128
 from gmssl import func, sm3
 
 from yulian.contracts.host import MAX_HISTORY
-from yulian.crypto.lthash import EMPTY_SUM, SUM_BYTES, XOF_KEY, add_sums, element_vector, lthash
+from yulian.crypto.lthash import (
+    EMPTY_SUM,
+    SUM_BYTES,
+    XOF_DOMAIN,
+    XOF_KEY,
+    add_sums,
+    element_vector,
+    lthash,
+)
 from yulian.crypto.suite import get_suite
 from yulian.execution.roots import (
     EMPTY_STATE_SUM,
@@ -45,14 +54,16 @@ def _hmac_sm3(key: bytes, message: bytes) -> bytes:
     return _gmssl_sm3(bytes(b ^ 0x5C for b in block) + inner)
 
 
-def test_the_standard_xof_is_hmac_sha256_in_counter_mode() -> None:
+def _shake128(data: bytes, size: int) -> bytes:
+    """SHAKE128 (FIPS 202) by pycryptodomex, not by the OpenSSL that ``hashlib`` calls."""
+    return bytes(SHAKE128.new(data).read(size))
+
+
+def test_the_standard_xof_is_shake128_by_an_independent_keccak() -> None:
     suite = get_suite("standard")
     element = b"an element"
     seed = hashlib.sha256(element).digest()
-    expected = b"".join(
-        hmac.new(XOF_KEY, seed + i.to_bytes(4, "big"), hashlib.sha256).digest()
-        for i in range(1, SUM_BYTES // 32 + 1)
-    )
+    expected = _shake128(XOF_DOMAIN + seed, SUM_BYTES)
     assert element_vector(suite, element) == expected
 
 
@@ -94,7 +105,7 @@ def test_lthash_refuses_a_sum_of_the_wrong_size() -> None:
 
 # Pinned: the root of a fixed state in each suite. A change here is a consensus change.
 PINNED_ROOTS = {
-    "standard": "7c7476aa018c43fc511534f54782fafc22e749568a79a4a9a39eae70e1df675a",
+    "standard": "d9188f47727ed402c2cc996a108ca707a6b622bc95ad1dd8d365ac6cb6054c2b",
     "gm": "748e0a4255f70ebd77df2ea60ff52244808826419a472f73661d3ac8e579a764",
 }
 
@@ -109,20 +120,16 @@ def _fixed_state() -> list[tuple[bytes, int, bytes | None]]:
 
 
 def _reference_lthash(name: str, elements: list[bytes]) -> bytes:
-    """LtHash16 written out with plain ints, from the counter-mode HMAC of the XOF."""
-    digest = hashlib.sha256 if name == "standard" else None
+    """LtHash16 written out with plain ints, from the independent XOFs above."""
     lanes = [0] * (SUM_BYTES // 2)
     for element in elements:
-        if digest is not None:
-            seed = digest(element).digest()
-            blocks = [
-                hmac.new(XOF_KEY, seed + i.to_bytes(4, "big"), digest).digest()
-                for i in range(1, 65)
-            ]
+        if name == "standard":
+            vector_bytes = _shake128(XOF_DOMAIN + hashlib.sha256(element).digest(), SUM_BYTES)
         else:
             seed = _gmssl_sm3(element)
             blocks = [_hmac_sm3(XOF_KEY, seed + i.to_bytes(4, "big")) for i in range(1, 65)]
-        vector = struct.unpack("<1024H", b"".join(blocks))
+            vector_bytes = b"".join(blocks)
+        vector = struct.unpack("<1024H", vector_bytes)
         lanes = [(a + b) % 65536 for a, b in zip(lanes, vector, strict=True)]
     return struct.pack("<1024H", *lanes)
 

@@ -419,7 +419,7 @@ def create_app(
         )
 
     install_private_api(app, port, private, auth)
-    hub = StreamHub(port)
+    hub = StreamHub(port, auth, guard)
     app.state.stream_hub = hub
 
     @app.websocket("/v1/events/stream")
@@ -427,9 +427,9 @@ def create_app(
         await hub.serve(websocket)
 
     for routes in (
-        read_routes.router(port),
-        event_routes.router(port),
-        governance_routes.router(port),
+        read_routes.router(port, auth, guard),
+        event_routes.router(port, auth, guard),
+        governance_routes.router(port, auth),
         metrics_routes.router(port, hub),
     ):
         app.include_router(routes)

@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from yulian.api.port import NodePort
 from yulian.api.problems import Problem
@@ -138,9 +138,9 @@ class Authenticator:
         self._membership = (height, config, membership)
         return membership
 
-    def caller(self, request: Request, body: bytes = b"") -> Caller:
-        """The caller of ``request`` (whose body is ``body``), rate-limited; raises
-        ``Problem``."""
+    def caller(self, request: HTTPConnection, body: bytes = b"") -> Caller:
+        """The caller of ``request`` (whose body is ``body``; a WebSocket handshake is a
+        ``GET`` without one), rate-limited; raises ``Problem``."""
         address = request.client.host if request.client is not None else ""
         headers = request.headers
         if not any(h in headers for h in AUTH_HEADERS):
@@ -157,7 +157,7 @@ class Authenticator:
             retry = max(1, int(wait + 0.999))
             raise RateLimited(retry)
 
-    def _verify(self, request: Request, headers: Mapping[str, str], body: bytes) -> Identity:
+    def _verify(self, request: HTTPConnection, headers: Mapping[str, str], body: bytes) -> Identity:
         missing = [h for h in AUTH_HEADERS if h not in headers]
         if missing:
             raise Problem("malformed_auth", 401, f"a signed request also needs {missing[0]}")
@@ -190,7 +190,12 @@ class Authenticator:
         if query:
             target += "?" + query
         message = request_sign_bytes(
-            self.port.chain_id, request.method, target, time_ms, nonce, self.suite.hash(body)
+            self.port.chain_id,
+            request.scope.get("method", "GET"),
+            target,
+            time_ms,
+            nonce,
+            self.suite.hash(body),
         )
         if not self.suite.verify(identity.public_key, message, signature):
             raise Problem(
@@ -269,15 +274,26 @@ class ReadGuard:
         if contract not in BUILT_IN_POLICIES:
             self.require(caller, contract)
 
-    def require(self, caller: Caller, contract: str) -> None:
-        policy = self.policy(contract)
+    def allows(self, caller: Caller, contract: str) -> bool:
+        return self._allows(caller, self.policy(contract))
+
+    @staticmethod
+    def _allows(caller: Caller, policy: ReadPolicy) -> bool:
         i = caller.identity
-        allowed = policy.allows(
+        return policy.allows(
             i.org if i is not None else None,
             i.role if i is not None else "anonymous",
             i.attributes if i is not None else {},
         )
-        if allowed:
+
+    def readable(self, caller: Caller) -> ContractFilter:
+        """Which contracts ``caller`` may read, asked once per contract and head height."""
+        return ContractFilter(self, caller)
+
+    def require(self, caller: Caller, contract: str) -> None:
+        policy = self.policy(contract)
+        i = caller.identity
+        if self._allows(caller, policy):
             return
         if i is None:
             raise Problem(
@@ -291,3 +307,23 @@ class ReadGuard:
             403,
             f"{caller.describe()} may not read {contract!r} (its read policy is {policy.text()!r})",
         )
+
+
+class ContractFilter:
+    """The contracts one caller may read: for answers that mix contracts (an unfiltered event
+    page or stream, a tx's writes), which leave out what the caller may not see (decision
+    0093). Policies change by governance, so answers are kept for one head height."""
+
+    def __init__(self, guard: ReadGuard, caller: Caller) -> None:
+        self._guard = guard
+        self.caller = caller
+        self._height = -1
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, contract: str, height: int) -> bool:
+        if height != self._height:
+            self._height, self._known = height, {}
+        known = self._known.get(contract)
+        if known is None:
+            known = self._known[contract] = self._guard.allows(self.caller, contract)
+        return known

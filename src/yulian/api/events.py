@@ -7,6 +7,10 @@ position of an event (``ledger/events.py``), so "strictly after this cursor" res
 where a reader stopped, on any node, across restarts. The stream (``stream.py``) gives block
 and tx messages cursors in the same order: a tx's message sorts after its events, a block's
 after all of its txs.
+
+Events follow their contract's read policy (decision 0093): a page or a stream filter that
+names a contract the caller may not read is refused (401/403, as ``/v1/query``); one that
+names none leaves out the events of contracts the caller may not read.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from __future__ import annotations
 import re
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from yulian.api.auth import Authenticator, ReadGuard
 from yulian.api.limits import (
     DEFAULT_EVENTS_PAGE,
     EVENT_SCAN,
@@ -106,7 +111,7 @@ def event_filter(
     )
 
 
-def router(port: NodePort) -> APIRouter:
+def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
     api = APIRouter()
 
     @api.get(
@@ -119,9 +124,15 @@ def router(port: NodePort) -> APIRouter:
         "WebSocket `/v1/events/stream` sends the same events, then follows new blocks "
         "(docs/api.md, `EventStream*` schemas).",
         response_model=None,
-        responses=answers(EventsPage, (400, "malformed_request, malformed_cursor")),
+        responses=answers(
+            EventsPage,
+            (400, "malformed_request, malformed_cursor"),
+            (401, "authentication_required"),
+            (403, "read_not_allowed"),
+        ),
     )
     async def events(
+        request: Request,
         contract: str | None = Query(None, min_length=1, max_length=MAX_NAME_LEN, pattern=NO_NUL),
         name: str | None = Query(None, min_length=1, max_length=MAX_NAME_LEN, pattern=NO_NUL),
         key_prefix: str = Query("", pattern=HEX_PREFIX_PATTERN, description="hex"),
@@ -134,6 +145,10 @@ def router(port: NodePort) -> APIRouter:
     ) -> Response:
         if after is not None and from_height is not None:
             raise Problem("malformed_request", 400, "give after or from_height, not both")
+        caller = auth.caller(request)
+        if contract is not None:
+            guard.require(caller, contract)
+        readable = guard.readable(caller)
         start: EventCursor | None = None
         if after is not None:
             try:
@@ -148,7 +163,7 @@ def router(port: NodePort) -> APIRouter:
         body = b"".join(
             (
                 b'{"events":[',
-                b",".join(event_json(e) for e in page.events),
+                b",".join(event_json(e) for e in page.events if readable(e.contract, page.head)),
                 b'],"next_after":',
                 orjson.dumps(format_cursor(page.next_after) if page.next_after else None),
                 b',"exhausted":',

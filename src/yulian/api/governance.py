@@ -5,15 +5,19 @@ contracts with who approved them, at which height, in which tx, and what they ch
 The node derives all of it from committed state and the event index (``node/govreads.py``);
 ``POST /v1/query`` on the system contracts answers for the head only and knows no heights or
 tx ids.
+
+All of it is the state of ``consortium`` and ``lifecycle``, public by construction (their read
+policy is built in, docs/privacy.md); each route still spends the caller's rate limit.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from yulian.api.auth import Authenticator
 from yulian.api.limits import DEFAULT_LIST, MAX_LIST, MAX_NAME_LEN, MAX_PROPOSAL_ID, MAX_VERSION_LEN
 from yulian.api.openapi import answers
 from yulian.api.port import NodePort
@@ -33,7 +37,7 @@ Scope = Literal["consortium", "lifecycle"]
 Status = Literal["open", "applied", "failed", "expired"]
 
 
-def router(port: NodePort) -> APIRouter:
+def router(port: NodePort, auth: Authenticator) -> APIRouter:
     api = APIRouter()
     name_param = Path(min_length=1, max_length=MAX_NAME_LEN, pattern=NAME)
 
@@ -43,7 +47,8 @@ def router(port: NodePort) -> APIRouter:
         response_model=None,
         responses=answers(ContractsView),
     )
-    async def contracts() -> Response:
+    async def contracts(request: Request) -> Response:
+        auth.caller(request)
         return json_response({"contracts": port.contracts()})
 
     @api.get(
@@ -54,7 +59,8 @@ def router(port: NodePort) -> APIRouter:
         response_model=None,
         responses=answers(ContractDetail, (400, "malformed_request"), (404, "unknown_contract")),
     )
-    async def contract(name: str = name_param) -> Response:
+    async def contract(request: Request, name: str = name_param) -> Response:
+        auth.caller(request)
         detail = port.contract(name)
         if detail is None:
             raise Problem("unknown_contract", 404, f"no contract named {name!r}")
@@ -71,11 +77,13 @@ def router(port: NodePort) -> APIRouter:
         ),
     )
     async def contract_code(
+        request: Request,
         name: str = name_param,
         version: str | None = Query(
             None, min_length=1, max_length=MAX_VERSION_LEN, pattern=VERSION
         ),
     ) -> Response:
+        auth.caller(request)
         if port.contract(name) is None:
             raise Problem("unknown_contract", 404, f"no contract named {name!r}")
         code = port.contract_code(name, version)
@@ -94,11 +102,13 @@ def router(port: NodePort) -> APIRouter:
         responses=answers(ProposalsView, (400, "malformed_request")),
     )
     async def proposals(
+        request: Request,
         scope: Scope | None = Query(None),
         status: Status | None = Query(None),
         before_id: int | None = Query(None, ge=1, le=MAX_PROPOSAL_ID),
         limit: int = Query(DEFAULT_LIST, ge=1, le=MAX_LIST),
     ) -> Response:
+        auth.caller(request)
         if before_id is not None and scope is None:
             raise Problem("malformed_request", 400, "before_id pages within one scope: give scope")
         return json_response({"proposals": port.proposals(scope, status, before_id, limit)})
@@ -110,9 +120,11 @@ def router(port: NodePort) -> APIRouter:
         responses=answers(ProposalView, (400, "malformed_request"), (404, "unknown_proposal")),
     )
     async def proposal(
+        request: Request,
         scope: Scope = Path(),
         proposal_id: int = Path(ge=1, le=MAX_PROPOSAL_ID),
     ) -> Response:
+        auth.caller(request)
         found = port.proposal(scope, proposal_id)
         if found is None:
             raise Problem("unknown_proposal", 404, f"no {scope} proposal {proposal_id}")

@@ -60,6 +60,33 @@ GUARDED: dict[tuple[str, str], tuple[bool, dict[int, str]]] = {
             429: "rate_limited",
         },
     ),
+    **{
+        (path, "get"): (
+            True,
+            {
+                401: "authentication_required, bad_signature, malformed_auth, stale_request",
+                403: "read_not_allowed",
+                429: "rate_limited",
+            },
+        )
+        # decision 0093: a contract's keys, a tx's writes, events (and the stream's handshake)
+        for path in ("/v1/state/{contract}", "/v1/txs/{tx_id}/writes", "/v1/events")
+    },
+    **{
+        (path, "get"): (True, {429: "rate_limited"})
+        for path in (
+            "/v1/genesis",
+            "/v1/blocks",
+            "/v1/blocks/by-hash/{block_hash}",
+            "/v1/blocks/{height}/txs",
+            "/v1/validators/stats",
+            "/v1/contracts",
+            "/v1/contracts/{name}",
+            "/v1/contracts/{name}/code",
+            "/v1/proposals",
+            "/v1/proposals/{scope}/{proposal_id}",
+        )
+    },
     ("/v1/private/reads/{access_id}", "get"): (False, {429: "rate_limited"}),
     ("/v1/private/status", "get"): (False, {429: "rate_limited"}),
 }

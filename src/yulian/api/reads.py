@@ -2,16 +2,20 @@
 txs, a tx's state writes, a contract's keys, the validators' signing record.
 
 Each answers one page of a list in one request (the explorer needed one request per block or
-per tx before), bounded by ``limit`` (``api/limits.py``), from committed data only.
+per tx before), bounded by ``limit`` (``api/limits.py``), from committed data only. Every
+route spends the caller's rate limit; a contract's keys follow its read policy, and a tx's
+writes the policy of the contract the tx called, leaving out the writes to contracts the
+caller may not read (decision 0093). Blocks, their txs' calls and signers stay public.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from yulian.api.auth import Authenticator, ReadGuard
 from yulian.api.limits import (
     DEFAULT_LIST,
     DEFAULT_WINDOW,
@@ -58,7 +62,7 @@ def summary_view(s: BlockSummary) -> dict[str, Any]:
     }
 
 
-def router(port: NodePort) -> APIRouter:
+def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
     api = APIRouter()
     genesis = port.genesis
     genesis_file = genesis.to_json().encode("utf-8")
@@ -72,7 +76,8 @@ def router(port: NodePort) -> APIRouter:
         response_model=None,
         responses={200: GENESIS_ANSWER},
     )
-    async def get_genesis() -> Response:
+    async def get_genesis(request: Request) -> Response:
+        auth.caller(request)
         return Response(
             genesis_file,
             media_type="application/json",
@@ -88,9 +93,11 @@ def router(port: NodePort) -> APIRouter:
         responses=answers(BlocksPage, (400, "malformed_request")),
     )
     async def list_blocks(
+        request: Request,
         before: int | None = Query(None, ge=1, le=MAX_HEIGHT),
         limit: int = Query(DEFAULT_LIST, ge=1, le=MAX_LIST),
     ) -> Response:
+        auth.caller(request)
         top = port.head().height + 1 if before is None else before
         blocks = port.block_summaries(top, limit)
         last = blocks[-1].header.height if blocks else 1
@@ -108,8 +115,10 @@ def router(port: NodePort) -> APIRouter:
         responses=answers(BlockView, (400, "malformed_request"), (404, "unknown_block")),
     )
     async def block_by_hash(
+        request: Request,
         block_hash: str = Path(pattern=BLOCK_HASH, description="hex"),
     ) -> Response:
+        auth.caller(request)
         height = port.block_height(bytes.fromhex(block_hash))
         record = port.block(height) if height is not None else None
         if record is None:
@@ -125,10 +134,12 @@ def router(port: NodePort) -> APIRouter:
         responses=answers(BlockTxsView, (400, "malformed_request"), (404, "unknown_block")),
     )
     async def block_txs(
+        request: Request,
         height: int = Path(ge=1, le=MAX_HEIGHT),
         offset: int = Query(0, ge=0, le=MAX_TXS_PER_BLOCK),
         limit: int = Query(DEFAULT_LIST, ge=1, le=MAX_LIST),
     ) -> Response:
+        auth.caller(request)
         txs = port.block_txs(height, offset, limit)
         summaries = port.block_summaries(height + 1, 1) if txs is not None else []
         if txs is None or not summaries or summaries[0].header.height != height:
@@ -169,14 +180,25 @@ def router(port: NodePort) -> APIRouter:
         responses=answers(
             TxWritesView,
             (400, "malformed_id"),
+            (401, "authentication_required"),
+            (403, "read_not_allowed"),
             (404, "unknown_tx"),
             (409, "historical_scan_unavailable"),
             (503, "read_busy"),
         ),
     )
-    async def tx_writes(tx_id: str = Path(pattern=TX_ID, description="hex")) -> Response:
+    async def tx_writes(
+        request: Request, tx_id: str = Path(pattern=TX_ID, description="hex")
+    ) -> Response:
+        caller = auth.caller(request)
         ident = bytes.fromhex(tx_id)
         status = port.tx_status(ident)
+        committed = status.status == "committed"
+        called = port.block_txs(status.height, status.index, 1) if committed else None
+        if called:  # before the re-execution: a refused caller costs no block's work
+            guard.require(caller, called[0].contract)
+        readable = guard.readable(caller)
+        head = port.head().height
         try:
             writes = await port.tx_writes(ident) if status.status == "committed" else None
         except ReadBusy as e:
@@ -193,6 +215,8 @@ def router(port: NodePort) -> APIRouter:
         out = []
         for key, value in writes:
             contract, _, name = key.partition(b"\x00")
+            if not readable(contract.decode("utf-8", "replace"), head):
+                continue
             out.append(
                 {
                     "contract": contract.decode("utf-8", "replace"),
@@ -212,9 +236,15 @@ def router(port: NodePort) -> APIRouter:
         "each with the block that last wrote it and its value's size. Continue with "
         "`after=next_after`.",
         response_model=None,
-        responses=answers(StateKeysView, (400, "malformed_request, key_too_long")),
+        responses=answers(
+            StateKeysView,
+            (400, "malformed_request, key_too_long"),
+            (401, "authentication_required"),
+            (403, "read_not_allowed"),
+        ),
     )
     async def state_keys(
+        request: Request,
         contract: str = Path(min_length=1, max_length=MAX_NAME_LEN, pattern=NO_NUL_OR_SLASH),
         prefix: str = Query("", max_length=MAX_STATE_KEY_BYTES, pattern=NO_NUL),
         after: str | None = Query(
@@ -230,6 +260,7 @@ def router(port: NodePort) -> APIRouter:
                     400,
                     f"contract, NUL and key are {size} UTF-8 bytes; at most {MAX_STATE_KEY_BYTES}",
                 )
+        guard.require(auth.caller(request), contract)
         height = port.head().height
         keys = port.state_keys(contract, prefix, after, limit)
         return json_response(
@@ -252,8 +283,10 @@ def router(port: NodePort) -> APIRouter:
         responses=answers(ValidatorStatsView, (400, "malformed_request")),
     )
     async def validator_stats(
+        request: Request,
         window: int = Query(DEFAULT_WINDOW, ge=1, le=MAX_WINDOW),
     ) -> Response:
+        auth.caller(request)
         return json_response(port.validator_stats(window))
 
     return api

@@ -18,7 +18,14 @@ feed without costing the commit path anything, and disconnected here with close 
 resumes from its last cursor). A frame that cannot leave within ``SEND_TIMEOUT_S`` ends the
 same way. The replay reads the ledger a page at a time and lets the event loop run between
 frames. A live block's events, their JSON and each distinct subscription's frame are computed
-once and shared by every subscriber (``CommittedBlock.shared``).
+once and shared by every subscriber that sees the same (``CommittedBlock.shared``).
+
+Who may see what (decision 0093): the handshake is authenticated like a REST request (the
+four signed-request headers on the ``GET`` that opens the WebSocket, ``api/auth.py``) and
+spends the caller's rate limit. A filter naming a contract the caller may not read refuses
+the subscription (close 4401 anonymous, 4403 a member outside the policy; 4429 over the rate
+limit); a filter naming none leaves out events of contracts the caller may not read. Block
+and tx messages carry only what is public (headers, tx ids and statuses).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import orjson
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from yulian.api.auth import Authenticator, Caller, ContractFilter, ReadGuard
 from yulian.api.events import (
     block_cursor,
     event_filter,
@@ -59,6 +67,7 @@ from yulian.api.port import (
     SubscriptionDropped,
     TooManySubscribers,
 )
+from yulian.api.problems import Problem
 from yulian.api.schemas_reads import EventStreamSubscribe
 from yulian.ledger.events import EventCursor, EventFilter
 
@@ -71,6 +80,10 @@ CLOSE_INTERNAL = 1011
 CLOSE_TRY_LATER = 1013  # too many subscribers
 CLOSE_BAD_REQUEST = 4400  # the subscribe message is missing, malformed or over a limit
 CLOSE_SLOW = 4408  # fell its queue behind (or a frame could not leave): resume from the cursor
+CLOSE_UNAUTHORISED = 4401  # the handshake's signature failed, or a filter needs a member
+CLOSE_NOT_ALLOWED = 4403  # a filter names a contract the caller's organisation may not read
+CLOSE_RATE_LIMITED = 4429  # over the caller's rate limit; the reason says when to retry
+PROBLEM_CLOSES = {401: CLOSE_UNAUTHORISED, 403: CLOSE_NOT_ALLOWED, 429: CLOSE_RATE_LIMITED}
 CLOSE_REASONS = {
     CLOSE_NORMAL: "closed",
     CLOSE_NODE_STOPPING: "node_stopping",
@@ -78,6 +91,9 @@ CLOSE_REASONS = {
     CLOSE_TRY_LATER: "too_many_subscribers",
     CLOSE_BAD_REQUEST: "bad_request",
     CLOSE_SLOW: "slow_consumer",
+    CLOSE_UNAUTHORISED: "unauthorised",
+    CLOSE_NOT_ALLOWED: "read_not_allowed",
+    CLOSE_RATE_LIMITED: "rate_limited",
 }
 CLOSE_WAIT_S = 2.0  # a close frame that cannot leave by then is given up on
 REPLAY_PAGE = 1000  # events per ledger read during the replay
@@ -137,9 +153,19 @@ def parse_request(text: str | bytes) -> StreamRequest:
 class EventStream:
     """The frames of one subscription: the replay below ``start_height``, then live blocks."""
 
-    def __init__(self, port: NodePort, request: StreamRequest, subscription: Subscription) -> None:
+    def __init__(
+        self,
+        port: NodePort,
+        request: StreamRequest,
+        subscription: Subscription,
+        readable: ContractFilter,
+    ) -> None:
         self._port = port
         self.request = request
+        self._readable = readable
+        identity = readable.caller.identity
+        #: subscriptions that get the same messages from a block share its frames
+        self.key = (*request.key, identity.id if identity is not None else None)
         self._subscription = subscription
         self.live_from = subscription.start_height
         r = request
@@ -192,7 +218,8 @@ class EventStream:
             for e in page.events:
                 if e.cursor.height >= self.live_from:
                     return
-                yield e.cursor, event_json(e)
+                if self._readable(e.contract, page.head):
+                    yield e.cursor, event_json(e)
             if (
                 page.exhausted
                 or page.next_after is None
@@ -242,7 +269,7 @@ class EventStream:
     # --- live blocks -----------------------------------------------------------------------------
     def _live_frames(self, block: CommittedBlock) -> tuple[bytes, ...]:
         """This subscription's frames of ``block`` (shared with equal subscriptions)."""
-        key = self.request.key
+        key = self.key
         if key not in block.shared:
             block.shared[key] = self._build_frames(block)
         frames = block.shared[key]
@@ -261,6 +288,8 @@ class EventStream:
                 jsons = block.shared["event_json"] = tuple(event_json(e) for e in events)
             assert isinstance(jsons, tuple)
             for e, message in zip(events, jsons, strict=True):
+                if not self._readable(e.contract, block.height):
+                    continue
                 if any(f.matches(e.contract, e.name, e.key, e.payload) for f in r.filters):
                     items.append((e.cursor, message))
         for tx_id in r.txs:
@@ -343,8 +372,16 @@ def _tx_json(
 class StreamHub:
     """Every event-stream connection of the node: their number and how they ended."""
 
-    def __init__(self, port: NodePort, max_subscribers: int = MAX_STREAM_SUBSCRIBERS) -> None:
+    def __init__(
+        self,
+        port: NodePort,
+        auth: Authenticator,
+        guard: ReadGuard,
+        max_subscribers: int = MAX_STREAM_SUBSCRIBERS,
+    ) -> None:
         self._port = port
+        self._auth = auth
+        self._guard = guard
         self.max_subscribers = max_subscribers
         self.subscribers = 0
         self.frames_sent = 0
@@ -353,6 +390,11 @@ class StreamHub:
     async def serve(self, websocket: WebSocket) -> None:
         """One connection, from the handshake to its close code."""
         await websocket.accept()
+        try:
+            caller = self._auth.caller(websocket)
+        except Problem as e:
+            await self._refuse(websocket, e)
+            return
         try:
             text = await asyncio.wait_for(websocket.receive_text(), SUBSCRIBE_TIMEOUT_S)
             request = parse_request(text)
@@ -364,6 +406,11 @@ class StreamHub:
             return
         except WebSocketDisconnect:
             return
+        try:
+            readable = self._admit(caller, request)
+        except Problem as e:
+            await self._refuse(websocket, e)
+            return
         if self.subscribers >= self.max_subscribers:
             await self._close(websocket, CLOSE_TRY_LATER, f"{self.max_subscribers} subscribers")
             return
@@ -374,7 +421,8 @@ class StreamHub:
             return
         self.subscribers += 1
         try:
-            await self._run(websocket, EventStream(self._port, request, subscription))
+            stream = EventStream(self._port, request, subscription, readable)
+            await self._run(websocket, stream)
         finally:
             self.subscribers -= 1
             subscription.close()
@@ -410,6 +458,17 @@ class StreamHub:
             async with asyncio.timeout(SEND_TIMEOUT_S):
                 await websocket.send_text(frame.decode())
             self.frames_sent += 1
+
+    def _admit(self, caller: Caller, request: StreamRequest) -> ContractFilter:
+        """Refuse (``Problem``) a filter naming a contract the caller may not read; the
+        filter of what the caller may read otherwise."""
+        for contract in sorted({f.contract for f in request.filters if f.contract is not None}):
+            self._guard.require(caller, contract)
+        return self._guard.readable(caller)
+
+    async def _refuse(self, websocket: WebSocket, problem: Problem) -> None:
+        code = PROBLEM_CLOSES.get(problem.status, CLOSE_BAD_REQUEST)
+        await self._close(websocket, code, f"{problem.code}: {problem.detail}")
 
     async def _close(self, websocket: WebSocket, code: int, reason: str) -> None:
         self.closed[CLOSE_REASONS[code]] += 1

@@ -58,8 +58,9 @@ def demo(
     from yulian.apps.stories import STORIES
 
     if list_stories:
+        width = max(len(name) for name in STORIES)  # the titles start in one column
         for name, known in STORIES.items():
-            say(f"  {known.title}", lead=f"{name:<12}")
+            say(f"  {known.title}", lead=f"{name:<{width}}")
         return
     if story is not None and story not in STORIES:
         fail(f"no story {story!r}; the stories are: {', '.join(STORIES)} (yulian demo --list)")

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import msgpack
 
-from yulian.sdk.auth import RequestSigner
+from yulian.sdk.auth import RequestSigner, auth_headers
 from yulian.sdk.events import EventSubscription, event_filter
 from yulian.sdk.tls import NodeTrust
 from yulian.sdk.wallet import Wallet
@@ -68,6 +68,7 @@ class Client:
             options["verify"] = trust.ssl_context()
             options["event_hooks"] = {"response": [trust.check]}
         self._http = httpx.Client(base_url=self.url, timeout=timeout_s, **options)
+        self._signs = wallet is not None and auth
         if wallet is not None and auth:
             self._http.auth = _Signing(self, wallet)
         self._chain_id: str | None = None
@@ -209,7 +210,13 @@ class Client:
             reconnect=reconnect,
             retry_for_s=retry_for_s,
             live_markers=live_markers,
+            sign=self._sign_handshake if self._signs else None,
         )
+
+    def _sign_handshake(self, target: str) -> dict[str, str]:
+        """The signed-request headers of the stream's opening ``GET`` (no body)."""
+        assert self.wallet is not None
+        return auth_headers(self.wallet, self.chain_id(), "GET", target, b"")
 
     def query(self, contract: str, method: str, args: Sequence[Any] = ()) -> Any:
         result = self._check(

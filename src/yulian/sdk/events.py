@@ -7,7 +7,10 @@ connection ends for any reason but a refused request — the node dropped a slow
 the node stopped (1001), the network failed — it reconnects with ``after=cursor``, so the
 messages continue exactly after the last one returned: none missed, none repeated. Reconnects
 back off from 0.1 s to 5 s and give up after ``retry_for_s`` seconds without a connection
-(``StreamClosed``). A refused subscription (4400) raises ``StreamRefused`` at once.
+(``StreamClosed``). A refused subscription — malformed (4400), needing a signature (4401), of
+a contract the caller may not read (4403) or over its rate limit (4429) — raises
+``StreamRefused`` at once. With ``sign`` (``Client.subscribe`` passes it for a client with a
+wallet) every connection's handshake carries fresh signed-request headers (decision 0093).
 
 Use it in a ``with`` block, or call ``close()``; a ``for`` loop over it runs until then.
 """
@@ -16,9 +19,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -26,6 +30,8 @@ from websockets.sync.client import ClientConnection, connect
 
 STREAM_PATH = "/v1/events/stream"
 CLOSE_BAD_REQUEST = 4400
+#: the node's refusals: the same request would be refused again, so none is retried
+REFUSED_CODES = frozenset({CLOSE_BAD_REQUEST, 4401, 4403, 4429})
 MAX_FRAME_BYTES = 8 << 20  # the node's frames are about 1 MiB at most
 # frames received but not yet iterated; past this the connection stops reading, so a reader
 # that falls behind holds little memory and the node sees it as slow (4408), not this process
@@ -39,7 +45,7 @@ class StreamClosed(Exception):
 
 
 class StreamRefused(StreamClosed):
-    """The node refused the subscription (close code 4400); the reason says why."""
+    """The node refused the subscription (``REFUSED_CODES``); the reason says why."""
 
 
 def cursor_key(cursor: str) -> tuple[int, int, int]:
@@ -76,7 +82,9 @@ class EventSubscription:
         retry_for_s: float = 60.0,
         open_timeout_s: float = 10.0,
         live_markers: bool = False,
+        sign: Callable[[str], dict[str, str]] | None = None,
     ) -> None:
+        self._sign = sign  # the handshake's headers for a request target
         self._url = url.rstrip("/").replace("http://", "ws://", 1).replace("https://", "wss://", 1)
         self._request = {"type": "subscribe", **request}
         self._reconnect = reconnect
@@ -164,7 +172,7 @@ class EventSubscription:
             self.closes[code] = self.closes.get(code, 0) + 1
             if self._closed:
                 return True
-            if code == CLOSE_BAD_REQUEST:
+            if code in REFUSED_CODES:
                 raise StreamRefused(f"the node refused the subscription: {reason}") from None
             if not self._reconnect:
                 raise StreamClosed(f"the stream ended ({code}: {reason})") from None
@@ -184,8 +192,11 @@ class EventSubscription:
             if self._closed:
                 raise StreamClosed("the subscription was closed")
             try:
+                target = urlsplit(self._url).path + STREAM_PATH
+                headers = self._sign(target) if self._sign is not None else None
                 connection = connect(
                     self._url + STREAM_PATH,
+                    additional_headers=headers,
                     open_timeout=self._open_timeout_s,
                     max_size=MAX_FRAME_BYTES,
                     max_queue=MAX_QUEUED_FRAMES,

@@ -199,6 +199,8 @@ export default {
   nav_contracts: "Contracts",
   nav_governance: "Governance",
   nav_events: "Events",
+  nav_privacy: "Private data & access trail",
+  nav_trace: "Product trace",
   contracts_title: "Contracts",
   contracts_help: "Every contract that can be called, with its active version. System contracts are part of the node.",
   contracts_caption: "{n} contracts",

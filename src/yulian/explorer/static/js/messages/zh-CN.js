@@ -199,6 +199,8 @@ export default {
   nav_contracts: "合约",
   nav_governance: "治理",
   nav_events: "事件",
+  nav_privacy: "隐私与留痕",
+  nav_trace: "产品溯源",
   contracts_title: "合约",
   contracts_help: "所有可调用的合约及其生效版本。系统合约是节点的一部分。",
   contracts_caption: "共 {n} 个合约",
