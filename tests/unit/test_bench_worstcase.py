@@ -14,7 +14,7 @@ import pytest
 
 from yulian.bench.adversarial import CASES
 from yulian.bench.search import random_programs
-from yulian.bench.worstcase import main, measure_case, summarise
+from yulian.bench.worstcase import Measurement, main, measure_case, summarise
 
 
 def test_the_command_reports_each_operation_and_the_bound(
@@ -59,3 +59,12 @@ def test_summarise_ranks_only_what_ran_long_enough() -> None:
     summary = summarise(results, 3000, 1_000_000)
     assert [row["operation"] for row in summary["rows"]] == ["loop"]
     assert [m["operation"] for m in summary["refused"]] == ["range()"]
+
+
+def test_summarise_survives_a_loop_too_short_to_time() -> None:
+    """Under load a short loop's CPU time can come out below its set-up's (clamped to 0 ns):
+    the summary then has no ratio to report, rather than dividing by zero."""
+    untimed = Measurement("loop", "while pass", "out_of_steps", "", 3000, 0.0, 0.0)
+    summary = summarise([untimed], 3000, 1_000_000)
+    assert [row["ratio_to_median"] for row in summary["rows"]] == [None]
+    assert summary["bound_ms"] == 0.0

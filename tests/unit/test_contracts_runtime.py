@@ -137,7 +137,9 @@ def test_registry_end_to_end(registry: CompiledContract) -> None:
     }
     assert (registered.status, registered.message, registered.value) == ("ok", "", expected)
     assert list(registered.value) == sorted(expected)  # canonical key order
-    assert registered.events == (("registered", {"digest": DIGEST, "owner_org": "org1"}),)
+    assert registered.events == (
+        ("registry", "registered", {"digest": DIGEST, "owner_org": "org1"}),
+    )
     assert decode(state.values["doc/" + DIGEST])["owner_org"] == "org1"
 
     duplicate = call(registry, "register", DIGEST, "again", {}, state=state)
@@ -155,7 +157,9 @@ def test_registry_end_to_end(registry: CompiledContract) -> None:
     state.height = 11
     moved = call(registry, "transfer", DIGEST, "org2", state=state, height=11)
     assert moved.status == "ok" and moved.value["owner_org"] == "org2"
-    assert moved.events == (("transferred", {"digest": DIGEST, "from": "org1", "to": "org2"}),)
+    assert moved.events == (
+        ("registry", "transferred", {"digest": DIGEST, "from": "org1", "to": "org2"}),
+    )
     state.height = 12
     back = call(registry, "transfer", DIGEST, "org3", state=state, sender=ORG2, height=12)
     assert back.status == "ok"
@@ -810,7 +814,7 @@ def test_what_a_receipt_cannot_hold_is_a_fault_with_no_writes() -> None:
                     message=outcome.message,
                     steps=outcome.steps,
                     value=outcome.value,
-                    events=tuple(Event("deep", n, p) for n, p in outcome.events),
+                    events=tuple(Event(c, n, p) for c, n, p in outcome.events),
                 )
                 assert Receipt.decode(receipt.encode()) == receipt
                 assert state.values

@@ -27,7 +27,7 @@ def test_register_lookup_transfer() -> None:
     state = MemoryState()
     out = call(state, ORG1, "register", DIGEST, "deed", {"k": "v"})
     assert out.status == "ok"
-    assert out.events == (("registered", {"digest": DIGEST, "owner_org": "org1"}),)
+    assert out.events == ((CONTRACT.name, "registered", {"digest": DIGEST, "owner_org": "org1"}),)
     record = call(state, ORG2, "lookup", DIGEST).value
     assert (record["owner_org"], record["registrant"], record["height"], record["time"]) == (
         "org1",

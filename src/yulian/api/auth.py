@@ -238,6 +238,26 @@ class PortState:
         contract, _, name = key.partition(b"\x00")
         return self._port.state_history(contract.decode("utf-8"), name.decode("utf-8"), limit)
 
+    def scan_prefix(
+        self, prefix: bytes, limit: int, start_after: bytes | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        """Within one contract's namespace (the port lists a contract's keys)."""
+        contract, nul, name = prefix.partition(b"\x00")
+        if not nul:
+            raise ValueError("the API's state view scans within one contract's namespace")
+        after = None
+        if start_after is not None and start_after.startswith(contract + b"\x00"):
+            after = start_after[len(contract) + 1 :].decode("utf-8")
+        elif start_after is not None and start_after > prefix:
+            return []  # after the whole namespace
+        owner = contract.decode("utf-8")
+        out: list[tuple[bytes, bytes]] = []
+        for info in self._port.state_keys(owner, name.decode("utf-8"), after, limit):
+            value = self._port.state_get(owner, info.key)
+            if value is not None:
+                out.append((contract + b"\x00" + info.key.encode("utf-8"), value))
+        return out
+
 
 class ReadGuard:
     """Read policies of contracts, applied to callers (decision 0079)."""

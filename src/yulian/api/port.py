@@ -147,6 +147,12 @@ class ReadBusy(Exception):
     """A read that re-executes committed txs is refused while too many run already."""
 
 
+class HistoricalScanUnavailable(Exception):
+    """A tx's writes cannot be recomputed: its block's contracts scan their state
+    (``ctx.state.scan``), and a past state has no ordered index to scan; its receipt and block
+    are still served. The message says which state."""
+
+
 class CommittedBlock:
     """One committed block as the feed carries it: height, hash, time and tx ids at once;
     receipts decoded on the first ``receipts()`` call and shared by every subscriber, and so
@@ -369,7 +375,8 @@ class NodePort(Protocol):
 
     async def tx_writes(self, tx_id: bytes) -> list[tuple[bytes, bytes | None]] | None:
         """The state writes of a committed tx (ledger key, new value or None for a delete),
-        sorted by key; None if it is not committed. Raises ``ReadBusy``."""
+        sorted by key; None if it is not committed. Raises ``ReadBusy`` or
+        ``HistoricalScanUnavailable``."""
         ...
 
     def events(

@@ -28,7 +28,7 @@ from yulian.api.limits import (
     MIN_HASH_BYTES,
 )
 from yulian.api.openapi import answers
-from yulian.api.port import BlockSummary, NodePort, ReadBusy
+from yulian.api.port import BlockSummary, HistoricalScanUnavailable, NodePort, ReadBusy
 from yulian.api.problems import Problem
 from yulian.api.schemas import BlockView
 from yulian.api.schemas_reads import (
@@ -173,7 +173,9 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
         summary="The state writes of a committed tx",
         description="Recovered by re-executing the tx's block as its validators did (the "
         "ledger keeps a block's writes merged); every recomputed receipt must equal the "
-        "committed one. One block is re-executed at a time: `503 read_busy` asks to retry.",
+        "committed one. One block is re-executed at a time: `503 read_busy` asks to retry. "
+        "A block whose contracts scan their state (`ctx.state.scan`) cannot be re-executed on "
+        "the past state: `409 historical_scan_unavailable` (the receipt and the block remain).",
         response_model=None,
         responses=answers(
             TxWritesView,
@@ -181,6 +183,7 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
             (401, "authentication_required"),
             (403, "read_not_allowed"),
             (404, "unknown_tx"),
+            (409, "historical_scan_unavailable"),
             (503, "read_busy"),
         ),
     )
@@ -200,6 +203,13 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
             writes = await port.tx_writes(ident) if status.status == "committed" else None
         except ReadBusy as e:
             raise Problem("read_busy", 503, str(e)) from None
+        except HistoricalScanUnavailable as e:
+            detail = (
+                f"{e}. The tx's receipt (GET /v1/txs/{ident.hex()}) and its block (GET "
+                f"/v1/blocks/{status.height}) remain available"
+            )
+            where = {"receipt": f"/v1/txs/{ident.hex()}", "block": f"/v1/blocks/{status.height}"}
+            raise Problem("historical_scan_unavailable", 409, detail, where) from None
         if writes is None:
             raise Problem("unknown_tx", 404, f"no committed tx {ident.hex()}")
         out = []

@@ -1,7 +1,8 @@
 """Introduction: contracts chosen against the cost model — one per charged operation and input.
 
 ``CASES`` holds, for every operation a contract can perform (operators, builtins, the methods
-of str / bytes / list / dict / Decimal / int, guards, host calls), the inputs that make it
+of str / bytes / list / dict / Decimal / int, guards, host calls: state, scans, composite keys,
+calls to another contract), the inputs that make it
 slowest or hungriest for the steps it is charged: backward searches with a needle that almost
 matches everywhere, int/Decimal conversions at the largest int, comprehensions building fresh
 objects, and so on. Each case is a contract whose ``run(ctx)`` sets its inputs up and then
@@ -437,6 +438,9 @@ def _keep_cases() -> list[Case]:
         "upper": ("s = '\\ufb03' * 100", "s.upper()"),
         "bound method": ("y = []", "y.append"),
         "closure": ((), "_make(1)"),
+        "scan page": ((), "ctx.state.scan('o/', 16)"),
+        "call's value": ("v = [1, 2, 3, 4]", "ctx.call('callee', 'echo', [v])"),
+        "composite key": ("p = 'abcdefgh'", "ctx.key(p, p, p)"),
     }
     out = []
     for label, (setup, expression) in made.items():
@@ -479,6 +483,99 @@ def _host_cases() -> list[Case]:
     ]
 
 
+# the state a scan case runs on is bench.world's: committed s/..., big/...; o/... written and
+# half of s/ deleted and of big/ overwritten by an earlier tx of the block. Every scan case
+# scans once in its set-up, so that the block's index of written keys is built there.
+_INDEXED = "ctx.state.scan('zz', 1)"
+_PARTS = ", ".join(["p"] * 32)
+
+
+def _scan_cases() -> list[Case]:
+    return [
+        _case("ctx.state.scan", "no key", _INDEXED, "ctx.state.scan('q/', 1)"),
+        _case("ctx.state.scan", "one committed key a page", _INDEXED, "ctx.state.scan('s/03', 1)"),
+        _case("ctx.state.scan", "committed, 256 a page", _INDEXED, "ctx.state.scan('s/02', 256)"),
+        _case("ctx.state.scan", "the block's writes, 256", _INDEXED, "ctx.state.scan('o/', 256)"),
+        _case(
+            "ctx.state.scan",
+            "past 2,000 of the block's deletes",
+            _INDEXED,
+            "ctx.state.scan('s/', 1)",
+        ),
+        _case(
+            "ctx.state.scan",
+            "60,000-char values, shadowed",
+            _INDEXED,
+            "ctx.state.scan('big/', 64)",
+        ),
+        _case(
+            "ctx.state.scan",
+            "the invocation's own 1,000 writes",
+            (_INDEXED, "for i in range(1000):", "    ctx.state.put('w/' + str(i), i)"),
+            "ctx.state.scan('w/', 256)",
+        ),
+        _case(
+            "ctx.state.scan",
+            "past 1,000 deletes of its own and 2,000 of the block",
+            (
+                _INDEXED,
+                "for i in range(2000, 3000):",
+                "    ctx.state.delete('s/' + str(i).zfill(5))",
+            ),
+            "ctx.state.scan('s/', 1)",
+        ),
+        _case(
+            "ctx.state.range", "committed, 256", _INDEXED, "ctx.state.range('s/02', 's/03', 256)"
+        ),
+        _case("ctx.key", "32 parts", "p = 'abcdefgh'", f"ctx.key({_PARTS})"),
+        _case("ctx.key", "two of 100,000 wide chars", "p = '\\u4e2d' * 100000", "ctx.key(p, p)"),
+        _case(
+            "ctx.split_key",
+            "32 parts",
+            ("p = 'abcdefgh'", f"k = ctx.key({_PARTS})"),
+            "ctx.split_key(k)",
+        ),
+        _case("ctx.split_key", "10,000 empty parts", "k = '\\x00' * 10000", "ctx.split_key(k)"),
+    ]
+
+
+def _call_cases() -> list[Case]:
+    """Calls to ``bench.world``'s ``callee`` contract."""
+    return [
+        _case("ctx.call", "noop", (), "ctx.call('callee', 'noop', [])"),
+        _case("ctx.call", "the callee reads ctx.caller", (), "ctx.call('callee', 'caller', [])"),
+        _case(
+            "ctx.call", "echo 60,000 chars", "s = 'x' * 60000", "ctx.call('callee', 'echo', [s])"
+        ),
+        _case(
+            "ctx.call",
+            "echo 4,000 ints",
+            "v = list(range(1000, 5000))",
+            "ctx.call('callee', 'echo', [v])",
+        ),
+        _case(
+            "ctx.call",
+            "echo 1,300 small lists",
+            "v = [[1, 2]] * 1300",
+            "ctx.call('callee', 'echo', [v])",
+        ),
+        _case("ctx.try_call", "the callee reverts", (), "ctx.try_call('callee', 'fail', [])"),
+        _case(
+            "ctx.try_call",
+            "the callee writes 100 keys and an event, then reverts",
+            (),
+            "ctx.try_call('callee', 'write_fail', [100])",
+        ),
+        _case(
+            "ctx.try_call",
+            "the callee's events overflow and are dropped",
+            "ctx.call('callee', 'emit', [60])",
+            "ctx.try_call('callee', 'emit', [60])",
+        ),
+        _case("ctx.try_call", "an unknown contract", (), "ctx.try_call('nobody', 'x', [])"),
+    ]
+
+
 def all_cases() -> list[Case]:
     return [
         *_search_cases(),
@@ -488,6 +585,8 @@ def all_cases() -> list[Case]:
         *_structure_cases(),
         *_keep_cases(),
         *_host_cases(),
+        *_scan_cases(),
+        *_call_cases(),
     ]
 
 

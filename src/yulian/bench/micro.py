@@ -29,6 +29,7 @@ from yulian.bench.workloads import WORKLOADS, BenchWorkload, make_workload, pres
 from yulian.consensus.consortium_view import ConsortiumView
 from yulian.crypto.suite import get_suite
 from yulian.execution.executor import BlockContext, ExecTx, execute_block
+from yulian.execution.overlay import scan_mapping
 from yulian.execution.registry import ContractRegistry
 from yulian.ledger import BlockCommit, open_ledger
 from yulian.mempool.admission import Admission
@@ -55,6 +56,11 @@ class MemoryView:
 
     def history(self, key: bytes, limit: int = 100) -> list[tuple[int, bytes | None]]:
         return []
+
+    def scan_prefix(
+        self, prefix: bytes, limit: int, start_after: bytes | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        return scan_mapping(self.data, prefix, limit, start_after)
 
     def apply(self, writes: Sequence[tuple[bytes, bytes | None]]) -> None:
         for key, value in writes:

@@ -34,17 +34,19 @@ from typing import Any
 from yulian.bench.adversarial import CASES, FAULT, REJECTED, Case
 from yulian.bench.machine import describe
 from yulian.bench.search import random_programs
+from yulian.bench.world import fresh_world
 from yulian.contracts import (
     DEFAULT_STEP_LIMIT,
     BlockInfo,
     CompiledContract,
     ContractRejected,
-    MemoryState,
     Outcome,
     Sender,
     TxInfo,
     compile_contract,
 )
+from yulian.execution.executor import OverlayCalls
+from yulian.execution.overlay import ContractStateAdapter
 
 DEFAULT_STEPS = 100_000  # budget of one timed run
 DEFAULT_REPEAT = 3
@@ -70,15 +72,21 @@ class Measurement:
         return self.status not in (FAULT, REJECTED)
 
 
-def invoke(contract: CompiledContract, step_limit: int) -> Outcome:
+World = tuple[ContractStateAdapter, OverlayCalls]
+
+
+def invoke(contract: CompiledContract, step_limit: int, world: World | None = None) -> Outcome:
+    """One case's invocation, in ``world`` (``bench.world``; a fresh one if not given)."""
+    state, calls = world if world is not None else fresh_world()
     return contract.invoke(
         "run",
         [],
         sender=Sender("org1", "client", "c0ffee"),
         block=BlockInfo(7, 1_700_000_000_000),
         tx=TxInfo("ab" * 32),
-        state=MemoryState(),
+        state=state,
         step_limit=step_limit,
+        calls=calls,
     )
 
 
@@ -87,9 +95,10 @@ def _timed(contract: CompiledContract, steps: int, repeat: int) -> tuple[float, 
     best = float("inf")
     outcome = None
     for _ in range(max(1, repeat)):
+        world = fresh_world()
         gc.collect()
         started = time.process_time()
-        outcome = invoke(contract, steps)
+        outcome = invoke(contract, steps, world)
         best = min(best, time.process_time() - started)
     assert outcome is not None
     return best, outcome
@@ -97,11 +106,12 @@ def _timed(contract: CompiledContract, steps: int, repeat: int) -> tuple[float, 
 
 def traced_peak(contract: CompiledContract, steps: int) -> tuple[int, Outcome]:
     """Peak memory traced during one invocation, above what was live before it."""
+    world = fresh_world()
     gc.collect()
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        outcome = invoke(contract, steps)
+        outcome = invoke(contract, steps, world)
         return tracemalloc.get_traced_memory()[1] - base, outcome
     finally:
         tracemalloc.stop()
@@ -157,7 +167,8 @@ def summarise(results: Sequence[Measurement], steps: int, step_limit: int) -> di
             "operation": op,
             "variant": m.variant,
             "ns_per_step": m.ns_per_step,
-            "ratio_to_median": m.ns_per_step / median,
+            # a loop too short to time (3,000 steps under load) can measure 0 ns
+            "ratio_to_median": m.ns_per_step / median if median > 0 else None,
             "bytes_per_step": memory[op].bytes_per_step,
             "memory_variant": memory[op].variant,
         }
@@ -193,7 +204,7 @@ def render(summary: dict[str, Any], console: Any = None) -> None:
             escape(row["operation"]),
             escape(row["variant"][:60]),
             f"{row['ns_per_step']:,.0f}",
-            f"{row['ratio_to_median']:.1f}",
+            "-" if row["ratio_to_median"] is None else f"{row['ratio_to_median']:.1f}",
             f"{row['bytes_per_step']:,.0f}",
         )
     m = summary["machine"]
@@ -212,10 +223,12 @@ def render(summary: dict[str, Any], console: Any = None) -> None:
         f"({hungry['operation']} [{hungry['variant'][:60]}])"
     )
     for m in summary["refused"]:
-        console.print(f"refused: {m['operation']} [{m['variant']}] -> {m['message']}")
+        console.print(escape(f"refused: {m['operation']} [{m['variant']}] -> {m['message']}"))
     for m in summary["short"]:
         console.print(
-            f"ended early: {m['operation']} [{m['variant']}] -> {m['status']}: {m['message']}"
+            escape(
+                f"ended early: {m['operation']} [{m['variant']}] -> {m['status']}: {m['message']}"
+            )
         )
 
 

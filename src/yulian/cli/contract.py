@@ -1,8 +1,10 @@
-"""Introduction: ``yulian contract`` — deploy and upgrade contracts by vote through the
-``lifecycle`` system contract (``sdk.governance``), and read what is deployed.
+"""Introduction: ``yulian contract`` — write a contract, then deploy and upgrade it by vote.
 
-Writes sign as an organisation admin (``--org``, ``--user admin``) and print the proposal as
-JSON; exit codes as in ``cli.common.governed``.
+``new`` and ``check`` are the contract developer kit's (``devkit.scaffold``, ``devkit.check``):
+they work on files and need no network. The rest go through the ``lifecycle`` system contract
+(``sdk.governance``) and read what is deployed; writes sign as an organisation admin
+(``--org``, ``--user admin``) and print the proposal as JSON; exit codes as in
+``cli.common.governed``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import typer
 
 from yulian.cli.common import (
     ADMIN_OPT,
+    EXIT_FAILED,
     NETWORK_OPT,
     ORG_OPT,
     URL_OPT,
@@ -21,16 +24,52 @@ from yulian.cli.common import (
     fail,
     governed,
     print_json,
+    say,
+    tell,
 )
 
 contract_app = typer.Typer(
-    help="Deploy and upgrade contracts by vote (the lifecycle system contract)",
+    help="Write contracts (new, check); deploy and upgrade them by vote (the lifecycle)",
     no_args_is_help=True,
 )
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(contract_app, name="contract")
+
+
+@contract_app.command("new")
+def contract_new(
+    name: str,
+    directory: Path = typer.Option(
+        Path("."), "--dir", help="where to create NAME/ (it must not exist, or be empty)"
+    ),
+) -> None:
+    """Scaffold contract NAME in NAME/: contract.py, its harness tests and a README."""
+    from yulian.devkit.scaffold import ScaffoldError, new_contract
+
+    try:
+        written = new_contract(name, directory)
+    except ScaffoldError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"cannot write {directory / name}: {e.strerror}")
+    for path in written:
+        say(str(path))
+    tell(f"next: yulian contract check {written[0]}", lead="", style="")
+
+
+@contract_app.command("check")
+def contract_check(file: Path) -> None:
+    """Check FILE as the lifecycle will: file:line problems, what to write instead (exit 1)."""
+    from yulian.devkit.check import ERROR, check_file
+
+    problems = check_file(file)
+    for problem in problems:
+        say(str(problem))
+    if any(p.severity == ERROR for p in problems):
+        raise typer.Exit(EXIT_FAILED)
+    say(f"{file}: ready to propose" + (" (see the warnings)" if problems else ""))
 
 
 @contract_app.command("propose")

@@ -54,6 +54,15 @@ BITS_PER_STEP = 256  # integer arithmetic, linear part
 FREE_INT_BITS = 255  # an int result up to this size is paid by the operation's own units
 DECIMAL_STEPS = 1  # per Decimal an operation makes (~100 bytes, a context operation)
 
+# --- the host: calls between contracts, ordered scans, composite keys ------------------------
+CONTRACT_CALL_STEPS = 100  # ctx.call / ctx.try_call: resolve, a journal, a callee environment
+CALL_COPIES = 2  # the arguments and the value of a call pay their export this many times
+MAX_CONTRACT_CALL_DEPTH = 8  # contracts running at once in one transaction, the first included
+MAX_CALLED_CONTRACTS = 16  # distinct contracts one transaction's calls reach (each compiled once)
+SCAN_STEPS = 30  # ctx.state.scan / range: a seek into every layer of the state
+SCAN_ENTRY_STEPS = 10  # per key examined: read, merged over the layers, compared, decoded
+KEY_PART_STEPS = 1  # ctx.key / ctx.split_key, per part
+
 # --- caps no budget can buy -------------------------------------------------------------------
 MAX_INT_BITS = 2048
 MAX_TEXT_INT_BITS = 2100  # <= 633 decimal digits, below the smallest int_max_str_digits (640)

@@ -170,6 +170,7 @@ class Environment:
         if step_limit <= 0:
             raise ValueError("step limit must be positive")
         self.meter.limit = step_limit
+        self.meter.budget = step_limit
         self.meter.used = 0
         self.meter.depth = 0
 

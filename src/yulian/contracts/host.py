@@ -1,15 +1,17 @@
 """Introduction: the host API a contract sees as ``ctx``, and the state protocol behind it.
 
 ``ctx`` exposes the signer (``ctx.sender``), the block (``ctx.block``), the transaction
-(``ctx.tx``), the contract's key-value state (``ctx.state``), private data records
-(``ctx.private``, ``private.py``), ``ctx.emit`` and ``ctx.require``.
+(``ctx.tx``), the contract's state (``ctx.state``, ordered scans: ``ranges``), its private
+records (``ctx.private``: ``private``), ``ctx.emit``, ``ctx.require``, calls to other contracts
+(``ctx.call``, ``try_call``, ``caller``: ``calls``), composite keys (``ctx.key``, ``split_key``).
 Contract code reaches only the attributes listed in ``HOST_ATTRIBUTES``; everything else on
 these objects is private (``_`` names, which the dialect forbids).
 
 Invariants:
-- Writes are buffered for the invocation: reads see them, and they reach ``ContractState``
-  (final value per key, in first-write order) only when the invocation ends ``ok``. A failed
-  invocation leaves the state untouched even before the execution layer rolls back.
+- Writes are buffered for the invocation: reads and scans see them, and they reach
+  ``ContractState`` (final value per key, in first-write order) only when the invocation ends
+  ``ok``. A failed invocation leaves the state untouched even before the execution layer
+  rolls back.
 - Every value crossing the boundary (state values, event payloads, the return value) is
   checked and charged by ``export.export_value`` before it is kept.
 - Values handed to the contract are fresh ``to_plain`` copies: mutating them changes nothing.
@@ -19,28 +21,49 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
-from yulian.contracts.aborts import ContractAbort, InvalidValue, LimitExceeded
-from yulian.contracts.costs import BYTES_PER_STEP, EXPORT_NODES_PER_STEP
+from sortedcontainers import SortedSet
+
+from yulian.contracts.aborts import ContractAbort, InvalidValue, LimitExceeded, SandboxFault
+from yulian.contracts.calls import CallFailed, TxFrame, check_name, refusal
+from yulian.contracts.costs import (
+    BYTES_PER_STEP,
+    CALL_COPIES,
+    CONTRACT_CALL_STEPS,
+    EXPORT_NODES_PER_STEP,
+    SCAN_STEPS,
+)
 from yulian.contracts.export import (
     EXPORT_CHARGE_EVERY,
     MAX_VALUE_DEPTH,
     ExportLimits,
     count_nodes,
     export_value,
+    import_args,
 )
+from yulian.contracts.keys import compose_key, split_key
 from yulian.contracts.meter import Meter
 from yulian.contracts.private import (
-    PRIVATE_READ_STEPS,
     PRIVATE_WRITE_STEPS,
     PrivateData,
     PrivateRefusal,
+    PrivateView,
+    available,
     checked_put_args,
     plain_copy,
+)
+from yulian.contracts.ranges import (
+    DEFAULT_SCAN_LIMIT,
+    Entry,
+    check_bound,
+    check_limit,
+    merge_entries,
+    prefix_end,
+    read_page,
 )
 from yulian.types.encoding import DEFAULT_LIMITS, DecodeError, decode_plain
 from yulian.types.receipt import MAX_EVENT_NAME_BYTES, RECEIPT_LIMITS
@@ -57,6 +80,7 @@ STATE_READ_STEPS = 10
 STATE_WRITE_STEPS = 20
 EVENT_STEPS = 10
 READ_ONLY_MESSAGE = "read-only call"
+MAX_NAME_IN_CALL = 64  # chars of a method name in a failed call's message
 # Where each value goes, and so what it may be: a state value is decoded with the default
 # limits; in a receipt the return value sits one level down, an event's payload three.
 STATE_LIMITS = ExportLimits(MAX_VALUE_BYTES, MAX_VALUE_DEPTH, DEFAULT_LIMITS.max_items)
@@ -77,6 +101,14 @@ class ContractState(Protocol):
     def delete(self, key: str) -> None: ...
 
     def history(self, key: str, limit: int) -> list[tuple[int, bytes | None]]: ...  # newest first
+
+    def scan(
+        self, start: str, end: str | None, after: str | None, chunk: int
+    ) -> Iterator[Entry[str]]:
+        """Keys in ``[start, end)`` (``end`` None: no bound) above ``after``, ascending by
+        their UTF-8 bytes, ``(key, value or None if deleted, value bytes read)``; ``chunk``:
+        how many a reader will likely take."""
+        ...
 
 
 class MemoryState:
@@ -100,6 +132,13 @@ class MemoryState:
 
     def history(self, key: str, limit: int) -> list[tuple[int, bytes | None]]:
         return list(reversed(self.versions.get(key, [])))[:limit]
+
+    def scan(
+        self, start: str, end: str | None, after: str | None, chunk: int
+    ) -> Iterator[Entry[str]]:
+        for key in sorted(self.values):  # for tests: a sort per scan
+            if key >= start and (end is None or key < end) and (after is None or key > after):
+                yield key, self.values[key], len(self.values[key])
 
 
 @dataclass(frozen=True)
@@ -141,6 +180,19 @@ def _from_state(call: Callable[..., T], *args: Any) -> T:
         return call(*args)
     except Exception as e:
         raise HostFailure(e) from e
+
+
+def _guarded(entries: Iterator[Entry[str]]) -> Iterator[Entry[str]]:
+    """``entries`` with whatever the ``ContractState`` raises while iterating turned into a
+    ``HostFailure``."""
+    while True:
+        try:
+            entry = next(entries)
+        except StopIteration:
+            return
+        except Exception as e:
+            raise HostFailure(e) from e
+        yield entry
 
 
 def _decode_stored(data: bytes) -> Any:
@@ -187,25 +239,25 @@ def _check_key(meter: Meter, key: Any) -> str:
 
 
 class Host:
-    """The per-invocation side of ``ctx``: buffered writes, events, charges."""
+    """The per-invocation side of ``ctx``: buffered writes, events, charges, calls."""
 
     def __init__(
         self,
         meter: Meter,
         state: ContractState,
-        *,
-        read_only: bool,
-        height: int,
+        frame: TxFrame,
+        contract: str,
         private: PrivateData | None = None,
     ) -> None:
         self.meter = meter
         self.state = state
-        self.private = private
-        self.read_only = read_only
-        self.height = height
+        self.frame = frame
+        self.contract = contract  # the name of the contract this invocation runs
+        self.private = private  # ``ctx.private`` bound to ``contract`` (None: not available)
+        self.read_only = frame.read_only
+        self.height = frame.block.height
         self.writes: dict[str, bytes | None] = {}
-        self.events: list[tuple[str, Any]] = []
-        self.event_bytes = 0
+        self.written: SortedSet | None = None  # the keys of ``writes``, once a scan asked
         # the last value put, the mutation count then, and its export: a contract often
         # returns the record it just stored
         self.last_put: tuple[Any, int, Any, bytes, int] | None = None
@@ -256,6 +308,8 @@ class Host:
             value, STATE_LIMITS, self.meter, shallow_depth=RETURN_LIMITS.max_depth
         )
         self.writes[key] = data
+        if self.written is not None:
+            self.written.add(key)
         self.last_put = (value, self.meter.mutations, canonical, data, nodes) if shallow else None
 
     def delete(self, key: Any) -> None:
@@ -263,6 +317,8 @@ class Host:
         key = _check_key(self.meter, key)
         self.meter.charge(STATE_WRITE_STEPS)
         self.writes[key] = None
+        if self.written is not None:
+            self.written.add(key)
 
     def history(self, key: Any, limit: Any = MAX_HISTORY) -> list[list[Any]]:
         key = _check_key(self.meter, key)
@@ -280,19 +336,114 @@ class Host:
                 out.append([height, self._decoded(data)])
         return out
 
+    def scan(self, prefix: Any, limit: Any, after: Any) -> dict[str, Any]:
+        """``ctx.state.scan``: a page of the keys that start with ``prefix`` (``ranges``)."""
+        size = check_bound(prefix, "prefix", utf8_size, MAX_KEY_BYTES)
+        return self._page(prefix, prefix_end(prefix), limit, after, size)
+
+    def range(self, start: Any, end: Any, limit: Any, after: Any) -> dict[str, Any]:
+        """``ctx.state.range``: a page of the keys ``start <= key < end`` (``end`` None: to the
+        last key)."""
+        size = check_bound(start, "start", utf8_size, MAX_KEY_BYTES)
+        if end is not None:
+            size += check_bound(end, "end", utf8_size, MAX_KEY_BYTES)
+        return self._page(start, end, limit, after, size)
+
+    def _page(
+        self, start: str, end: str | None, limit: Any, after: Any, size: int
+    ) -> dict[str, Any]:
+        limit = check_limit(limit)
+        if after is not None:
+            size += check_bound(after, "cursor", utf8_size, MAX_KEY_BYTES)
+        self.meter.charge(SCAN_STEPS + size // BYTES_PER_STEP)
+        committed = _from_state(self.state.scan, start, end, after, limit + 1)
+        entries = merge_entries(self._buffered(start, end, after), _guarded(committed))
+        return read_page(self.meter, entries, limit, _decode_stored, utf8_size)
+
+    def _buffered(self, start: str, end: str | None, after: str | None) -> Iterator[Entry[str]]:
+        """This invocation's own writes in the range, ascending."""
+        if not self.writes:
+            return
+        if self.written is None:
+            self.written = SortedSet(self.writes)
+        low, inclusive = (start, True) if after is None or after < start else (after, False)
+        for key in self.written.irange(low, end, inclusive=(inclusive, False)):
+            data = self.writes[key]
+            yield key, data, 0 if data is None else len(data)
+
     def emit(self, name: Any, payload: Any) -> None:
         self._writable()
         size = utf8_size(name) if type(name) is str else 0
         if not 0 < size <= MAX_EVENT_NAME_BYTES:
             raise InvalidValue(f"event names must be strings of 1..{MAX_EVENT_NAME_BYTES} bytes")
-        if len(self.events) >= MAX_EVENTS:
+        frame = self.frame
+        if len(frame.events) >= MAX_EVENTS:
             raise LimitExceeded(f"more than {MAX_EVENTS} events")
         self.meter.charge(EVENT_STEPS)
         canonical, data, _, _ = export_value(payload, EVENT_LIMITS, self.meter)
-        self.event_bytes += len(data) + size
-        if self.event_bytes > MAX_EVENT_TOTAL_BYTES:
+        if frame.event_bytes + len(data) + size > MAX_EVENT_TOTAL_BYTES:
             raise LimitExceeded(f"events larger than {MAX_EVENT_TOTAL_BYTES} bytes in total")
-        self.events.append((name, canonical))
+        frame.event_bytes += len(data) + size
+        frame.events.append((self.contract, name, canonical))
+
+    def call(self, name: Any, method: Any, args: Any, *, catch: bool) -> Any:
+        """``ctx.call`` (``catch`` False) or ``ctx.try_call`` (True): see ``calls``."""
+        name = check_name(name)
+        if type(method) is not str:
+            raise InvalidValue("a method name is a str")
+        if type(args) is not list and type(args) is not tuple:
+            raise InvalidValue("call arguments are a list")
+        self.meter.charge(CONTRACT_CALL_STEPS)
+        status, message, value = self._call(name, method, args)
+        if status == "ok":
+            return {"ok": True, "value": value} if catch else value
+        if catch:
+            return {"ok": False, "status": status, "message": message}
+        where = f"{name}.{ascii(method)[1:-1][:MAX_NAME_IN_CALL]}"
+        if status == "reverted":
+            raise Revert(revert_message(f"{where}: {message}"))
+        raise CallFailed(f"{where}: {status}: {message}")
+
+    def _call(self, name: str, method: str, args: Any) -> tuple[str, str, Any]:
+        """Run the call: ``(status, message, value)``, the value a fresh plain copy."""
+        frame = self.frame
+        refused = refusal(frame, name)
+        if refused is not None:
+            return "fault", refused, None
+        before = self.meter.used
+        try:
+            plain_args = import_args(args, self.meter)
+        except SandboxFault as e:
+            return "bad_args", f"arguments: {e}", None
+        self.meter.charge((self.meter.used - before) * (CALL_COPIES - 1))
+        calls = frame.calls
+        assert calls is not None  # refusal() said so
+        callee = calls.resolve(name, frame)
+        if isinstance(callee, str):
+            return "unknown_contract", callee, None
+        frame.called.add(name)
+        events, event_bytes = len(frame.events), frame.event_bytes
+        if self.private is not None:  # the collections are shared: the callee builds on these
+            self.private.flush()  # (into the open journal, which a failure still rolls back)
+        calls.begin_call()
+        try:
+            outcome = callee.contract.invoke_nested(
+                method, plain_args, frame, self.meter, callee.state, callee.private
+            )
+            self.meter.charge(outcome.steps)
+        except BaseException:  # out of steps or a host failure: the transaction ends
+            calls.rollback_call()
+            raise
+        if outcome.status != "ok":
+            calls.rollback_call()
+            del frame.events[events:]
+            frame.event_bytes = event_bytes
+            return outcome.status, outcome.message, None
+        calls.commit_call()
+        before = self.meter.used
+        value = export_value(outcome.value, RETURN_LIMITS, self.meter, sequence=list)[0]
+        self.meter.charge((self.meter.used - before) * (CALL_COPIES - 1))
+        return "ok", "", value
 
     def export_result(self, value: Any) -> Any:
         """The canonical form of the return value, exported like any value (``export_value``).
@@ -321,31 +472,15 @@ class Host:
         if self.private is not None:
             self.private.flush()
 
-    def _private(self) -> PrivateData:
-        if self.private is None:
-            raise InvalidValue("private data is not available in this call")
-        return self.private
-
     def private_put(self, collection: Any, key: Any, digest: Any, size: Any, subject: Any) -> Any:
+        """``ctx.private.put`` (the reads are ``PrivateView``'s): a refusal reverts."""
         self._writable()
         checked_put_args(collection, key, digest, size, subject)
         self.meter.charge(PRIVATE_WRITE_STEPS)
         try:
-            return plain_copy(self._private().put(collection, key, digest, size, subject))
+            return plain_copy(available(self.private).put(collection, key, digest, size, subject))
         except PrivateRefusal as e:
             raise Revert(revert_message(str(e))) from None
-
-    def private_get(self, collection: Any, key: Any) -> Any:
-        if type(collection) is not str or type(key) is not str:
-            raise InvalidValue("ctx.private.get takes (collection: str, key: str)")
-        self.meter.charge(PRIVATE_READ_STEPS)
-        return plain_copy(self._private().get(collection, key))
-
-    def private_grant(self, grant_id: Any) -> Any:
-        if type(grant_id) is not int:
-            raise InvalidValue("ctx.private.grant takes (grant_id: int)")
-        self.meter.charge(PRIVATE_READ_STEPS)
-        return plain_copy(self._private().grant(grant_id))
 
 
 # --- the objects contract code holds ------------------------------------------------------------
@@ -397,35 +532,41 @@ class StateView:
     def history(self, key: Any, limit: Any = MAX_HISTORY) -> list[list[Any]]:
         return self._host.history(key, limit)
 
+    def scan(self, prefix: Any = "", limit: Any = DEFAULT_SCAN_LIMIT, after: Any = None) -> Any:
+        return self._host.scan(prefix, limit, after)
 
-class PrivateView:
-    __slots__ = ("_host",)
-
-    def __init__(self, host: Host) -> None:
-        self._host = host
-
-    def put(self, collection: Any, key: Any, digest: Any, size: Any, subject: Any = "") -> Any:
-        return self._host.private_put(collection, key, digest, size, subject)
-
-    def get(self, collection: Any, key: Any) -> Any:
-        return self._host.private_get(collection, key)
-
-    def grant(self, grant_id: Any) -> Any:
-        return self._host.private_grant(grant_id)
+    def range(
+        self, start: Any, end: Any = None, limit: Any = DEFAULT_SCAN_LIMIT, after: Any = None
+    ) -> Any:
+        return self._host.range(start, end, limit, after)
 
 
 class Context:
     """``ctx``: the only object through which a contract touches the world."""
 
-    __slots__ = ("_host", "block", "private", "sender", "state", "tx")
+    __slots__ = ("_host", "block", "caller", "private", "sender", "state", "tx")
 
-    def __init__(self, host: Host, sender: Sender, block: BlockInfo, tx: TxInfo) -> None:
+    def __init__(self, host: Host, caller: str | None = None) -> None:
+        frame = host.frame
         self._host = host
-        self.sender = SenderView(sender)
-        self.block = BlockView(block)
-        self.tx = TxView(tx)
+        self.sender = SenderView(frame.sender)
+        self.block = BlockView(frame.block)
+        self.tx = TxView(frame.tx)
         self.state = StateView(host)
         self.private = PrivateView(host)
+        self.caller = caller  # the contract that called this one; None: the transaction did
+
+    def call(self, contract: Any, method: Any, args: Any = ()) -> Any:
+        return self._host.call(contract, method, args, catch=False)
+
+    def try_call(self, contract: Any, method: Any, args: Any = ()) -> Any:
+        return self._host.call(contract, method, args, catch=True)
+
+    def key(self, *parts: Any) -> str:
+        return compose_key(self._host.meter, parts)
+
+    def split_key(self, key: Any) -> list[str]:
+        return split_key(self._host.meter, key)
 
     def emit(self, name: Any, payload: Any = None) -> None:
         self._host.emit(name, payload)
@@ -438,10 +579,13 @@ class Context:
 
 
 HOST_ATTRIBUTES: dict[type, frozenset[str]] = {
-    Context: frozenset({"block", "emit", "private", "require", "sender", "state", "tx"}),
+    Context: frozenset(
+        {"block", "call", "caller", "emit", "key", "private", "require", "sender", "split_key"}
+        | {"state", "try_call", "tx"}
+    ),
     SenderView: frozenset({"attributes", "id", "org", "role"}),
     BlockView: frozenset({"height", "time"}),
     TxView: frozenset({"id"}),
-    StateView: frozenset({"delete", "get", "has", "history", "put"}),
+    StateView: frozenset({"delete", "get", "has", "history", "put", "range", "scan"}),
     PrivateView: frozenset({"get", "grant", "put"}),
 }

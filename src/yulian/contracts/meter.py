@@ -27,12 +27,13 @@ class Meter:
     containers (``mutations``: the host may reuse what it exported of a value only while no
     container changed since)."""
 
-    __slots__ = ("depth", "limit", "mutations", "used")
+    __slots__ = ("budget", "depth", "limit", "mutations", "used")
 
     def __init__(self, limit: int) -> None:
         if limit <= 0:
             raise ValueError("step limit must be positive")
         self.limit = limit
+        self.budget = limit  # the transaction's whole budget: a callee's limit is what is left
         self.used = 0
         self.depth = 0
         self.mutations = 0
@@ -41,7 +42,7 @@ class Meter:
         used = self.used + steps
         if used > self.limit:
             self.used = self.limit
-            raise OutOfSteps(f"step limit of {self.limit} exceeded")
+            raise OutOfSteps(f"step limit of {self.budget} exceeded")
         self.used = used
 
     def tick(self) -> None:

@@ -9,18 +9,23 @@ organisations' nodes, the chain keeps its salted digest. Through ``ctx.private``
   subject, height, purge_at, purged) or ``None``;
 - ``grant(id)`` reads a consent grant, or ``None``.
 
-The execution layer provides the ``PrivateData`` behind it; writes are buffered and reach the
-state only when the invocation ends ``ok`` (``flush``), and ``put`` in a read-only call
-reverts. A refused put (not a writer, no such collection, a value over the limit) reverts the
-invocation with the rule's message.
+The execution layer provides the ``PrivateData`` behind it, one per invocation (a callee has
+its own, in its name); writes are buffered and reach the state when the invocation ends ``ok``
+(``flush``) — or, so a callee builds on them, before it calls another contract, into the
+journal its failure rolls back — and ``put`` in a read-only call reverts. A refused put (not a
+writer, no such collection, a value over the limit) reverts the invocation with the rule's
+message.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from yulian.contracts.aborts import InvalidValue
 from yulian.types.encoding import to_canonical, to_plain
+
+if TYPE_CHECKING:
+    from yulian.contracts.host import Host
 
 PRIVATE_READ_STEPS = 20
 PRIVATE_WRITE_STEPS = 60
@@ -57,6 +62,40 @@ def checked_put_args(collection: Any, key: Any, digest: Any, size: Any, subject:
         raise InvalidValue("a private size is an int")
 
 
+def available(private: PrivateData | None) -> PrivateData:
+    if private is None:
+        raise InvalidValue("private data is not available in this call")
+    return private
+
+
 def plain_copy(value: Any) -> Any:
     """A fresh plain copy of a host answer: mutating it changes nothing."""
     return to_plain(to_canonical(value)) if value is not None else None
+
+
+class PrivateView:
+    """``ctx.private``: checked and charged reads, and writes through ``Host.private_put``
+    (which reverts a refusal), on the running contract's ``PrivateData`` — a callee has its
+    own (``calls.Callee``)."""
+
+    __slots__ = ("_host",)
+
+    def __init__(self, host: Host) -> None:
+        self._host = host
+
+    def put(self, collection: Any, key: Any, digest: Any, size: Any, subject: Any = "") -> Any:
+        return self._host.private_put(collection, key, digest, size, subject)
+
+    def get(self, collection: Any, key: Any) -> Any:
+        if type(collection) is not str or type(key) is not str:
+            raise InvalidValue("ctx.private.get takes (collection: str, key: str)")
+        host = self._host
+        host.meter.charge(PRIVATE_READ_STEPS)
+        return plain_copy(available(host.private).get(collection, key))
+
+    def grant(self, grant_id: Any) -> Any:
+        if type(grant_id) is not int:
+            raise InvalidValue("ctx.private.grant takes (grant_id: int)")
+        host = self._host
+        host.meter.charge(PRIVATE_READ_STEPS)
+        return plain_copy(available(host.private).grant(grant_id))

@@ -38,6 +38,7 @@ from RestrictedPython.transformer import RestrictingNodeTransformer
 
 from yulian.contracts.aborts import OutOfSteps, SandboxFault
 from yulian.contracts.builtins import DECIMAL_CONTEXT
+from yulian.contracts.calls import ContractCalls, TxFrame
 from yulian.contracts.compiler.dialect import ContractRejected, check_contract
 from yulian.contracts.compiler.instrument import (
     CHARGE,
@@ -82,7 +83,9 @@ class Outcome:
     status: str  # "ok" | "reverted" | "out_of_steps" | "fault" | "unknown_method" | "bad_args"
     message: str  # "" when ok; deterministic text otherwise
     value: Any  # canonical return value (to_canonical applied) or None
-    events: tuple[tuple[str, Any], ...]  # (name, canonical payload) in order; empty unless ok
+    # (contract, name, canonical payload) in order, a callee's under its own name; empty
+    # unless ok (a system contract's: (name, payload), all its own)
+    events: tuple[tuple[Any, ...], ...]
     steps: int
 
 
@@ -238,17 +241,45 @@ class CompiledContract:
         state: ContractState,
         read_only: bool = False,
         step_limit: int = DEFAULT_STEP_LIMIT,
+        calls: ContractCalls | None = None,
         private: PrivateData | None = None,
     ) -> Outcome:
-        """Run ``method(ctx, *args)``; see the module docstring for the guarantees."""
+        """Run ``method(ctx, *args)`` as a transaction's call; ``calls`` lets it call other
+        contracts, ``private`` is its ``ctx.private``. See the module docstring for the
+        guarantees."""
+        frame = TxFrame(sender, block, tx, read_only, calls)
         env = self._environments.pop() if self._environments else self._new_environment()
         env.reset(step_limit)
-        call = (env, method, args, sender, block, tx, state, read_only, private)
         try:
             if getattr(_guards, "active", False):
-                return self._invoke(*call)
+                return self._invoke(env, method, args, frame, state, None, private)
             with sandbox_guards():
-                return self._invoke(*call)
+                return self._invoke(env, method, args, frame, state, None, private)
+        finally:
+            if len(self._environments) < MAX_POOLED_ENVIRONMENTS:
+                self._environments.append(env)
+
+    def invoke_nested(
+        self,
+        method: str,
+        args: list[Any],
+        frame: TxFrame,
+        meter: Meter,
+        state: ContractState,
+        private: PrivateData | None = None,
+    ) -> Outcome:
+        """Run ``method`` for the contract whose ``meter`` is given (``ctx.call``): on what is
+        left of its budget and call depth, in its transaction (``frame``), with ``args``
+        already imported, on its own ``state`` and ``private`` data. The caller pays
+        ``Outcome.steps``. Running out of steps or a host failure is raised, not returned: it
+        ends the whole transaction."""
+        env = self._environments.pop() if self._environments else self._new_environment()
+        env.reset(meter.limit - meter.used)
+        env.meter.budget = meter.budget
+        env.meter.depth = meter.depth
+        caller = frame.running[-1]
+        try:
+            return self._invoke(env, method, args, frame, state, caller, private)
         finally:
             if len(self._environments) < MAX_POOLED_ENVIRONMENTS:
                 self._environments.append(env)
@@ -262,13 +293,13 @@ class CompiledContract:
         env: Environment,
         method: str,
         args: tuple[Any, ...] | list[Any],
-        sender: Sender,
-        block: BlockInfo,
-        tx: TxInfo,
+        frame: TxFrame,
         state: ContractState,
-        read_only: bool,
+        caller: str | None,
         private: PrivateData | None = None,
     ) -> Outcome:
+        """One invocation; ``caller`` is None for a transaction's (whose ``args`` are imported
+        here) and the calling contract's name for a call (whose are imported already)."""
         meter = env.meter
         if type(method) is not str or method not in self._arity:
             shown = ascii(method)[:MAX_NAME_IN_MESSAGE] if type(method) is str else "(not a str)"
@@ -279,20 +310,27 @@ class CompiledContract:
         if not low <= len(args) <= high:
             expected = str(low) if low == high else f"{low} to {high}"
             return _failure(BAD_ARGS, f"{method} takes {expected} arguments, got {len(args)}")
-        try:
-            plain_args = import_args(args, meter)
-        except OutOfSteps as e:
-            return _failure(OUT_OF_STEPS, str(e), meter.limit)
-        except SandboxFault as e:
-            return _failure(BAD_ARGS, f"arguments: {e}")
-
-        host = Host(meter, state, read_only=read_only, height=block.height, private=private)
-        ctx = Context(host, sender, block, tx)
+        if caller is None:
+            try:
+                plain_args = import_args(args, meter)
+            except OutOfSteps as e:
+                return _failure(OUT_OF_STEPS, str(e), meter.limit)
+            except SandboxFault as e:
+                return _failure(BAD_ARGS, f"arguments: {e}")
+        else:
+            plain_args = list(args)
+        host = Host(meter, state, frame, self.name, private)
+        ctx = Context(host, caller)
+        frame.running.append(self.name)
         try:
             value = self._run(env, method, host, ctx, plain_args)
         except HostFailure as e:
+            if caller is not None:
+                raise
             raise e.original from e
         except OutOfSteps as e:  # also call depth and memory caps: the whole budget is spent
+            if caller is not None:
+                raise
             return _failure(OUT_OF_STEPS, str(e), meter.limit)
         except Revert as e:
             return _failure(REVERTED, str(e), meter.used)
@@ -300,8 +338,16 @@ class CompiledContract:
             return _failure(FAULT, f"{type(e).__name__}: {e}", meter.used)
         except Exception as e:  # anything the contract's own code raised: the type is enough
             return _failure(FAULT, type(e).__name__, meter.used)
-        host.flush()
-        return Outcome(OK, "", value, tuple(host.events), meter.used)
+        finally:
+            frame.running.pop()
+        try:
+            host.flush()
+        except Exception as e:
+            if caller is not None:  # through the caller's code, which must not catch it
+                raise HostFailure(e) from e
+            raise
+        events = tuple(frame.events) if caller is None else ()
+        return Outcome(OK, "", value, events, meter.used)
 
     def _run(self, env: Environment, method: str, host: Host, ctx: Context, args: list[Any]) -> Any:
         """Load the module (in fresh globals, unless ``env`` keeps it loaded), call ``method``,

@@ -76,13 +76,12 @@ _ATTRIBUTE_ADVICE = {
     "time": "the block's time is ctx.block.time (ms); never the node's clock",
     "timestamp": "the block's time is ctx.block.time (ms); never the node's clock",
     "number": "the block's height is ctx.block.height",
-    "caller": "the signer is ctx.sender (.org, .role, .id, .attributes)",
     "origin": "the signer is ctx.sender (.org, .role, .id, .attributes)",
     "msg": "the signer is ctx.sender (.org, .role, .id, .attributes)",
     "log": 'record it with ctx.emit("name", {...})',
     "random": "derive values from ctx.tx.id or the arguments; contracts have no randomness",
     "set": "store with ctx.state.put(key, value)",
-    "keys": "list keys you stored yourself under one key; there is no scan of the state yet",
+    "keys": "list keys in order with ctx.state.scan(prefix), a page at a time",
 }
 # the module-level statements the checker refuses as "not a function or constant"
 _STATEMENT_ADVICE = {

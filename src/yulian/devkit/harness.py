@@ -42,7 +42,7 @@ from yulian.devkit.results import (
     HarnessClient,
 )
 from yulian.execution.executor import BlockContext, ExecTx, execute_block, query_contract
-from yulian.execution.overlay import state_key
+from yulian.execution.overlay import scan_mapping, state_key
 from yulian.execution.registry import ContractRegistry
 from yulian.execution.roots import EMPTY_STATE_SUM, empty_state_root, state_root, state_sum_after
 from yulian.execution.system import read_config, system_contracts
@@ -62,6 +62,10 @@ ANONYMOUS = Sender(org="", role="anonymous", id="", attributes={})
 MAX_HISTORY = 10_000
 
 
+class BlockFull(ValueError):
+    """``Harness.block`` was given more txs than one block's step budget admits."""
+
+
 class MemoryLedger:
     """Committed state with every version of every key: the ``StateView`` blocks run on."""
 
@@ -75,6 +79,12 @@ class MemoryLedger:
     def history(self, key: bytes, limit: int = 100) -> list[tuple[int, bytes | None]]:
         """Versions newest first, as the ledger answers ``ctx.state.history``."""
         return list(reversed(self.versions.get(key, [])))[:limit]
+
+    def scan_prefix(
+        self, prefix: bytes, limit: int, start_after: bytes | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        """Live keys in order, as the ledger answers ``ctx.state.scan``."""
+        return scan_mapping(self.data, prefix, limit, start_after)
 
     def apply(self, height: int, writes: Sequence[tuple[bytes, bytes | None]]) -> None:
         for key, value in writes:
@@ -113,7 +123,10 @@ class Harness:
         lifecycle as a consortium would."""
         if block_interval_ms <= 0:
             raise ValueError("block_interval_ms must be positive")
-        params = ChainParams() if step_limit is None else ChainParams(step_limit=step_limit)
+        params = ChainParams()
+        if step_limit is not None:  # the block's budget holds at least one whole tx
+            budget = max(params.max_block_steps, step_limit)
+            params = ChainParams(step_limit=step_limit, max_block_steps=budget)
         self.consortium = LocalConsortium(
             orgs,
             suite=suite,
@@ -233,10 +246,14 @@ class Harness:
         if len(set(ids)) != len(ids) or any(i in self._seen for i in ids):
             raise self._duplicate(next(i for i in ids if ids.count(i) > 1 or i in self._seen))
         height, time_ms = self.height + 1, self.next_time_ms
-        step_limit = self._config().params.step_limit
-        result = execute_block(
-            self.ledger, BlockContext(height, time_ms, step_limit), list(txs), self.registry.resolve
-        )
+        params = self._config().params
+        context = BlockContext(height, time_ms, params.step_limit, params.max_block_steps)
+        result = execute_block(self.ledger, context, list(txs), self.registry.resolve)
+        if len(result.receipts) < len(txs):  # a proposer would leave the rest for later
+            raise BlockFull(
+                f"txs {len(result.receipts)}.. do not fit the block's step budget of "
+                f"{params.max_block_steps} (each may take {params.step_limit}); nothing committed"
+            )
         self.state_sum = state_sum_after(
             self.suite, self.state_sum, self.ledger, height, result.writes
         )
@@ -413,4 +430,4 @@ class Harness:
         return name
 
 
-__all__ = ["CallFailed", "CallResult", "DeployFailed", "EventRecord", "Harness"]
+__all__ = ["BlockFull", "CallFailed", "CallResult", "DeployFailed", "EventRecord", "Harness"]

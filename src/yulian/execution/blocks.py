@@ -13,6 +13,12 @@ bytes — and, should their state writes exceed what one block may store, halves
 until they fit — so whatever a proposer is handed it builds a block every validator accepts
 and every node can store; ``check_block`` refuses a block over the count or the bytes before
 executing it, and one whose writes exceed the limit after.
+
+The limits also hold the block's step budget (``max_block_steps``, decision 0072; the rule is
+``BlockContext.fits``): ``make_block`` stops executing before the first tx that does not fit —
+it and the rest stay pending for the next block — and ``check_block`` refuses a block whose txs
+do not all fit, stopping its execution where the budget ends, so no block costs any node more
+than the budget.
 """
 
 from __future__ import annotations
@@ -59,16 +65,17 @@ class ChainTip:
 
 @dataclass(frozen=True)
 class BlockLimits:
-    """How many txs, how many bytes of encoding (header included) and how many state writes a
-    block may take."""
+    """How many txs, how many bytes of encoding (header included), how many state writes and
+    how many contract steps (None: no budget) a block may take."""
 
     max_txs: int
     max_bytes: int
     max_writes: int = MAX_BLOCK_WRITES
+    max_steps: int | None = None
 
     @classmethod
     def of(cls, params: ChainParams) -> BlockLimits:
-        return cls(params.max_block_txs, params.max_block_bytes)
+        return cls(params.max_block_txs, params.max_block_bytes, max_steps=params.max_block_steps)
 
     def fitting(self, envelope_sizes: Sequence[int]) -> int:
         """How many of the leading envelopes (by their sizes in bytes) fit one block."""
@@ -112,8 +119,9 @@ def make_block(
     height = tip.height + 1
     assert time_ms > tip.time_ms, "block time strictly increases"
     txs = txs[: limits.fitting([len(t.data()) for t in txs])]
-    context = BlockContext(height, time_ms, step_limit)
+    context = BlockContext(height, time_ms, step_limit, limits.max_steps)
     result = execute_block(view, context, txs, resolve)
+    txs = txs[: len(result.receipts)]  # the step budget ran out before the rest
     while len(result.writes) > limits.max_writes:  # rare: halving costs at most twice the work
         txs = txs[: len(txs) // 2]
         result = execute_block(view, context, txs, resolve)
@@ -154,7 +162,8 @@ def check_block(
     limits: BlockLimits,
 ) -> BlockResult:
     """Re-execute ``block`` (whose txs the caller admitted as ``txs``) and compare every root;
-    a block over ``limits`` is refused before anything runs."""
+    a block over ``limits`` is refused before anything runs (over the step budget: where the
+    budget ends)."""
     limits.check(block)
     h = block.header
     checks = [
@@ -169,7 +178,13 @@ def check_block(
     for ok, name in checks:
         if not ok:
             raise InvalidBlock(f"block {h.height}: {name} mismatch")
-    result = execute_block(view, BlockContext(h.height, h.time_ms, step_limit), txs, resolve)
+    context = BlockContext(h.height, h.time_ms, step_limit, limits.max_steps)
+    result = execute_block(view, context, txs, resolve)
+    if len(result.receipts) < len(txs):
+        raise InvalidBlock(
+            f"block {h.height}: tx {len(result.receipts)} does not fit the step budget of "
+            f"{limits.max_steps} (each tx may take {step_limit})"
+        )
     if len(result.writes) > limits.max_writes:
         raise InvalidBlock(
             f"block {h.height}: {len(result.writes)} writes exceed {limits.max_writes}"

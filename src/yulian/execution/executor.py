@@ -9,15 +9,28 @@ A transaction that fails (revert, fault, out of steps, unknown contract or metho
 failure receipt and its writes are rolled back; it is still included, so its id is spent.
 Every receipt can be committed and read back: one that would not encode or decode becomes a
 ``fault`` receipt with no writes, and every message is cut to what the decoder accepts.
+
+A user contract may call other user contracts (``contracts.calls``): ``OverlayCalls`` resolves
+them in the overlay, as the transaction itself was, and gives each call a journal of its own
+and each callee a ``PrivateAccess`` of its own (``ctx.private`` in the callee's name), whose
+writes land in that journal and roll back with it.
+
+The block's step budget: with ``BlockContext.max_block_steps``, a transaction runs only if the
+steps of those before it plus a whole ``step_limit`` fit the budget — the rule of Ethereum's
+block gas limit, with every tx's limit the chain's — so no block executes more than
+``max_block_steps``; ``execute_block`` stops before the first tx that does not fit and returns
+the receipts of those that ran (``execution.blocks`` makes and checks blocks by it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from yulian.contracts import BlockInfo, Sender, TxInfo, sandbox_guards
+from yulian.contracts.calls import Callee, TxFrame
 from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
 from yulian.execution.private_access import PrivateAccess
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
@@ -50,7 +63,14 @@ class ExecTx:
 class BlockContext:
     height: int
     time_ms: int
-    step_limit: int
+    step_limit: int  # per transaction
+    max_block_steps: int | None = None  # the block's budget (None: a query, or no budget)
+
+    def fits(self, steps_so_far: int) -> bool:
+        """Whether one more transaction may run after ``steps_so_far``: it may spend a whole
+        ``step_limit``, and the block may not exceed ``max_block_steps``."""
+        budget = self.max_block_steps
+        return budget is None or steps_so_far + self.step_limit <= budget
 
 
 @dataclass(frozen=True)
@@ -80,10 +100,16 @@ def execute_block(
             adapter = states[name] = ContractStateAdapter(overlay, name)
         return adapter
 
+    calls = OverlayCalls(overlay, resolve_in_block, state_of)
     receipts = []
+    steps = 0
     with sandbox_guards():  # once for the block, not once per invocation
         for tx in txs:
-            receipts.append(apply_tx(overlay, block, info, tx, resolve_in_block, state_of))
+            if not block.fits(steps):
+                break  # this tx and the rest do not fit the block's step budget
+            receipt = apply_tx(overlay, block, info, tx, resolve_in_block, state_of, calls)
+            receipts.append(receipt)
+            steps += receipt.steps
             if tx.signed.tx.contract == LIFECYCLE_CONTRACT:
                 resolved.clear()  # only the lifecycle changes what a name resolves to
     return BlockResult(receipts=tuple(receipts), writes=overlay.writes())
@@ -96,9 +122,11 @@ def apply_tx(
     tx: ExecTx,
     resolve: ContractResolver,
     state_of: Callable[[str], ContractStateAdapter],
+    calls: OverlayCalls,
 ) -> Receipt:
     """One tx on ``overlay``; ``info`` is ``block`` as the runtime takes it, ``state_of`` gives
-    a contract's namespace of the overlay (both made once per block)."""
+    a contract's namespace of the overlay, ``calls`` its calls to others (all made once per
+    block)."""
     call = tx.signed.tx
     contract = resolve(call.contract, overlay)
     if contract is None:
@@ -128,6 +156,7 @@ def apply_tx(
             tx=tx_info,
             state=state,
             step_limit=block.step_limit,
+            calls=calls,
             private=PrivateAccess(
                 overlay,
                 call.contract,
@@ -139,7 +168,10 @@ def apply_tx(
         )
     status, message = outcome.status, outcome.message
     if status == "ok":
-        events = tuple([Event(call.contract, name, payload) for name, payload in outcome.events])
+        if system:  # a system contract's events are all its own: (name, payload)
+            events = tuple([Event(call.contract, n, payload) for n, payload in outcome.events])
+        else:
+            events = tuple([Event(c, n, payload) for c, n, payload in outcome.events])
         receipt = Receipt(tx.tx_id, "ok", "", outcome.steps, outcome.value, events)
         # a user contract's receipt fits the decoder by construction (the runtime exports every
         # value under its limits and cuts every message); a system contract's is checked here,
@@ -173,11 +205,21 @@ def query_contract(
         org=sender.org, role=sender.role, id=sender.id, attributes=dict(sender.attributes)
     )
     system = getattr(contract, "is_system", False)
-    extra: dict[str, Any] = {"view": overlay} if system else {}
-    if not system:
-        extra["private"] = PrivateAccess(
-            overlay, contract_name, caller, height=block.height, time_ms=block.time_ms, tx_id=b""
-        )
+    if system:
+        extra: dict[str, Any] = {"view": overlay}
+    else:
+        states = partial(ContractStateAdapter, overlay)
+        extra = {
+            "calls": OverlayCalls(overlay, resolve, states),
+            "private": PrivateAccess(
+                overlay,
+                contract_name,
+                caller,
+                height=block.height,
+                time_ms=block.time_ms,
+                tx_id=b"",
+            ),
+        }
     try:
         outcome = contract.invoke(
             method,
@@ -202,3 +244,50 @@ def query_contract(
             return answer
         receipt = Receipt(b"", "fault", receipt_message(f"InvalidValue: {problem}"), 0, None, ())
     return receipt
+
+
+class OverlayCalls:
+    """Calls between contracts within one transaction on ``overlay``: a callee is resolved in
+    the overlay as the transaction's own contract was (deployed earlier in the block counts),
+    only user contracts can be called, and each call gets a journal (``Overlay.begin_call``)."""
+
+    __slots__ = ("_overlay", "_resolve", "_state_of")
+
+    def __init__(
+        self,
+        overlay: Overlay,
+        resolve: ContractResolver,
+        state_of: Callable[[str], ContractStateAdapter],
+    ) -> None:
+        self._overlay = overlay
+        self._resolve = resolve
+        self._state_of = state_of
+
+    def resolve(self, name: str, frame: TxFrame) -> Callee | str:
+        """The callee, with its own key space and a ``PrivateAccess`` bound to its name (the
+        records it writes name it as ``via``), for ``frame``'s signer, block and tx."""
+        overlay = self._overlay
+        contract = self._resolve(name, overlay)
+        if contract is None:
+            return f"no contract named {name!r}"
+        if getattr(contract, "is_system", False):
+            return f"{name} is a system contract: contracts cannot call it"
+        block = frame.block
+        private = PrivateAccess(
+            overlay,
+            name,
+            frame.sender,
+            height=block.height,
+            time_ms=block.time_ms,
+            tx_id=bytes.fromhex(frame.tx.id),
+        )
+        return Callee(name, contract, self._state_of(name), private)
+
+    def begin_call(self) -> None:
+        self._overlay.begin_call()
+
+    def commit_call(self) -> None:
+        self._overlay.commit_call()
+
+    def rollback_call(self) -> None:
+        self._overlay.rollback_call()

@@ -10,11 +10,13 @@ record names the calling contract (``via``) and the tx's signer as its writer.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from yulian.contracts import Sender
 from yulian.contracts.private import PrivateRefusal
-from yulian.execution.overlay import Overlay, StateView, state_key
+from yulian.contracts.ranges import Entry, merge_entries
+from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView, state_key
 from yulian.execution.system.private_records import (
     COLLECTIONS_CONTRACT,
     PrivateWriteRefused,
@@ -30,16 +32,31 @@ class _Buffered:
     ``collections`` namespace of it as a ``ContractState`` (str keys)."""
 
     def __init__(self, overlay: Overlay) -> None:
-        self._overlay = overlay
+        self.overlay = overlay
         self.writes: dict[bytes, bytes | None] = {}
 
     def get(self, key: bytes) -> bytes | None:
         if key in self.writes:
             return self.writes[key]
-        return self._overlay.get(key)
+        return self.overlay.get(key)
 
     def history(self, key: bytes, limit: int = 100) -> list[tuple[int, bytes | None]]:
-        return self._overlay.history(key, limit)
+        return self.overlay.history(key, limit)
+
+    def scan_prefix(
+        self, prefix: bytes, limit: int, start_after: bytes | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        def wanted(key: bytes) -> bool:
+            return key.startswith(prefix) and (start_after is None or key > start_after)
+
+        mine = {k: v for k, v in self.writes.items() if wanted(k)}
+        # each buffered key hides at most one of the overlay's: ask for that many more
+        merged: dict[bytes, bytes | None] = dict(
+            self.overlay.scan_prefix(prefix, limit + len(mine), start_after)
+        )
+        merged.update(mine)
+        live = sorted((k, v) for k, v in merged.items() if v is not None)
+        return live[:limit]
 
 
 class _CollectionsState:
@@ -59,6 +76,27 @@ class _CollectionsState:
 
     def history(self, key: str, limit: int) -> list[tuple[int, bytes | None]]:
         return self._buffer.history(state_key(COLLECTIONS_CONTRACT, key), limit)
+
+    def scan(
+        self, start: str, end: str | None, after: str | None, chunk: int
+    ) -> Iterator[Entry[str]]:
+        """The overlay's ``collections`` keys with this invocation's writes on top."""
+        committed = ContractStateAdapter(self._buffer.overlay, COLLECTIONS_CONTRACT).scan(
+            start, end, after, chunk
+        )
+        low, inclusive = (start, True) if after is None or after < start else (after, False)
+        namespace = state_key(COLLECTIONS_CONTRACT, "")
+        mine = sorted(
+            (key[len(namespace) :].decode("utf-8"), value)
+            for key, value in self._buffer.writes.items()
+            if key.startswith(namespace)
+        )
+        written = (
+            (key, value, 0 if value is None else len(value))
+            for key, value in mine
+            if (key >= low if inclusive else key > low) and (end is None or key < end)
+        )
+        return merge_entries(written, committed)
 
 
 class PrivateAccess:

@@ -35,6 +35,7 @@ from yulian.mempool.admission import AdmissionError
 from yulian.net.messages import SNAPSHOT_KINDS, Message, gossip_messages
 from yulian.net.peers import PeerManager
 from yulian.net.tls import client_context, server_context
+from yulian.node import hashseed
 from yulian.node.config import ConfigError, NodeConfig, accepted_genesis
 from yulian.node.outputs import ConsortiumChanged
 from yulian.node.replica import Committed, Outputs, Replica, ReplicaConfig, Timer
@@ -67,6 +68,8 @@ def now_ms() -> int:
 
 class Node:
     def __init__(self, config: NodeConfig) -> None:
+        if (refused := hashseed.refusal()) is not None:
+            raise NodeStartError(f"refusing to start: {refused}")
         self.config = config
         try:
             self.genesis = accepted_genesis(config)  # only the genesis its org accepted

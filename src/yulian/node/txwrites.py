@@ -21,11 +21,17 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from yulian.api.port import ReadBusy
+from yulian.api.port import HistoricalScanUnavailable, ReadBusy
 from yulian.consensus.consortium_view import ConsortiumView
 from yulian.contracts import BlockInfo, sandbox_guards
 from yulian.crypto.suite import Suite
-from yulian.execution.executor import BlockContext, ContractResolver, ExecTx, apply_tx
+from yulian.execution.executor import (
+    BlockContext,
+    ContractResolver,
+    ExecTx,
+    OverlayCalls,
+    apply_tx,
+)
 from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
 from yulian.ledger import Ledger
@@ -53,6 +59,16 @@ class HistoricalState:
         if self._height == 0:
             return []
         return self._ledger.history(key, limit=limit, before_height=self._height + 1)
+
+    def scan_prefix(
+        self, prefix: bytes, limit: int, start_after: bytes | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        """The ledger scans only its current state: a block whose txs scan (``ctx.state.scan``)
+        is not re-executed, rather than re-executed on the wrong keys."""
+        raise HistoricalScanUnavailable(
+            f"the state after block {self._height} cannot be scanned; the writes of a tx in a "
+            "block whose contracts scan their state are not recomputed"
+        )
 
 
 class RecordingOverlay(Overlay):
@@ -124,7 +140,8 @@ class TxWrites:
         config = self._config_after(height - 1)
         admission = self._admission(config, height - 1)
         overlay = RecordingOverlay(HistoricalState(self._ledger, height - 1), height)
-        context = BlockContext(height, header.time_ms, config.params.step_limit)
+        params = config.params
+        context = BlockContext(height, header.time_ms, params.step_limit, params.max_block_steps)
         info = BlockInfo(height=height, time_ms=header.time_ms)
         resolved: dict[str, Any] = {}
         states: dict[str, ContractStateAdapter] = {}
@@ -139,6 +156,7 @@ class TxWrites:
                 states[name] = ContractStateAdapter(overlay, name)
             return states[name]
 
+        calls = OverlayCalls(overlay, resolve_in_block, state_of)  # calls between contracts
         per_tx: list[Writes] = []
         for start in range(0, len(block.txs), CHUNK_TXS):
             with sandbox_guards():
@@ -147,7 +165,9 @@ class TxWrites:
                         block.txs[index], height=height, at_ms=header.time_ms
                     )
                     overlay.current = {}
-                    receipt = apply_tx(overlay, context, info, tx, resolve_in_block, state_of)
+                    receipt = apply_tx(
+                        overlay, context, info, tx, resolve_in_block, state_of, calls
+                    )
                     if receipt.encode() != stored[index]:
                         raise BlockMismatch(f"tx {index} of block {height} re-executes differently")
                     writes = overlay.current if receipt.status == "ok" else {}

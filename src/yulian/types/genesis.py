@@ -74,6 +74,7 @@ PARAM_LIMITS = {
     "timeout_delta_ms": 600_000,
     "proposal_ttl_blocks": 10_000_000,
     "max_block_bytes": MAX_BLOCK_BYTES,
+    "max_block_steps": 10_000_000_000,
 }
 
 
@@ -91,6 +92,9 @@ class ChainParams:
     proposal_ttl_blocks: int = 100_000  # governance proposals expire this many blocks after
     # a block's encoding, header included (decision 0015); always holds a tx of max_tx_bytes
     max_block_bytes: int = 4 * 1024 * 1024
+    # contract steps one block may execute (decision 0072: 3,000,000 at ~350 ns a step, the
+    # measured worst, is ~1 s); at least step_limit, so every tx fits an empty block
+    max_block_steps: int = 3_000_000
 
     def to_value(self) -> tuple[Value, ...]:
         return tuple(getattr(self, f.name) for f in fields(self))
@@ -113,6 +117,11 @@ class ChainParams:
                 raise GenesisError(f"chain parameter {name} must be a positive integer")
             if value > PARAM_LIMITS[name]:
                 raise GenesisError(f"chain parameter {name} may be at most {PARAM_LIMITS[name]}")
+        if self.max_block_steps < self.step_limit:
+            raise GenesisError(
+                f"chain parameter max_block_steps ({self.max_block_steps}) must be at least "
+                f"step_limit ({self.step_limit}): a block must hold one tx at its whole budget"
+            )
         least = self.min_block_bytes()
         if self.max_block_bytes < least:
             raise GenesisError(
