@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import socket
 import subprocess
 import time
@@ -21,11 +23,24 @@ from yulian.pki.layout import NetworkLayout
 from yulian.sdk import Client, Wallet
 from yulian.types.genesis import ChainParams, Genesis
 
+# Listening ports come from below the kernel's ephemeral range (32768-60999 here): a port that
+# bind(0) hands out is one the kernel may give next to an outgoing connection (a client, a
+# peer's dial) before the node binds it, which made a node fail to start now and then.
+_LISTEN_PORTS = range(20000, 32000)
+_ports = random.Random(os.getpid() ^ time.monotonic_ns())  # test set-up, not the chain
+
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port outside the ephemeral range that nothing is bound to now (bounded search)."""
+    for _ in range(500):
+        port = _ports.randrange(_LISTEN_PORTS.start, _LISTEN_PORTS.stop)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 class NodeProcessControl:

@@ -113,6 +113,7 @@ def resync(cluster: Cluster, node: ClusterNode) -> None:
     others = [n for n in cluster.nodes if n is not node]
     target = max(n.height() for n in others)
     cluster.wait_height(target, [node], timeout_s=SYNC_TIMEOUT_S)
+    cluster.wait_height(target, timeout_s=SYNC_TIMEOUT_S)  # `target` was the highest of the others
     cluster.assert_agree(target)
 
 
