@@ -117,7 +117,9 @@ def measure(
             orgs=1,
             validators=1,
             contracts=genesis_contracts(),
-            params=ChainParams(step_limit=50_000_000, max_block_txs=10_000),
+            params=ChainParams(
+                step_limit=50_000_000, max_block_steps=10_000_000_000, max_block_txs=10_000
+            ),
         )
         genesis = Genesis.load(layout.genesis)
         suite = get_suite(genesis.suite)
