@@ -82,6 +82,28 @@ def act(fn: Callable[[], T], as_json: bool, line: Callable[[T], str]) -> None:
         cli.say(line(value))
 
 
+def chain_genesis(genesis: Path | None, network: Path | None) -> Any:
+    """The genesis an offline check trusts: ``--genesis FILE``, or that of ``--network``."""
+    return cli.load_genesis_file(cli.genesis_path(genesis, network))
+
+
+def chain_suite(network: Path | None) -> Any:
+    """The crypto suite of the network directory's chain: how its digests are made."""
+    from yulian.crypto.suite import get_suite
+
+    return get_suite(cli.load_genesis(network).suite)
+
+
+def verified(check: Callable[[], T]) -> T:
+    """``check()``, an offline verification; one that fails exits 4 saying why."""
+    from yulian.sdk.verify import VerificationError
+
+    try:
+        return check()
+    except VerificationError as e:
+        cli.fail(f"verification failed: {e}", cli.EXIT_UNVERIFIED)
+
+
 def connection(conn: Any) -> Any:
     """The client a command talks through when it needs no application class."""
     return conn

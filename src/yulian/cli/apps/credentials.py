@@ -25,19 +25,20 @@ from yulian.cli.apps.common import (
     Session,
     act,
     app_client,
+    chain_genesis,
+    chain_suite,
     deploy_command,
     pairs,
     reading,
     signed,
+    verified,
 )
 from yulian.cli.common import (
     ADMIN_OPT,
     EXIT_UNVERIFIED,
+    GENESIS_OPT,
     call,
     fail,
-    genesis_path,
-    load_genesis,
-    load_genesis_file,
     load_json,
     print_json,
     say,
@@ -120,13 +121,12 @@ def credentials_issue(
     import time
 
     from yulian.apps.credentials import make_presentation
-    from yulian.crypto.suite import get_suite
 
     claims = pairs(claim, "--claim", "NAME=VALUE")
     if days < 0:
         fail("--days must be 0 (no expiry) or more")
     expires = int(time.time() * 1000) + days * DAY_MS if days else 0
-    suite = get_suite(load_genesis(session.network).suite)
+    suite = chain_suite(session.network)
     app = session.client()
     issued: dict[str, Any] = {}
 
@@ -150,20 +150,14 @@ def credentials_verify(
     session: Session,
     presentation: Path,
     online: bool = typer.Option(False, "--online", help="also ask the chain if it is still valid"),
-    genesis: Path | None = typer.Option(
-        None, "--genesis", "-g", help="the chain's genesis.json [default: the one of --network]"
-    ),
+    genesis: Path | None = GENESIS_OPT,
 ) -> None:
     """Check PRESENTATION offline against the genesis: who issued which claims, when."""
     from yulian.apps.credentials import verify_presentation
-    from yulian.sdk.verify import VerificationError
 
-    g = load_genesis_file(genesis_path(genesis, session.network))
+    g = chain_genesis(genesis, session.network)
     doc = load_json(presentation)
-    try:
-        proven = verify_presentation(doc, g)
-    except VerificationError as e:
-        fail(f"verification failed: {e}", EXIT_UNVERIFIED)
+    proven = verified(lambda: verify_presentation(doc, g))
     if online:
         from yulian.apps.credentials import attestation_digest
         from yulian.crypto.suite import get_suite

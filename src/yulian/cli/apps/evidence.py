@@ -10,16 +10,23 @@ from pathlib import Path
 
 import typer
 
-from yulian.cli.apps.common import Deployed, Deployment, Session, deploy_command, reading, signed
+from yulian.cli.apps.common import (
+    Deployed,
+    Deployment,
+    Session,
+    chain_genesis,
+    chain_suite,
+    deploy_command,
+    reading,
+    signed,
+    verified,
+)
 from yulian.cli.common import (
     EXIT_REFUSED,
-    EXIT_UNVERIFIED,
+    GENESIS_OPT,
     NETWORK_OPT,
     call,
     fail,
-    genesis_path,
-    load_genesis,
-    load_genesis_file,
     load_json,
     print_json,
     say,
@@ -60,11 +67,10 @@ def evidence_register(
 ) -> None:
     """Register FILE's digest on chain and write its evidence certificate."""
     from yulian.apps.evidence import CONTRACT_NAME, file_digest, make_certificate
-    from yulian.crypto.suite import get_suite
 
     if not file.is_file():
         fail(f"{file} is not a file")
-    digest = file_digest(file, get_suite(load_genesis(session.network).suite))
+    digest = file_digest(file, chain_suite(session.network))
     client = session.client()
     result = call(
         lambda: client.submit(
@@ -91,24 +97,15 @@ def evidence_register(
 def evidence_verify(
     file: Path,
     certificate: Path,
-    genesis: Path | None = typer.Option(
-        None,
-        "--genesis",
-        "-g",
-        help="the chain's genesis.json [default: the one of --network]",
-        show_default=False,
-    ),
+    genesis: Path | None = GENESIS_OPT,
     network: Path | None = NETWORK_OPT,
 ) -> None:
     """Check offline that FILE is the document CERTIFICATE proves was registered."""
     from yulian.apps.evidence import verify_certificate
-    from yulian.sdk.verify import VerificationError
 
-    g = load_genesis_file(genesis_path(genesis, network))
+    g = chain_genesis(genesis, network)
     try:
-        summary = verify_certificate(file, load_json(certificate), g)
-    except VerificationError as e:
-        fail(f"verification failed: {e}", EXIT_UNVERIFIED)
+        summary = verified(lambda: verify_certificate(file, load_json(certificate), g))
     except OSError as e:
         fail(f"cannot read {file}: {e}")
     say(
@@ -124,12 +121,8 @@ def evidence_verify(
 def evidence_lookup(session: Session, file_or_digest: str) -> None:
     """Show the on-chain record of a file (or a hex digest)."""
     from yulian.apps.evidence import CONTRACT_NAME, file_digest
-    from yulian.crypto.suite import get_suite
 
     path = Path(file_or_digest)
-    if path.is_file():
-        digest = file_digest(path, get_suite(load_genesis(session.network).suite))
-    else:
-        digest = file_or_digest
+    digest = file_digest(path, chain_suite(session.network)) if path.is_file() else file_or_digest
     client = session.client()
     print_json(call(lambda: client.query(CONTRACT_NAME, "lookup", [digest])))
