@@ -10,7 +10,10 @@ is its own: its arguments, its help, its call and its line.
 Exit codes (``yulian.cli.common``): a contract's refusal (``AppError``) is an ``error:`` line
 naming ``contract.method`` and exit code 3; a value the client rejects before sending
 (``TypeError``, ``ValueError``, ``ArithmeticError``: a malformed amount, a bad digest) is exit
-code 1.
+code 1; an offline verification that fails (``verified``) is exit code 4.
+
+An application's client class is named with ``app_client`` and imported only when a command
+runs, so ``yulian`` starts without loading every application.
 
 ``deploy_command`` builds a group's ``deploy``: ``--contract`` where the group has several,
 ``--governor`` and ``--role ROLE=ORG`` where the contract has roles. Every ``--role`` is
