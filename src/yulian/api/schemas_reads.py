@@ -116,9 +116,22 @@ class BlockSummaryView(Closed):
     signers: list[str]
 
 
+class GoneRange(Closed):
+    """Heights below this node's floor and where they are."""
+
+    first: int
+    last: int
+    archive: str | None = Field(description="the archive file holding them; null: in none known")
+
+
 class BlocksPage(Closed):
     blocks: list[BlockSummaryView]
     next_before: int | None = Field(description="pass as before for older blocks")
+    floor: int = Field(description="this node holds every block from this height (1: all)")
+    not_held: list[GoneRange] = Field(
+        description="where the page reaches the floor: where the blocks below it are, newest "
+        "first (empty otherwise)"
+    )
 
 
 class TxSigner(Closed):
@@ -185,7 +198,7 @@ class ValidatorStatsRow(Closed):
 
 class ValidatorStatsView(Closed):
     height: int
-    window: int
+    window: int = Field(description="blocks counted: at most those from this node's floor up")
     validators: list[ValidatorStatsRow]
 
 

@@ -56,6 +56,8 @@ export default {
 
   blocks_title: "Blocks",
   blocks_caption: "Blocks {from} to {to} (newest first)",
+  blocks_archived: "Blocks {first}–{last}: archived in {archive} (this node no longer holds them)",
+  blocks_not_held: "Blocks {first}–{last}: not held by this node (it holds blocks from height {floor}; ask a node that holds them, or their archive)",
   block_hash: "Block hash",
   time: "Time",
   proposer: "Proposer",
