@@ -69,20 +69,22 @@ def floor_of(port: NodePort) -> int:
 
 def gone_ranges(port: NodePort, below: int) -> list[dict[str, object]]:
     """Where the blocks under height ``below`` are, newest first: each archive file with its
-    heights, and the heights that are in none (``archive`` null), at most
-    ``MAX_GONE_RANGES`` entries."""
+    heights, and the heights that are in none (``archive`` null). Archives are written in
+    height order from the lowest block not archived yet (``ledger/archive.py``), so the walk
+    goes up from height 1, a file at a time, to the first height in none; at most
+    ``MAX_GONE_RANGES`` files are named (the rest: ask ``/v1/blocks/{height}``)."""
     out: list[dict[str, object]] = []
-    height = below - 1
-    for _ in range(4 * MAX_GONE_RANGES):  # kept blocks between archives cost a step each
-        if height < 1 or len(out) >= MAX_GONE_RANGES:
+    height = 1
+    for _ in range(4 * MAX_GONE_RANGES):  # a block the pruning kept costs a step
+        if height >= below or len(out) >= MAX_GONE_RANGES:
             break
         gone = port.not_held(height)
         if gone is None:  # a block the pruning kept below the floor: step over it
-            height -= 1
-            continue
-        if gone.archive is None or gone.first is None or gone.last is None:
-            out.append({"first": 1, "last": height, "archive": None})
+            height += 1
+        elif gone.archive is None or gone.first is None or gone.last is None:
+            out.append({"first": height, "last": below - 1, "archive": None})
             break
-        out.append({"first": gone.first, "last": gone.last, "archive": gone.archive})
-        height = gone.first - 1
-    return out
+        else:
+            out.append({"first": gone.first, "last": gone.last, "archive": gone.archive})
+            height = gone.last + 1
+    return out[::-1]

@@ -217,7 +217,7 @@ class ContractsView(Closed):
 
 class ApprovalView(Closed):
     org: str
-    height: int
+    height: int | None = Field(description="null: below this node's floor (see held_from)")
     tx_id: str | None
 
 
@@ -246,6 +246,11 @@ class ProposalView(Closed):
     decided_height: int | None
     decided_tx_id: str | None
     changes: list[ChangeView] | None
+    held_from: int | None = Field(
+        None,
+        description="set (to this node's floor) when part of its history lies below the floor "
+        "(pruned, or a snapshot): the tx ids, heights and changes there are null",
+    )
 
 
 class ProposalsView(Closed):
@@ -257,6 +262,11 @@ class ContractVersion(Closed):
     code_hash: str
     height: int
     proposal: ProposalView | None
+    held_from: int | None = Field(
+        None,
+        description="set (to this node's floor) when part of its history lies below the floor "
+        "(pruned, or a snapshot): the tx ids, heights and changes there are null",
+    )
 
 
 class ContractDetail(Closed):

@@ -38,16 +38,17 @@ function goneRow(range, floor) {
   );
 }
 
-/** The page of blocks below ``top + 1``; a page wholly below the floor is the 410's ranges. */
+/** The page of blocks below ``top + 1``. Wholly below the floor it is a 410: then the ranges
+ * below the floor (the page at the floor lists them all) under ``top + 1``, and no blocks. */
 async function page(top) {
   if (top < 1) return { blocks: [], not_held: [], floor: 1 };
   try {
     return await api.blockList(top + 1, PAGE);
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 410) throw e;
-    const p = e.problem;
-    const range = p.archive ? { first: p.first, last: p.last, archive: p.archive } : { first: 1, last: p.height, archive: null };
-    return { blocks: [], not_held: [range], floor: p.floor };
+    const floor = e.problem.floor;
+    const atFloor = await api.blockList(floor + 1, 1);
+    return { blocks: [], not_held: atFloor.not_held.filter((r) => r.first <= top), floor };
   }
 }
 
@@ -81,11 +82,7 @@ export async function render(view, { params }) {
       "nav",
       { class: "pager", "aria-label": t("pager") },
       top < head ? h("a", { href: "#/blocks" }, t("newest")) : null,
-      answer.next_before
-        ? h("a", { href: `#/blocks?before=${answer.next_before}` }, t("older"))
-        : gone.length && gone.at(-1).first > 1
-          ? h("a", { href: `#/blocks?before=${gone.at(-1).first}` }, t("older"))
-          : null,
+      answer.next_before ? h("a", { href: `#/blocks?before=${answer.next_before}` }, t("older")) : null,
     ),
   );
   if (top !== head) return null;
