@@ -142,6 +142,15 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
         gone = port.not_held(height) if height is not None and record is None else None
         if gone is not None:
             raise not_held_problem(gone, "the block")
+        floor = floor_of(port) if record is None else 1
+        if record is None and floor > 1:  # a pruned block's hash is dropped with it
+            raise Problem(
+                "unknown_block",
+                404,
+                f"no block with hash {block_hash.lower()} from height {floor} up; this node "
+                f"does not hold the blocks below its floor {floor} (nor their hashes)",
+                extra={"floor": floor},
+            )
         if record is None:
             raise Problem("unknown_block", 404, f"no block with hash {block_hash.lower()}")
         return json_response(
