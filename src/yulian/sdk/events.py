@@ -185,16 +185,9 @@ class EventSubscription:
             return False
         except ConnectionClosed as e:
             self._drop_connection()
-            code = e.rcvd.code if e.rcvd is not None else None
-            reason = e.rcvd.reason if e.rcvd is not None else ""
-            self.last_close = (code, reason)
-            self.closes[code] = self.closes.get(code, 0) + 1
+            code, reason = self._ended(e)
             if self._closed:
                 return True
-            if code in REFUSED_CODES or (code == CLOSE_RATE_LIMITED and not self._reconnect):
-                raise StreamRefused(f"the node refused the subscription: {reason}") from None
-            if code == CLOSE_RATE_LIMITED:
-                self._wait_out_rate_limit(reason)
             if not self._reconnect:
                 raise StreamClosed(f"the stream ended ({code}: {reason})") from None
             self.reconnects += 1
@@ -202,6 +195,22 @@ class EventSubscription:
         self._limited_until = None  # served: a later rate limit gets its own window
         self._pending.extend(orjson.loads(frame))
         return True
+
+    def _ended(self, closed: ConnectionClosed) -> tuple[int | None, str]:
+        """Note how the node ended a connection; raise ``StreamRefused`` for a refusal, and
+        wait out a rate limit (or raise once ``retry_for_s`` has passed). The node may close
+        as soon as the handshake is done, before or after the subscribe message left."""
+        code = closed.rcvd.code if closed.rcvd is not None else None
+        reason = closed.rcvd.reason if closed.rcvd is not None else ""
+        self.last_close = (code, reason)
+        self.closes[code] = self.closes.get(code, 0) + 1
+        if self._closed:
+            return code, reason
+        if code in REFUSED_CODES or (code == CLOSE_RATE_LIMITED and not self._reconnect):
+            raise StreamRefused(f"the node refused the subscription: {reason}") from None
+        if code == CLOSE_RATE_LIMITED:
+            self._wait_out_rate_limit(reason)
+        return code, reason
 
     def _wait_out_rate_limit(self, reason: str) -> None:
         """Sleep as the node asked (its reason's "retry in N s", else the back-off), or raise
@@ -250,7 +259,15 @@ class EventSubscription:
                 return
             except InvalidURI as e:
                 raise StreamClosed(str(e)) from None
-            except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed) as e:
+            except ConnectionClosed as e:  # closed right after the handshake: by the node
+                self._drop_connection()
+                code, _ = self._ended(e)
+                if code == CLOSE_RATE_LIMITED:
+                    self.reconnects += 1
+                    continue  # waited as the node asked
+                if not self._reconnect or time.monotonic() + delay > deadline:
+                    raise StreamClosed(f"cannot open {self._url}{STREAM_PATH}: {e}") from None
+            except (OSError, InvalidHandshake, TimeoutError) as e:
                 self._drop_connection()
                 if not self._reconnect or time.monotonic() + delay > deadline:
                     raise StreamClosed(f"cannot open {self._url}{STREAM_PATH}: {e}") from None
