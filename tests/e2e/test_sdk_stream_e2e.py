@@ -70,7 +70,7 @@ def test_the_stream_waits_out_a_rate_limit(tmp_path: Path) -> None:
         spend()
         started = time.monotonic()
         # the node asks for 1 s, more than the window: refused, without waiting past it
-        with pytest.raises(StreamRefused, match="for 0.5 s: rate_limited"):
+        with pytest.raises(StreamRefused, match=r"for 0\.5 s: rate_limited"):
             client.subscribe(blocks=True, retry_for_s=0.5)
         assert time.monotonic() - started < 1.0
 
