@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.e2e.gov_helpers import COUNTER_V1
 from tests.e2e.harness import RunningNode, free_port, make_cluster, serving
 from yulian.apps.evidence import CONTRACT_NAME, contract_source
 from yulian.cli.main import app
@@ -151,6 +152,12 @@ def test_a_pruned_node_answers_410_below_its_floor(tmp_path: Path) -> None:
     url = load_config(config).api_url
     node = RunningNode(layout=layout, url=url, log=tmp_path / "node.log")
     with serving(node):
+        admin = node.client(user="admin")
+        head = admin.health()["height"]  # one organisation: proposing applies it
+        deployed = admin.submit(
+            "lifecycle", "propose", ["counter", "1.0", COUNTER_V1], expires_at=head + TTL // 2
+        )
+        assert deployed["receipt"]["status"] == "ok", deployed
         client = node.client()
         txs: list[dict[str, Any]] = []
         head = 0
@@ -187,6 +194,15 @@ def test_a_pruned_node_answers_410_below_its_floor(tmp_path: Path) -> None:
             {"first": ARCHIVED_BELOW, "last": FLOOR - 1, "archive": None},
             {"first": 1, "last": ARCHIVED_BELOW - 1, "archive": file},
         ]
+        # governance below the floor: what the state says, the rest marked, nothing guessed
+        counter = httpx.get(f"{url}/v1/contracts/counter", timeout=10).json()
+        (version,) = counter["versions"]
+        assert version["held_from"] == FLOOR and version["proposal"] is None, version
+        assert httpx.get(f"{url}/v1/contracts/counter/code", timeout=10).status_code == 200
+        (proposal,) = httpx.get(f"{url}/v1/proposals", timeout=10).json()["proposals"]
+        assert proposal["held_from"] == FLOOR and proposal["status"] == "applied", proposal
+        assert [a["height"] for a in proposal["approvals"]] == [None]
+        assert proposal["decided_tx_id"] is None and proposal["changes"] is None
         # a tx at the floor: its block is held, the state it ran on is not
         at_floor = httpx.get(f"{url}/v1/blocks/{FLOOR}", timeout=10).json()
         if at_floor["tx_ids"]:
