@@ -21,6 +21,8 @@ from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config
 from yulian.types.genesis import ChainParams
 
+pytestmark = pytest.mark.e2e
+
 ARCHIVED_BELOW = 10
 FLOOR = 20
 
