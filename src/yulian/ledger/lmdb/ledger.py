@@ -468,7 +468,7 @@ class LmdbLedger:
         )
         with self._read() as txn:
             head, floor = self._read_head(txn).height, self._read_floor(txn)
-            if floor > 1 and (cursor is None or cursor.height < floor):
+            if floor > 1 and (cursor is None or cursor < EventCursor.before(floor)):
                 raise Pruned("events", 0 if cursor is None else cursor.height, floor)
             return queries.query_events(txn, self._tables, head, cursor, wanted, limit, scan_limit)
 

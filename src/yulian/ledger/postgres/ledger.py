@@ -396,7 +396,7 @@ class PostgresLedger:
         )
         with self._reading() as conn, conn.transaction():
             floor = queries.head_floor(conn)[1]
-            if floor > 1 and (cursor is None or cursor.height < floor):
+            if floor > 1 and (cursor is None or cursor < EventCursor.before(floor)):
                 raise Pruned("events", 0 if cursor is None else cursor.height, floor)
             return queries.query_events(conn, cursor, wanted, limit, scan_limit)
 
