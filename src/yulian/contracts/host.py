@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 from sortedcontainers import SortedSet
 
 from yulian.contracts.aborts import ContractAbort, InvalidValue, LimitExceeded, SandboxFault
-from yulian.contracts.calls import CallFailed, TxFrame, check_name, refusal
+from yulian.contracts.calls import CallFailed, PrivateSource, TxFrame, check_name, refusal
 from yulian.contracts.costs import (
     BYTES_PER_STEP,
     CALL_COPIES,
@@ -241,21 +241,36 @@ def _check_key(meter: Meter, key: Any) -> str:
 class Host:
     """The per-invocation side of ``ctx``: buffered writes, events, charges, calls."""
 
+    __slots__ = (
+        "contract",
+        "frame",
+        "last_put",
+        "meter",
+        "private",
+        "private_source",
+        "read_only",
+        "state",
+        "writes",
+        "written",
+    )
+
     def __init__(
         self,
         meter: Meter,
         state: ContractState,
         frame: TxFrame,
         contract: str,
-        private: PrivateData | None = None,
+        private_source: PrivateSource | None = None,
     ) -> None:
         self.meter = meter
         self.state = state
         self.frame = frame
         self.contract = contract  # the name of the contract this invocation runs
-        self.private = private  # ``ctx.private`` bound to ``contract`` (None: not available)
+        # ``ctx.private`` bound to ``contract``, opened from ``private_source`` on first use
+        # (most invocations never touch it; None: not available)
+        self.private_source = private_source
+        self.private: PrivateData | None = None
         self.read_only = frame.read_only
-        self.height = frame.block.height
         self.writes: dict[str, bytes | None] = {}
         self.written: SortedSet | None = None  # the keys of ``writes``, once a scan asked
         # the last value put, the mutation count then, and its export: a contract often
@@ -327,7 +342,7 @@ class Host:
         self.meter.charge(STATE_READ_STEPS + limit)
         entries = list(_from_state(self.state.history, key, limit))
         if key in self.writes:
-            entries = [(self.height, self.writes[key]), *entries][:limit]
+            entries = [(self.frame.block.height, self.writes[key]), *entries][:limit]
         out: list[list[Any]] = []
         for height, data in entries:
             if data is None:
@@ -469,8 +484,16 @@ class Host:
                 self.state.delete(key)
             else:
                 self.state.put(key, data)
-        if self.private is not None:
+        if self.private is not None:  # opened: it may hold writes
             self.private.flush()
+
+    def private_data(self) -> PrivateData:
+        """``ctx.private``'s data, opened on first use; ``InvalidValue`` where there is none."""
+        private = self.private
+        if private is None:
+            source = available(self.private_source)
+            private = self.private = source(self.contract, self.frame)
+        return private
 
     def private_put(self, collection: Any, key: Any, digest: Any, size: Any, subject: Any) -> Any:
         """``ctx.private.put`` (the reads are ``PrivateView``'s): a refusal reverts."""
@@ -478,7 +501,7 @@ class Host:
         checked_put_args(collection, key, digest, size, subject)
         self.meter.charge(PRIVATE_WRITE_STEPS)
         try:
-            return plain_copy(available(self.private).put(collection, key, digest, size, subject))
+            return plain_copy(self.private_data().put(collection, key, digest, size, subject))
         except PrivateRefusal as e:
             raise Revert(revert_message(str(e))) from None
 

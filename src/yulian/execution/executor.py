@@ -103,9 +103,11 @@ def execute_block(
     calls = OverlayCalls(overlay, resolve_in_block, state_of)
     receipts = []
     steps = 0
+    budget = block.max_block_steps  # BlockContext.fits, inline: it runs once per tx
+    step_limit = block.step_limit
     with sandbox_guards():  # once for the block, not once per invocation
         for tx in txs:
-            if not block.fits(steps):
+            if budget is not None and steps + step_limit > budget:
                 break  # this tx and the rest do not fit the block's step budget
             receipt = apply_tx(overlay, block, info, tx, resolve_in_block, state_of, calls)
             receipts.append(receipt)
@@ -157,14 +159,7 @@ def apply_tx(
             state=state,
             step_limit=block.step_limit,
             calls=calls,
-            private=PrivateAccess(
-                overlay,
-                call.contract,
-                tx.sender,
-                height=block.height,
-                time_ms=block.time_ms,
-                tx_id=tx.tx_id,
-            ),
+            private=calls.open_private,
         )
     status, message = outcome.status, outcome.message
     if status == "ok":
@@ -208,18 +203,8 @@ def query_contract(
     if system:
         extra: dict[str, Any] = {"view": overlay}
     else:
-        states = partial(ContractStateAdapter, overlay)
-        extra = {
-            "calls": OverlayCalls(overlay, resolve, states),
-            "private": PrivateAccess(
-                overlay,
-                contract_name,
-                caller,
-                height=block.height,
-                time_ms=block.time_ms,
-                tx_id=b"",
-            ),
-        }
+        calls = OverlayCalls(overlay, resolve, partial(ContractStateAdapter, overlay))
+        extra = {"calls": calls, "private": calls.open_private}
     try:
         outcome = contract.invoke(
             method,
@@ -249,9 +234,12 @@ def query_contract(
 class OverlayCalls:
     """Calls between contracts within one transaction on ``overlay``: a callee is resolved in
     the overlay as the transaction's own contract was (deployed earlier in the block counts),
-    only user contracts can be called, and each call gets a journal (``Overlay.begin_call``)."""
+    only user contracts can be called, and each call gets a journal (``Overlay.begin_call``).
 
-    __slots__ = ("_overlay", "_resolve", "_state_of")
+    It also opens every invocation's private data (``open_private``), the transaction's own
+    and its callees', only when the invocation first uses ``ctx.private``."""
+
+    __slots__ = ("_overlay", "_resolve", "_state_of", "open_private")
 
     def __init__(
         self,
@@ -262,26 +250,31 @@ class OverlayCalls:
         self._overlay = overlay
         self._resolve = resolve
         self._state_of = state_of
+        self.open_private = self._open_private  # bound once: handed to every invocation
 
     def resolve(self, name: str, frame: TxFrame) -> Callee | str:
-        """The callee, with its own key space and a ``PrivateAccess`` bound to its name (the
-        records it writes name it as ``via``), for ``frame``'s signer, block and tx."""
+        """The callee, with its own key space and its own private data (``open_private``: the
+        records it writes name it as ``via``)."""
         overlay = self._overlay
         contract = self._resolve(name, overlay)
         if contract is None:
             return f"no contract named {name!r}"
         if getattr(contract, "is_system", False):
             return f"{name} is a system contract: contracts cannot call it"
+        return Callee(name, contract, self._state_of(name), self.open_private)
+
+    def _open_private(self, contract: str, frame: TxFrame) -> PrivateAccess:
+        """A ``PrivateAccess`` for an invocation of ``contract`` in ``frame``'s transaction:
+        its signer, block and tx."""
         block = frame.block
-        private = PrivateAccess(
-            overlay,
-            name,
+        return PrivateAccess(
+            self._overlay,
+            contract,
             frame.sender,
             height=block.height,
             time_ms=block.time_ms,
             tx_id=bytes.fromhex(frame.tx.id),
         )
-        return Callee(name, contract, self._state_of(name), private)
 
     def begin_call(self) -> None:
         self._overlay.begin_call()
