@@ -293,7 +293,9 @@ class Host:
         its bytes and the nodes decoding made (at most a 64 KiB value's worth unpaid, when
         this charge is the one that runs out)."""
         value = _decode_stored(data)
-        self.meter.charge(len(data) // BYTES_PER_STEP + count_nodes(value) // EXPORT_NODES_PER_STEP)
+        kind = type(value)  # a scalar is one node: no walk (count_nodes)
+        nodes = count_nodes(value) if kind is list or kind is dict else 1
+        self.meter.charge(len(data) // BYTES_PER_STEP + nodes // EXPORT_NODES_PER_STEP)
         return value
 
     def _writable(self) -> None:
