@@ -567,19 +567,36 @@ class StateView:
 
 
 class Context:
-    """``ctx``: the only object through which a contract touches the world."""
+    """``ctx``: the only object through which a contract touches the world.
 
-    __slots__ = ("_host", "block", "caller", "private", "sender", "state", "tx")
+    ``ctx.tx`` and ``ctx.private``, which few invocations read, are made on first read (once:
+    the same object after); the others, which most read, are made with ``ctx``."""
+
+    __slots__ = ("_host", "_private", "_tx", "block", "caller", "sender", "state")
 
     def __init__(self, host: Host, caller: str | None = None) -> None:
         frame = host.frame
         self._host = host
         self.sender = SenderView(frame.sender)
         self.block = BlockView(frame.block)
-        self.tx = TxView(frame.tx)
         self.state = StateView(host)
-        self.private = PrivateView(host)
         self.caller = caller  # the contract that called this one; None: the transaction did
+        self._tx: TxView | None = None
+        self._private: PrivateView | None = None
+
+    @property
+    def tx(self) -> TxView:
+        view = self._tx
+        if view is None:
+            view = self._tx = TxView(self._host.frame.tx)
+        return view
+
+    @property
+    def private(self) -> PrivateView:
+        view = self._private
+        if view is None:
+            view = self._private = PrivateView(self._host)
+        return view
 
     def call(self, contract: Any, method: Any, args: Any = ()) -> Any:
         return self._host.call(contract, method, args, catch=False)
