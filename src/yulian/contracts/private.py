@@ -10,11 +10,11 @@ organisations' nodes, the chain keeps its salted digest. Through ``ctx.private``
 - ``grant(id)`` reads a consent grant, or ``None``.
 
 The execution layer provides the ``PrivateData`` behind it, one per invocation (a callee has
-its own, in its name), opened when the invocation first uses ``ctx.private``; writes are buffered and reach the state when the invocation ends ``ok``
-(``flush``) — or, so a callee builds on them, before it calls another contract, into the
-journal its failure rolls back — and ``put`` in a read-only call reverts. A refused put (not a
-writer, no such collection, a value over the limit) reverts the invocation with the rule's
-message.
+its own, in its name), opened when the invocation first uses ``ctx.private``; writes are
+buffered and reach the state when the invocation ends ``ok`` (``flush``) — or, so a callee
+builds on them, before it calls another contract, into the journal its failure rolls back —
+and ``put`` in a read-only call reverts. A refused put (not a writer, no such collection, a
+value over the limit) reverts the invocation with the rule's message.
 """
 
 from __future__ import annotations
