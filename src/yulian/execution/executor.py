@@ -13,7 +13,9 @@ Every receipt can be committed and read back: one that would not encode or decod
 A user contract may call other user contracts (``contracts.calls``): ``OverlayCalls`` resolves
 them in the overlay, as the transaction itself was, and gives each call a journal of its own
 and each callee a ``PrivateAccess`` of its own (``ctx.private`` in the callee's name), whose
-writes land in that journal and roll back with it.
+writes land in that journal and roll back with it. Every invocation's ``PrivateAccess`` — the
+transaction's own too — is opened when it first uses ``ctx.private`` (``open_private``): most
+never do, and the per-tx path stays as cheap as before there were calls and private data.
 
 The block's step budget: with ``BlockContext.max_block_steps``, a transaction runs only if the
 steps of those before it plus a whole ``step_limit`` fit the budget — the rule of Ethereum's
