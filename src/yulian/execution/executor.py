@@ -105,11 +105,9 @@ def execute_block(
     calls = OverlayCalls(overlay, resolve_in_block, state_of)
     receipts = []
     steps = 0
-    budget = block.max_block_steps  # BlockContext.fits, inline: it runs once per tx
-    step_limit = block.step_limit
     with sandbox_guards():  # once for the block, not once per invocation
         for tx in txs:
-            if budget is not None and steps + step_limit > budget:
+            if not block.fits(steps):
                 break  # this tx and the rest do not fit the block's step budget
             receipt = apply_tx(overlay, block, info, tx, resolve_in_block, state_of, calls)
             receipts.append(receipt)
