@@ -111,36 +111,6 @@ class ContractState(Protocol):
         ...
 
 
-class MemoryState:
-    """A dict-backed ``ContractState`` with per-key history, for tests and local tools."""
-
-    def __init__(self, height: int = 0) -> None:
-        self.height = height  # the height recorded with each write
-        self.values: dict[str, bytes] = {}
-        self.versions: dict[str, list[tuple[int, bytes | None]]] = {}
-
-    def get(self, key: str) -> bytes | None:
-        return self.values.get(key)
-
-    def put(self, key: str, value: bytes) -> None:
-        self.values[key] = value
-        self.versions.setdefault(key, []).append((self.height, value))
-
-    def delete(self, key: str) -> None:
-        self.values.pop(key, None)
-        self.versions.setdefault(key, []).append((self.height, None))
-
-    def history(self, key: str, limit: int) -> list[tuple[int, bytes | None]]:
-        return list(reversed(self.versions.get(key, [])))[:limit]
-
-    def scan(
-        self, start: str, end: str | None, after: str | None, chunk: int
-    ) -> Iterator[Entry[str]]:
-        for key in sorted(self.values):  # for tests: a sort per scan
-            if key >= start and (end is None or key < end) and (after is None or key > after):
-                yield key, self.values[key], len(self.values[key])
-
-
 @dataclass(frozen=True)
 class Sender:
     org: str
@@ -266,8 +236,7 @@ class Host:
         self.state = state
         self.frame = frame
         self.contract = contract  # the name of the contract this invocation runs
-        # ``ctx.private`` bound to ``contract``, opened from ``private_source`` on first use
-        # (most invocations never touch it; None: not available)
+        # ``ctx.private`` of ``contract``, opened on first use (most never use it; no source: none)
         self.private_source = private_source
         self.private: PrivateData | None = None
         self.read_only = frame.read_only
@@ -567,10 +536,8 @@ class StateView:
 
 
 class Context:
-    """``ctx``: the only object through which a contract touches the world.
-
-    ``ctx.tx`` and ``ctx.private``, which few invocations read, are made on first read (once:
-    the same object after); the others, which most read, are made with ``ctx``."""
+    """``ctx``: the only object through which a contract touches the world. ``ctx.tx`` and
+    ``ctx.private``, which few invocations read, are made on first read (once)."""
 
     __slots__ = ("_host", "_private", "_tx", "block", "caller", "sender", "state")
 
