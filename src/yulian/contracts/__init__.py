@@ -15,7 +15,8 @@ This package imports no sockets, asyncio, storage or clock.
 
 from yulian.contracts.compiler.dialect import ContractRejected
 from yulian.contracts.costs import DEFAULT_STEP_LIMIT, MAX_CALL_DEPTH
-from yulian.contracts.host import BlockInfo, ContractState, MemoryState, Sender, TxInfo
+from yulian.contracts.host import BlockInfo, ContractState, Sender, TxInfo
+from yulian.contracts.memory_state import MemoryState
 from yulian.contracts.runtime import CompiledContract, Outcome, compile_contract, sandbox_guards
 
 __all__ = [

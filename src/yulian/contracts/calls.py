@@ -31,7 +31,8 @@ in one transaction (each may need compiling).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from yulian.contracts.aborts import InvalidValue, SandboxFault
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
     from yulian.contracts.private import PrivateData
 
 MAX_CONTRACT_NAME_BYTES = 64
+
+# Opens the private data (``ctx.private``) of the contract named first in the transaction of
+# ``frame``; the host calls it only when an invocation first uses ``ctx.private``.
+PrivateSource = Callable[[str, "TxFrame"], "PrivateData"]
 
 
 class CallFailed(SandboxFault):
@@ -59,19 +64,19 @@ class Invocable(Protocol):
         frame: TxFrame,
         meter: Meter,
         state: ContractState,
-        private: PrivateData | None = None,
+        private: PrivateSource | None = None,
     ) -> Any: ...  # an Outcome
 
 
 @dataclass(frozen=True)
 class Callee:
-    """A contract a call reached, its own key space, and its own ``ctx.private`` (records it
-    writes name it, not its caller, as ``via``)."""
+    """A contract a call reached, its own key space, and where its own ``ctx.private`` comes
+    from (records it writes name it, not its caller, as ``via``)."""
 
     name: str
     contract: Invocable
     state: ContractState
-    private: PrivateData | None = None
+    private: PrivateSource | None = None
 
 
 class ContractCalls(Protocol):
@@ -89,20 +94,42 @@ class ContractCalls(Protocol):
     def rollback_call(self) -> None: ...
 
 
-@dataclass
 class TxFrame:
     """What every invocation of one transaction shares: who and when, the contracts running
-    (outermost first), those called so far, and the events emitted."""
+    (outermost first), those called so far, and the events emitted.
 
-    sender: Sender
-    block: BlockInfo
-    tx: TxInfo
-    read_only: bool
-    calls: ContractCalls | None
-    running: list[str] = field(default_factory=list)
-    called: set[str] = field(default_factory=set)  # membership only: never iterated
-    events: list[tuple[str, str, Any]] = field(default_factory=list)  # (contract, name, payload)
-    event_bytes: int = 0
+    One is made per transaction: a plain class with slots, which costs a fraction of a
+    dataclass's ``__init__`` on the per-tx path."""
+
+    __slots__ = (
+        "block",
+        "called",
+        "calls",
+        "event_bytes",
+        "events",
+        "read_only",
+        "running",
+        "sender",
+        "tx",
+    )
+
+    def __init__(
+        self,
+        sender: Sender,
+        block: BlockInfo,
+        tx: TxInfo,
+        read_only: bool,
+        calls: ContractCalls | None,
+    ) -> None:
+        self.sender = sender
+        self.block = block
+        self.tx = tx
+        self.read_only = read_only
+        self.calls = calls
+        self.running: list[str] = []
+        self.called: set[str] = set()  # membership only: never iterated
+        self.events: list[tuple[str, str, Any]] = []  # (contract, name, payload)
+        self.event_bytes = 0
 
 
 def check_name(name: Any) -> str:

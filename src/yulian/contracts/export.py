@@ -166,7 +166,9 @@ def export_value(
     the same on either path.
     """
     max_bytes = limits.max_bytes
-    fast_depth = limits.max_depth if shallow_depth is None else min(limits.max_depth, shallow_depth)
+    fast_depth = limits.max_depth
+    if shallow_depth is not None and shallow_depth < fast_depth:
+        fast_depth = shallow_depth
     kind = type(value)
     data: bytes | None
     count = 1

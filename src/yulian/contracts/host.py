@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 from sortedcontainers import SortedSet
 
 from yulian.contracts.aborts import ContractAbort, InvalidValue, LimitExceeded, SandboxFault
-from yulian.contracts.calls import CallFailed, TxFrame, check_name, refusal
+from yulian.contracts.calls import CallFailed, PrivateSource, TxFrame, check_name, refusal
 from yulian.contracts.costs import (
     BYTES_PER_STEP,
     CALL_COPIES,
@@ -109,36 +109,6 @@ class ContractState(Protocol):
         their UTF-8 bytes, ``(key, value or None if deleted, value bytes read)``; ``chunk``:
         how many a reader will likely take."""
         ...
-
-
-class MemoryState:
-    """A dict-backed ``ContractState`` with per-key history, for tests and local tools."""
-
-    def __init__(self, height: int = 0) -> None:
-        self.height = height  # the height recorded with each write
-        self.values: dict[str, bytes] = {}
-        self.versions: dict[str, list[tuple[int, bytes | None]]] = {}
-
-    def get(self, key: str) -> bytes | None:
-        return self.values.get(key)
-
-    def put(self, key: str, value: bytes) -> None:
-        self.values[key] = value
-        self.versions.setdefault(key, []).append((self.height, value))
-
-    def delete(self, key: str) -> None:
-        self.values.pop(key, None)
-        self.versions.setdefault(key, []).append((self.height, None))
-
-    def history(self, key: str, limit: int) -> list[tuple[int, bytes | None]]:
-        return list(reversed(self.versions.get(key, [])))[:limit]
-
-    def scan(
-        self, start: str, end: str | None, after: str | None, chunk: int
-    ) -> Iterator[Entry[str]]:
-        for key in sorted(self.values):  # for tests: a sort per scan
-            if key >= start and (end is None or key < end) and (after is None or key > after):
-                yield key, self.values[key], len(self.values[key])
 
 
 @dataclass(frozen=True)
@@ -241,21 +211,35 @@ def _check_key(meter: Meter, key: Any) -> str:
 class Host:
     """The per-invocation side of ``ctx``: buffered writes, events, charges, calls."""
 
+    __slots__ = (
+        "contract",
+        "frame",
+        "last_put",
+        "meter",
+        "private",
+        "private_source",
+        "read_only",
+        "state",
+        "writes",
+        "written",
+    )
+
     def __init__(
         self,
         meter: Meter,
         state: ContractState,
         frame: TxFrame,
         contract: str,
-        private: PrivateData | None = None,
+        private_source: PrivateSource | None = None,
     ) -> None:
         self.meter = meter
         self.state = state
         self.frame = frame
         self.contract = contract  # the name of the contract this invocation runs
-        self.private = private  # ``ctx.private`` bound to ``contract`` (None: not available)
+        # ``ctx.private`` of ``contract``, opened on first use (most never use it; no source: none)
+        self.private_source = private_source
+        self.private: PrivateData | None = None
         self.read_only = frame.read_only
-        self.height = frame.block.height
         self.writes: dict[str, bytes | None] = {}
         self.written: SortedSet | None = None  # the keys of ``writes``, once a scan asked
         # the last value put, the mutation count then, and its export: a contract often
@@ -278,7 +262,9 @@ class Host:
         its bytes and the nodes decoding made (at most a 64 KiB value's worth unpaid, when
         this charge is the one that runs out)."""
         value = _decode_stored(data)
-        self.meter.charge(len(data) // BYTES_PER_STEP + count_nodes(value) // EXPORT_NODES_PER_STEP)
+        kind = type(value)  # a scalar is one node: no walk (count_nodes)
+        nodes = count_nodes(value) if kind is list or kind is dict else 1
+        self.meter.charge(len(data) // BYTES_PER_STEP + nodes // EXPORT_NODES_PER_STEP)
         return value
 
     def _writable(self) -> None:
@@ -327,7 +313,7 @@ class Host:
         self.meter.charge(STATE_READ_STEPS + limit)
         entries = list(_from_state(self.state.history, key, limit))
         if key in self.writes:
-            entries = [(self.height, self.writes[key]), *entries][:limit]
+            entries = [(self.frame.block.height, self.writes[key]), *entries][:limit]
         out: list[list[Any]] = []
         for height, data in entries:
             if data is None:
@@ -469,8 +455,16 @@ class Host:
                 self.state.delete(key)
             else:
                 self.state.put(key, data)
-        if self.private is not None:
+        if self.private is not None:  # opened: it may hold writes
             self.private.flush()
+
+    def private_data(self) -> PrivateData:
+        """``ctx.private``'s data, opened on first use; ``InvalidValue`` where there is none."""
+        private = self.private
+        if private is None:
+            source = available(self.private_source)
+            private = self.private = source(self.contract, self.frame)
+        return private
 
     def private_put(self, collection: Any, key: Any, digest: Any, size: Any, subject: Any) -> Any:
         """``ctx.private.put`` (the reads are ``PrivateView``'s): a refusal reverts."""
@@ -478,7 +472,7 @@ class Host:
         checked_put_args(collection, key, digest, size, subject)
         self.meter.charge(PRIVATE_WRITE_STEPS)
         try:
-            return plain_copy(available(self.private).put(collection, key, digest, size, subject))
+            return plain_copy(self.private_data().put(collection, key, digest, size, subject))
         except PrivateRefusal as e:
             raise Revert(revert_message(str(e))) from None
 
@@ -542,19 +536,34 @@ class StateView:
 
 
 class Context:
-    """``ctx``: the only object through which a contract touches the world."""
+    """``ctx``: the only object through which a contract touches the world. ``ctx.tx`` and
+    ``ctx.private``, which few invocations read, are made on first read (once)."""
 
-    __slots__ = ("_host", "block", "caller", "private", "sender", "state", "tx")
+    __slots__ = ("_host", "_private", "_tx", "block", "caller", "sender", "state")
 
     def __init__(self, host: Host, caller: str | None = None) -> None:
         frame = host.frame
         self._host = host
         self.sender = SenderView(frame.sender)
         self.block = BlockView(frame.block)
-        self.tx = TxView(frame.tx)
         self.state = StateView(host)
-        self.private = PrivateView(host)
         self.caller = caller  # the contract that called this one; None: the transaction did
+        self._tx: TxView | None = None
+        self._private: PrivateView | None = None
+
+    @property
+    def tx(self) -> TxView:
+        view = self._tx
+        if view is None:
+            view = self._tx = TxView(self._host.frame.tx)
+        return view
+
+    @property
+    def private(self) -> PrivateView:
+        view = self._private
+        if view is None:
+            view = self._private = PrivateView(self._host)
+        return view
 
     def call(self, contract: Any, method: Any, args: Any = ()) -> Any:
         return self._host.call(contract, method, args, catch=False)

@@ -10,16 +10,16 @@ organisations' nodes, the chain keeps its salted digest. Through ``ctx.private``
 - ``grant(id)`` reads a consent grant, or ``None``.
 
 The execution layer provides the ``PrivateData`` behind it, one per invocation (a callee has
-its own, in its name); writes are buffered and reach the state when the invocation ends ``ok``
-(``flush``) — or, so a callee builds on them, before it calls another contract, into the
-journal its failure rolls back — and ``put`` in a read-only call reverts. A refused put (not a
-writer, no such collection, a value over the limit) reverts the invocation with the rule's
-message.
+its own, in its name), opened when the invocation first uses ``ctx.private``; writes are
+buffered and reach the state when the invocation ends ``ok`` (``flush``) — or, so a callee
+builds on them, before it calls another contract, into the journal its failure rolls back —
+and ``put`` in a read-only call reverts. A refused put (not a writer, no such collection, a
+value over the limit) reverts the invocation with the rule's message.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from yulian.contracts.aborts import InvalidValue
 from yulian.types.encoding import to_canonical, to_plain
@@ -62,7 +62,11 @@ def checked_put_args(collection: Any, key: Any, digest: Any, size: Any, subject:
         raise InvalidValue("a private size is an int")
 
 
-def available(private: PrivateData | None) -> PrivateData:
+T = TypeVar("T")
+
+
+def available(private: T | None) -> T:
+    """``private`` (private data, or where it comes from), if this call has any."""
     if private is None:
         raise InvalidValue("private data is not available in this call")
     return private
@@ -91,11 +95,11 @@ class PrivateView:
             raise InvalidValue("ctx.private.get takes (collection: str, key: str)")
         host = self._host
         host.meter.charge(PRIVATE_READ_STEPS)
-        return plain_copy(available(host.private).get(collection, key))
+        return plain_copy(host.private_data().get(collection, key))
 
     def grant(self, grant_id: Any) -> Any:
         if type(grant_id) is not int:
             raise InvalidValue("ctx.private.grant takes (grant_id: int)")
         host = self._host
         host.meter.charge(PRIVATE_READ_STEPS)
-        return plain_copy(available(host.private).grant(grant_id))
+        return plain_copy(host.private_data().grant(grant_id))

@@ -38,7 +38,7 @@ from RestrictedPython.transformer import RestrictingNodeTransformer
 
 from yulian.contracts.aborts import OutOfSteps, SandboxFault
 from yulian.contracts.builtins import DECIMAL_CONTEXT
-from yulian.contracts.calls import ContractCalls, TxFrame
+from yulian.contracts.calls import ContractCalls, PrivateSource, TxFrame
 from yulian.contracts.compiler.dialect import ContractRejected, check_contract
 from yulian.contracts.compiler.instrument import (
     CHARGE,
@@ -61,7 +61,6 @@ from yulian.contracts.host import (
     TxInfo,
 )
 from yulian.contracts.meter import Meter
-from yulian.contracts.private import PrivateData
 
 # Python frames guaranteed free below ``invoke``: MAX_CALL_DEPTH levels of contract calls take
 # at most a few frames each, and every walk over values is iterative.
@@ -242,11 +241,11 @@ class CompiledContract:
         read_only: bool = False,
         step_limit: int = DEFAULT_STEP_LIMIT,
         calls: ContractCalls | None = None,
-        private: PrivateData | None = None,
+        private: PrivateSource | None = None,
     ) -> Outcome:
         """Run ``method(ctx, *args)`` as a transaction's call; ``calls`` lets it call other
-        contracts, ``private`` is its ``ctx.private``. See the module docstring for the
-        guarantees."""
+        contracts, ``private`` opens its ``ctx.private`` (when first used). See the module
+        docstring for the guarantees."""
         frame = TxFrame(sender, block, tx, read_only, calls)
         env = self._environments.pop() if self._environments else self._new_environment()
         env.reset(step_limit)
@@ -266,7 +265,7 @@ class CompiledContract:
         frame: TxFrame,
         meter: Meter,
         state: ContractState,
-        private: PrivateData | None = None,
+        private: PrivateSource | None = None,
     ) -> Outcome:
         """Run ``method`` for the contract whose ``meter`` is given (``ctx.call``): on what is
         left of its budget and call depth, in its transaction (``frame``), with ``args``
@@ -296,7 +295,7 @@ class CompiledContract:
         frame: TxFrame,
         state: ContractState,
         caller: str | None,
-        private: PrivateData | None = None,
+        private: PrivateSource | None = None,
     ) -> Outcome:
         """One invocation; ``caller`` is None for a transaction's (whose ``args`` are imported
         here) and the calling contract's name for a call (whose are imported already)."""

@@ -13,7 +13,9 @@ Every receipt can be committed and read back: one that would not encode or decod
 A user contract may call other user contracts (``contracts.calls``): ``OverlayCalls`` resolves
 them in the overlay, as the transaction itself was, and gives each call a journal of its own
 and each callee a ``PrivateAccess`` of its own (``ctx.private`` in the callee's name), whose
-writes land in that journal and roll back with it.
+writes land in that journal and roll back with it. Every invocation's ``PrivateAccess`` — the
+transaction's own too — is opened when it first uses ``ctx.private`` (``open_private``): most
+never do, and the per-tx path stays as cheap as before there were calls and private data.
 
 The block's step budget: with ``BlockContext.max_block_steps``, a transaction runs only if the
 steps of those before it plus a whole ``step_limit`` fit the budget — the rule of Ethereum's
@@ -157,14 +159,7 @@ def apply_tx(
             state=state,
             step_limit=block.step_limit,
             calls=calls,
-            private=PrivateAccess(
-                overlay,
-                call.contract,
-                tx.sender,
-                height=block.height,
-                time_ms=block.time_ms,
-                tx_id=tx.tx_id,
-            ),
+            private=calls.open_private,
         )
     status, message = outcome.status, outcome.message
     if status == "ok":
@@ -208,18 +203,8 @@ def query_contract(
     if system:
         extra: dict[str, Any] = {"view": overlay}
     else:
-        states = partial(ContractStateAdapter, overlay)
-        extra = {
-            "calls": OverlayCalls(overlay, resolve, states),
-            "private": PrivateAccess(
-                overlay,
-                contract_name,
-                caller,
-                height=block.height,
-                time_ms=block.time_ms,
-                tx_id=b"",
-            ),
-        }
+        calls = OverlayCalls(overlay, resolve, partial(ContractStateAdapter, overlay))
+        extra = {"calls": calls, "private": calls.open_private}
     try:
         outcome = contract.invoke(
             method,
@@ -249,9 +234,12 @@ def query_contract(
 class OverlayCalls:
     """Calls between contracts within one transaction on ``overlay``: a callee is resolved in
     the overlay as the transaction's own contract was (deployed earlier in the block counts),
-    only user contracts can be called, and each call gets a journal (``Overlay.begin_call``)."""
+    only user contracts can be called, and each call gets a journal (``Overlay.begin_call``).
 
-    __slots__ = ("_overlay", "_resolve", "_state_of")
+    It also opens every invocation's private data (``open_private``), the transaction's own
+    and its callees', only when the invocation first uses ``ctx.private``."""
+
+    __slots__ = ("_overlay", "_resolve", "_state_of", "open_private")
 
     def __init__(
         self,
@@ -262,26 +250,31 @@ class OverlayCalls:
         self._overlay = overlay
         self._resolve = resolve
         self._state_of = state_of
+        self.open_private = self._open_private  # bound once: handed to every invocation
 
     def resolve(self, name: str, frame: TxFrame) -> Callee | str:
-        """The callee, with its own key space and a ``PrivateAccess`` bound to its name (the
-        records it writes name it as ``via``), for ``frame``'s signer, block and tx."""
+        """The callee, with its own key space and its own private data (``open_private``: the
+        records it writes name it as ``via``)."""
         overlay = self._overlay
         contract = self._resolve(name, overlay)
         if contract is None:
             return f"no contract named {name!r}"
         if getattr(contract, "is_system", False):
             return f"{name} is a system contract: contracts cannot call it"
+        return Callee(name, contract, self._state_of(name), self.open_private)
+
+    def _open_private(self, contract: str, frame: TxFrame) -> PrivateAccess:
+        """A ``PrivateAccess`` for an invocation of ``contract`` in ``frame``'s transaction:
+        its signer, block and tx."""
         block = frame.block
-        private = PrivateAccess(
-            overlay,
-            name,
+        return PrivateAccess(
+            self._overlay,
+            contract,
             frame.sender,
             height=block.height,
             time_ms=block.time_ms,
             tx_id=bytes.fromhex(frame.tx.id),
         )
-        return Callee(name, contract, self._state_of(name), private)
 
     def begin_call(self) -> None:
         self._overlay.begin_call()
