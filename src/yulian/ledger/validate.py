@@ -29,6 +29,7 @@ __all__ = [
     "LedgerClosed",
     "LedgerError",
     "LedgerFull",
+    "LedgerUnavailable",
     "Pruned",
     "UnsupportedFormat",
     "check_height",
@@ -118,6 +119,11 @@ class LedgerFull(LedgerError):
 
 class LedgerClosed(LedgerError):
     """The ledger was closed, or is read-only and a write was attempted."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The database server holding the ledger cannot be reached now (restart, failover,
+    network); nothing was changed. Retry later: the API answers 503."""
 
 
 class CorruptLedger(LedgerError):
