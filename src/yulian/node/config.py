@@ -187,6 +187,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
         "path": (str, False),
         "dsn": (str, False),
         "schema": (str, False),
+        "reconnect_s": (float, False),  # a number: StorageConfig.check says which
     },
 }
 

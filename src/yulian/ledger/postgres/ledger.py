@@ -561,6 +561,11 @@ class PostgresLedger:
     def schema(self) -> str:
         return self._schema
 
+    @property
+    def reconnects(self) -> int:
+        """How often the writer's session was re-established after the server went away."""
+        return 0 if self._writer is None else self._writer.reconnects
+
     def close(self) -> None:
         with self._write_lock:
             if self._closed:
