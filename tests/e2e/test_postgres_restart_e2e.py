@@ -5,7 +5,8 @@ restarted, which must not touch other tests' ledgers). Under load from every org
 server of one validator of four is restarted (an operator's restart, a crash, a pause of some
 seconds): that node keeps committing, agrees with the others, and every acknowledged tx is on
 every node. A lone node on PostgreSQL answers reads with ``503 ledger_unavailable`` while the
-server is down, and reads and commits again once it is back.
+server is down, and reads and commits again once it is back; one whose server stays down past
+``reconnect_s`` stops, and resumes once started again.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.e2e.test_bft_e2e import Load, assert_acknowledged_everywhere
 from tests.pgserver import PgServer
 from yulian.ledger import StorageConfig
 from yulian.node.config import load_config, save_config
+from yulian.node.serve import EXIT_LEDGER_FAILED
 
 pytestmark = pytest.mark.e2e
 
@@ -33,9 +35,13 @@ def own_server() -> Iterator[PgServer]:
         yield server
 
 
-def use_postgres(config_path: Path, server: PgServer, schema: str) -> None:
+def use_postgres(
+    config_path: Path, server: PgServer, schema: str, *, reconnect_s: float = 60.0
+) -> None:
     config = load_config(config_path)
-    storage = StorageConfig(backend="postgres", dsn=server.dsn(), schema=schema)
+    storage = StorageConfig(
+        backend="postgres", dsn=server.dsn(), schema=schema, reconnect_s=reconnect_s
+    )
     save_config(dataclasses.replace(config, storage=storage), config_path)
 
 
@@ -103,3 +109,35 @@ def test_a_node_on_postgres_answers_503_while_the_server_is_down_then_recovers(
         second = client.submit("evidence", "register", [f"{2:064x}", "t", {}], timeout_s=30)
         assert second["status"] == "committed"
         assert node.proc is not None and node.proc.poll() is None
+
+
+def test_a_node_whose_database_stays_down_past_reconnect_s_stops_then_resumes(
+    tmp_path: Path, own_server: PgServer
+) -> None:
+    """The commit fails after ``reconnect_s``: the node ends (exit status 74, the reason in its
+    log) instead of running on with consensus ahead of its ledger; started again once the
+    database is back, it has every acknowledged tx and commits new ones."""
+    running = make_network(tmp_path, block_interval_ms=20)
+    use_postgres(running.config, own_server, "solo", reconnect_s=1.0)
+    with serving(running) as node:
+        client = node.client()
+        acknowledged = [
+            client.submit("evidence", "register", [f"{i:064x}", "t", {}], timeout_s=10)["id"]
+            for i in range(3)
+        ]
+        own_server.halt()
+        assert node.proc is not None
+        try:
+            status = node.proc.wait(60)  # the next (empty) block's commit gives up after 1 s
+        finally:
+            own_server.resume()
+        assert status == EXIT_LEDGER_FAILED
+        node.proc = None
+        log = node.log.read_text(encoding="utf-8", errors="replace")
+        assert "stopping: the ledger could not take block" in log
+        assert "unreachable for 1 s (reconnect_s)" in log
+        node.start()
+        for tx_id in acknowledged:
+            assert client.tx(tx_id)["status"] == "committed", tx_id
+        later = client.submit("evidence", "register", [f"{9:064x}", "t", {}], timeout_s=30)
+        assert later["status"] == "committed"
