@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import random
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -14,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.ports import free_port, free_port_block
 from yulian.apps.evidence import CONTRACT_NAME, contract_source
 from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config
@@ -22,25 +20,6 @@ from yulian.pki.chain import ChainIdentity
 from yulian.pki.layout import NetworkLayout
 from yulian.sdk import Client, Wallet
 from yulian.types.genesis import ChainParams, Genesis
-
-# Listening ports come from below the kernel's ephemeral range (32768-60999 here): a port that
-# bind(0) hands out is one the kernel may give next to an outgoing connection (a client, a
-# peer's dial) before the node binds it, which made a node fail to start now and then.
-_LISTEN_PORTS = range(20000, 32000)
-_ports = random.Random(os.getpid() ^ time.monotonic_ns())  # test set-up, not the chain
-
-
-def free_port() -> int:
-    """A port outside the ephemeral range that nothing is bound to now (bounded search)."""
-    for _ in range(500):
-        port = _ports.randrange(_LISTEN_PORTS.start, _LISTEN_PORTS.stop)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port below the ephemeral range")
 
 
 class NodeProcessControl:
@@ -221,22 +200,3 @@ def make_cluster(
             ClusterNode(node.name, node.config, cfg.api_url, tmp / f"{node.name}.log", cfg.data_dir)
         )
     return Cluster(layout, nodes)
-
-
-def free_port_block(n: int) -> int:
-    """A base port with ``n`` consecutive free ports (bounded search)."""
-    for _ in range(200):
-        base = free_port()
-        if base + n >= 65535:
-            continue
-        ok = True
-        for p in range(base, base + n):
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-                try:
-                    s.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no block of free ports")

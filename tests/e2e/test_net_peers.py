@@ -8,7 +8,6 @@ event loop (uvloop unless stated) under an overall timeout and stops every manag
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 import struct
 import time
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 import uvloop
 
+from tests.ports import free_ports
 from yulian.crypto.membership import Membership, MembershipError
 from yulian.crypto.suite import get_suite
 from yulian.crypto.x509 import ED25519_OID, parse_certificate
@@ -68,19 +68,6 @@ def node_identify(layout: NetworkLayout) -> Callable[[bytes], str | None]:
 
 def accept_anyone(der: bytes) -> str | None:
     return parse_certificate(der).name
-
-
-def free_ports(n: int) -> list[int]:
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 class Node:

@@ -22,6 +22,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from tests.ports import free_ports
 
 from yulian.crypto.gm import GM
 from yulian.crypto.membership import Membership, MembershipError
@@ -312,10 +313,7 @@ def test_gm_peer_managers_connect_and_exchange_messages(gm_net: NetworkLayout) -
         return name
 
     creds = [gm_net.nodes[i].credential for i in range(2)]
-    listeners = [socket.create_server(("127.0.0.1", 0)) for _ in creds]
-    ports = [s.getsockname()[1] for s in listeners]
-    for s in listeners:
-        s.close()
+    ports = free_ports(len(creds))  # below the ephemeral range: a dial never takes one
     received: dict[str, list[tuple[str, Message]]] = {c.name: [] for c in creds}
 
     def manager(i: int) -> PeerManager:
