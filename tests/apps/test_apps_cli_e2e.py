@@ -2,7 +2,8 @@
 ``credentials`` and ``trading`` deploy through the lifecycle, act as the organisations of the
 network directory, print one readable line (or the chain's JSON with ``--json``), and turn the
 contract's refusals into exit code 3 with its message — and a member issued with ``yulian ca
-issue --roles`` acts in those roles only."""
+issue --roles`` acts in those roles only; ``deploy`` refuses a ``--role`` or ``--governor``
+naming an organisation that is not a member, and proposes nothing."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.e2e.harness import RunningNode, free_port, serving
 from yulian.cli.main import app
 from yulian.node.bootstrap import init_network
 from yulian.node.config import load_config
+from yulian.sdk import ApiError, Client
 from yulian.types.genesis import ChainParams
 
 pytestmark = pytest.mark.e2e
@@ -173,3 +175,23 @@ def test_trading_commands_and_the_regulators_review(node: RunningNode) -> None:
     review = yulian(node, "trading", "watch", "--from-height", str(start), "--large", "zinc=50")
     assert f"3 events of trading from height {start}; 1 alerts" in review
     assert "large_order" in review and "org2: 60.000 in one order (>= 50)" in review
+
+
+def test_deploy_refuses_an_organisation_that_is_not_a_member_and_proposes_nothing(
+    node: RunningNode,
+) -> None:
+    members = "the members: org1, org2, org3"
+    for named, refusal in [
+        (
+            ("--role", "charity=org1", "--role", "charity=org9"),
+            f"error: --role charity=org9: no member organisation 'org9'; {members}",
+        ),
+        (
+            ("--governor", "org1", "--governor", "orgX"),
+            f"error: --governor orgX: no member organisation 'orgX'; {members}",
+        ),
+    ]:
+        refused = yulian(node, "finance", "deploy", "--contract", "charity", *named, code=1)
+        assert refusal in refused and "proposed" not in refused
+    with Client(node.url) as reader, pytest.raises(ApiError, match="no active contract"):
+        reader.query("lifecycle", "contract", ["charity"])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.harness import make_cluster
 from yulian.node.config import load_config, save_config
@@ -19,6 +20,17 @@ from yulian.sdk import Client, Wallet
 pytestmark = pytest.mark.e2e
 
 INTERVAL = 10  # blocks between snapshots
+
+
+def _timed_counts(url: str) -> dict[str, float]:
+    """How many ledger writes and WAL fsyncs the node's ``/metrics`` has timed."""
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name in ("yulian_ledger_commit_seconds_count", "yulian_wal_fsync_seconds_count")
+    }
 
 
 def test_a_wiped_validator_starts_from_a_snapshot(tmp_path: Path) -> None:
@@ -78,6 +90,16 @@ def test_a_wiped_validator_starts_from_a_snapshot(tmp_path: Path) -> None:
             time.sleep(0.5)
         else:
             raise AssertionError(f"{name} signs no commit after state sync")
+
+        # its write and fsync histograms go on counting after the install
+        before = _timed_counts(wiped.url)
+        height = wiped.height()
+        cluster.wait_height(height + 3, timeout_s=60)
+        after = _timed_counts(wiped.url)
+        assert after["yulian_ledger_commit_seconds_count"] >= (
+            before["yulian_ledger_commit_seconds_count"] + 3
+        ), (before, after)
+        assert after["yulian_wal_fsync_seconds_count"] > before["yulian_wal_fsync_seconds_count"]
     finally:
         client.close()
         cluster.stop()

@@ -211,3 +211,33 @@ def test_the_stream_handshake_spends_the_rate_limit_and_checks_the_signature(
         assert closes == [(4401, "bad_signature"), (4429, "rate_limited")]
     finally:
         node.close()
+
+
+#: The core reads (blocks, a tx with its receipt and proof, state, the consortium and its
+#: validators): each spends the caller's bucket like the other read routes.
+CORE_READS = (
+    f"/v1/txs/{'ab' * 32}",
+    "/v1/blocks/latest",
+    "/v1/blocks/1",
+    "/v1/state/evidence/some-key",
+    "/v1/state/evidence/some-key/history",
+    "/v1/consortium",
+    "/v1/validators",
+)
+
+
+async def test_each_core_read_answers_429_after_the_limit(tmp_path: Path) -> None:
+    layout = init_network(tmp_path / "net", orgs=1)
+    node = Node(load_config(layout.nodes[0].config))
+    try:
+        app = create_asgi(ReadModel(node), options=ApiOptions(rate_per_s=0.01, rate_burst=2))
+        for i, path in enumerate(CORE_READS):  # each from its own address: its own bucket
+            transport = httpx.ASGITransport(app=app, client=(f"203.0.113.{i + 10}", 4000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://node") as http:
+                answers = [(await http.get(path)).status_code for _ in range(3)]
+                assert 429 not in answers[:2] and answers[2] == 429, (path, answers)
+                refused = await http.get(path)
+                assert refused.json()["code"] == "rate_limited", path
+                assert int(refused.headers["retry-after"]) >= 1
+    finally:
+        node.close()

@@ -244,6 +244,8 @@ def test_prune_keeps_what_reads_from_the_floor_need(target: LedgerTarget, chain:
         chain.events(EventCursor(below - 1, 0, 0))
     page = chain.events(EventCursor.before(below + 1))
     assert [e.cursor.height for e in page.events] == list(range(below + 1, HEAD + 1))
+    from_floor = chain.events(EventCursor.before(below))  # the resume point a 410 names
+    assert [e.cursor.height for e in from_floor.events] == list(range(below, HEAD + 1))
     chain.check_integrity()
     again = chain.prune(below, {KEEP}, lambda key: WINDOW)  # type: ignore[attr-defined]
     assert (again.blocks_dropped, again.versions_dropped) == (0, 0), "idempotent"

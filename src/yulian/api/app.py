@@ -37,7 +37,7 @@ from yulian.api import events as event_routes
 from yulian.api import governance as governance_routes
 from yulian.api import metrics as metrics_routes
 from yulian.api import reads as read_routes
-from yulian.api.archived import not_held_problem
+from yulian.api.archived import floor_of, not_held_problem, pruned_problem
 from yulian.api.auth import ApiOptions, Authenticator, ReadGuard
 from yulian.api.limits import (
     DEFAULT_HISTORY,
@@ -83,6 +83,7 @@ from yulian.api.submit import (
 from yulian.api.views import block_view, commit_view, header_view, receipt_view
 from yulian.execution.system.consortium import config_view
 from yulian.explorer import mount as mount_explorer
+from yulian.ledger import Pruned
 from yulian.ledger.validate import LedgerUnavailable
 from yulian.mempool.admission import AdmissionError
 from yulian.types.encoding import decode, encode
@@ -155,6 +156,11 @@ def create_app(
     document_privacy(app)
     _install_problem_handlers(app)
 
+    @app.exception_handler(Pruned)
+    async def _pruned(_: Request, exc: Pruned) -> Response:
+        problem = pruned_problem(port, exc)
+        return problem_response(problem.code, problem.status, problem.detail, extra=problem.extra)
+
     @app.post(
         "/v1/txs",
         summary="Submit a signed transaction",
@@ -202,8 +208,10 @@ def create_app(
         ),
     )
     async def get_tx(
+        request: Request,
         tx_id: str = Path(pattern=TX_ID, description="hex, 16..64 bytes"),
     ) -> Response:
+        auth.caller(request)
         ident = bytes.fromhex(tx_id)
         status = port.tx_status(ident)
         if status.status == "pending":
@@ -249,7 +257,8 @@ def create_app(
         response_model=None,
         responses=answers(BlockView, (404, "unknown_block")),
     )
-    async def latest_block() -> Response:
+    async def latest_block(request: Request) -> Response:
+        auth.caller(request)
         height = port.head().height
         if height == 0:
             raise Problem("unknown_block", 404, "no block has been committed yet")
@@ -266,7 +275,8 @@ def create_app(
             (410, "archived, not_held"),
         ),
     )
-    async def get_block(height: int = Path(ge=1, le=MAX_HEIGHT)) -> Response:
+    async def get_block(request: Request, height: int = Path(ge=1, le=MAX_HEIGHT)) -> Response:
+        auth.caller(request)
         return _block(height)
 
     contract_param = Path(min_length=1, max_length=MAX_NAME_LEN, pattern=NO_NUL_OR_SLASH)
@@ -281,6 +291,10 @@ def create_app(
     @app.get(
         "/v1/state/{contract}/{key:statekey}/history",
         summary="Version history of a key, newest first",
+        description="On a node whose floor is above 1 (pruned, or started from a snapshot) "
+        "older versions may be gone: `complete` is false when the list reaches below `floor` "
+        "(versions older than its last may exist that this node does not hold; a node that "
+        "holds the whole chain has them).",
         response_model=None,
         responses=answers(StateHistory, (400, "malformed_request, key_too_long")),
     )
@@ -293,10 +307,15 @@ def create_app(
         _check_state_key(contract, key)
         guard.require(auth.caller(request), contract)
         versions = port.state_history(contract, key, limit)
+        floor = floor_of(port)
+        # below the floor the pruning kept only the versions a read from the floor needs
+        reaches_below = floor > 1 and bool(versions) and versions[-1][0] < floor
         return json_response(
             {
                 "contract": contract,
                 "key": key,
+                "floor": floor,
+                "complete": not reaches_below,
                 "versions": [
                     {
                         "height": h,
@@ -369,7 +388,10 @@ def create_app(
         response_model=None,
         responses=answers(ConsortiumView, (400, "malformed_request"), (404, "unknown_height")),
     )
-    async def consortium(height: int | None = Query(None, ge=0, le=MAX_HEIGHT)) -> Response:
+    async def consortium(
+        request: Request, height: int | None = Query(None, ge=0, le=MAX_HEIGHT)
+    ) -> Response:
+        auth.caller(request)
         head = port.head().height
         at = head if height is None else height
         if at > head:
@@ -384,7 +406,10 @@ def create_app(
         response_model=None,
         responses=answers(ValidatorsView, (400, "malformed_request"), (404, "unknown_height")),
     )
-    async def validators(height: int | None = Query(None, ge=1, le=MAX_HEIGHT)) -> Response:
+    async def validators(
+        request: Request, height: int | None = Query(None, ge=1, le=MAX_HEIGHT)
+    ) -> Response:
+        auth.caller(request)
         head = port.head().height
         target = head + 1 if height is None else height
         if target > head + 1:

@@ -122,13 +122,16 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
         "filter given. Prefixes are hex. At most `limit` events come back, after at most "
         f"{EVENT_SCAN:,} were examined: continue from `next_after` until `exhausted`. The "
         "WebSocket `/v1/events/stream` sends the same events, then follows new blocks "
-        "(docs/api.md, `EventStream*` schemas).",
+        "(docs/api.md, `EventStream*` schemas). Events below this node's floor (pruned, or "
+        "started from a snapshot) are gone: a page that would start there is a 410 naming "
+        "the floor to start from.",
         response_model=None,
         responses=answers(
             EventsPage,
             (400, "malformed_request, malformed_cursor"),
             (401, "authentication_required"),
             (403, "read_not_allowed"),
+            (410, "archived, not_held"),
         ),
     )
     async def events(

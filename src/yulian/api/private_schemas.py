@@ -75,6 +75,11 @@ GUARDED: dict[tuple[str, str], tuple[bool, dict[int, str]]] = {
     **{
         (path, "get"): (True, {429: "rate_limited"})
         for path in (
+            "/v1/txs/{tx_id}",
+            "/v1/blocks/latest",
+            "/v1/blocks/{height}",
+            "/v1/consortium",
+            "/v1/validators",
             "/v1/genesis",
             "/v1/blocks",
             "/v1/blocks/by-hash/{block_hash}",

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from yulian.api.archived import floor_of, gone_ranges, not_held_problem
 from yulian.api.auth import Authenticator, ReadGuard
 from yulian.api.limits import (
     DEFAULT_LIST,
@@ -88,9 +89,13 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
         "/v1/blocks",
         summary="Committed blocks, newest first",
         description="Blocks below height `before` (default: all), at most `limit`; continue "
-        "with `before=next_before`.",
+        "with `before=next_before`. A node holds the blocks from its `floor` up (pruned, or "
+        "started from a snapshot): a page that reaches the floor ends there and lists in "
+        "`not_held` where the blocks below it are (each archive file with its heights, or "
+        "`archive` null: in no archive this node knows); a page wholly below the floor is a "
+        "410 problem.",
         response_model=None,
-        responses=answers(BlocksPage, (400, "malformed_request")),
+        responses=answers(BlocksPage, (400, "malformed_request"), (410, "archived, not_held")),
     )
     async def list_blocks(
         request: Request,
@@ -98,13 +103,21 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
         limit: int = Query(DEFAULT_LIST, ge=1, le=MAX_LIST),
     ) -> Response:
         auth.caller(request)
-        top = port.head().height + 1 if before is None else before
-        blocks = port.block_summaries(top, limit)
-        last = blocks[-1].header.height if blocks else 1
+        top = min(port.head().height + 1, MAX_HEIGHT if before is None else before)
+        floor = floor_of(port)
+        if 1 <= top - 1 < floor:
+            gone = port.not_held(top - 1)
+            if gone is not None:
+                raise not_held_problem(gone, "the block")
+        blocks = port.block_summaries(top, min(limit, max(0, top - floor)))
+        last = blocks[-1].header.height if blocks else top
+        at_floor = floor > 1 and last <= floor
         return json_response(
             {
                 "blocks": [summary_view(s) for s in blocks],
-                "next_before": last if last > 1 and len(blocks) == limit else None,
+                "next_before": last if last > floor and len(blocks) == limit else None,
+                "floor": floor,
+                "not_held": gone_ranges(port, floor) if at_floor else [],
             }
         )
 
@@ -112,7 +125,12 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
         "/v1/blocks/by-hash/{block_hash}",
         summary="A committed block by its hash",
         response_model=None,
-        responses=answers(BlockView, (400, "malformed_request"), (404, "unknown_block")),
+        responses=answers(
+            BlockView,
+            (400, "malformed_request"),
+            (404, "unknown_block"),
+            (410, "archived, not_held"),
+        ),
     )
     async def block_by_hash(
         request: Request,
@@ -121,6 +139,18 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
         auth.caller(request)
         height = port.block_height(bytes.fromhex(block_hash))
         record = port.block(height) if height is not None else None
+        gone = port.not_held(height) if height is not None and record is None else None
+        if gone is not None:
+            raise not_held_problem(gone, "the block")
+        floor = floor_of(port) if record is None else 1
+        if record is None and floor > 1:  # a pruned block's hash is dropped with it
+            raise Problem(
+                "unknown_block",
+                404,
+                f"no block with hash {block_hash.lower()} from height {floor} up; this node "
+                f"does not hold the blocks below its floor {floor} (nor their hashes)",
+                extra={"floor": floor},
+            )
         if record is None:
             raise Problem("unknown_block", 404, f"no block with hash {block_hash.lower()}")
         return json_response(
@@ -131,7 +161,12 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
         "/v1/blocks/{height}/txs",
         summary="A block's txs: the call, the signer and the receipt's status",
         response_model=None,
-        responses=answers(BlockTxsView, (400, "malformed_request"), (404, "unknown_block")),
+        responses=answers(
+            BlockTxsView,
+            (400, "malformed_request"),
+            (404, "unknown_block"),
+            (410, "archived, not_held"),
+        ),
     )
     async def block_txs(
         request: Request,
@@ -141,6 +176,9 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
     ) -> Response:
         auth.caller(request)
         txs = port.block_txs(height, offset, limit)
+        gone = port.not_held(height) if txs is None else None
+        if gone is not None:
+            raise not_held_problem(gone, "the block")
         summaries = port.block_summaries(height + 1, 1) if txs is not None else []
         if txs is None or not summaries or summaries[0].header.height != height:
             raise Problem("unknown_block", 404, f"no block at height {height}")
@@ -184,6 +222,7 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
             (403, "read_not_allowed"),
             (404, "unknown_tx"),
             (409, "historical_scan_unavailable"),
+            (410, "archived, not_held"),
             (503, "read_busy"),
         ),
     )
@@ -194,6 +233,9 @@ def router(port: NodePort, auth: Authenticator, guard: ReadGuard) -> APIRouter:
         ident = bytes.fromhex(tx_id)
         status = port.tx_status(ident)
         committed = status.status == "committed"
+        gone = port.not_held(status.height) if committed else None
+        if gone is not None:  # its block, or the state before it, is below the floor
+            raise not_held_problem(gone, f"the block of tx {ident.hex()}")
         called = port.block_txs(status.height, status.index, 1) if committed else None
         if called:  # before the re-execution: a refused caller costs no block's work
             guard.require(caller, called[0].contract)

@@ -245,6 +245,11 @@ class StateVersion(Closed):
 class StateHistory(Closed):
     contract: str
     key: str
+    floor: int = Field(description="this node holds every block from this height (1: all)")
+    complete: bool = Field(
+        description="false: the list reaches below the floor, and older versions may exist "
+        "that this node does not hold"
+    )
     versions: list[StateVersion]
 
 

@@ -116,9 +116,22 @@ class BlockSummaryView(Closed):
     signers: list[str]
 
 
+class GoneRange(Closed):
+    """Heights below this node's floor and where they are."""
+
+    first: int
+    last: int
+    archive: str | None = Field(description="the archive file holding them; null: in none known")
+
+
 class BlocksPage(Closed):
     blocks: list[BlockSummaryView]
     next_before: int | None = Field(description="pass as before for older blocks")
+    floor: int = Field(description="this node holds every block from this height (1: all)")
+    not_held: list[GoneRange] = Field(
+        description="where the page reaches the floor: where the blocks below it are, newest "
+        "first (empty otherwise)"
+    )
 
 
 class TxSigner(Closed):
@@ -185,7 +198,7 @@ class ValidatorStatsRow(Closed):
 
 class ValidatorStatsView(Closed):
     height: int
-    window: int
+    window: int = Field(description="blocks counted: at most those from this node's floor up")
     validators: list[ValidatorStatsRow]
 
 
@@ -204,7 +217,7 @@ class ContractsView(Closed):
 
 class ApprovalView(Closed):
     org: str
-    height: int
+    height: int | None = Field(description="null: below this node's floor (see held_from)")
     tx_id: str | None
 
 
@@ -233,6 +246,11 @@ class ProposalView(Closed):
     decided_height: int | None
     decided_tx_id: str | None
     changes: list[ChangeView] | None
+    held_from: int | None = Field(
+        None,
+        description="set (to this node's floor) when part of its history lies below the floor "
+        "(pruned, or a snapshot): the tx ids, heights and changes there are null",
+    )
 
 
 class ProposalsView(Closed):
@@ -244,6 +262,11 @@ class ContractVersion(Closed):
     code_hash: str
     height: int
     proposal: ProposalView | None
+    held_from: int | None = Field(
+        None,
+        description="set (to this node's floor) when part of its history lies below the floor "
+        "(pruned, or a snapshot): the tx ids, heights and changes there are null",
+    )
 
 
 class ContractDetail(Closed):

@@ -26,6 +26,11 @@ spends the caller's rate limit. A filter naming a contract the caller may not re
 the subscription (close 4401 anonymous, 4403 a member outside the policy; 4429 over the rate
 limit); a filter naming none leaves out events of contracts the caller may not read. Block
 and tx messages carry only what is public (headers, tx ids and statuses).
+
+A replay that would start below the node's floor (it was pruned, or started from a snapshot)
+is refused before the first frame with close 4410, whose reason is the ``archived`` or
+``not_held`` problem's code and detail (where the blocks are, and the floor to resume from):
+a replay is never silently short.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import orjson
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from yulian.api.archived import floor_of, not_held_problem
 from yulian.api.auth import Authenticator, Caller, ContractFilter, ReadGuard
 from yulian.api.events import (
     block_cursor,
@@ -63,6 +69,7 @@ from yulian.api.limits import (
 from yulian.api.port import (
     CommittedBlock,
     NodePort,
+    NotHeld,
     Subscription,
     SubscriptionDropped,
     TooManySubscribers,
@@ -83,6 +90,7 @@ CLOSE_SLOW = 4408  # fell its queue behind (or a frame could not leave): resume 
 CLOSE_UNAUTHORISED = 4401  # the handshake's signature failed, or a filter needs a member
 CLOSE_NOT_ALLOWED = 4403  # a filter names a contract the caller's organisation may not read
 CLOSE_RATE_LIMITED = 4429  # over the caller's rate limit; the reason says when to retry
+CLOSE_NOT_HELD = 4410  # the replay starts below this node's floor; the reason says where it is
 PROBLEM_CLOSES = {401: CLOSE_UNAUTHORISED, 403: CLOSE_NOT_ALLOWED, 429: CLOSE_RATE_LIMITED}
 CLOSE_REASONS = {
     CLOSE_NORMAL: "closed",
@@ -94,6 +102,7 @@ CLOSE_REASONS = {
     CLOSE_UNAUTHORISED: "unauthorised",
     CLOSE_NOT_ALLOWED: "read_not_allowed",
     CLOSE_RATE_LIMITED: "rate_limited",
+    CLOSE_NOT_HELD: "not_held",
 }
 CLOSE_WAIT_S = 2.0  # a close frame that cannot leave by then is given up on
 REPLAY_PAGE = 1000  # events per ledger read during the replay
@@ -199,6 +208,20 @@ class EventStream:
                 yield frame
 
     # --- the replay ---------------------------------------------------------------------------
+    def replay_not_held(self) -> str | None:
+        """Why the replay cannot start, when it would start below this node's floor (checked
+        before the first frame: a replay never skips what is gone); the close reason, short
+        enough for one (the floor first: where to resume)."""
+        c = self.cursor
+        first = c.height + 1 if c == block_cursor(c.height) else c.height
+        floor = floor_of(self._port)
+        if first >= floor or first >= self.live_from:
+            return None
+        gone = self._port.not_held(first) or NotHeld(first, floor)
+        problem = not_held_problem(gone, "the replay")
+        where = f"; heights {gone.first}..{gone.last} in {gone.archive}" if gone.archive else ""
+        return f"{problem.code}: floor {floor}, height {first}{where}"
+
     def _replay(self) -> Iterator[Item]:
         sources = [self._events_of(f) for f in self.request.filters]
         if self.request.blocks:
@@ -422,6 +445,10 @@ class StreamHub:
         self.subscribers += 1
         try:
             stream = EventStream(self._port, request, subscription, readable)
+            gone = stream.replay_not_held()
+            if gone is not None:
+                await self._close(websocket, CLOSE_NOT_HELD, gone)
+                return
             await self._run(websocket, stream)
         finally:
             self.subscribers -= 1

@@ -62,6 +62,13 @@ URL_OPT = typer.Option(
     help="API URL of a node [default: the first node of --network that is serving]",
     show_default=False,
 )
+GENESIS_OPT = typer.Option(
+    None,
+    "--genesis",
+    "-g",
+    help="the chain's genesis.json [default: the one of --network]",
+    show_default=False,
+)
 ORG_OPT = typer.Option("org1", "--org", help="organisation of the signing identity")
 USER_OPT = typer.Option(
     "client1", "--user", help="identity in the organisation: client<k>, admin, ..."

@@ -11,6 +11,7 @@ import typer
 
 from yulian.cli.common import (
     EXIT_UNVERIFIED,
+    GENESIS_OPT,
     NETWORK_OPT,
     URL_OPT,
     call,
@@ -23,13 +24,6 @@ from yulian.cli.common import (
 )
 
 receipt_app = typer.Typer(help="Export receipts with their proofs", no_args_is_help=True)
-GENESIS_OPT = typer.Option(
-    None,
-    "--genesis",
-    "-g",
-    help="the chain's genesis.json [default: the one of --network]",
-    show_default=False,
-)
 
 
 def register(app: typer.Typer) -> None:

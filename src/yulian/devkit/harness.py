@@ -78,7 +78,17 @@ class MemoryLedger:
 
     def history(self, key: bytes, limit: int = 100) -> list[tuple[int, bytes | None]]:
         """Versions newest first, as the ledger answers ``ctx.state.history``."""
-        return list(reversed(self.versions.get(key, [])))[:limit]
+        return self.versions.get(key, [])[::-1][:limit]
+
+    def oldest_in_window(
+        self, windows: Sequence[tuple[bytes, int]]
+    ) -> list[tuple[int, bytes | None] | None]:
+        """``roots.WindowView``: each key's ``window``-th newest version, from memory."""
+        out: list[tuple[int, bytes | None] | None] = []
+        for key, window in windows:
+            versions = self.versions.get(key, ())
+            out.append(versions[-window] if len(versions) >= window else None)
+        return out
 
     def scan_prefix(
         self, prefix: bytes, limit: int, start_after: bytes | None = None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from yulian.contracts.host import MAX_HISTORY
 from yulian.crypto.lthash import EMPTY_SUM, SUM_BYTES, lthash
@@ -35,6 +35,7 @@ __all__ = [
     "STATE_DOMAIN",
     "STATE_SUM_BYTES",
     "VersionView",
+    "WindowView",
     "empty_state_root",
     "history_window",
     "result_root",
@@ -59,6 +60,19 @@ class VersionView(Protocol):
     """The committed state as ``state_sum_after`` reads it: a key's versions, newest first."""
 
     def history(self, key: bytes, limit: int = 100) -> list[tuple[int, bytes | None]]: ...
+
+
+@runtime_checkable
+class WindowView(Protocol):
+    """A ``VersionView`` that answers a whole block's question in one read (the ledgers: one
+    LMDB read transaction, one SQL query), where ``history`` would cost one read per write."""
+
+    def oldest_in_window(
+        self, windows: Sequence[tuple[bytes, int]]
+    ) -> list[tuple[int, bytes | None] | None]:
+        """For each ``(key, window)``: ``history(key, window)[window - 1]`` when the key has
+        ``window`` versions or more (its window is full), else None."""
+        ...
 
 
 def tx_root(suite: Suite, envelopes: Sequence[bytes]) -> bytes:
@@ -106,14 +120,27 @@ def state_sum_after(
     if not writes:
         return state_sum
     added = [version_entry(key, height, value) for key, value in writes]
-    leaving: list[bytes] = []
-    for key, _ in writes:
-        window = history_window(key)
-        versions = view.history(key, window)
-        if len(versions) == window:  # full: its oldest version falls out
-            old_height, old_value = versions[-1]
-            leaving.append(version_entry(key, old_height, old_value))
+    windows = [(key, history_window(key)) for key, _ in writes]
+    leaving = [
+        version_entry(key, *oldest)
+        for (key, _), oldest in zip(windows, oldest_in_window(view, windows), strict=True)
+        if oldest is not None  # the window is full: its oldest version falls out
+    ]
     return lthash(suite, state_sum, added, leaving)
+
+
+def oldest_in_window(
+    view: VersionView, windows: Sequence[tuple[bytes, int]]
+) -> list[tuple[int, bytes | None] | None]:
+    """``WindowView.oldest_in_window`` of ``view``, or the same answer from ``history`` (one
+    read per key) for a view that has no batched read."""
+    if isinstance(view, WindowView):
+        return view.oldest_in_window(windows)
+    out: list[tuple[int, bytes | None] | None] = []
+    for key, window in windows:
+        versions = view.history(key, window)
+        out.append(versions[-1] if len(versions) == window else None)
+    return out
 
 
 def state_sum_of(suite: Suite, versions: Iterable[tuple[bytes, int, bytes | None]]) -> bytes:

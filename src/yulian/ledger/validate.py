@@ -9,6 +9,8 @@ and a rejected call changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "MAX_HASH_BYTES",
     "MAX_HEIGHT",
@@ -41,6 +43,7 @@ __all__ = [
     "check_scan",
     "check_tx_ids",
     "check_tx_index",
+    "check_windows",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -206,6 +209,26 @@ def check_tx_ids(tx_ids: object) -> tuple[bytes, ...]:
     for tx_id in tx_ids:
         check_key(tx_id, "tx id", MAX_TX_ID_BYTES)
     return tuple(tx_ids)
+
+
+def check_windows(windows: object) -> Sequence[tuple[bytes, int]]:
+    """Return ``windows`` (a list or tuple of at most ``MAX_WRITES_PER_BLOCK`` pairs of a key
+    and a window in ``[1, MAX_HISTORY_LIMIT]``: ``oldest_in_window``'s argument); raise
+    ``InvalidInput`` naming the first bad one. Once per write of every block: the checkers are
+    called only to name a fault."""
+    if not isinstance(windows, list | tuple):
+        raise InvalidInput(f"windows must be a list or tuple, got {type(windows).__name__}")
+    if len(windows) > MAX_WRITES_PER_BLOCK:
+        raise InvalidInput(f"{len(windows)} windows, over {MAX_WRITES_PER_BLOCK}")
+    for item in windows:
+        if type(item) is not tuple or len(item) != 2:
+            raise InvalidInput("each window must be a (key, window) tuple")
+        key, window = item
+        if type(key) is not bytes or not 1 <= len(key) <= MAX_KEY_BYTES:
+            check_key(key, "state key")
+        if type(window) is not int or not 1 <= window <= MAX_HISTORY_LIMIT:
+            raise InvalidInput(f"a window is an int in [1, {MAX_HISTORY_LIMIT}], got {window!r}")
+    return windows
 
 
 def check_prefix(prefix: object) -> bytes:

@@ -128,7 +128,9 @@ class BlockReads:
     # --- who signed, missed and proposed ----------------------------------------------------
     def validator_stats(self, window: int) -> dict[str, Any]:
         head = self._ledger.height()
-        first = max(1, head - window + 1)
+        # below the floor (pruned, or a snapshot) no certificate is held: the answer's
+        # ``window`` is the blocks counted, never blocks silently missing from it
+        first = max(1, self._ledger.floor(), head - window + 1)
         configs = self._configs_in_force(first)
         rows: dict[str, dict[str, Any]] = {}
 

@@ -14,6 +14,12 @@ system contracts (which answer only for the head and know neither heights nor tx
 * a contract's versions are the history of ``lifecycle NUL active/<name>``, each joined to the
   proposal whose ``applied`` event shares its tx.
 
+On a node whose ledger has a floor above 1 (pruned, or started from a snapshot) the events
+and past states below the floor are gone, and so are all but the newest version of a key
+below it: a proposal made, or a contract version activated, below the floor answers what the
+current state still says, with ``held_from`` set to the floor — the tx ids, approval heights
+and changes that lie below it are null, never guessed — instead of failing.
+
 Reads are bounded: at most ``MAX_VERSIONS`` versions of a key, ``MAX_SCAN`` events examined per
 looked-up step, ``limit`` proposals per page.
 """
@@ -90,6 +96,7 @@ class GovernanceReads:
                     "code_hash": self._suite.hash(self._genesis_sources[name].encode()).hex(),
                     "height": 0,
                     "proposal": None,
+                    "held_from": None,  # the genesis is every node's
                 }
             )
         history = self._ledger.history(active_key(name), limit=MAX_VERSIONS)
@@ -102,7 +109,12 @@ class GovernanceReads:
                     "version": str(version),
                     "code_hash": bytes(code_hash).hex(),
                     "height": at,
-                    "proposal": self._applying_proposal(at, str(name), str(version)),
+                    "proposal": (
+                        self._applying_proposal(at, str(name), str(version))
+                        if not self._below_floor(at)
+                        else None
+                    ),
+                    "held_from": self._floor() if self._below_floor(at) else None,
                 }
             )
         return {**row, "versions": versions}
@@ -211,7 +223,8 @@ class GovernanceReads:
                         else ("approved")
                     )
                     tx_id = self._step_tx(scope, at, event, record.id, org)
-                    approvals.append({"org": org, "height": at, "tx_id": tx_id})
+                    below = self._below_floor(at)  # the kept version: its height, not the step's
+                    approvals.append({"org": org, "height": None if below else at, "tx_id": tx_id})
             if decided_at is None and step.status != OPEN:
                 decided_at = at
         view = record.view(self._ledger.height())
@@ -233,7 +246,16 @@ class GovernanceReads:
                 else None
             ),
             "changes": self._changes(scope, record, decided_at),
+            "held_from": self._floor() if self._below_floor(record.created) else None,
         }
+
+    def _floor(self) -> int:
+        return self._ledger.floor()
+
+    def _below_floor(self, height: int) -> bool:
+        """``height``'s events and state are gone from this ledger (pruned, or a snapshot)."""
+        floor = self._ledger.floor()
+        return floor > 1 and height < floor
 
     def _steps(self, scope: str, pid: int) -> list[tuple[int, ProposalRecord]]:
         """Every stored version of the proposal, oldest first."""
@@ -247,7 +269,10 @@ class GovernanceReads:
     def _step_tx(
         self, scope: str, height: int, event: str, pid: int, org: str | None = None
     ) -> str | None:
-        """The tx of block ``height`` whose ``event`` names proposal ``pid`` (and ``org``)."""
+        """The tx of block ``height`` whose ``event`` names proposal ``pid`` (and ``org``);
+        None below the floor, where the events are not held."""
+        if self._below_floor(height):
+            return None
         for e, payload in self._events_at(height, scope):
             if (
                 e.name == event
@@ -278,6 +303,8 @@ class GovernanceReads:
         """What the applied proposal changed: paths with their values before and after."""
         if decided_at is None or record.status != "applied":
             return None
+        if scope == LIFECYCLE_CONTRACT and self._below_floor(decided_at - 1):
+            return None  # the version before is a past state the floor dropped
         if scope == LIFECYCLE_CONTRACT:
             name, version = str(record.args[0]), str(record.args[1])
             before = (

@@ -26,10 +26,15 @@ class Timer:
 
 @dataclass(frozen=True)
 class Committed:
+    """A block is durable here: what the shell and its observers need of it, so none of them
+    reads it back from the ledger (``size_bytes``: its encoding; ``round``: its commit's)."""
+
     height: int
     block_hash: bytes
     time_ms: int
     tx_ids: tuple[bytes, ...]
+    size_bytes: int = 0
+    round: int = 0
 
 
 @dataclass(frozen=True)

@@ -523,11 +523,12 @@ class Replica:
         out: Outputs,
     ) -> None:
         tx_ids = tuple(r.tx_id for r in result.receipts)
+        block_bytes = block.encode()
         self.ledger.commit_block(
             BlockCommit(
                 height=block.header.height,
                 block_hash=block_hash,
-                block=block.encode(),
+                block=block_bytes,
                 commit=cert.encode(),
                 tx_ids=tx_ids,
                 receipts=tuple(r.encode() for r in result.receipts),
@@ -552,7 +553,14 @@ class Replica:
         )
         self.last_commit_ms = block.header.time_ms
         out.committed.append(
-            Committed(block.header.height, block_hash, block.header.time_ms, tx_ids)
+            Committed(
+                block.header.height,
+                block_hash,
+                block.header.time_ms,
+                tx_ids,
+                size_bytes=len(block_bytes),
+                round=cert.round,
+            )
         )
         out.broadcast.append(self.status_message())
 

@@ -7,7 +7,8 @@ and time against the consortium config in force then, executed in order on an ov
 state after the block before it (``Ledger.get_at`` / ``history(before_height=)``), recording
 what each tx that succeeded wrote. Every recomputed receipt must equal the committed one byte
 for byte, or nothing is served: the writes come from the same execution that made the receipts
-the chain committed.
+the chain committed. A block whose parent lies below the ledger's floor (pruned, or the node
+started from a snapshot) has no state to run on here: ``Pruned``, which the API answers 410.
 
 Bounded: one block is re-executed at a time, a few txs at a time with the event loop let in
 between (consensus runs on the same loop); at most ``MAX_QUEUED`` requests wait, later ones
@@ -34,7 +35,7 @@ from yulian.execution.executor import (
 )
 from yulian.execution.overlay import ContractStateAdapter, Overlay, StateView
 from yulian.execution.system.lifecycle import LIFECYCLE_CONTRACT
-from yulian.ledger import Ledger
+from yulian.ledger import Ledger, Pruned
 from yulian.mempool.admission import Admission
 from yulian.types.block import Block
 from yulian.types.consortium import ConsortiumConfig
@@ -133,6 +134,9 @@ class TxWrites:
         return cached[index]
 
     async def _execute(self, height: int) -> list[Writes]:
+        floor = self._ledger.floor()
+        if floor > 1 and height - 1 < floor:  # the state the block ran on is not held
+            raise Pruned("state", height - 1, floor)
         data, stored = self._ledger.block(height), self._ledger.receipts(height)
         assert data is not None and stored is not None, f"block {height} is committed"
         block = Block.decode(data)

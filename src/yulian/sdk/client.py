@@ -211,6 +211,8 @@ class Client:
             retry_for_s=retry_for_s,
             live_markers=live_markers,
             sign=self._sign_handshake if self._signs else None,
+            ssl_context=self.trust.ssl_context() if self.trust is not None else None,
+            check_peer=self.trust.check_certificate if self.trust is not None else None,
         )
 
     def _sign_handshake(self, target: str) -> dict[str, str]:

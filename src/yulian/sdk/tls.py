@@ -57,7 +57,11 @@ class NodeTrust:
             if response.url.scheme == "https":
                 raise NodeCertificateError("the TLS connection shows no server certificate")
             return
-        der = ssl_object.getpeercert(True)
+        self.check_certificate(ssl_object.getpeercert(True))
+
+    def check_certificate(self, der: bytes) -> None:
+        """Refuse a server certificate (DER) that is not a consortium node's (or not the node
+        asked for); the REST hook and the event stream's ``wss://`` connections both ask."""
         if der in self._verified:
             return
         self._check_node(der)

@@ -11,6 +11,7 @@ the issuing tx) to a file; ``verify`` checks one with nothing but the genesis, a
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -18,24 +19,28 @@ from typing import Any
 
 import typer
 
+from yulian.cli.apps.common import (
+    Deployed,
+    Deployment,
+    Session,
+    act,
+    app_client,
+    chain_genesis,
+    chain_suite,
+    deploy_command,
+    pairs,
+    reading,
+    signed,
+    verified,
+)
 from yulian.cli.common import (
     ADMIN_OPT,
-    EXIT_REFUSED,
     EXIT_UNVERIFIED,
-    NETWORK_OPT,
-    ORG_OPT,
-    URL_OPT,
-    USER_OPT,
+    GENESIS_OPT,
     call,
-    connect,
     fail,
-    genesis_path,
-    load_genesis,
-    load_genesis_file,
     load_json,
-    node_url,
     print_json,
-    require_network,
     say,
 )
 
@@ -46,152 +51,90 @@ seal_app = typer.Typer(help="电子印章: seals and who sealed which document",
 records_app = typer.Typer(help="records: create, amend with history, archive", no_args_is_help=True)
 credentials_app.add_typer(seal_app, name="seal")
 credentials_app.add_typer(records_app, name="records")
-JSON_OPT = typer.Option(False, "--json", help="print the chain's answer as JSON")
 DAY_MS = 86_400_000
+CLIENTS = {
+    "credentials": app_client("yulian.apps.credentials", "Credentials"),
+    "eseal": app_client("yulian.apps.credentials", "ESeals"),
+    "records": app_client("yulian.apps.credentials", "Records"),
+}
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(credentials_app, name="credentials")
 
 
-def _client(
-    kind: str, network: Path | None, url: str | None, org: str | None, user: str | None
-) -> Any:
-    from yulian.apps.credentials import Credentials, ESeals, Records
-
-    classes = {"credentials": Credentials, "eseal": ESeals, "records": Records}
-    return classes[kind](connect(network, url, org=org, user=user))
-
-
-def _act(fn: Callable[[], Any], as_json: bool, line: Callable[[Any], str]) -> None:
-    """Run an application call: its answer as a line (or JSON); a refusal exits with 3."""
-    from yulian.apps.shared import AppError
-
-    try:
-        value = call(fn)
-    except AppError as e:
-        fail(f"{e.contract}.{e.method} refused: {e.message}", EXIT_REFUSED)
-    except (TypeError, ValueError) as e:
-        fail(str(e))
-    if as_json:
-        print_json(value)
-    else:
-        say(line(value))
-
-
-@credentials_app.command("deploy")
-def credentials_deploy(
-    contract: str = typer.Option("credentials", "--contract", help="credentials, eseal or records"),
-    governor: list[str] = typer.Option(
-        None, "--governor", help="organisation whose admins grant roles (repeat) [default: org1]"
-    ),
-    role: list[str] = typer.Option(
-        None, "--role", help="ROLE=ORG held from the start (repeat): issuer, archivist"
-    ),
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-) -> None:
-    """Deploy a credentials contract through the lifecycle (the local admins vote)."""
+def _deployment() -> Deployment:
     from yulian.apps.credentials import CREDENTIALS_VERSION, SOURCES, contract_source
-    from yulian.apps.deploy import DeployError, deploy_with_local_admins
 
-    if contract not in SOURCES:
-        fail(f"no credentials contract {contract!r}; choose one of {', '.join(SOURCES)}")
-    founding: dict[str, list[str]] = {}
-    for item in role or []:
-        name, sep, org = item.partition("=")
-        if not sep or not name or not org:
-            fail(f"--role must be ROLE=ORG, got {item!r}")
-        founding.setdefault(name, []).append(org)
-    root = require_network(network)
-    node = node_url(root, url)
-    try:
-        source = contract_source(contract, governor or ["org1"], founding)
-        status = call(
-            lambda: deploy_with_local_admins(
-                root, [node], contract, CREDENTIALS_VERSION, source, log=say
-            )
-        )
-    except (DeployError, OSError, KeyError, ValueError) as e:
-        fail(str(e))
-    print_json(status)
+    sources = {name: functools.partial(contract_source, name) for name in SOURCES}
+    return Deployment("credentials", CREDENTIALS_VERSION, sources)
 
 
-@credentials_app.command("grant")
+@deploy_command(credentials_app, _deployment, roles="issuer, archivist", contracts=tuple(CLIENTS))
+def credentials_deploy(deploy: Callable[[], Deployed]) -> None:
+    """Deploy a credentials contract through the lifecycle (the local admins vote)."""
+    print_json(deploy().status)
+
+
+@signed(credentials_app, "grant", user=ADMIN_OPT)
 def credentials_grant(
+    session: Session,
     to_org: str,
     role: str = typer.Argument("issuer", help="issuer (credentials) or archivist (records)"),
     contract: str = typer.Option("credentials", "--contract", help="credentials or records"),
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = ADMIN_OPT,
 ) -> None:
     """Grant organisation TO_ORG a ROLE (an admin of a governing organisation signs)."""
     if contract not in ("credentials", "records"):
         fail("--contract is credentials or records (eseal has no roles)")
-    app = _client(contract, network, url, org, user)
-    _act(lambda: app.grant_role(to_org, role), as_json, lambda _: f"{to_org} holds {role}")
+    session.act(
+        lambda app: app.grant_role(to_org, role),
+        lambda _: f"{to_org} holds {role}",
+        CLIENTS[contract],
+    )
 
 
-@credentials_app.command("schema")
+@signed(credentials_app, "schema", CLIENTS["credentials"])
 def credentials_schema(
+    session: Session,
     schema: str,
     fields: list[str] = typer.Argument(..., help="the claim names an attestation carries"),
     description: str = typer.Option("", "--description", help="what it attests"),
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
 ) -> None:
     """Define SCHEMA with its FIELDS (as an issuer)."""
-    app = _client("credentials", network, url, org, user)
-    _act(
-        lambda: app.define_schema(schema, fields, description),
-        as_json,
+    session.act(
+        lambda app: app.define_schema(schema, fields, description),
         lambda s: f"schema {schema}: {', '.join(s['fields'])} (issuer {s['issuer']})",
     )
 
 
-@credentials_app.command("issue")
+@signed(credentials_app, "issue", CLIENTS["credentials"], answers_json=False)
 def credentials_issue(
+    session: Session,
     attestation: str,
     schema: str,
     claim: list[str] = typer.Option(..., "--claim", "-c", help="NAME=VALUE (repeat)"),
     out: Path = typer.Option(..., "--out", "-o", help="the holder's presentation file (JSON)"),
     days: int = typer.Option(0, "--days", help="valid for this many days (0: no expiry)"),
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
 ) -> None:
     """Issue ATTESTATION of SCHEMA (only a salted digest goes on chain) and write the holder's
     presentation to OUT: keep it, it is the only copy of the claims and the salt."""
     import time
 
     from yulian.apps.credentials import make_presentation
-    from yulian.crypto.suite import get_suite
 
-    claims: dict[str, str] = {}
-    for item in claim:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            fail(f"--claim must be NAME=VALUE, got {item!r}")
-        claims[name] = value
+    claims = pairs(claim, "--claim", "NAME=VALUE")
     if days < 0:
         fail("--days must be 0 (no expiry) or more")
     expires = int(time.time() * 1000) + days * DAY_MS if days else 0
-    suite = get_suite(load_genesis(network).suite)
-    app = _client("credentials", network, url, org, user)
+    suite = chain_suite(session.network)
+    app = session.client()
     issued: dict[str, Any] = {}
 
     def issue() -> dict[str, Any]:
         issued.update(app.issue(attestation, schema, claims, suite=suite, expires_ms=expires))
         return issued
 
-    _act(issue, False, lambda a: f"attestation {attestation} issued: digest {a['digest']}")
+    act(issue, False, lambda a: f"attestation {attestation} issued: digest {a['digest']}")
     presentation = make_presentation(issued, call(lambda: app.conn.export_receipt(issued["tx_id"])))
     try:
         out.write_text(
@@ -202,27 +145,19 @@ def credentials_issue(
     say(f"presentation written to {out} (tx {issued['tx_id']})")
 
 
-@credentials_app.command("verify")
+@reading(credentials_app, "verify", CLIENTS["credentials"])
 def credentials_verify(
+    session: Session,
     presentation: Path,
     online: bool = typer.Option(False, "--online", help="also ask the chain if it is still valid"),
-    genesis: Path | None = typer.Option(
-        None, "--genesis", "-g", help="the chain's genesis.json [default: the one of --network]"
-    ),
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
+    genesis: Path | None = GENESIS_OPT,
 ) -> None:
     """Check PRESENTATION offline against the genesis: who issued which claims, when."""
     from yulian.apps.credentials import verify_presentation
-    from yulian.sdk.verify import VerificationError
 
-    g = load_genesis_file(genesis_path(genesis, network))
+    g = chain_genesis(genesis, session.network)
     doc = load_json(presentation)
-    try:
-        proven = verify_presentation(doc, g)
-    except VerificationError as e:
-        fail(f"verification failed: {e}", EXIT_UNVERIFIED)
+    proven = verified(lambda: verify_presentation(doc, g))
     if online:
         from yulian.apps.credentials import attestation_digest
         from yulian.crypto.suite import get_suite
@@ -230,9 +165,9 @@ def credentials_verify(
         digest = attestation_digest(
             get_suite(g.suite), proven["attestation"], proven["schema"], doc["claims"], doc["salt"]
         )
-        app = _client("credentials", network, url, None, None)
+        app = session.client()
         proven["chain"] = call(lambda: app.check(proven["attestation"], digest))
-    if as_json:
+    if session.as_json:
         print_json(proven)
     else:
         claims = ", ".join(f"{k}={v}" for k, v in proven["claims"].items())
@@ -249,89 +184,45 @@ def credentials_verify(
         raise typer.Exit(EXIT_UNVERIFIED)
 
 
-@credentials_app.command("revoke")
-def credentials_revoke(
-    attestation: str,
-    reason: str,
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
-) -> None:
+@signed(credentials_app, "revoke", CLIENTS["credentials"])
+def credentials_revoke(session: Session, attestation: str, reason: str) -> None:
     """Revoke ATTESTATION (only its issuing organisation may)."""
-    app = _client("credentials", network, url, org, user)
-    _act(lambda: app.revoke(attestation, reason), as_json, lambda _: f"{attestation} revoked")
+    session.act(lambda app: app.revoke(attestation, reason), lambda _: f"{attestation} revoked")
 
 
 # --- seals ------------------------------------------------------------------------------------
 
 
-@seal_app.command("register")
-def seal_register(
-    seal: str,
-    image_digest: str,
-    description: str,
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = ADMIN_OPT,
-) -> None:
+@signed(seal_app, "register", CLIENTS["eseal"], user=ADMIN_OPT)
+def seal_register(session: Session, seal: str, image_digest: str, description: str) -> None:
     """Register SEAL of your organisation (an admin signs); IMAGE_DIGEST is its image's hash."""
-    app = _client("eseal", network, url, org, user)
-    _act(
-        lambda: app.register(seal, image_digest, description),
-        as_json,
+    session.act(
+        lambda app: app.register(seal, image_digest, description),
         lambda s: f"seal {seal} of {s['org']}",
     )
 
 
-@seal_app.command("authorize")
-def seal_authorize(
-    seal: str,
-    member_id: str,
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = ADMIN_OPT,
-) -> None:
+@signed(seal_app, "authorize", CLIENTS["eseal"], user=ADMIN_OPT)
+def seal_authorize(session: Session, seal: str, member_id: str) -> None:
     """Name a keeper of SEAL by certificate id (an admin of its organisation signs)."""
-    app = _client("eseal", network, url, org, user)
-    _act(lambda: app.authorize(seal, member_id), as_json, lambda _: f"{member_id} keeps {seal}")
+    session.act(lambda app: app.authorize(seal, member_id), lambda _: f"{member_id} keeps {seal}")
 
 
-@seal_app.command("apply")
-def seal_apply(
-    seal: str,
-    document_digest: str,
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = ADMIN_OPT,
-) -> None:
+@signed(seal_app, "apply", CLIENTS["eseal"], user=ADMIN_OPT)
+def seal_apply(session: Session, seal: str, document_digest: str) -> None:
     """Seal the document DOCUMENT_DIGEST with SEAL (a keeper or an admin of its organisation)."""
-    app = _client("eseal", network, url, org, user)
-    _act(
-        lambda: app.seal(seal, document_digest),
-        as_json,
+    session.act(
+        lambda app: app.seal(seal, document_digest),
         lambda s: f"sealing #{s['n']} of {document_digest} with {seal} at height {s['height']}",
     )
 
 
-@seal_app.command("list")
-def seal_list(
-    document_digest: str,
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-) -> None:
+@reading(seal_app, "list", CLIENTS["eseal"])
+def seal_list(session: Session, document_digest: str) -> None:
     """Every sealing of a document, with each seal's status now."""
-    app = _client("eseal", network, url, None, None)
+    app = session.client()
     sealings = call(lambda: app.sealings(document_digest))
-    if as_json:
+    if session.as_json:
         print_json(sealings)
         return
     for s in sealings:
@@ -341,72 +232,38 @@ def seal_list(
 # --- records ----------------------------------------------------------------------------------
 
 
-@records_app.command("create")
-def records_create(
-    record: str,
-    kind: str,
-    content_digest: str,
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
-) -> None:
+@signed(records_app, "create", CLIENTS["records"])
+def records_create(session: Session, record: str, kind: str, content_digest: str) -> None:
     """Create RECORD of KIND with the digest of its content; your organisation owns it."""
-    app = _client("records", network, url, org, user)
-    _act(
-        lambda: app.create(record, kind, content_digest),
-        as_json,
+    session.act(
+        lambda app: app.create(record, kind, content_digest),
         lambda r: f"record {record} v{r['version']}",
     )
 
 
-@records_app.command("amend")
-def records_amend(
-    record: str,
-    content_digest: str,
-    reason: str,
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
-) -> None:
+@signed(records_app, "amend", CLIENTS["records"])
+def records_amend(session: Session, record: str, content_digest: str, reason: str) -> None:
     """Amend RECORD: a new version; the earlier ones stay."""
-    app = _client("records", network, url, org, user)
-    _act(
-        lambda: app.amend(record, content_digest, reason),
-        as_json,
+    session.act(
+        lambda app: app.amend(record, content_digest, reason),
         lambda r: f"record {record} v{r['version']}",
     )
 
 
-@records_app.command("archive")
-def records_archive(
-    record: str,
-    reason: str,
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
-) -> None:
+@signed(records_app, "archive", CLIENTS["records"])
+def records_archive(session: Session, record: str, reason: str) -> None:
     """Archive RECORD (its owner or an archivist): it changes no more."""
-    app = _client("records", network, url, org, user)
-    _act(lambda: app.archive(record, reason), as_json, lambda r: f"record {record}: {r['status']}")
+    session.act(
+        lambda app: app.archive(record, reason), lambda r: f"record {record}: {r['status']}"
+    )
 
 
-@records_app.command("history")
-def records_history(
-    record: str,
-    as_json: bool = JSON_OPT,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-) -> None:
+@reading(records_app, "history", CLIENTS["records"])
+def records_history(session: Session, record: str) -> None:
     """Every version of RECORD, oldest first."""
-    app = _client("records", network, url, None, None)
+    app = session.client()
     versions = call(lambda: app.history(record))
-    if as_json:
+    if session.as_json:
         print_json(versions)
         return
     for v in versions:

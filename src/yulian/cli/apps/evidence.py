@@ -5,27 +5,30 @@ digest, verify a file against its certificate offline, look a record up
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 
+from yulian.cli.apps.common import (
+    Deployed,
+    Deployment,
+    Session,
+    chain_genesis,
+    chain_suite,
+    deploy_command,
+    reading,
+    signed,
+    verified,
+)
 from yulian.cli.common import (
     EXIT_REFUSED,
-    EXIT_UNVERIFIED,
+    GENESIS_OPT,
     NETWORK_OPT,
-    ORG_OPT,
-    URL_OPT,
-    USER_OPT,
     call,
-    connect,
     fail,
-    genesis_path,
-    load_genesis,
-    load_genesis_file,
     load_json,
-    node_url,
     print_json,
-    require_network,
     say,
 )
 
@@ -36,48 +39,39 @@ def register(app: typer.Typer) -> None:
     app.add_typer(evidence_app, name="evidence")
 
 
-@evidence_app.command("deploy")
-def evidence_deploy(network: Path | None = NETWORK_OPT, url: str | None = URL_OPT) -> None:
+def _deployment() -> Deployment:
+    from yulian.apps.evidence import CONTRACT_NAME, EVIDENCE_VERSION, contract_source
+
+    return Deployment(
+        "evidence", EVIDENCE_VERSION, {CONTRACT_NAME: lambda _g, _f: contract_source()}
+    )
+
+
+@deploy_command(evidence_app, _deployment, roles=None)
+def evidence_deploy(deploy: Callable[[], Deployed]) -> None:
     """Deploy the evidence contract through the lifecycle: the first member organisation's
     admin proposes it and the other members' admins (all in the local NETWORK directory)
     approve until the policy is met. In a real consortium each admin runs `yulian contract
     approve` instead."""
-    from yulian.apps.deploy import DeployError, deploy_with_local_admins
-    from yulian.apps.evidence import CONTRACT_NAME, EVIDENCE_VERSION, contract_source
-
-    root = require_network(network)
-    node = node_url(root, url)
-    try:
-        status = call(
-            lambda: deploy_with_local_admins(
-                root, [node], CONTRACT_NAME, EVIDENCE_VERSION, contract_source(), log=say
-            )
-        )
-    except (DeployError, OSError, KeyError, ValueError) as e:
-        fail(str(e))
-    print_json(status)
+    print_json(deploy().status)
 
 
-@evidence_app.command("register")
+@signed(evidence_app, "register", answers_json=False)
 def evidence_register(
+    session: Session,
     file: Path,
     title: str = typer.Option(None, "--title", help="default: the file name"),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="certificate file (default FILE.evidence.json)"
     ),
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
 ) -> None:
     """Register FILE's digest on chain and write its evidence certificate."""
     from yulian.apps.evidence import CONTRACT_NAME, file_digest, make_certificate
-    from yulian.crypto.suite import get_suite
 
     if not file.is_file():
         fail(f"{file} is not a file")
-    digest = file_digest(file, get_suite(load_genesis(network).suite))
-    client = connect(network, url, org=org, user=user)
+    digest = file_digest(file, chain_suite(session.network))
+    client = session.client()
     result = call(
         lambda: client.submit(
             CONTRACT_NAME, "register", [digest, title or file.name, {"file_name": file.name}]
@@ -103,24 +97,15 @@ def evidence_register(
 def evidence_verify(
     file: Path,
     certificate: Path,
-    genesis: Path | None = typer.Option(
-        None,
-        "--genesis",
-        "-g",
-        help="the chain's genesis.json [default: the one of --network]",
-        show_default=False,
-    ),
+    genesis: Path | None = GENESIS_OPT,
     network: Path | None = NETWORK_OPT,
 ) -> None:
     """Check offline that FILE is the document CERTIFICATE proves was registered."""
     from yulian.apps.evidence import verify_certificate
-    from yulian.sdk.verify import VerificationError
 
-    g = load_genesis_file(genesis_path(genesis, network))
+    g = chain_genesis(genesis, network)
     try:
-        summary = verify_certificate(file, load_json(certificate), g)
-    except VerificationError as e:
-        fail(f"verification failed: {e}", EXIT_UNVERIFIED)
+        summary = verified(lambda: verify_certificate(file, load_json(certificate), g))
     except OSError as e:
         fail(f"cannot read {file}: {e}")
     say(
@@ -132,20 +117,12 @@ def evidence_verify(
     )
 
 
-@evidence_app.command("lookup")
-def evidence_lookup(
-    file_or_digest: str,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-) -> None:
+@reading(evidence_app, "lookup", answers_json=False)
+def evidence_lookup(session: Session, file_or_digest: str) -> None:
     """Show the on-chain record of a file (or a hex digest)."""
     from yulian.apps.evidence import CONTRACT_NAME, file_digest
-    from yulian.crypto.suite import get_suite
 
     path = Path(file_or_digest)
-    if path.is_file():
-        digest = file_digest(path, get_suite(load_genesis(network).suite))
-    else:
-        digest = file_or_digest
-    client = connect(network, url)
+    digest = file_digest(path, chain_suite(session.network)) if path.is_file() else file_or_digest
+    client = session.client()
     print_json(call(lambda: client.query(CONTRACT_NAME, "lookup", [digest])))

@@ -11,27 +11,17 @@ access record (``yulian.sdk.private``).
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from yulian.cli.common import (
-    EXIT_REFUSED,
-    NETWORK_OPT,
-    ORG_OPT,
-    URL_OPT,
-    USER_OPT,
-    connect,
-    fail,
-    print_json,
-    require_network,
-    tell,
-)
+from yulian.cli.apps.common import Session, signed
+from yulian.cli.common import EXIT_REFUSED, fail, print_json, require_network, tell
 
 private_app = typer.Typer(
-    help="Private data: write, read on the record, consent, the audit trail",
-    no_args_is_help=True,
+    help="Private data: write, read on the record, consent, the audit trail", no_args_is_help=True
 )
 
 
@@ -39,10 +29,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(private_app, name="private")
 
 
-def _private(network: Path | None, url: str | None, org: str, user: str) -> Any:
+def _private(session: Session) -> Any:
+    """The private-data client of the signer, talking to a node of its own organisation
+    unless ``--url`` names another."""
     from yulian.sdk.private import PrivateData
 
-    return PrivateData(connect(network, url or _own_node(network, org), org=org, user=user))
+    url = session.url or _own_node(session.network, str(session.org))
+    return PrivateData(replace(session, url=url).client())
 
 
 def _own_node(network: Path | None, org: str) -> str | None:
@@ -75,39 +68,33 @@ def _run(fn: Any) -> Any:
         fail(f"cannot reach the node: {e}")
 
 
-@private_app.command("put")
+@signed(private_app, "put", answers_json=False)
 def private_put(
+    session: Session,
     collection: str,
     key: str,
     value_file: Path = typer.Argument(..., help="the file whose bytes are the value ('-': stdin)"),
     subject: str = typer.Option("", "--subject", help="the data subject the value is about"),
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
 ) -> None:
     """Write a new version of COLLECTION/KEY: its salted digest on chain, the value to the
     member organisations' nodes. Exits 3 if refused."""
     value = sys.stdin.buffer.read() if str(value_file) == "-" else value_file.read_bytes()
-    private = _private(network, url, org, user)
+    private = _private(session)
     print_json(_run(lambda: private.put(collection, key, value, subject)))
 
 
-@private_app.command("read")
+@signed(private_app, "read", answers_json=False)
 def private_read(
+    session: Session,
     collection: str,
     key: str,
     purpose: str = typer.Option(..., "--purpose", help="why (recorded on the trail)"),
     out: Path | None = typer.Option(None, "--out", help="write the value here, not stdout"),
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
 ) -> None:
     """Read the current version of COLLECTION/KEY on the record: the access record is
     committed first (printed to stderr), then the value is checked and written out. A refused
     read leaves no record and exits 3 with the reason."""
-    private = _private(network, url, org, user)
+    private = _private(session)
     read = _run(lambda: private.read(collection, key, purpose))
     access = read.access
     tell(
@@ -122,8 +109,9 @@ def private_read(
         sys.stdout.flush()
 
 
-@private_app.command("grant")
+@signed(private_app, "grant", answers_json=False)
 def private_grant(
+    session: Session,
     collection: str,
     grantee: str = typer.Argument(
         ..., help="who: org:role[:attr=value], e.g. org2:client:role=doctor"
@@ -132,14 +120,10 @@ def private_grant(
     subject: str = typer.Option("", "--subject", help="every record of this subject (yours)"),
     key: str = typer.Option("", "--key", help="one record"),
     until_ms: int = typer.Option(0, "--until-ms", help="block time it ends (0: until revoked)"),
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
 ) -> None:
     """Consent: let GRANTEE read named data of COLLECTION for the purposes, from the block
     that commits the grant. Exits 3 if refused."""
-    private = _private(network, url, org, user)
+    private = _private(session)
     grant = _run(
         lambda: private.grant(
             collection, grantee, purpose, subject=subject, key=key, until_ms=until_ms
@@ -148,33 +132,24 @@ def private_grant(
     print_json(grant)
 
 
-@private_app.command("revoke")
-def private_revoke(
-    grant_id: int,
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
-) -> None:
+@signed(private_app, "revoke", answers_json=False)
+def private_revoke(session: Session, grant_id: int) -> None:
     """Revoke consent grant GRANT_ID from the block that commits the revocation."""
-    private = _private(network, url, org, user)
+    private = _private(session)
     print_json(_run(lambda: private.revoke(grant_id)))
 
 
-@private_app.command("trail")
+@signed(private_app, "trail", answers_json=False)
 def private_trail(
+    session: Session,
     collection: str,
     subject: str = typer.Option("", "--subject", help="only the reads of this subject's data"),
     start: int = typer.Option(0, "--start"),
     limit: int = typer.Option(100, "--limit"),
-    network: Path | None = NETWORK_OPT,
-    url: str | None = URL_OPT,
-    org: str = ORG_OPT,
-    user: str = USER_OPT,
 ) -> None:
     """The access trail of COLLECTION (its auditors), or of one subject's data (the subject):
     who read what, when, for which purpose, under which consent."""
-    private = _private(network, url, org, user)
+    private = _private(session)
     if subject:
         print_json(_run(lambda: private.subject_trail(collection, subject, start, limit)))
     else:

@@ -104,6 +104,7 @@ from yulian.ledger.validate import (
     check_scan,
     check_tx_ids,
     check_tx_index,
+    check_windows,
 )
 
 __all__ = ["DEFAULT_MAP_BYTES", "MAX_MAP_BYTES", "LmdbLedger"]
@@ -468,7 +469,7 @@ class LmdbLedger:
         )
         with self._read() as txn:
             head, floor = self._read_head(txn).height, self._read_floor(txn)
-            if floor > 1 and (cursor is None or cursor.height < floor):
+            if floor > 1 and (cursor is None or cursor < EventCursor.before(floor)):
                 raise Pruned("events", 0 if cursor is None else cursor.height, floor)
             return queries.query_events(txn, self._tables, head, cursor, wanted, limit, scan_limit)
 
@@ -499,6 +500,14 @@ class LmdbLedger:
         upper = MAX_HEIGHT + 1 if before_height is None else check_height(before_height)
         with self._read() as txn:
             return queries.seek_versions(txn, self._tables, key, upper, limit)
+
+    def oldest_in_window(
+        self, windows: Sequence[tuple[bytes, int]]
+    ) -> list[tuple[int, bytes | None] | None]:
+        """``roots.WindowView``: a block's state-root reads in one read transaction."""
+        check_windows(windows)
+        with self._read() as txn:
+            return queries.oldest_in_window(txn, self._tables, windows)
 
     def scan_prefix(
         self, prefix: bytes, limit: int, start_after: bytes | None = None

@@ -8,6 +8,7 @@ LMDB cursor over one table; each stops at its limit, so no query does unbounded 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from yulian.ledger.events import EventCursor, EventFilter, EventPage, StoredEvent
@@ -24,7 +25,7 @@ from yulian.ledger.lmdb.codec import (
     unseal_value,
 )
 from yulian.ledger.lmdb.gate import Txn
-from yulian.ledger.validate import CorruptLedger
+from yulian.ledger.validate import MAX_HEIGHT, CorruptLedger
 
 Tables = dict[str, Any]
 
@@ -51,6 +52,35 @@ def seek_versions(
         value = decode_history_value(unseal_value(history_key, raw, "history"))
         result.append((height, value))
         found = cursor.prev()
+    return result
+
+
+def oldest_in_window(
+    txn: Txn, tables: Tables, windows: Sequence[tuple[bytes, int]]
+) -> list[tuple[int, bytes | None] | None]:
+    """For each ``(key, window)``, the key's ``window``-th newest version, None when it has
+    fewer: one cursor for them all; per key a seek to its newest version and ``window - 1``
+    steps back, decoding only the version it lands on. A key's versions are contiguous (the
+    length-prefixed key is their common prefix), so the entry ``window - 1`` steps back from
+    its newest is one of them exactly when it starts with the prefix."""
+    cursor = txn.cursor(db=tables["history"])
+    after_newest = encode_height(MAX_HEIGHT + 1)
+    result: list[tuple[int, bytes | None] | None] = []
+    for key, window in windows:
+        prefix = make_history_prefix(key)
+        found = cursor.prev() if cursor.set_range(prefix + after_newest) else cursor.last()
+        if found and window > 1 and cursor.key().startswith(prefix):  # it has a version
+            for _ in range(window - 1):
+                if not cursor.prev():
+                    found = False
+                    break
+        history_key = cursor.key() if found else b""
+        if not history_key.startswith(prefix):
+            result.append(None)
+            continue
+        height = decode_height(history_key[len(prefix) :], "history")
+        raw = unseal_value(history_key, cursor.value(), "history")
+        result.append((height, decode_history_value(raw)))
     return result
 
 

@@ -74,6 +74,7 @@ from yulian.ledger.validate import (
     check_scan,
     check_tx_ids,
     check_tx_index,
+    check_windows,
 )
 
 __all__ = ["DEFAULT_SCHEMA", "MAX_READERS", "PostgresLedger"]
@@ -464,7 +465,7 @@ class PostgresLedger:
         )
         with self._reading() as conn, conn.transaction():
             floor = queries.head_floor(conn)[1]
-            if floor > 1 and (cursor is None or cursor.height < floor):
+            if floor > 1 and (cursor is None or cursor < EventCursor.before(floor)):
                 raise Pruned("events", 0 if cursor is None else cursor.height, floor)
             return queries.query_events(conn, cursor, wanted, limit, scan_limit)
 
@@ -498,6 +499,14 @@ class PostgresLedger:
             return []
         with self._reading() as conn:
             return queries.versions(conn, key, limit, before_height)
+
+    def oldest_in_window(
+        self, windows: Sequence[tuple[bytes, int]]
+    ) -> list[tuple[int, bytes | None] | None]:
+        """``roots.WindowView``: a block's state-root reads in one statement."""
+        check_windows(windows)
+        with self._reading() as conn:
+            return queries.oldest_in_window(conn, windows)
 
     def scan_prefix(
         self, prefix: bytes, limit: int, start_after: bytes | None = None

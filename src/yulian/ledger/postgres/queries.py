@@ -11,6 +11,7 @@ queries clamp to it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -212,6 +213,26 @@ def versions(
         (key, upper, limit),
     ).fetchall()
     return [(int(h), None if v is None else bytes(v)) for h, v in rows]
+
+
+def oldest_in_window(
+    conn: Conn, windows: Sequence[tuple[bytes, int]]
+) -> list[tuple[int, bytes | None] | None]:
+    """For each ``(key, window)``, the key's ``window``-th newest version (None: it has fewer),
+    in one statement: per key an index walk down its newest versions (``OFFSET window - 1``)."""
+    if not windows:
+        return []
+    rows = conn.execute(
+        "SELECT w.i, v.height, v.value "
+        "FROM unnest(%b::bytea[], %s::int[]) WITH ORDINALITY AS w(key, size, i) "
+        "CROSS JOIN LATERAL (SELECT height, value FROM history WHERE key = w.key "
+        "  ORDER BY height DESC OFFSET w.size - 1 LIMIT 1) v",
+        ([key for key, _ in windows], [size for _, size in windows]),
+    ).fetchall()
+    result: list[tuple[int, bytes | None] | None] = [None] * len(windows)
+    for i, height, value in rows:
+        result[int(i) - 1] = (int(height), None if value is None else bytes(value))
+    return result
 
 
 def prefix_end(prefix: bytes) -> bytes | None:

@@ -9,6 +9,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = problem.code ?? "http_error";
     this.detail = problem.detail ?? "";
+    this.problem = problem; // its members too (a 410 says where archived blocks are)
   }
 }
 

@@ -56,6 +56,10 @@ export default {
 
   blocks_title: "Blocks",
   blocks_caption: "Blocks {from} to {to} (newest first)",
+  blocks_archived: "Blocks {first}–{last}: archived in {archive} (this node no longer holds them)",
+  blocks_not_held: "Blocks {first}–{last}: not held by this node (it holds blocks from height {floor}; ask a node that holds them, or their archive)",
+  below_floor: "below this node's floor (not held)",
+  events_from_floor: "This node holds the events from block {floor} on (older blocks were pruned or archived, or the node started from a snapshot).",
   block_hash: "Block hash",
   time: "Time",
   proposer: "Proposer",

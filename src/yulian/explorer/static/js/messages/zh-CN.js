@@ -56,6 +56,10 @@ export default {
 
   blocks_title: "区块",
   blocks_caption: "区块 {from} 至 {to}（最新在前）",
+  blocks_archived: "区块 {first}–{last}：已归档于 {archive}（本节点不再保存）",
+  blocks_not_held: "区块 {first}–{last}：本节点未保存（本节点保存高度 {floor} 起的区块；请向保存它们的节点或其归档查询）",
+  below_floor: "低于本节点的保存起点（未保存）",
+  events_from_floor: "本节点保存自区块 {floor} 起的事件（更早的区块已裁剪或归档，或本节点由快照启动）。",
   block_hash: "区块哈希",
   time: "时间",
   proposer: "提议者",

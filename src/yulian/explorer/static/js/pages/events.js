@@ -2,7 +2,7 @@
 // name and key prefix, paged by its cursor; with "follow", new events of the same filter
 // arrive through the event stream as blocks commit.
 
-import { api } from "../api.js";
+import { api, ApiError } from "../api.js";
 import { h, section } from "../dom.js";
 import { blockLink, json, link, txLink } from "../format.js";
 import { t } from "../i18n.js";
@@ -61,13 +61,24 @@ export async function render(view, { params }) {
     name: filter.name,
     key_prefix: filter.key ? utf8Hex(filter.key) : "",
   };
-  const page = await api.events({ ...query, after, limit: LIMIT });
+  // a node that was pruned, or started from a snapshot, holds the events from its floor up:
+  // the first page starts there, and says so
+  let floor = null;
+  let page;
+  try {
+    page = await api.events({ ...query, after, limit: LIMIT });
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 410 || after) throw e;
+    floor = e.problem.floor;
+    page = await api.events({ ...query, from_height: floor, limit: LIMIT });
+  }
   const tbody = h("tbody", {}, page.events.map(row));
   const more = new URLSearchParams({ ...Object.fromEntries(Object.entries(filter).filter(([, v]) => v)) });
   if (!page.exhausted) more.set("after", page.next_after);
   view.append(
     h("h1", {}, t("events_title")),
     h("p", {}, t("events_help")),
+    ...(floor !== null ? [h("p", { id: "events-floor", class: "note" }, t("events_from_floor", { floor }))] : []),
     form,
     section(
       t("events"),

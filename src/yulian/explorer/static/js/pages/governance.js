@@ -32,7 +32,7 @@ function approvals(p) {
   return h(
     "ul",
     { class: "approvals" },
-    p.approvals.map((a) => h("li", {}, h("strong", {}, a.org), " · ", blockLink(a.height), a.tx_id ? [" · ", txLink(a.tx_id, 6)] : null)),
+    p.approvals.map((a) => h("li", {}, h("strong", {}, a.org), " · ", a.height !== null ? blockLink(a.height) : t("below_floor"), a.tx_id ? [" · ", txLink(a.tx_id, 6)] : null)),
   );
 }
 
