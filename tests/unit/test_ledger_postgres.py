@@ -292,4 +292,4 @@ def test_bad_storage_configs_are_refused_before_connecting(config: StorageConfig
 def test_an_unreachable_server_is_a_ledger_error(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="cannot connect") as info:
         PostgresLedger(f"host={tmp_path} port=1 dbname=x connect_timeout=2", schema="s")
-    assert type(info.value).__name__ == "LedgerError"
+    assert type(info.value).__name__ == "LedgerUnavailable"  # a LedgerError: the API says 503

@@ -84,6 +84,7 @@ from yulian.api.views import block_view, commit_view, header_view, receipt_view
 from yulian.execution.system.consortium import config_view
 from yulian.explorer import mount as mount_explorer
 from yulian.ledger import Pruned
+from yulian.ledger.validate import LedgerUnavailable
 from yulian.mempool.admission import AdmissionError
 from yulian.types.encoding import decode, encode
 from yulian.types.jsonvalue import from_json, to_json
@@ -525,6 +526,11 @@ def _install_problem_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem_response(code, exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(LedgerUnavailable)
+    async def _ledger_unavailable(_: Request, exc: LedgerUnavailable) -> Response:
+        # the database is restarting or unreachable: the node itself is fine, retry later
+        return problem_response("ledger_unavailable", 503, str(exc), {"Retry-After": "2"})
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from yulian.ledger.lmdb import DEFAULT_MAP_BYTES, LmdbLedger
-from yulian.ledger.postgres import DEFAULT_SCHEMA, PostgresLedger, check_schema
+from yulian.ledger.postgres import (
+    DEFAULT_RECONNECT_S,
+    DEFAULT_SCHEMA,
+    MAX_RECONNECT_S,
+    PostgresLedger,
+    check_schema,
+)
 from yulian.ledger.store import Ledger
 from yulian.ledger.validate import InvalidInput
 
@@ -37,6 +43,9 @@ class StorageConfig:
     path: Path | None = None  # LMDB: the ledger directory (None: <data_dir>/ledger)
     dsn: str | None = None  # PostgreSQL: a libpq connection string or URI
     schema: str = DEFAULT_SCHEMA  # PostgreSQL: the schema holding this node's ledger
+    #: PostgreSQL: how long the writer keeps reconnecting after the server went away (restart,
+    #: failover) before a commit fails; 0 fails at once.
+    reconnect_s: float = DEFAULT_RECONNECT_S
 
     def check(self) -> StorageConfig:
         """Return self if consistent; raise ``InvalidStorageConfig`` naming the field."""
@@ -51,8 +60,18 @@ class StorageConfig:
                 raise InvalidStorageConfig(str(exc)) from None
             if self.path is not None:
                 raise InvalidStorageConfig("path is for backend 'lmdb'; postgres uses dsn")
+            if (
+                type(self.reconnect_s) not in (int, float)
+                or not 0 <= self.reconnect_s <= MAX_RECONNECT_S
+            ):
+                raise InvalidStorageConfig(
+                    f"reconnect_s must be a number of seconds in 0..{MAX_RECONNECT_S:g}, "
+                    f"got {self.reconnect_s!r}"
+                )
         elif self.dsn is not None:
             raise InvalidStorageConfig("dsn is for backend 'postgres'; lmdb uses path")
+        elif self.reconnect_s != DEFAULT_RECONNECT_S:
+            raise InvalidStorageConfig("reconnect_s is for backend 'postgres'")
         return self
 
     def lmdb_path(self, data_dir: str | os.PathLike[str] | None) -> Path:
@@ -86,5 +105,11 @@ def open_ledger(
     config = where.check()
     if config.backend == "postgres":
         assert config.dsn is not None
-        return PostgresLedger(config.dsn, schema=config.schema, sync=sync, readonly=readonly)
+        return PostgresLedger(
+            config.dsn,
+            schema=config.schema,
+            sync=sync,
+            readonly=readonly,
+            reconnect_s=float(config.reconnect_s),
+        )
     return LmdbLedger(config.lmdb_path(data_dir), map_size=map_size, sync=sync, readonly=readonly)

@@ -31,6 +31,7 @@ __all__ = [
     "LedgerClosed",
     "LedgerError",
     "LedgerFull",
+    "LedgerUnavailable",
     "Pruned",
     "UnsupportedFormat",
     "check_height",
@@ -121,6 +122,11 @@ class LedgerFull(LedgerError):
 
 class LedgerClosed(LedgerError):
     """The ledger was closed, or is read-only and a write was attempted."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The database server holding the ledger cannot be reached now (restart, failover,
+    network); nothing was changed. Retry later: the API answers 503."""
 
 
 class CorruptLedger(LedgerError):

@@ -187,6 +187,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, bool]]] = {
         "path": (str, False),
         "dsn": (str, False),
         "schema": (str, False),
+        "reconnect_s": (float, False),  # a number: StorageConfig.check says which
     },
 }
 
@@ -393,6 +394,7 @@ def _storage(section: dict[str, Any], base: Path, fail: Any) -> StorageConfig:
         path=None if path is None else _resolve(path, base),
         dsn=section.get("dsn"),
         schema=section.get("schema", defaults.schema),
+        reconnect_s=section.get("reconnect_s", defaults.reconnect_s),
     )
     try:
         return config.check()
@@ -400,12 +402,14 @@ def _storage(section: dict[str, Any], base: Path, fail: Any) -> StorageConfig:
         raise fail("[storage]", str(e)) from None
 
 
-def _storage_doc(storage: StorageConfig, base: Path) -> dict[str, str]:
-    doc = {"backend": storage.backend}
+def _storage_doc(storage: StorageConfig, base: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = {"backend": storage.backend}
     if storage.path is not None:
         doc["path"] = _relative(storage.path, base)
     if storage.dsn is not None:
         doc["dsn"], doc["schema"] = storage.dsn, storage.schema
+    if storage.reconnect_s != StorageConfig().reconnect_s:
+        doc["reconnect_s"] = storage.reconnect_s
     return doc
 
 

@@ -7,7 +7,7 @@ node's certificate when ``[api] tls`` says so — and runs them on one uvloop ev
 SIGINT/SIGTERM.
 Order: the read model exists before the node commits anything; consensus starts before the
 API listens; on the way down the API stops first, then the read model (its waits end), then
-the node.
+the node. A block the ledger cannot take ends the process (``stop_on_failed_commit``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Any
 
 import uvicorn
@@ -23,6 +24,7 @@ import uvloop
 from yulian.api.app import create_asgi
 from yulian.api.auth import ApiOptions
 from yulian.api.limits import MAX_SUBSCRIBE_BYTES
+from yulian.ledger import BlockCommit, Ledger, LedgerError
 from yulian.node.api_tls import TlsServerConfig, api_ssl_context
 from yulian.node.config import NodeConfig
 from yulian.node.node import Node
@@ -32,11 +34,36 @@ from yulian.node.readmodel import ReadModel
 log = logging.getLogger("yulian.node")
 
 STREAM_CLIENT_BYTES = 4 * MAX_SUBSCRIBE_BYTES  # larger client messages close the connection
+#: The exit status of a node whose ledger could not take a decided block (EX_IOERR).
+EXIT_LEDGER_FAILED = 74
+
+
+def stop_on_failed_commit(ledger: Ledger) -> None:
+    """Make a failed ``commit_block`` end the process.
+
+    A decided block the ledger could not take leaves consensus ahead of the ledger. Examples:
+    the database gone for longer than ``reconnect_s``, another writer, corruption. The node
+    must not go on from there. It stops as a crash would, which is safe by design: the WAL and
+    the safety file are synced, and the ledger is at a block boundary. Its supervisor restarts
+    it, and it resumes from the ledger's head.
+    """
+    commit = ledger.commit_block
+
+    def commit_or_stop(c: BlockCommit) -> None:
+        try:
+            commit(c)
+        except LedgerError as e:
+            log.critical("stopping: the ledger could not take block %d: %s", c.height, e)
+            logging.shutdown()
+            os._exit(EXIT_LEDGER_FAILED)
+
+    ledger.commit_block = commit_or_stop  # type: ignore[method-assign]
 
 
 async def serve(config: NodeConfig) -> None:
     """Run ``config``'s node and its API until the server is told to stop."""
     node = Node(config)
+    stop_on_failed_commit(node.ledger)
     reads = ReadModel(node)
     private = attach_private_data(node)
     options = ApiOptions(

@@ -16,12 +16,20 @@ statement (one snapshot) or runs in one ``REPEATABLE READ`` read-only transactio
 One writing process per ledger: the writer holds a session advisory lock on the schema's name
 for its life; the server releases it when the session ends, also when the process is killed.
 Other processes may open the ledger read-only.
+
+The server may go away (restart, failover, a network blip) without the node stopping: the
+writer reconnects within ``reconnect_s`` (``writer.py``), and a commit whose outcome the dropped
+session never reported is resolved from the head the server kept: the block is there (done),
+or the head is one below (write it again) — never lost, never twice. Readers come from a pool
+that checks each connection before lending it; while the server is down, reads fail fast with
+``LedgerUnavailable``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -36,6 +44,12 @@ from yulian.ledger.maintenance import PruneReport, SnapshotBase, Version, Versio
 from yulian.ledger.postgres import maintenance, queries
 from yulian.ledger.postgres.schema import CREATE_TABLES, FORMAT_TAG, OLD_FORMATS, TABLES
 from yulian.ledger.postgres.views import CREATE_VIEWS, create_functions_sql, quote
+from yulian.ledger.postgres.writer import (
+    DEFAULT_RECONNECT_S,
+    WriterSession,
+    is_lost,
+    resolve_after_reconnect,
+)
 from yulian.ledger.store import BlockCommit, check_block_commit
 from yulian.ledger.validate import (
     MAX_HASH_BYTES,
@@ -49,6 +63,7 @@ from yulian.ledger.validate import (
     LedgerClosed,
     LedgerError,
     LedgerFull,
+    LedgerUnavailable,
     Pruned,
     UnsupportedFormat,
     check_height,
@@ -72,6 +87,11 @@ MAX_READERS = 8
 DEFAULT_LOCK_WAIT_S = 10.0
 #: How long a read waits for a free reader connection before it fails.
 READ_WAIT_S = 30.0
+#: ... and while the server is known to be unreachable: answer soon that it is.
+DOWN_READ_WAIT_S = 2.0
+#: How long the reader pool retries a lost connection in the background before it gives up
+#: (the next read starts a new attempt at once).
+READER_RECONNECT_S = 10.0
 _SCHEMA_NAME_MAX = 63  # PostgreSQL's identifier limit (NAMEDATALEN - 1)
 
 
@@ -89,17 +109,18 @@ def check_schema(schema: object) -> str:
     return schema
 
 
-def _lock_key(schema: str) -> int:
-    """The advisory lock id of a ledger: a signed 64-bit number named after its schema."""
-    digest = hashlib.sha256(b"yulian-ledger:" + schema.encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+log = logging.getLogger("yulian.ledger.postgres")
 
 
-def _translate(exc: psycopg.Error) -> LedgerError:
+def _translate(exc: psycopg.Error, conn: psycopg.Connection[Any] | None = None) -> LedgerError:
     if isinstance(exc, pg_errors.DiskFull | pg_errors.OutOfMemory):
         return LedgerFull(f"PostgreSQL: {exc}")
     if isinstance(exc, pg_errors.DataCorrupted | pg_errors.IndexCorrupted):
         return CorruptLedger(f"PostgreSQL reports corruption: {exc}")
+    if isinstance(exc, pg_errors.CannotConnectNow) or (
+        isinstance(exc, psycopg.OperationalError) and is_lost(conn, exc)
+    ):
+        return LedgerUnavailable(f"PostgreSQL unavailable: {exc}")
     return LedgerError(f"PostgreSQL: {exc}")
 
 
@@ -114,6 +135,7 @@ class PostgresLedger:
         sync: bool = True,
         readonly: bool = False,
         lock_wait_s: float = DEFAULT_LOCK_WAIT_S,
+        reconnect_s: float = DEFAULT_RECONNECT_S,
     ) -> None:
         if type(dsn) is not str or not dsn:
             raise InvalidInput("dsn must be a non-empty connection string")
@@ -121,19 +143,24 @@ class PostgresLedger:
         self._readonly = readonly
         self._closed = False
         self._write_lock = threading.Lock()
-        self._writer: psycopg.Connection[Any] | None = None
+        self._writer: WriterSession | None = None
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
-        self._dsn = dsn
+        self._down_since: float | None = None  # monotonic; None: the server answers
         try:
             if not readonly:
-                self._writer = self._connect_writer(sync, lock_wait_s)
-                self._create_or_check_schema(self._writer)
+                self._writer = WriterSession(
+                    dsn, self._schema, sync=sync, lock_wait_s=lock_wait_s, reconnect_s=reconnect_s
+                )
+                self._create_or_check_schema(self._writer.connection())
             self._pool = ConnectionPool(
                 dsn,
                 min_size=1,
                 max_size=MAX_READERS,
                 kwargs={"autocommit": True},
                 configure=self._configure_reader,
+                check=self._check_reader,
+                reconnect_timeout=READER_RECONNECT_S,
+                reconnect_failed=lambda _pool: self._mark_down(),
                 timeout=READ_WAIT_S,
                 open=False,
                 name=f"ledger-{schema}",
@@ -150,30 +177,6 @@ class PostgresLedger:
             raise
 
     # -- connections -----------------------------------------------------------------------
-
-    def _connect(self) -> psycopg.Connection[Any]:
-        try:
-            return psycopg.connect(self._dsn, autocommit=True)
-        except psycopg.Error as exc:
-            raise LedgerError(f"cannot connect to PostgreSQL: {exc}") from exc
-
-    def _connect_writer(self, sync: bool, lock_wait_s: float) -> psycopg.Connection[Any]:
-        conn = self._connect()
-        try:
-            conn.execute(f"SET lock_timeout = {int(lock_wait_s * 1000)}")
-            try:
-                conn.execute("SELECT pg_advisory_lock(%s)", (_lock_key(self._schema),))
-            except pg_errors.LockNotAvailable:
-                raise LedgerError(
-                    f"ledger {self._schema!r} is open for writing elsewhere"
-                ) from None
-            conn.execute("SET lock_timeout = 0")
-            conn.execute(f"SET synchronous_commit = {'on' if sync else 'off'}")
-            conn.execute(f"SET search_path = {quote(self._schema)}")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
 
     def _configure_reader(self, conn: psycopg.Connection[Any]) -> None:
         conn.execute(f"SET search_path = {quote(self._schema)}")
@@ -216,13 +219,48 @@ class PostgresLedger:
         gives a repeatable-read snapshot for several); errors come out as ledger errors."""
         if self._closed or self._pool is None:
             raise LedgerClosed(f"ledger {self._schema!r} is closed")
+        conn = self._lend(self._pool)
         try:
-            with self._pool.connection() as conn:
+            with conn:  # as the pool's own context: the transaction ends, errors roll back
                 yield conn
-        except PoolTimeout as exc:
-            raise LedgerError(f"no reader connection within {READ_WAIT_S} s") from exc
         except psycopg.Error as exc:
-            raise _translate(exc) from exc
+            error = _translate(exc, conn)
+            if isinstance(error, LedgerUnavailable):
+                self._mark_down()
+            raise error from exc
+        finally:
+            self._pool.putconn(conn)  # a broken one is dropped and replaced
+
+    def _lend(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> psycopg.Connection[Any]:
+        """A live reader. The first ``DOWN_READ_WAIT_S`` tell an unreachable server (answer
+        ``LedgerUnavailable`` now) from a busy pool (wait up to ``READ_WAIT_S`` in all)."""
+        try:
+            conn = pool.getconn(timeout=DOWN_READ_WAIT_S)
+        except PoolTimeout as exc:
+            if self._down_since is not None:
+                down_s = time.monotonic() - self._down_since
+                raise LedgerUnavailable(f"PostgreSQL unreachable for {down_s:.0f} s") from exc
+            try:
+                conn = pool.getconn(timeout=READ_WAIT_S - DOWN_READ_WAIT_S)
+            except PoolTimeout as exc2:
+                if self._down_since is not None:
+                    raise LedgerUnavailable("PostgreSQL unreachable") from exc2
+                raise LedgerError(f"no reader connection within {READ_WAIT_S} s") from exc2
+        self._down_since = None
+        return conn
+
+    def _check_reader(self, conn: psycopg.Connection[Any]) -> None:
+        """Before lending a reader: is it alive? (After a server restart the pooled ones are
+        dead; the pool drops them and connects anew.)"""
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            self._mark_down()
+            raise
+
+    def _mark_down(self) -> None:
+        if self._down_since is None:
+            self._down_since = time.monotonic()
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -230,15 +268,41 @@ class PostgresLedger:
         check_block_commit(c)
         failpoints.failpoint(failpoints.COMMIT_BEFORE_WRITE)
         with self._write_lock:
-            conn = self._writable()
-            try:
-                with conn.transaction():
-                    self._fill_block(conn, c)
-            except pg_errors.UniqueViolation as exc:
-                raise self._duplicate(conn, c, exc) from None
-            except psycopg.Error as exc:
-                raise _translate(exc) from exc
+            writer = self._writable()
+            deadline: float | None = None  # reconnect_s from the first lost session
+            maybe_committed = False  # a COMMIT was sent and its answer lost
+            while True:
+                conn = writer.connection(deadline)
+                sent = [False]
+                try:
+                    self._write_once(conn, c, sent)
+                    break
+                except psycopg.Error as exc:
+                    if not is_lost(conn, exc):
+                        raise _translate(exc, conn) from exc
+                    self._mark_down()
+                    maybe_committed = maybe_committed or sent[0]
+                    log.warning(
+                        "ledger %r: writer session lost during block %d (%s): %s",
+                        self._schema,
+                        c.height,
+                        "outcome unknown" if sent[0] else "not committed",
+                        exc,
+                    )
+                if deadline is None:
+                    deadline = time.monotonic() + writer.reconnect_s
+                if resolve_after_reconnect(writer.reconnect(deadline), c, maybe_committed):
+                    break
         failpoints.failpoint(failpoints.COMMIT_AFTER_WRITE)
+
+    def _write_once(self, conn: psycopg.Connection[Any], c: BlockCommit, sent: list[bool]) -> None:
+        """One attempt in one transaction; ``sent[0]`` is set once COMMIT may have been sent."""
+        try:
+            with conn.transaction():
+                self._fill_block(conn, c)
+                sent[0] = True  # leaving the block sends COMMIT
+        except pg_errors.UniqueViolation as exc:
+            raise self._duplicate(conn, c, exc) from None
 
     def _fill_block(self, conn: psycopg.Connection[Any], c: BlockCommit) -> None:
         head = queries.lock_head(conn)
@@ -276,17 +340,21 @@ class PostgresLedger:
         key = check_meta_name(name).decode("utf-8")
         check_record(value, "meta value")
         with self._write_lock:
-            conn = self._writable()
-            try:
-                conn.execute(
-                    "INSERT INTO meta (name, value) VALUES (%s, %s) "
-                    "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
-                    (key, value),
-                )
-            except psycopg.Error as exc:
-                raise _translate(exc) from exc
+            writer = self._writable()
+            for attempt in (1, 2):  # an upsert: safe to repeat on a new session
+                conn = writer.connection()
+                try:
+                    conn.execute(
+                        "INSERT INTO meta (name, value) VALUES (%s, %s) "
+                        "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                        (key, value),
+                    )
+                    return
+                except psycopg.Error as exc:
+                    if attempt == 2 or not is_lost(conn, exc):
+                        raise _translate(exc, conn) from exc
 
-    def _writable(self) -> psycopg.Connection[Any]:
+    def _writable(self) -> WriterSession:
         if self._closed or self._writer is None:
             state = "closed" if self._closed else "read-only"
             raise LedgerClosed(f"ledger {self._schema!r} is {state}")
@@ -478,29 +546,34 @@ class PostgresLedger:
 
     def install_snapshot(self, base: SnapshotBase, versions: Iterable[Version]) -> None:
         with self._write_lock:
-            conn = self._writable()
+            conn = self._writable().connection()
             try:
                 maintenance.install(conn, base, versions)
             except pg_errors.UniqueViolation as exc:
                 raise InvalidInput(f"a snapshot repeats a record: {exc}") from None
             except psycopg.Error as exc:
-                raise _translate(exc) from exc
+                raise _translate(exc, conn) from exc
 
     def prune(
         self, below: int, keep_heights: Collection[int], window: Callable[[bytes], int]
     ) -> PruneReport:
         with self._write_lock:
-            conn = self._writable()
+            conn = self._writable().connection()
             try:
                 return maintenance.prune(conn, below, keep_heights, window)
             except psycopg.Error as exc:
-                raise _translate(exc) from exc
+                raise _translate(exc, conn) from exc
 
     # -- lifecycle -------------------------------------------------------------------------
 
     @property
     def schema(self) -> str:
         return self._schema
+
+    @property
+    def reconnects(self) -> int:
+        """How often the writer's session was re-established after the server went away."""
+        return 0 if self._writer is None else self._writer.reconnects
 
     def close(self) -> None:
         with self._write_lock:

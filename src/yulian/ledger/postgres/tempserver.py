@@ -77,6 +77,11 @@ class PgServer:
             shutil.chown(self.base, SERVER_USER, SERVER_USER)
         self.base.chmod(0o755)
         self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "-A", "trust", "-N")
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the server of the existing cluster (after ``start`` and ``halt``)."""
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' "
             f"-c port={self.port} -c fsync={'on' if self.fsync else 'off'} "
@@ -85,7 +90,26 @@ class PgServer:
         log = self.base / "server.log"
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(log), "-o", options, "-w", "start")
         self.started = True
-        return self
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server, keeping the cluster: ``fast`` ends every session (as an operator's
+        restart does), ``immediate`` drops them like a crash (recovery on the next start)."""
+        if mode not in ("smart", "fast", "immediate"):
+            raise PgServerError(f"unknown stop mode {mode!r}")
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+        self.started = False
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop and start the server: every client session is dropped; the data stays."""
+        self.halt(mode)
+        self.resume()
+
+    def terminate(self, pid: int) -> bool:
+        """End one client session on the server (``pg_terminate_backend``), as a failover or an
+        operator would; True if it existed."""
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            row = conn.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()
+        return bool(row and row[0])
 
     def dsn(self, dbname: str = "postgres") -> str:
         return f"host={self.socket_dir} port={self.port} user={SUPERUSER} dbname={dbname}"
