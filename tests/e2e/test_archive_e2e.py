@@ -47,7 +47,9 @@ def register(client: Client, digest: str, head: int) -> dict[str, object]:
     return result
 
 
-def test_archive_prune_then_prove_from_the_archive(tmp_path: Path) -> None:
+def one_org_node(tmp_path: Path) -> tuple[RunningNode, Path, str]:
+    """A one-organisation, one-validator network with the evidence contract and a short
+    replay window (``TTL``): the node (not started), its config file and its API URL."""
     layout = init_network(
         tmp_path / "network",
         orgs=1,
@@ -59,7 +61,11 @@ def test_archive_prune_then_prove_from_the_archive(tmp_path: Path) -> None:
     )
     config = layout.nodes[0].config
     url = load_config(config).api_url
-    node = RunningNode(layout=layout, url=url, log=tmp_path / "node.log")
+    return RunningNode(layout=layout, url=url, log=tmp_path / "node.log"), config, url
+
+
+def test_archive_prune_then_prove_from_the_archive(tmp_path: Path) -> None:
+    node, config, url = one_org_node(tmp_path)
     archive_dir = tmp_path / "archive"
     with serving(node):
         client = node.client()
@@ -108,7 +114,7 @@ def test_archive_prune_then_prove_from_the_archive(tmp_path: Path) -> None:
     assert doc["proof"] == served["proof"], "the archive gives the proof the node gave"
     verified = verify_receipt(doc, node.genesis)
     assert verified.summary["height"] == early["height"]
-    run("verify", str(doc_path), "--genesis", str(layout.genesis))
+    run("verify", str(doc_path), "--genesis", str(node.layout.genesis))
 
 
 def test_restore_a_backup_then_catch_up(tmp_path: Path) -> None:

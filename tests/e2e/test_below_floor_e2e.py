@@ -21,31 +21,20 @@ from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.e2e.gov_helpers import COUNTER_V1
-from tests.e2e.harness import RunningNode, free_port, make_cluster, serving
-from yulian.apps.evidence import CONTRACT_NAME, contract_source
-from yulian.cli.main import app
-from yulian.node.bootstrap import init_network
+from tests.e2e.harness import make_cluster, serving
+from tests.e2e.test_archive_e2e import TTL, one_org_node, run
 from yulian.node.config import load_config, save_config
 from yulian.sdk import Client, Wallet
 from yulian.sdk.events import StreamRefused
-from yulian.types.genesis import ChainParams
 
 pytestmark = pytest.mark.e2e
 
-TTL = 20  # max_tx_ttl_blocks: the replay window, which pruning leaves alone
 ARCHIVED_BELOW = 20  # heights 1..19 go to an archive file
 FLOOR = 40  # heights 20..39 are dropped without one
-
-
-def run(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def gone(url: str, path: str, code: str | None, floor: int) -> dict[str, Any]:
@@ -139,18 +128,7 @@ def register(client: Client, n: int, head: int) -> dict[str, Any]:
 
 
 def test_a_pruned_node_answers_410_below_its_floor(tmp_path: Path) -> None:
-    layout = init_network(
-        tmp_path / "network",
-        orgs=1,
-        validators=1,
-        base_api_port=free_port(),
-        base_p2p_port=free_port(),
-        contracts=[(CONTRACT_NAME, contract_source())],
-        params=ChainParams(block_interval_ms=20, max_tx_ttl_blocks=TTL),
-    )
-    config = layout.nodes[0].config
-    url = load_config(config).api_url
-    node = RunningNode(layout=layout, url=url, log=tmp_path / "node.log")
+    node, config, url = one_org_node(tmp_path)
     with serving(node):
         admin = node.client(user="admin")
         head = admin.health()["height"]  # one organisation: proposing applies it

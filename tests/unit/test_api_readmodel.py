@@ -8,19 +8,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tests.unit.readmodel_node import read_model_node
 
-from yulian.apps.evidence import CONTRACT_NAME, contract_source
+from yulian.apps.evidence import CONTRACT_NAME
 from yulian.crypto.suite import get_suite
 from yulian.mempool.admission import AdmissionError
-from yulian.node.bootstrap import init_network
-from yulian.node.config import load_config
-from yulian.node.node import Node
 from yulian.node.readmodel import ReadModel
 from yulian.sdk import Wallet
 from yulian.sdk.verify import verify_bundle
 from yulian.types.consortium import ConsortiumConfig
 from yulian.types.encoding import decode
-from yulian.types.genesis import ChainParams, Genesis
+from yulian.types.genesis import Genesis
 
 pytestmark = pytest.mark.anyio
 
@@ -32,20 +30,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[tuple[ReadModel, Wallet, Genesis]]:
-    layout = init_network(
-        tmp_path / "net",
-        orgs=1,
-        contracts=[(CONTRACT_NAME, contract_source())],
-        params=ChainParams(block_interval_ms=20),
-    )
-    node = Node(load_config(layout.nodes[0].config))
-    reads = ReadModel(node)
-    await node.start()
-    try:
+    async with read_model_node(tmp_path) as (_node, reads, layout):
         yield reads, Wallet.from_network(layout.root), Genesis.load(layout.genesis)
-    finally:
-        await reads.close()
-        await node.stop()
 
 
 async def test_submit_wait_prove(running: tuple[ReadModel, Wallet, Genesis]) -> None:

@@ -12,15 +12,13 @@ from pathlib import Path
 import pytest
 from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from tests.unit.readmodel_node import read_model_node
 
-from yulian.apps.evidence import CONTRACT_NAME, contract_source
-from yulian.node.bootstrap import init_network
-from yulian.node.config import load_config
+from yulian.apps.evidence import CONTRACT_NAME
 from yulian.node.node import Node
 from yulian.node.readmodel import ReadModel
 from yulian.sdk import Wallet
 from yulian.types.commit import CommitCertificate
-from yulian.types.genesis import ChainParams
 
 pytestmark = pytest.mark.anyio
 
@@ -32,20 +30,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[tuple[Node, ReadModel, Wallet]]:
-    layout = init_network(
-        tmp_path / "net",
-        orgs=1,
-        contracts=[(CONTRACT_NAME, contract_source())],
-        params=ChainParams(block_interval_ms=20),
-    )
-    node = Node(load_config(layout.nodes[0].config))
-    reads = ReadModel(node)
-    await node.start()
-    try:
+    async with read_model_node(tmp_path) as (node, reads, layout):
         yield node, reads, Wallet.from_network(layout.root)
-    finally:
-        await reads.close()
-        await node.stop()
 
 
 def _samples(reads: ReadModel) -> dict[str, float]:
