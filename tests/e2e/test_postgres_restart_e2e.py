@@ -108,6 +108,13 @@ def test_a_node_on_postgres_answers_503_while_the_server_is_down_then_recovers(
         assert response.json()["status"] == "committed"
         second = client.submit("evidence", "register", [f"{2:064x}", "t", {}], timeout_s=30)
         assert second["status"] == "committed"
+        metrics = httpx.get(f"{node.url}/metrics", timeout=10).text
+        reconnects = [
+            float(line.split()[-1])
+            for line in metrics.splitlines()
+            if line.startswith("yulian_ledger_reconnects_total ")
+        ]
+        assert reconnects and reconnects[0] >= 1, "the writer's reconnect is counted"
         assert node.proc is not None and node.proc.poll() is None
 
 

@@ -263,6 +263,8 @@ async def test_validator_stats_and_metrics_agree_with_the_api(api: Api) -> None:
         "process_cpu_seconds",
     ):
         assert name in families, f"{name} missing from {sorted(families)}"
+    reconnects = [s for s in families["yulian_ledger_reconnects"].samples]
+    assert [s.value for s in reconnects if s.name.endswith("_total")] == [0.0], "LMDB: never"
 
     # the shipped Grafana dashboard asks only for series this node exposes
     exposed = {sample.name for f in families.values() for sample in f.samples}

@@ -216,6 +216,13 @@ class _NodeState(Collector):
         )
         verified.add_metric([], replica.admission.signatures_verified)
         yield verified
+        reconnects = CounterMetricFamily(
+            "yulian_ledger_reconnects",
+            "times the ledger's writer re-established its database session (PostgreSQL; "
+            "always 0 on LMDB)",
+        )
+        reconnects.add_metric([], getattr(node.ledger, "reconnects", 0))
+        yield reconnects
 
 
 class FeedState(Collector):
