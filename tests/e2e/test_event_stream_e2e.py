@@ -307,23 +307,31 @@ def test_the_cli_prints_a_page_and_follows_new_events(node: RunningNode) -> None
     assert lines == truth[:2]  # one page of 2; the cursor to go on is on stderr
     assert truth[1]["cursor"] in page.stderr
 
-    follower = subprocess.Popen(
-        [*base, *filters, "--follow", "--after", truth[0]["cursor"]],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert follower.stdout is not None
-        got = [json.loads(follower.stdout.readline()) for _ in range(2)]
-        assert got == truth[1:3]  # resumed strictly after the cursor
-        client.submit_batch(sign_registrations(node, 3, 1, "cli"))
-        (new,) = [json.loads(follower.stdout.readline())]  # a live one, as it commits
-        assert new["type"] == "event" and new["name"] == "registered"
-        assert ledger_events(node.url, "evidence", "registered")[3] == new
-    finally:
-        follower.send_signal(signal.SIGINT)
-        follower.wait(timeout=30)
+    with tempfile.TemporaryFile() as errors:  # what the follower said, for a failure
+        follower = subprocess.Popen(
+            [*base, *filters, "--follow", "--after", truth[0]["cursor"]],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+        try:
+            assert follower.stdout is not None
+            got = [json.loads(follower.stdout.readline()) for _ in range(2)]
+            assert got == truth[1:3]  # resumed strictly after the cursor
+            client.submit_batch(sign_registrations(node, 3, 1, "cli"))
+            (new,) = [json.loads(follower.stdout.readline())]  # a live one, as it commits
+            assert new["type"] == "event" and new["name"] == "registered"
+            assert ledger_events(node.url, "evidence", "registered")[3] == new
+        finally:
+            follower.send_signal(signal.SIGINT)
+            try:
+                follower.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                follower.kill()
+                follower.wait(timeout=10)
+                errors.seek(0)
+                said = errors.read().decode(errors="replace")
+                pytest.fail(f"the follower did not stop within 30 s of Ctrl-C; it said: {said}")
 
 
 def ensure_count(node: RunningNode, count: int) -> None:

@@ -49,6 +49,9 @@ MAX_FRAME_BYTES = 8 << 20  # the node's frames are about 1 MiB at most
 # frames received but not yet iterated; past this the connection stops reading, so a reader
 # that falls behind holds little memory and the node sees it as slow (4408), not this process
 MAX_QUEUED_FRAMES = 4
+# how long close() waits for the node's answer to our close frame: the reader is leaving and
+# has nothing left to receive, so a busy node need not hold it (websockets waits 10 s)
+CLOSE_TIMEOUT_S = 1.0
 BACKOFF_START_S = 0.1
 BACKOFF_MAX_S = 5.0
 
@@ -249,6 +252,7 @@ class EventSubscription:
                     open_timeout=self._open_timeout_s,
                     max_size=MAX_FRAME_BYTES,
                     max_queue=MAX_QUEUED_FRAMES,
+                    close_timeout=CLOSE_TIMEOUT_S,
                     compression=None,  # the node sends JSON it already built; keep its CPU
                     proxy=None,
                 )
