@@ -313,6 +313,7 @@ def test_the_cli_prints_a_page_and_follows_new_events(node: RunningNode) -> None
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
+            preexec_fn=interruptible,
         )
         try:
             assert follower.stdout is not None
@@ -332,6 +333,14 @@ def test_the_cli_prints_a_page_and_follows_new_events(node: RunningNode) -> None
                 errors.seek(0)
                 said = errors.read().decode(errors="replace")
                 pytest.fail(f"the follower did not stop within 30 s of Ctrl-C; it said: {said}")
+
+
+def interruptible() -> None:
+    """In the child, before exec: Ctrl-C as a terminal delivers it (SIGINT at its default, not
+    blocked). A child inherits an ignored or blocked SIGINT, and Python then never raises
+    KeyboardInterrupt; under ``pytest -n`` the test process can carry one."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def ensure_count(node: RunningNode, count: int) -> None:
